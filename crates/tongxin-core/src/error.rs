@@ -1,0 +1,139 @@
+//! The validation vocabulary: which field was wrong and why.
+//!
+//! Messages are not built here; the web layer turns a [`Field`] and a [`Reason`] into a sentence
+//! in the user's language from the translation files (`field.*` and `invalid.*` keys).
+
+use std::fmt;
+
+/// A form or API field that input can be wrong in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    UnitCode,
+    UnitName,
+    Parent,
+    Unit,
+    Username,
+    DisplayName,
+    Password,
+    Role,
+    Body,
+    Csrf,
+}
+
+impl Field {
+    /// Stable identifier, used as the translation key suffix and in JSON errors.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::UnitCode => "code",
+            Field::UnitName => "name",
+            Field::Parent => "parent",
+            Field::Unit => "unit",
+            Field::Username => "username",
+            Field::DisplayName => "display_name",
+            Field::Password => "password",
+            Field::Role => "role",
+            Field::Body => "body",
+            Field::Csrf => "csrf",
+        }
+    }
+}
+
+/// Why a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Required,
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
+    ControlCharacters,
+    UnitCodeFormat,
+    UsernameFormat,
+    UnknownRole,
+    /// Another record already uses this value (unit code, user name).
+    Taken,
+    /// A unit cannot be moved under itself or one of its descendants.
+    Cycle,
+    /// The new parent is at a different level than the current one.
+    LevelMismatch,
+    /// Units cannot be nested deeper than the village level.
+    TooDeep,
+    /// The top unit of the tree has no parent to change.
+    RootUnit,
+    HasActiveChildren {
+        count: u64,
+    },
+    HasActiveAccounts {
+        count: u64,
+    },
+    /// The referenced unit is archived and takes no new children or accounts.
+    Archived,
+    /// The referenced record does not exist (or lies outside the caller's subtree).
+    NotFound,
+    /// An account cannot disable or demote itself.
+    OwnAccount,
+    /// The value does not match what is on record (the current password).
+    Mismatch,
+    /// The form was not sent by one of our own pages (missing or wrong CSRF token).
+    Forged,
+}
+
+impl Reason {
+    /// Stable identifier, used as the translation key suffix and as the JSON error code.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Reason::Required => "required",
+            Reason::TooLong { .. } => "too_long",
+            Reason::TooShort { .. } => "too_short",
+            Reason::ControlCharacters => "control_characters",
+            Reason::UnitCodeFormat => "unit_code_format",
+            Reason::UsernameFormat => "username_format",
+            Reason::UnknownRole => "unknown_role",
+            Reason::Taken => "taken",
+            Reason::Cycle => "cycle",
+            Reason::LevelMismatch => "level_mismatch",
+            Reason::TooDeep => "too_deep",
+            Reason::RootUnit => "root_unit",
+            Reason::HasActiveChildren { .. } => "has_active_children",
+            Reason::HasActiveAccounts { .. } => "has_active_accounts",
+            Reason::Archived => "archived",
+            Reason::NotFound => "not_found",
+            Reason::OwnAccount => "own_account",
+            Reason::Mismatch => "mismatch",
+            Reason::Forged => "forged",
+        }
+    }
+
+    /// The number a message interpolates as `{n}`, if any.
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            Reason::TooLong { max } => Some(*max as u64),
+            Reason::TooShort { min } => Some(*min as u64),
+            Reason::HasActiveChildren { count } | Reason::HasActiveAccounts { count } => {
+                Some(*count)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A refused value: the field and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Invalid {
+    pub field: Field,
+    pub reason: Reason,
+}
+
+impl Invalid {
+    pub fn new(field: Field, reason: Reason) -> Self {
+        Invalid { field, reason }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field.key(), self.reason.key())
+    }
+}

@@ -1,0 +1,39 @@
+//! Tongxin's domain: the types and rules every other crate agrees on.
+//!
+//! What lives here: validated newtypes (unit codes, names, user names, roles), the unit tree's
+//! path arithmetic, the clock abstraction and the validation error vocabulary.
+//! What must not: I/O of any kind (no database, no HTTP, no files) and no wall-clock reads
+//! outside [`clock::SystemClock`].
+
+pub mod account;
+pub mod clock;
+pub mod error;
+pub mod unit;
+
+pub use account::{Password, Role, Username};
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::{Field, Invalid, Reason};
+pub use unit::{UnitCode, UnitLevel, UnitName, UnitPath};
+
+/// Longest name (of a unit, a person's display name) accepted anywhere, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Trims `raw` and checks it is a non-empty name of at most [`MAX_NAME_CHARS`] characters.
+pub fn parse_name(field: Field, raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Invalid::new(field, Reason::Required));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Invalid::new(
+            field,
+            Reason::TooLong {
+                max: MAX_NAME_CHARS,
+            },
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Invalid::new(field, Reason::ControlCharacters));
+    }
+    Ok(name.to_owned())
+}

@@ -1,0 +1,187 @@
+//! `tongxin check`: database integrity and the audit chain, verified end to end.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use tongxin_core::UnitPath;
+
+use crate::Store;
+use crate::audit::{GENESIS_HASH, row_hash};
+use crate::db::Engine;
+use crate::entity::{audit_entry, audit_head, unit};
+use crate::error::Result;
+
+/// Audit rows read per round trip while verifying the chain.
+const AUDIT_BATCH: u64 = 2_000;
+
+/// A problem found by [`Store::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The engine's own integrity check complained.
+    Storage(String),
+    /// A unit's stored path does not match its parent's path and its id.
+    UnitPath {
+        unit_id: i64,
+        stored: String,
+        expected: String,
+    },
+    /// An audit row's contents do not match its hash: the row was altered.
+    AuditAltered { seq: i64 },
+    /// An audit row does not link to the row before it, or sequence numbers skip: rows were
+    /// removed or inserted.
+    AuditBroken { seq: i64 },
+    /// The chain ends before the recorded head: the newest rows were removed.
+    AuditTruncated { head_seq: i64, last_seq: i64 },
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Storage(msg) => write!(f, "storage integrity: {msg}"),
+            Fault::UnitPath {
+                unit_id,
+                stored,
+                expected,
+            } => write!(f, "unit {unit_id}: path {stored} should be {expected}"),
+            Fault::AuditAltered { seq } => {
+                write!(
+                    f,
+                    "audit row {seq}: contents do not match its hash (altered)"
+                )
+            }
+            Fault::AuditBroken { seq } => write!(
+                f,
+                "audit row {seq}: does not follow the row before it (a row was removed or inserted)"
+            ),
+            Fault::AuditTruncated { head_seq, last_seq } => write!(
+                f,
+                "audit log ends at row {last_seq} but {head_seq} rows were written (rows removed at the end)"
+            ),
+        }
+    }
+}
+
+/// What [`Store::check`] looked at and found.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    pub units: u64,
+    pub audit_rows: u64,
+    pub faults: Vec<Fault>,
+}
+
+impl Store {
+    /// Verifies the storage engine's integrity, the unit tree's paths and the whole audit chain.
+    /// Only the first fault of the audit chain is reported: everything after it is suspect.
+    pub async fn check(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        if self.engine() == Engine::Sqlite {
+            self.check_sqlite(&mut report).await?;
+        }
+        self.check_unit_paths(&mut report).await?;
+        self.check_audit_chain(&mut report).await?;
+        Ok(report)
+    }
+
+    async fn check_sqlite(&self, report: &mut CheckReport) -> Result<()> {
+        let backend = self.db.get_database_backend();
+        for row in self
+            .db
+            .query_all_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
+            .await?
+        {
+            let line: String = row.try_get_by_index(0)?;
+            if line != "ok" {
+                report.faults.push(Fault::Storage(line));
+            }
+        }
+        let violations = self
+            .db
+            .query_all_raw(Statement::from_string(backend, "PRAGMA foreign_key_check"))
+            .await?;
+        for row in violations {
+            let table: String = row.try_get_by_index(0)?;
+            let rowid: i64 = row.try_get_by_index(1).unwrap_or_default();
+            report.faults.push(Fault::Storage(format!(
+                "foreign key violation in {table} row {rowid}"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn check_unit_paths(&self, report: &mut CheckReport) -> Result<()> {
+        let units: Vec<(i64, Option<i64>, String)> = unit::Entity::find()
+            .select_only()
+            .columns([unit::Column::Id, unit::Column::ParentId, unit::Column::Path])
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        report.units = units.len() as u64;
+        let paths: HashMap<i64, &str> = units.iter().map(|(id, _, p)| (*id, p.as_str())).collect();
+        for (id, parent, stored) in &units {
+            let expected = match parent {
+                None => UnitPath::root(*id),
+                Some(p) => match paths.get(p) {
+                    Some(parent_path) => {
+                        UnitPath::from_stored((*parent_path).to_owned()).child(*id)
+                    }
+                    None => continue, // reported by the foreign key check
+                },
+            };
+            if expected.as_str() != stored {
+                report.faults.push(Fault::UnitPath {
+                    unit_id: *id,
+                    stored: stored.clone(),
+                    expected: expected.as_str().to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn check_audit_chain(&self, report: &mut CheckReport) -> Result<()> {
+        let head = audit_head::Entity::find_by_id(1i16).one(&self.db).await?;
+        let mut prev_hash = GENESIS_HASH.to_owned();
+        let mut expected_seq = 1i64;
+        loop {
+            let batch = audit_entry::Entity::find()
+                .filter(audit_entry::Column::Seq.gte(expected_seq))
+                .order_by_asc(audit_entry::Column::Seq)
+                .limit(AUDIT_BATCH)
+                .all(&self.db)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            let next_seq = last.seq + 1;
+            for row in &batch {
+                report.audit_rows += 1;
+                if row.seq != expected_seq || row.prev_hash != prev_hash {
+                    report.faults.push(Fault::AuditBroken { seq: row.seq });
+                    return Ok(());
+                }
+                if row_hash(row) != row.hash {
+                    report.faults.push(Fault::AuditAltered { seq: row.seq });
+                    return Ok(());
+                }
+                prev_hash.clone_from(&row.hash);
+                expected_seq = row.seq + 1;
+            }
+            expected_seq = next_seq;
+        }
+        let last_seq = expected_seq - 1;
+        match head {
+            Some(head) if head.seq != last_seq || head.hash != prev_hash => {
+                report.faults.push(Fault::AuditTruncated {
+                    head_seq: head.seq,
+                    last_seq,
+                });
+            }
+            Some(_) => {}
+            None => report
+                .faults
+                .push(Fault::Storage("audit_head row is missing".into())),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! Tongxin's persistence: the only crate that speaks SQL.
+//!
+//! What lives here: connecting to SQLite or PostgreSQL (chosen by the URL), the migrations, the
+//! scoping layer that confines every business query to the caller's subtree ([`Actor`]), the
+//! repositories for units and accounts, server-side sessions, and the hash-chained audit log.
+//! What must not: HTTP, templates, or wall-clock reads (time is passed in as a
+//! [`tongxin_core::Timestamp`]).
+
+mod audit;
+mod check;
+mod db;
+mod entity;
+mod error;
+mod migration;
+mod page;
+mod password;
+mod scope;
+mod sessions;
+mod units;
+mod users;
+
+pub use audit::{AuditEntry, AuditQuery};
+pub use check::{CheckReport, Fault};
+pub use db::{Engine, Store, StoreOptions};
+pub use error::{LoginError, StoreError};
+pub use page::{Page, PageRequest};
+pub use scope::Actor;
+pub use sessions::{SessionKind, SessionSecret, SessionView};
+pub use units::{NewUnit, UnitChange, UnitQuery, UnitView};
+pub use users::{AccountQuery, AccountView, NewAccount, Policy};

@@ -1,0 +1,362 @@
+//! Logins and server-side sessions, shared by every `tongxin serve` process on one database.
+//!
+//! The client holds a random secret; the database holds only its SM3 hash, so a copy of the
+//! database does not let anyone take over a session.
+
+use rand::RngExt;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+use sm3::{Digest, Sm3};
+use tongxin_core::{Role, Timestamp, UnitPath};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{session, unit, user};
+use crate::error::{LoginError, Result};
+use crate::password;
+use crate::scope::Actor;
+use crate::users::Policy;
+
+/// How often at most a session's last-seen time is written, to spare a write per request.
+const TOUCH_INTERVAL_MICROS: i64 = 60_000_000;
+
+/// A browser session (cookie) or an API token (bearer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Web,
+    Api,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Web => "web",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+/// The secret a client presents (cookie value or bearer token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionSecret(String);
+
+impl SessionSecret {
+    fn generate() -> Self {
+        SessionSecret(random_hex())
+    }
+
+    /// Wraps what a client sent; any string is accepted and simply fails to match if forged.
+    pub fn from_client(value: &str) -> Self {
+        SessionSecret(value.to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn hash(&self) -> String {
+        hex::encode(Sm3::digest(self.0.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionSecret(***)")
+    }
+}
+
+/// 32 random bytes as hex: session secrets and CSRF tokens.
+pub fn random_hex() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+/// What the web layer needs to know about a live session.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub secret: SessionSecret,
+    pub csrf_token: String,
+    pub kind: SessionKind,
+}
+
+impl Store {
+    /// Checks a user name and password and opens a session. Consecutive failures lock the
+    /// account for a while; every attempt is audited.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        kind: SessionKind,
+        now: Timestamp,
+        ip: Option<String>,
+        policy: &Policy,
+    ) -> Result<(SessionView, Actor), LoginError> {
+        let name = username.trim().to_ascii_lowercase();
+        let found = user::Entity::find()
+            .filter(user::Column::Username.eq(name.as_str()))
+            .find_also_related(unit::Entity)
+            .one(&self.db)
+            .await?;
+        let Some((account, Some(unit))) = found else {
+            password::verify_nothing(password.to_owned()).await;
+            self.audit_alone(
+                now,
+                &Actor::anonymous(&name, ip),
+                Event::new("login.failed").detail(json!({ "reason": "unknown_user" })),
+            )
+            .await?;
+            return Err(LoginError::BadCredentials);
+        };
+        let attempt = Actor::anonymous(&account.username, ip.clone());
+        let login_event = |action| {
+            Event::new(action)
+                .target("account", account.id, &account.username)
+                .unit(&unit.path)
+        };
+
+        if let Some(until) = account.locked_until.filter(|t| *t > now.micros()) {
+            self.audit_alone(
+                now,
+                &attempt,
+                login_event("login.failed").detail(json!({ "reason": "locked" })),
+            )
+            .await?;
+            return Err(LoginError::Locked {
+                until: Timestamp::from_micros(until),
+            });
+        }
+
+        if !password::verify(password.to_owned(), account.password_hash.clone()).await {
+            return Err(self
+                .count_failure(now, &attempt, &account, &unit, policy)
+                .await?);
+        }
+
+        if account.disabled_at.is_some() {
+            self.audit_alone(
+                now,
+                &attempt,
+                login_event("login.failed").detail(json!({ "reason": "disabled" })),
+            )
+            .await?;
+            return Err(LoginError::Disabled);
+        }
+
+        let role = Role::parse(&account.role).unwrap_or(Role::Member);
+        let actor = Actor::user(
+            account.id,
+            account.username.clone(),
+            account.display_name.clone(),
+            role,
+            unit.id,
+            unit.name.clone(),
+            UnitPath::from_stored(unit.path.clone()),
+            ip.clone(),
+        );
+        let secret = SessionSecret::generate();
+        let csrf_token = random_hex();
+        let tx = self.begin_write().await?;
+        user::ActiveModel {
+            id: Set(account.id),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        // Sweep sessions that expired long ago, so the table does not grow without bound.
+        session::Entity::delete_many()
+            .filter(
+                session::Column::LastSeenAt
+                    .lt(now.plus_minutes(-policy.session_idle_minutes).micros()),
+            )
+            .exec(&tx)
+            .await?;
+        session::ActiveModel {
+            id_hash: Set(secret.hash()),
+            user_id: Set(account.id),
+            kind: Set(kind.as_str().to_owned()),
+            csrf_token: Set(csrf_token.clone()),
+            created_at: Set(now.micros()),
+            last_seen_at: Set(now.micros()),
+            ip: Set(ip),
+        }
+        .insert(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            &actor,
+            login_event("login").detail(json!({ "kind": kind.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((
+            SessionView {
+                secret,
+                csrf_token,
+                kind,
+            },
+            actor,
+        ))
+    }
+
+    /// Records a wrong password; the failure that reaches the threshold locks the account.
+    async fn count_failure(
+        &self,
+        now: Timestamp,
+        attempt: &Actor,
+        account: &user::Model,
+        unit: &unit::Model,
+        policy: &Policy,
+    ) -> Result<LoginError> {
+        let tx = self.begin_write().await?;
+        // Increment in SQL so that concurrent wrong guesses each count.
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::FailedLogins,
+                Expr::col(user::Column::FailedLogins).add(1),
+            )
+            .filter(user::Column::Id.eq(account.id))
+            .exec(&tx)
+            .await?;
+        let failures = user::Entity::find_by_id(account.id)
+            .select_only()
+            .column(user::Column::FailedLogins)
+            .into_tuple::<i32>()
+            .one(&tx)
+            .await?
+            .unwrap_or(1);
+        let locks = u32::try_from(failures).unwrap_or(u32::MAX) >= policy.lockout_threshold;
+        let until = now.plus_minutes(policy.lockout_minutes);
+        if locks {
+            user::ActiveModel {
+                id: Set(account.id),
+                failed_logins: Set(0),
+                locked_until: Set(Some(until.micros())),
+                ..Default::default()
+            }
+            .update(&tx)
+            .await?;
+        }
+        let event = |action| {
+            Event::new(action)
+                .target("account", account.id, &account.username)
+                .unit(&unit.path)
+        };
+        audit::append(
+            &tx,
+            now,
+            attempt,
+            event("login.failed").detail(json!({ "reason": "password", "failures": failures })),
+        )
+        .await?;
+        if locks {
+            audit::append(
+                &tx,
+                now,
+                attempt,
+                event("account.lock").detail(json!({ "until": until.rfc3339() })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(if locks {
+            LoginError::Locked { until }
+        } else {
+            LoginError::BadCredentials
+        })
+    }
+
+    /// The actor behind a session secret, if the session is live. An idle session expires and
+    /// is removed; a live one has its last-seen time refreshed (at most once a minute).
+    pub async fn session(
+        &self,
+        secret: &SessionSecret,
+        kind: SessionKind,
+        now: Timestamp,
+        ip: Option<String>,
+        policy: &Policy,
+    ) -> Result<Option<(SessionView, Actor)>> {
+        let Some(found) = session::Entity::find_by_id(secret.hash())
+            .filter(session::Column::Kind.eq(kind.as_str()))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let idle_limit = now.plus_minutes(-policy.session_idle_minutes).micros();
+        if found.last_seen_at < idle_limit {
+            session::Entity::delete_by_id(found.id_hash)
+                .exec(&self.db)
+                .await?;
+            return Ok(None);
+        }
+        let Some((account, Some(unit))) = user::Entity::find_by_id(found.user_id)
+            .find_also_related(unit::Entity)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if account.disabled_at.is_some() {
+            return Ok(None);
+        }
+        if now.micros() - found.last_seen_at > TOUCH_INTERVAL_MICROS {
+            session::Entity::update_many()
+                .col_expr(session::Column::LastSeenAt, Expr::value(now.micros()))
+                .filter(session::Column::IdHash.eq(found.id_hash.as_str()))
+                .exec(&self.db)
+                .await?;
+        }
+        let actor = Actor::user(
+            account.id,
+            account.username,
+            account.display_name,
+            Role::parse(&account.role).unwrap_or(Role::Member),
+            unit.id,
+            unit.name,
+            UnitPath::from_stored(unit.path),
+            ip,
+        );
+        Ok(Some((
+            SessionView {
+                secret: secret.clone(),
+                csrf_token: found.csrf_token,
+                kind,
+            },
+            actor,
+        )))
+    }
+
+    /// Ends a session and records the logout.
+    pub async fn logout(
+        &self,
+        actor: &Actor,
+        secret: &SessionSecret,
+        now: Timestamp,
+    ) -> Result<()> {
+        let tx = self.begin_write().await?;
+        session::Entity::delete_by_id(secret.hash())
+            .exec(&tx)
+            .await?;
+        let mut event = Event::new("logout").unit(actor.unit_path().as_str());
+        if let Some(id) = actor.user_id() {
+            event = event.target("account", id, actor.username());
+        }
+        audit::append(&tx, now, actor, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends one audit row in a transaction of its own.
+    async fn audit_alone(&self, now: Timestamp, actor: &Actor, event: Event) -> Result<()> {
+        let tx = self.begin_write().await?;
+        audit::append(&tx, now, actor, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,531 @@
+//! The unit tree: reading a subtree, and creating, renaming, moving, archiving and restoring
+//! units, each with its audit row in the same transaction.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde_json::json;
+use tongxin_core::{Field, Invalid, Reason, Timestamp, UnitCode, UnitLevel, UnitName, UnitPath};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{unit, user};
+use crate::error::{Result, StoreError};
+use crate::page::{Page, PageRequest};
+use crate::scope::Actor;
+
+/// A unit as shown to callers.
+#[derive(Debug, Clone)]
+pub struct UnitView {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub level: UnitLevel,
+    pub path: UnitPath,
+    pub archived: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<unit::Model> for UnitView {
+    fn from(m: unit::Model) -> Self {
+        UnitView {
+            id: m.id,
+            parent_id: m.parent_id,
+            code: m.code,
+            name: m.name,
+            level: UnitLevel::from_number(m.level).unwrap_or(UnitLevel::Village),
+            path: UnitPath::from_stored(m.path),
+            archived: m.archived_at.is_some(),
+            created_at: Timestamp::from_micros(m.created_at),
+            updated_at: Timestamp::from_micros(m.updated_at),
+        }
+    }
+}
+
+/// A child unit with the counts shown in the tree.
+#[derive(Debug, Clone)]
+pub struct UnitSummary {
+    pub unit: UnitView,
+    pub active_children: u64,
+    pub accounts: u64,
+}
+
+/// Filters for unit lists.
+#[derive(Debug, Clone, Default)]
+pub struct UnitQuery {
+    /// Substring of the name or code.
+    pub q: Option<String>,
+    /// Only direct children of this unit.
+    pub parent_id: Option<i64>,
+    /// Include archived units.
+    pub include_archived: bool,
+}
+
+/// A unit to create.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub parent_id: i64,
+    pub code: UnitCode,
+    pub name: UnitName,
+}
+
+/// A change to an existing unit.
+#[derive(Debug, Clone)]
+pub enum UnitChange {
+    Rename(UnitName),
+    Move { parent_id: i64 },
+    Archive,
+    Restore,
+}
+
+#[derive(FromQueryResult)]
+struct CountByKey {
+    key: i64,
+    n: i64,
+}
+
+impl Store {
+    /// One unit of the actor's subtree.
+    pub async fn unit(&self, actor: &Actor, id: i64) -> Result<UnitView> {
+        actor.require_staff_area()?;
+        self.find_unit(&self.db, actor, id)
+            .await?
+            .map(UnitView::from)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Looks a unit up by id within the actor's subtree.
+    async fn find_unit<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<Option<unit::Model>> {
+        Ok(unit::Entity::find_by_id(id)
+            .filter(actor.subtree(unit::Column::Path))
+            .one(conn)
+            .await?)
+    }
+
+    /// Looks a unit up by code within the actor's subtree.
+    pub async fn unit_by_code(&self, actor: &Actor, code: &str) -> Result<UnitView> {
+        unit::Entity::find()
+            .filter(unit::Column::Code.eq(code.trim()))
+            .filter(actor.subtree(unit::Column::Path))
+            .one(&self.db)
+            .await?
+            .map(UnitView::from)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Units of the actor's subtree, ordered by code.
+    pub async fn units(
+        &self,
+        actor: &Actor,
+        query: &UnitQuery,
+        page: PageRequest,
+    ) -> Result<Page<UnitView>> {
+        actor.require_staff_area()?;
+        let mut select = unit::Entity::find().filter(actor.subtree(unit::Column::Path));
+        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            select = select.filter(
+                Condition::any()
+                    .add(unit::Column::Name.contains(q))
+                    .add(unit::Column::Code.starts_with(q)),
+            );
+        }
+        if let Some(parent) = query.parent_id {
+            select = select.filter(unit::Column::ParentId.eq(parent));
+        }
+        if !query.include_archived {
+            select = select.filter(unit::Column::ArchivedAt.is_null());
+        }
+        let total = select.clone().count(&self.db).await?;
+        let items = select
+            .order_by_asc(unit::Column::Code)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(UnitView::from)
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// The direct children of a unit, with how many active children and accounts each has.
+    pub async fn children(&self, actor: &Actor, id: i64) -> Result<Vec<UnitSummary>> {
+        let parent = self.unit(actor, id).await?;
+        let children: Vec<unit::Model> = unit::Entity::find()
+            .filter(unit::Column::ParentId.eq(parent.id))
+            .order_by_asc(unit::Column::ArchivedAt.is_not_null())
+            .order_by_asc(unit::Column::Code)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = children.iter().map(|c| c.id).collect();
+        let grandchildren = count_by(
+            &self.db,
+            unit::Entity::find()
+                .select_only()
+                .column_as(unit::Column::ParentId, "key")
+                .column_as(unit::Column::Id.count(), "n")
+                .filter(unit::Column::ParentId.is_in(ids.clone()))
+                .filter(unit::Column::ArchivedAt.is_null())
+                .group_by(unit::Column::ParentId),
+        )
+        .await?;
+        let accounts = count_by(
+            &self.db,
+            user::Entity::find()
+                .select_only()
+                .column_as(user::Column::UnitId, "key")
+                .column_as(user::Column::Id.count(), "n")
+                .filter(user::Column::UnitId.is_in(ids))
+                .group_by(user::Column::UnitId),
+        )
+        .await?;
+        Ok(children
+            .into_iter()
+            .map(|c| UnitSummary {
+                active_children: grandchildren.get(&c.id).copied().unwrap_or(0),
+                accounts: accounts.get(&c.id).copied().unwrap_or(0),
+                unit: c.into(),
+            })
+            .collect())
+    }
+
+    /// The units from the top of the actor's subtree down to `unit`, for breadcrumbs.
+    pub async fn lineage(&self, actor: &Actor, unit: &UnitView) -> Result<Vec<UnitView>> {
+        let ids = unit.path.ids();
+        let mut units: Vec<UnitView> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(ids))
+            .filter(actor.subtree(unit::Column::Path))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(UnitView::from)
+            .collect();
+        units.sort_by_key(|u| u.path.as_str().len());
+        Ok(units)
+    }
+
+    /// Creates a unit one level below its parent.
+    pub async fn create_unit(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        new: NewUnit,
+    ) -> Result<UnitView> {
+        actor.require_admin()?;
+        let tx = self.begin_write().await?;
+        let parent = self
+            .find_unit(&tx, actor, new.parent_id)
+            .await?
+            .ok_or_else(|| Invalid::new(Field::Parent, Reason::NotFound))?;
+        if parent.archived_at.is_some() {
+            return Err(Invalid::new(Field::Parent, Reason::Archived).into());
+        }
+        let level = UnitLevel::from_number(parent.level)
+            .and_then(UnitLevel::child)
+            .ok_or_else(|| Invalid::new(Field::Parent, Reason::TooDeep))?;
+        ensure_code_free(&tx, &new.code).await?;
+        let parent_path = UnitPath::from_stored(parent.path);
+        let created = insert_unit(
+            &tx,
+            now,
+            Some(parent.id),
+            &parent_path,
+            &new.code,
+            &new.name,
+            level,
+        )
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("unit.create")
+                .target("unit", created.id, &created.name)
+                .unit(&created.path)
+                .detail(
+                    json!({ "code": created.code, "name": created.name, "parent_id": parent.id }),
+                ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created.into())
+    }
+
+    /// Creates a top unit of a tree (the demo city, or a new installation's first unit).
+    pub async fn create_root_unit(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        code: &UnitCode,
+        name: &UnitName,
+    ) -> Result<UnitView> {
+        if actor.unit_id().is_some() {
+            return Err(StoreError::Forbidden);
+        }
+        let tx = self.begin_write().await?;
+        ensure_code_free(&tx, code).await?;
+        let created = insert_unit(
+            &tx,
+            now,
+            None,
+            &UnitPath::whole_tree(),
+            code,
+            name,
+            UnitLevel::City,
+        )
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("unit.create")
+                .target("unit", created.id, &created.name)
+                .unit(&created.path)
+                .detail(json!({ "code": created.code, "name": created.name })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created.into())
+    }
+
+    /// Renames, moves, archives or restores a unit of the actor's subtree.
+    pub async fn change_unit(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        change: UnitChange,
+    ) -> Result<UnitView> {
+        actor.require_admin()?;
+        let tx = self.begin_write().await?;
+        let current = self
+            .find_unit(&tx, actor, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let label = current.name.clone();
+        let (action, detail) = match &change {
+            UnitChange::Rename(name) => {
+                let detail = json!({ "name": [current.name, name.as_str()] });
+                unit::ActiveModel {
+                    id: Set(id),
+                    name: Set(name.as_str().to_owned()),
+                    updated_at: Set(now.micros()),
+                    ..Default::default()
+                }
+                .update(&tx)
+                .await?;
+                ("unit.rename", detail)
+            }
+            UnitChange::Move { parent_id } => {
+                let detail = self
+                    .move_subtree(&tx, actor, now, &current, *parent_id)
+                    .await?;
+                ("unit.move", detail)
+            }
+            UnitChange::Archive => {
+                ensure_can_archive(&tx, &current).await?;
+                unit::ActiveModel {
+                    id: Set(id),
+                    archived_at: Set(Some(now.micros())),
+                    updated_at: Set(now.micros()),
+                    ..Default::default()
+                }
+                .update(&tx)
+                .await?;
+                ("unit.archive", json!({}))
+            }
+            UnitChange::Restore => {
+                if let Some(parent_id) = current.parent_id {
+                    let parent = unit::Entity::find_by_id(parent_id).one(&tx).await?;
+                    if parent.is_some_and(|p| p.archived_at.is_some()) {
+                        return Err(Invalid::new(Field::Parent, Reason::Archived).into());
+                    }
+                }
+                unit::ActiveModel {
+                    id: Set(id),
+                    archived_at: Set(None),
+                    updated_at: Set(now.micros()),
+                    ..Default::default()
+                }
+                .update(&tx)
+                .await?;
+                ("unit.restore", json!({}))
+            }
+        };
+        let updated = unit::Entity::find_by_id(id)
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new(action)
+                .target("unit", id, label)
+                .unit(&updated.path)
+                .detail(detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(updated.into())
+    }
+
+    /// Re-parents `unit` and rewrites the paths of its whole subtree in one statement.
+    async fn move_subtree<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        now: Timestamp,
+        unit: &unit::Model,
+        new_parent_id: i64,
+    ) -> Result<serde_json::Value> {
+        let old_parent_id = unit
+            .parent_id
+            .ok_or_else(|| Invalid::new(Field::Parent, Reason::RootUnit))?;
+        if actor.unit_id() == Some(unit.id) {
+            return Err(Invalid::new(Field::Parent, Reason::RootUnit).into());
+        }
+        let parent = self
+            .find_unit(conn, actor, new_parent_id)
+            .await?
+            .ok_or_else(|| Invalid::new(Field::Parent, Reason::NotFound))?;
+        let old_path = UnitPath::from_stored(unit.path.clone());
+        if old_path.contains(&UnitPath::from_stored(parent.path.clone())) {
+            return Err(Invalid::new(Field::Parent, Reason::Cycle).into());
+        }
+        if parent.archived_at.is_some() {
+            return Err(Invalid::new(Field::Parent, Reason::Archived).into());
+        }
+        if parent.level + 1 != unit.level {
+            return Err(Invalid::new(Field::Parent, Reason::LevelMismatch).into());
+        }
+        let new_path = UnitPath::from_stored(parent.path).child(unit.id);
+        let keep_from = i64::try_from(old_path.as_str().len() + 1).unwrap_or(i64::MAX);
+        unit::Entity::update_many()
+            .col_expr(
+                unit::Column::Path,
+                Expr::val(new_path.as_str()).binary(
+                    BinOper::Custom("||"),
+                    Func::cust("substr")
+                        .arg(Expr::col(unit::Column::Path))
+                        .arg(keep_from),
+                ),
+            )
+            .col_expr(unit::Column::UpdatedAt, Expr::val(now.micros()))
+            .filter(
+                Condition::all()
+                    .add(unit::Column::Path.gte(old_path.as_str()))
+                    .add(unit::Column::Path.lt(old_path.upper_bound())),
+            )
+            .exec(conn)
+            .await?;
+        unit::ActiveModel {
+            id: Set(unit.id),
+            parent_id: Set(Some(parent.id)),
+            ..Default::default()
+        }
+        .update(conn)
+        .await?;
+        Ok(json!({ "parent_id": [old_parent_id, parent.id] }))
+    }
+}
+
+async fn ensure_code_free<C: ConnectionTrait>(conn: &C, code: &UnitCode) -> Result<()> {
+    let taken = unit::Entity::find()
+        .filter(unit::Column::Code.eq(code.as_str()))
+        .count(conn)
+        .await?
+        > 0;
+    if taken {
+        return Err(Invalid::new(Field::UnitCode, Reason::Taken).into());
+    }
+    Ok(())
+}
+
+async fn ensure_can_archive<C: ConnectionTrait>(conn: &C, unit: &unit::Model) -> Result<()> {
+    let children = unit::Entity::find()
+        .filter(unit::Column::ParentId.eq(unit.id))
+        .filter(unit::Column::ArchivedAt.is_null())
+        .count(conn)
+        .await?;
+    if children > 0 {
+        return Err(
+            Invalid::new(Field::Unit, Reason::HasActiveChildren { count: children }).into(),
+        );
+    }
+    let accounts = user::Entity::find()
+        .filter(user::Column::UnitId.eq(unit.id))
+        .filter(user::Column::DisabledAt.is_null())
+        .count(conn)
+        .await?;
+    if accounts > 0 {
+        return Err(
+            Invalid::new(Field::Unit, Reason::HasActiveAccounts { count: accounts }).into(),
+        );
+    }
+    Ok(())
+}
+
+/// Inserts a unit under `parent_path`. The path contains the new id, which is known only after
+/// the insert, so the row first carries a placeholder path that is unique because the code is.
+pub(crate) async fn insert_unit<C: ConnectionTrait>(
+    conn: &C,
+    now: Timestamp,
+    parent_id: Option<i64>,
+    parent_path: &UnitPath,
+    code: &UnitCode,
+    name: &UnitName,
+    level: UnitLevel,
+) -> Result<unit::Model> {
+    let inserted = unit::ActiveModel {
+        parent_id: Set(parent_id),
+        code: Set(code.as_str().to_owned()),
+        name: Set(name.as_str().to_owned()),
+        level: Set(level.number()),
+        path: Set(format!("{}new:{}/", parent_path, code)),
+        archived_at: Set(None),
+        created_at: Set(now.micros()),
+        updated_at: Set(now.micros()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let path = parent_path.child(inserted.id);
+    Ok(unit::ActiveModel {
+        id: Set(inserted.id),
+        path: Set(path.as_str().to_owned()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?)
+}
+
+/// Runs a `key, COUNT(*) AS n … GROUP BY key` query into a map.
+async fn count_by<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    select: Select<E>,
+) -> Result<HashMap<i64, u64>> {
+    Ok(select
+        .into_model::<CountByKey>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.key, u64::try_from(r.n).unwrap_or(0)))
+        .collect())
+}

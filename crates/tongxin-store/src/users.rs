@@ -1,0 +1,373 @@
+//! Accounts: each belongs to a unit and has a role; administrators manage the accounts of their
+//! subtree.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tongxin_core::{Field, Invalid, Password, Reason, Role, Timestamp, Username};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{session, unit, user};
+use crate::error::{Result, StoreError};
+use crate::page::{Page, PageRequest};
+use crate::password;
+use crate::scope::Actor;
+
+/// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Consecutive failed logins that lock an account.
+    pub lockout_threshold: u32,
+    /// How long a lock lasts.
+    pub lockout_minutes: i64,
+    /// A session unused this long expires.
+    pub session_idle_minutes: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            session_idle_minutes: 30,
+        }
+    }
+}
+
+/// An account as shown to administrators.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub disabled: bool,
+    pub locked_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+fn view(u: user::Model, unit: &unit::Model) -> AccountView {
+    AccountView {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        role: Role::parse(&u.role).unwrap_or(Role::Member),
+        unit_id: unit.id,
+        unit_code: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        disabled: u.disabled_at.is_some(),
+        locked_until: u.locked_until.map(Timestamp::from_micros),
+        created_at: Timestamp::from_micros(u.created_at),
+    }
+}
+
+/// Filters for account lists.
+#[derive(Debug, Clone, Default)]
+pub struct AccountQuery {
+    /// Substring of the user name or display name.
+    pub q: Option<String>,
+    /// Only accounts of this unit (not its subtree).
+    pub unit_id: Option<i64>,
+}
+
+/// An account to create; every field already validated.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub unit_id: i64,
+    pub username: Username,
+    pub display_name: String,
+    pub role: Role,
+    pub password: Password,
+}
+
+impl Store {
+    /// Accounts whose unit lies in the administrator's subtree.
+    pub async fn accounts(
+        &self,
+        actor: &Actor,
+        query: &AccountQuery,
+        page: PageRequest,
+    ) -> Result<Page<AccountView>> {
+        actor.require_admin()?;
+        let mut select = user::Entity::find()
+            .inner_join(unit::Entity)
+            .filter(actor.subtree(unit::Column::Path));
+        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            select = select.filter(
+                Condition::any()
+                    .add(user::Column::Username.contains(q.to_ascii_lowercase()))
+                    .add(user::Column::DisplayName.contains(q)),
+            );
+        }
+        if let Some(unit_id) = query.unit_id {
+            select = select.filter(user::Column::UnitId.eq(unit_id));
+        }
+        let total = select.clone().count(&self.db).await?;
+        let items = select
+            .select_also(unit::Entity)
+            .order_by_asc(user::Column::Username)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|(u, unit)| unit.map(|unit| view(u, &unit)))
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// One account of the administrator's subtree.
+    pub async fn account(&self, actor: &Actor, id: i64) -> Result<AccountView> {
+        actor.require_admin()?;
+        let (u, unit) = self.find_account(&self.db, actor, id).await?;
+        Ok(view(u, &unit))
+    }
+
+    async fn find_account<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(user::Model, unit::Model)> {
+        match user::Entity::find_by_id(id)
+            .find_also_related(unit::Entity)
+            .filter(actor.subtree(unit::Column::Path))
+            .one(conn)
+            .await?
+        {
+            Some((u, Some(unit))) => Ok((u, unit)),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Creates an account in a unit of the administrator's subtree.
+    pub async fn create_account(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        new: NewAccount,
+    ) -> Result<AccountView> {
+        actor.require_admin()?;
+        let hash = password::hash(new.password.expose().to_owned()).await?;
+        let tx = self.begin_write().await?;
+        let unit = unit::Entity::find_by_id(new.unit_id)
+            .filter(actor.subtree(unit::Column::Path))
+            .one(&tx)
+            .await?
+            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+        if unit.archived_at.is_some() {
+            return Err(Invalid::new(Field::Unit, Reason::Archived).into());
+        }
+        let taken = user::Entity::find()
+            .filter(user::Column::Username.eq(new.username.as_str()))
+            .count(&tx)
+            .await?
+            > 0;
+        if taken {
+            return Err(Invalid::new(Field::Username, Reason::Taken).into());
+        }
+        let created = user::ActiveModel {
+            unit_id: Set(unit.id),
+            username: Set(new.username.as_str().to_owned()),
+            display_name: Set(new.display_name.clone()),
+            role: Set(new.role.as_str().to_owned()),
+            password_hash: Set(hash),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            disabled_at: Set(None),
+            created_at: Set(now.micros()),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("account.create")
+                .target("account", created.id, &created.username)
+                .unit(&unit.path)
+                .detail(json!({
+                    "username": created.username,
+                    "display_name": created.display_name,
+                    "role": created.role,
+                    "unit": unit.code,
+                })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view(created, &unit))
+    }
+
+    /// Disables or re-enables an account. Disabling ends its sessions at once.
+    pub async fn set_account_disabled(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        disabled: bool,
+    ) -> Result<AccountView> {
+        actor.require_admin()?;
+        if actor.user_id() == Some(id) {
+            return Err(Invalid::new(Field::Username, Reason::OwnAccount).into());
+        }
+        let tx = self.begin_write().await?;
+        let (u, unit) = self.find_account(&tx, actor, id).await?;
+        let updated = user::ActiveModel {
+            id: Set(u.id),
+            disabled_at: Set(disabled.then_some(now.micros())),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        if disabled {
+            end_sessions(&tx, u.id).await?;
+        }
+        let action = if disabled {
+            "account.disable"
+        } else {
+            "account.enable"
+        };
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new(action)
+                .target("account", u.id, &u.username)
+                .unit(&unit.path),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view(updated, &unit))
+    }
+
+    /// Gives an account a new random password, clears any lock and ends its sessions. Returns
+    /// the password, which is shown once and never stored in the clear.
+    pub async fn reset_password(&self, actor: &Actor, now: Timestamp, id: i64) -> Result<String> {
+        actor.require_admin()?;
+        let new_password = password::random_secret(14);
+        let hash = password::hash(new_password.clone()).await?;
+        let tx = self.begin_write().await?;
+        let (u, unit) = self.find_account(&tx, actor, id).await?;
+        set_password(&tx, now, u.id, hash).await?;
+        end_sessions(&tx, u.id).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("account.reset_password")
+                .target("account", u.id, &u.username)
+                .unit(&unit.path),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new_password)
+    }
+
+    /// Changes the actor's own password after checking the current one. Other sessions of the
+    /// account end; the current one stays.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        current: &str,
+        new: Password,
+        keep_session: &crate::SessionSecret,
+    ) -> Result<()> {
+        let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
+        let u = user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !password::verify(current.to_owned(), u.password_hash).await {
+            return Err(Invalid::new(Field::Password, Reason::Mismatch).into());
+        }
+        let hash = password::hash(new.expose().to_owned()).await?;
+        let tx = self.begin_write().await?;
+        set_password(&tx, now, user_id, hash).await?;
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(user_id))
+            .filter(session::Column::IdHash.ne(keep_session.hash()))
+            .exec(&tx)
+            .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("account.change_password")
+                .target("account", user_id, actor.username())
+                .unit(actor.unit_path().as_str()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates an account from the command line, as the system, in the unit with `unit_code`.
+    pub async fn add_user_as_system(
+        &self,
+        now: Timestamp,
+        unit_code: &str,
+        username: Username,
+        role: Role,
+        password: Password,
+    ) -> Result<AccountView> {
+        let system = Actor::system("cli");
+        let unit = self
+            .unit_by_code(&system, unit_code)
+            .await
+            .map_err(|_| Invalid::new(Field::Unit, Reason::NotFound))?;
+        self.create_account(
+            &system,
+            now,
+            NewAccount {
+                unit_id: unit.id,
+                display_name: username.as_str().to_owned(),
+                username,
+                role,
+                password,
+            },
+        )
+        .await
+    }
+}
+
+async fn set_password<C: ConnectionTrait>(
+    conn: &C,
+    now: Timestamp,
+    user_id: i64,
+    hash: String,
+) -> Result<()> {
+    user::ActiveModel {
+        id: Set(user_id),
+        password_hash: Set(hash),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        updated_at: Set(now.micros()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+async fn end_sessions<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
