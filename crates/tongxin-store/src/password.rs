@@ -44,9 +44,14 @@ pub(crate) async fn verify_nothing(password: String) {
     verify(password, phc).await;
 }
 
+/// A fresh password for a new or reset account, shown once to the administrator.
+pub fn generate_password() -> String {
+    random_secret(14)
+}
+
 /// A random string of `n` characters from an alphabet without look-alikes (no 0/O, 1/l/I),
 /// for generated passwords.
-pub(crate) fn random_secret(n: usize) -> String {
+fn random_secret(n: usize) -> String {
     use rand::RngExt;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();

@@ -63,6 +63,8 @@ pub struct UnitQuery {
     pub q: Option<String>,
     /// Only direct children of this unit.
     pub parent_id: Option<i64>,
+    /// Only units of this level.
+    pub level: Option<UnitLevel>,
     /// Include archived units.
     pub include_archived: bool,
 }
@@ -73,6 +75,14 @@ pub struct NewUnit {
     pub parent_id: i64,
     pub code: UnitCode,
     pub name: UnitName,
+}
+
+/// A unit with the units below it, for creating a whole tree at once.
+#[derive(Debug, Clone)]
+pub struct UnitSeed {
+    pub code: UnitCode,
+    pub name: UnitName,
+    pub children: Vec<UnitSeed>,
 }
 
 /// A change to an existing unit.
@@ -142,6 +152,9 @@ impl Store {
         }
         if let Some(parent) = query.parent_id {
             select = select.filter(unit::Column::ParentId.eq(parent));
+        }
+        if let Some(level) = query.level {
+            select = select.filter(unit::Column::Level.eq(level.number()));
         }
         if !query.include_archived {
             select = select.filter(unit::Column::ArchivedAt.is_null());
@@ -239,18 +252,13 @@ impl Store {
         let level = UnitLevel::from_number(parent.level)
             .and_then(UnitLevel::child)
             .ok_or_else(|| Invalid::new(Field::Parent, Reason::TooDeep))?;
-        ensure_code_free(&tx, &new.code).await?;
         let parent_path = UnitPath::from_stored(parent.path);
-        let created = insert_unit(
-            &tx,
-            now,
-            Some(parent.id),
-            &parent_path,
-            &new.code,
-            &new.name,
-            level,
-        )
-        .await?;
+        let seed = UnitSeed {
+            code: new.code,
+            name: new.name,
+            children: Vec::new(),
+        };
+        let created = insert_unit(&tx, now, Some(parent.id), &parent_path, &seed, level).await?;
         audit::append(
             &tx,
             now,
@@ -267,41 +275,56 @@ impl Store {
         Ok(created.into())
     }
 
-    /// Creates a top unit of a tree (the demo city, or a new installation's first unit).
-    pub async fn create_root_unit(
+    /// Creates a whole new tree (the demo city, or a new installation's unit list) in one
+    /// transaction with one audit row. Only the system may create top units.
+    pub async fn create_tree(
         &self,
         actor: &Actor,
         now: Timestamp,
-        code: &UnitCode,
-        name: &UnitName,
+        root: &UnitSeed,
     ) -> Result<UnitView> {
         if actor.unit_id().is_some() {
             return Err(StoreError::Forbidden);
         }
         let tx = self.begin_write().await?;
-        ensure_code_free(&tx, code).await?;
-        let created = insert_unit(
+        let top = insert_unit(
             &tx,
             now,
             None,
             &UnitPath::whole_tree(),
-            code,
-            name,
+            root,
             UnitLevel::City,
         )
         .await?;
+        let mut pending: Vec<(unit::Model, &UnitSeed)> = vec![(top.clone(), root)];
+        let mut count = 1u64;
+        while let Some((parent, seed)) = pending.pop() {
+            if seed.children.is_empty() {
+                continue;
+            }
+            let level = UnitLevel::from_number(parent.level)
+                .and_then(UnitLevel::child)
+                .ok_or_else(|| Invalid::new(Field::Parent, Reason::TooDeep))?;
+            let parent_path = UnitPath::from_stored(parent.path.clone());
+            for child in &seed.children {
+                let created =
+                    insert_unit(&tx, now, Some(parent.id), &parent_path, child, level).await?;
+                count += 1;
+                pending.push((created, child));
+            }
+        }
         audit::append(
             &tx,
             now,
             actor,
-            Event::new("unit.create")
-                .target("unit", created.id, &created.name)
-                .unit(&created.path)
-                .detail(json!({ "code": created.code, "name": created.name })),
+            Event::new("unit.create_tree")
+                .target("unit", top.id, &top.name)
+                .unit(&top.path)
+                .detail(json!({ "code": top.code, "units": count })),
         )
         .await?;
         tx.commit().await?;
-        Ok(created.into())
+        Ok(top.into())
     }
 
     /// Renames, moves, archives or restores a unit of the actor's subtree.
@@ -482,17 +505,19 @@ async fn ensure_can_archive<C: ConnectionTrait>(conn: &C, unit: &unit::Model) ->
     Ok(())
 }
 
-/// Inserts a unit under `parent_path`. The path contains the new id, which is known only after
-/// the insert, so the row first carries a placeholder path that is unique because the code is.
-pub(crate) async fn insert_unit<C: ConnectionTrait>(
+/// Inserts a unit under `parent_path`, refusing a code that is already used. The path contains
+/// the new id, which is known only after the insert, so the row first carries a placeholder
+/// path that is unique because the code is.
+async fn insert_unit<C: ConnectionTrait>(
     conn: &C,
     now: Timestamp,
     parent_id: Option<i64>,
     parent_path: &UnitPath,
-    code: &UnitCode,
-    name: &UnitName,
+    seed: &UnitSeed,
     level: UnitLevel,
 ) -> Result<unit::Model> {
+    ensure_code_free(conn, &seed.code).await?;
+    let (code, name) = (&seed.code, &seed.name);
     let inserted = unit::ActiveModel {
         parent_id: Set(parent_id),
         code: Set(code.as_str().to_owned()),

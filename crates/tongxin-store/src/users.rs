@@ -258,7 +258,7 @@ impl Store {
     /// the password, which is shown once and never stored in the clear.
     pub async fn reset_password(&self, actor: &Actor, now: Timestamp, id: i64) -> Result<String> {
         actor.require_admin()?;
-        let new_password = password::random_secret(14);
+        let new_password = password::generate_password();
         let hash = password::hash(new_password.clone()).await?;
         let tx = self.begin_write().await?;
         let (u, unit) = self.find_account(&tx, actor, id).await?;
@@ -293,7 +293,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         if !password::verify(current.to_owned(), u.password_hash).await {
-            return Err(Invalid::new(Field::Password, Reason::Mismatch).into());
+            return Err(Invalid::new(Field::CurrentPassword, Reason::Mismatch).into());
         }
         let hash = password::hash(new.expose().to_owned()).await?;
         let tx = self.begin_write().await?;

@@ -1,1 +1,253 @@
-fn main() {}
+//! `tongxin`: the command line. Every subcommand reads the same configuration (DESIGN.md §4).
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tongxin::config::{Config, LogFormat};
+use tongxin::{demo, server};
+use tongxin_core::{Clock, Password, Role, SystemClock, Username};
+
+/// How long a graceful shutdown waits for requests in flight before giving up.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+#[derive(Parser)]
+#[command(
+    name = "tongxin",
+    version,
+    about = "同心 Tongxin: a self-hosted platform for a multi-level liaison and engagement network",
+    long_about = "同心 Tongxin: a self-hosted platform for a multi-level liaison and engagement network.\n\n\
+Configuration comes from tongxin.toml (or --config) and TONGXIN_* environment variables; the \
+environment wins. By default data lives in ./tongxin-data (SQLite); set TONGXIN_DATABASE_URL to \
+postgres://… to use PostgreSQL."
+)]
+struct Cli {
+    /// Configuration file (default: ./tongxin.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages and the API until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on (overrides TONGXIN_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Load the demo city first if the database is empty, and print its administrator's
+        /// password once.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the demo city (Hohhot) into an empty database.
+    Demo {
+        /// Seed for the generated township- and village-level units.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Verify database integrity and the audit chain; exits non-zero on any fault.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from the first line of standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Code of the account's unit.
+        #[arg(long, value_name = "CODE")]
+        unit: String,
+        /// admin, staff, leader or member.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (the only way, so it never shows in `ps`).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("tongxin: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tongxin: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tongxin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
+    let clock = SystemClock;
+    let mut out = std::io::stdout();
+    match command {
+        Command::Serve { listen, demo } => {
+            if let Some(addr) = listen {
+                config.listen = addr;
+            }
+            let store = server::open_store(&config).await?;
+            if demo {
+                if store.is_empty().await? {
+                    let admin = demo::load(&store, clock.now(), 1).await?;
+                    print_demo_admin(&mut out, &admin)?;
+                } else {
+                    writeln!(
+                        out,
+                        "Demo data already present; using the existing database."
+                    )?;
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+            writeln!(
+                out,
+                "Tongxin is serving on http://{}",
+                listener.local_addr()?
+            )?;
+            out.flush()?;
+            serve_until_signal(listener, store, &config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { seed } => {
+            let store = server::open_store(&config).await?;
+            let admin = demo::load(&store, clock.now(), seed).await?;
+            print_demo_admin(&mut out, &admin)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            server::open_store(&config).await?;
+            writeln!(out, "Migrations applied.")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    unit,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
+            let username = Username::parse(&username).map_err(|e| format!("--username: {e}"))?;
+            let role = Role::parse(&role).map_err(|e| format!("--role: {e}"))?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let password = Password::parse(line.trim_end_matches(['\r', '\n']))
+                .map_err(|e| format!("password: {e} (at least 10 characters)"))?;
+            let store = server::open_store(&config).await?;
+            let account = store
+                .add_user_as_system(clock.now(), &unit, username, role, password)
+                .await?;
+            writeln!(
+                out,
+                "Created {} ({}) in {} {}.",
+                account.username,
+                account.role.as_str(),
+                account.unit_code,
+                account.unit_name
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let store = server::open_store(&config).await?;
+            let report = store.check().await?;
+            writeln!(
+                out,
+                "Checked {} units and {} audit rows on {}.",
+                report.units,
+                report.audit_rows,
+                store.engine().name()
+            )?;
+            if report.faults.is_empty() {
+                writeln!(out, "No faults found.")?;
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for fault in &report.faults {
+                    writeln!(out, "FAULT: {fault}")?;
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+fn print_demo_admin(out: &mut impl Write, admin: &demo::DemoAdmin) -> std::io::Result<()> {
+    writeln!(out, "Demo city loaded: 呼和浩特市 (150100).")?;
+    writeln!(out, "Administrator  user name: {}", admin.username)?;
+    writeln!(out, "               password:  {}", admin.password)?;
+    writeln!(
+        out,
+        "The password is shown only now; change it after logging in."
+    )
+}
+
+/// Serves until Ctrl-C or SIGTERM, then waits up to [`SHUTDOWN_GRACE`] for requests in flight.
+async fn serve_until_signal(
+    listener: tokio::net::TcpListener,
+    store: tongxin_store::Store,
+    config: &Config,
+) -> Result<()> {
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        server::shutdown_signal().await;
+        let _ = signalled.send(());
+    };
+    let serving = server::serve(listener, store, Arc::new(SystemClock), config, shutdown);
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => result,
+        () = async {
+            if on_signal.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}

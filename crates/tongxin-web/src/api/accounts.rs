@@ -1,0 +1,189 @@
+//! `/accounts` and `/audit`: administration of the caller's subtree.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tongxin_core::{Field, Invalid, Password, Reason, Role, Username};
+use tongxin_store::{
+    AccountQuery, AccountView, AuditEntry, AuditQuery, NewAccount, PageRequest, StoreError,
+};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{ApiJson, IdPath, Query};
+use crate::session::ApiUser;
+
+fn account_json(a: &AccountView) -> Value {
+    json!({
+        "id": a.id,
+        "username": a.username,
+        "display_name": a.display_name,
+        "role": a.role.as_str(),
+        "unit": { "id": a.unit_id, "code": a.unit_code, "name": a.unit_name },
+        "disabled": a.disabled,
+        "locked_until": a.locked_until.map(|t| t.rfc3339()),
+        "created_at": a.created_at.rfc3339(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    unit_id: Option<i64>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let filter = AccountQuery {
+        q: query.q,
+        unit_id: query.unit_id,
+    };
+    let page = state
+        .store
+        .accounts(
+            &user.actor,
+            &filter,
+            PageRequest::new(query.page, query.per_page),
+        )
+        .await?;
+    Ok(Json(super::list(&page, account_json)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(account_json(
+        &state.store.account(&user.actor, id).await?,
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct NewAccountBody {
+    unit_code: String,
+    username: String,
+    display_name: Option<String>,
+    role: String,
+    password: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<NewAccountBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let mut invalid = Vec::new();
+    let username = Username::parse(&body.username)
+        .map_err(|e| invalid.push(e))
+        .ok();
+    let display_name = match body.display_name.as_deref() {
+        None => Some(body.username.trim().to_owned()),
+        Some(name) => tongxin_core::parse_name(Field::DisplayName, name)
+            .map_err(|e| invalid.push(e))
+            .ok(),
+    };
+    let role = Role::parse(&body.role).map_err(|e| invalid.push(e)).ok();
+    let password = Password::parse(&body.password)
+        .map_err(|e| invalid.push(e))
+        .ok();
+    let unit = match state.store.unit_by_code(&user.actor, &body.unit_code).await {
+        Ok(unit) => Some(unit),
+        Err(StoreError::NotFound) => {
+            invalid.push(Invalid::new(Field::Unit, Reason::NotFound));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (Some(username), Some(display_name), Some(role), Some(password), Some(unit)) =
+        (username, display_name, role, password, unit)
+    else {
+        return Err(AppError::Invalid(invalid));
+    };
+    let created = state
+        .store
+        .create_account(
+            &user.actor,
+            state.clock.now(),
+            NewAccount {
+                unit_id: unit.id,
+                username,
+                display_name,
+                role,
+                password,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(account_json(&created))))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let account = state
+        .store
+        .set_account_disabled(&user.actor, state.clock.now(), id, true)
+        .await?;
+    Ok(Json(account_json(&account)))
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let account = state
+        .store
+        .set_account_disabled(&user.actor, state.clock.now(), id, false)
+        .await?;
+    Ok(Json(account_json(&account)))
+}
+
+fn audit_json(e: &AuditEntry) -> Value {
+    json!({
+        "seq": e.seq,
+        "at": e.at.rfc3339(),
+        "actor": e.actor_name,
+        "action": e.action,
+        "target": { "kind": e.target_kind, "id": e.target_id, "label": e.target_label },
+        "ip": e.ip,
+        "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AuditFilter {
+    action: Option<String>,
+    actor: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(filter): Query<AuditFilter>,
+) -> Result<Json<Value>, AppError> {
+    let query = AuditQuery {
+        action: filter.action,
+        actor: filter.actor,
+    };
+    let page = state
+        .store
+        .audit_log(
+            &user.actor,
+            &query,
+            PageRequest::new(filter.page, filter.per_page),
+        )
+        .await?;
+    Ok(Json(super::list(&page, audit_json)))
+}

@@ -1,0 +1,185 @@
+//! `/units`: the caller's subtree.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tongxin_core::{Field, Invalid, Reason, UnitCode, UnitLevel, UnitName};
+use tongxin_store::{NewUnit, PageRequest, UnitChange, UnitQuery, UnitView};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{ApiJson, IdPath, Query};
+use crate::session::ApiUser;
+
+pub(super) fn unit_json(u: &UnitView) -> Value {
+    json!({
+        "id": u.id,
+        "parent_id": u.parent_id,
+        "code": u.code,
+        "name": u.name,
+        "level": u.level.key(),
+        "archived": u.archived,
+        "created_at": u.created_at.rfc3339(),
+        "updated_at": u.updated_at.rfc3339(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    parent_id: Option<i64>,
+    level: Option<String>,
+    #[serde(default)]
+    include_archived: bool,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let level = match query.level.as_deref() {
+        None | Some("") => None,
+        Some(key) => Some(
+            [
+                UnitLevel::City,
+                UnitLevel::County,
+                UnitLevel::Township,
+                UnitLevel::Village,
+            ]
+            .into_iter()
+            .find(|l| l.key() == key)
+            .ok_or(AppError::Malformed {
+                code: "bad_query",
+                detail: format!("level={key}"),
+            })?,
+        ),
+    };
+    let filter = UnitQuery {
+        q: query.q,
+        parent_id: query.parent_id,
+        level,
+        include_archived: query.include_archived,
+    };
+    let page = state
+        .store
+        .units(
+            &user.actor,
+            &filter,
+            PageRequest::new(query.page, query.per_page),
+        )
+        .await?;
+    Ok(Json(super::list(&page, unit_json)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(unit_json(&state.store.unit(&user.actor, id).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct NewUnitBody {
+    parent_id: i64,
+    code: String,
+    name: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<NewUnitBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let mut invalid = Vec::new();
+    let code = UnitCode::parse(&body.code)
+        .map_err(|e| invalid.push(e))
+        .ok();
+    let name = UnitName::parse(&body.name)
+        .map_err(|e| invalid.push(e))
+        .ok();
+    let (Some(code), Some(name)) = (code, name) else {
+        return Err(AppError::Invalid(invalid));
+    };
+    let created = state
+        .store
+        .create_unit(
+            &user.actor,
+            state.clock.now(),
+            NewUnit {
+                parent_id: body.parent_id,
+                code,
+                name,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(unit_json(&created))))
+}
+
+/// Fields of `PATCH /units/{id}`; give `name` to rename, `parent_id` to move, or both.
+#[derive(Deserialize)]
+pub struct UnitPatch {
+    name: Option<String>,
+    parent_id: Option<i64>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(patch): ApiJson<UnitPatch>,
+) -> Result<Json<Value>, AppError> {
+    let rename = patch.name.as_deref().map(UnitName::parse).transpose()?;
+    if rename.is_none() && patch.parent_id.is_none() {
+        return Err(Invalid::new(Field::Body, Reason::Required).into());
+    }
+    // Read first, so that a unit outside the subtree is a 404 before any field is judged.
+    let mut unit = state.store.unit(&user.actor, id).await?;
+    if let Some(name) = rename {
+        unit = state
+            .store
+            .change_unit(&user.actor, state.clock.now(), id, UnitChange::Rename(name))
+            .await?;
+    }
+    if let Some(parent_id) = patch.parent_id {
+        unit = state
+            .store
+            .change_unit(
+                &user.actor,
+                state.clock.now(),
+                id,
+                UnitChange::Move { parent_id },
+            )
+            .await?;
+    }
+    Ok(Json(unit_json(&unit)))
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let unit = state
+        .store
+        .change_unit(&user.actor, state.clock.now(), id, UnitChange::Archive)
+        .await?;
+    Ok(Json(unit_json(&unit)))
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let unit = state
+        .store
+        .change_unit(&user.actor, state.clock.now(), id, UnitChange::Restore)
+        .await?;
+    Ok(Json(unit_json(&unit)))
+}

@@ -1,0 +1,213 @@
+//! Translations: every user-facing string comes from `locales/*.toml`, embedded in the binary.
+//!
+//! Keys are dotted paths (`nav.units`); values may hold `{name}` placeholders. Chinese is the
+//! default language; a missing English key falls back to Chinese and then to the key itself,
+//! and a test keeps the two files' key sets identical.
+
+use std::collections::HashMap;
+
+/// A language the product speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    ZhCn,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::ZhCn, Lang::En];
+
+    /// The BCP 47 tag, used in `<html lang>`, the cookie and the switcher.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        match tag {
+            "zh-CN" | "zh" => Some(Lang::ZhCn),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The preferred language of an `Accept-Language` header: English only if it comes first.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let first = header
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if first.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::ZhCn
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "中文",
+            Lang::En => "English",
+        }
+    }
+}
+
+const ZH_CN: &str = include_str!("../locales/zh-CN.toml");
+const EN: &str = include_str!("../locales/en.toml");
+
+/// All translations, loaded once at start-up.
+#[derive(Debug)]
+pub struct Catalog {
+    zh: HashMap<String, String>,
+    en: HashMap<String, String>,
+}
+
+impl Catalog {
+    /// Parses the embedded translation files. They are compiled in and checked by tests, so a
+    /// parse failure is a build defect; it is reported rather than panicking all the same.
+    pub fn load() -> Result<Catalog, String> {
+        Ok(Catalog {
+            zh: flatten(ZH_CN).map_err(|e| format!("locales/zh-CN.toml: {e}"))?,
+            en: flatten(EN).map_err(|e| format!("locales/en.toml: {e}"))?,
+        })
+    }
+
+    /// The text for `key` in `lang`. A missing key (which the tests rule out for static keys)
+    /// is logged and shows as nothing rather than as a raw key.
+    pub fn get(&self, lang: Lang, key: &str) -> &str {
+        self.lookup(lang, key).unwrap_or_else(|| {
+            tracing::warn!(key, "missing translation");
+            ""
+        })
+    }
+
+    /// The text for `key`, if the catalog has it.
+    pub fn lookup(&self, lang: Lang, key: &str) -> Option<&str> {
+        let primary = match lang {
+            Lang::ZhCn => &self.zh,
+            Lang::En => &self.en,
+        };
+        primary
+            .get(key)
+            .or_else(|| self.zh.get(key))
+            .map(String::as_str)
+    }
+
+    /// The text for `key` with each `{name}` replaced by its value.
+    pub fn format(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+        let mut text = self.get(lang, key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+}
+
+fn flatten(source: &str) -> Result<HashMap<String, String>, toml::de::Error> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+        for (key, value) in table {
+            let full = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::Table(inner) => walk(&full, inner, out),
+                toml::Value::String(text) => {
+                    out.insert(full, text.clone());
+                }
+                // Only strings are translations; anything else is left out and caught by the
+                // test that compares the two files' keys.
+                _ => {}
+            }
+        }
+    }
+    let table: toml::Table = toml::from_str(source)?;
+    let mut out = HashMap::new();
+    walk("", &table, &mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn keys(map: &HashMap<String, String>) -> BTreeSet<&str> {
+        map.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
+        let zh = keys(&catalog.zh);
+        let en = keys(&catalog.en);
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(only_zh.is_empty(), "missing in en.toml: {only_zh:?}");
+        assert!(only_en.is_empty(), "missing in zh-CN.toml: {only_en:?}");
+    }
+
+    /// Every `t("…")`-style key used in templates and code exists in the catalog.
+    #[test]
+    fn every_key_used_exists() {
+        let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
+        let mut sources = Vec::new();
+        for dir in ["templates", "src", "src/pages", "src/api"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for entry in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")) {
+                let file = entry.unwrap_or_else(|e| panic!("{e}")).path();
+                if file.is_file() {
+                    sources.push((
+                        file.clone(),
+                        std::fs::read_to_string(&file).unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        for (file, text) in &sources {
+            for marker in ["t(\"", "tn(\"", "tf(\"", "key: \""] {
+                for piece in text.split(marker).skip(1) {
+                    let Some(key) = piece.split('"').next() else {
+                        continue;
+                    };
+                    if key.contains('{') || key.ends_with('.') || !key.contains('.') {
+                        continue;
+                    }
+                    if !catalog.zh.contains_key(key) {
+                        missing.push(format!("{}: {key}", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalog: {missing:#?}"
+        );
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
+        let text = catalog.format(
+            Lang::En,
+            "invalid.too_long",
+            &[("field", "Name"), ("n", "100")],
+        );
+        assert!(text.contains("Name") && text.contains("100"), "{text}");
+    }
+
+    #[test]
+    fn accept_language_prefers_chinese_unless_english_comes_first() {
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(Lang::from_accept_language("zh-CN,en;q=0.8"), Lang::ZhCn);
+        assert_eq!(Lang::from_accept_language(""), Lang::ZhCn);
+    }
+}

@@ -1,0 +1,286 @@
+//! Account administration: list, create, disable and enable, reset a password.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use tongxin_core::{Field, Invalid, Password, Reason, Role, Username};
+use tongxin_store::{AccountQuery, AccountView, NewAccount, Page, PageRequest, StoreError};
+
+use super::{Checks, Ctx, FormErrors, Pager, refused, see_other};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{CsrfForm, IdPath, Query};
+use crate::pages::auth::Empty;
+use crate::session::CurrentUser;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    unit: Option<i64>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/index.html")]
+struct IndexPage {
+    ctx: Ctx,
+    q: String,
+    unit: Option<i64>,
+    accounts: Page<AccountView>,
+    pager: Pager,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let accounts = state
+        .store
+        .accounts(
+            &auth.actor,
+            &AccountQuery {
+                q: Some(query.q.clone()),
+                unit_id: query.unit,
+            },
+            PageRequest::new(query.page, None),
+        )
+        .await?;
+    let unit_param = query.unit.map(|u| u.to_string()).unwrap_or_default();
+    let pager = Pager::new(
+        &accounts,
+        "/accounts",
+        &[("q", &query.q), ("unit", &unit_param)],
+    );
+    let page = IndexPage {
+        ctx: ctx.with_section("accounts"),
+        pager,
+        q: query.q,
+        unit: query.unit,
+        accounts,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/form.html")]
+struct NewPage {
+    ctx: Ctx,
+    roles: [Role; 4],
+    fields: AccountFields,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccountFields {
+    #[serde(default)]
+    unit_code: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    unit: Option<i64>,
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    if !actor.role().administers() {
+        return Err(AppError::Forbidden);
+    }
+    let unit_id = query.unit.or(actor.unit_id()).ok_or(AppError::NotFound)?;
+    let unit = state.store.unit(actor, unit_id).await?;
+    let page = NewPage {
+        ctx: ctx.with_section("accounts"),
+        roles: Role::ALL,
+        fields: AccountFields {
+            unit_code: unit.code,
+            role: Role::Staff.as_str().to_owned(),
+            ..AccountFields::default()
+        },
+        errors: FormErrors::default(),
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password_shown.html")]
+struct PasswordShown {
+    ctx: Ctx,
+    account: AccountView,
+    password: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(fields): CsrfForm<AccountFields>,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    if !actor.role().administers() {
+        return Err(AppError::Forbidden);
+    }
+    let mut checks = Checks::default();
+    let username = checks.check(Username::parse(&fields.username));
+    let display_name = if fields.display_name.trim().is_empty() {
+        Some(fields.username.trim().to_owned())
+    } else {
+        checks.check(tongxin_core::parse_name(
+            Field::DisplayName,
+            &fields.display_name,
+        ))
+    };
+    let role = checks.check(Role::parse(&fields.role));
+    let generated = fields.password.is_empty();
+    let password_text = if generated {
+        tongxin_store::generate_password()
+    } else {
+        fields.password.clone()
+    };
+    let password = checks.check(Password::parse(&password_text));
+    let unit = match state.store.unit_by_code(actor, &fields.unit_code).await {
+        Ok(unit) => Some(unit),
+        Err(StoreError::NotFound) => checks.check(Err(Invalid::new(
+            Field::Unit,
+            if fields.unit_code.trim().is_empty() {
+                Reason::Required
+            } else {
+                Reason::NotFound
+            },
+        ))),
+        Err(e) => return Err(e.into()),
+    };
+    let invalid = match (username, display_name, role, password, unit) {
+        (Some(username), Some(display_name), Some(role), Some(password), Some(unit)) => {
+            let new = NewAccount {
+                unit_id: unit.id,
+                username,
+                display_name,
+                role,
+                password,
+            };
+            match refused(
+                state
+                    .store
+                    .create_account(actor, state.clock.now(), new)
+                    .await,
+            )? {
+                Ok(account) if generated => {
+                    let page = PasswordShown {
+                        ctx: ctx.with_section("accounts"),
+                        account,
+                        password: password_text,
+                    };
+                    return Ok(page.ctx.respond(StatusCode::CREATED, page.render()?));
+                }
+                Ok(account) => return Ok(see_other(&format!("/accounts/{}", account.id))),
+                Err(invalid) => invalid,
+            }
+        }
+        _ => checks.into_inner(),
+    };
+    let page = NewPage {
+        errors: ctx.errors(&invalid),
+        ctx: ctx.with_section("accounts"),
+        roles: Role::ALL,
+        fields: AccountFields {
+            password: String::new(),
+            ..fields
+        },
+    };
+    Ok(page
+        .ctx
+        .respond(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    account: AccountView,
+    is_self: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    let account = state.store.account(&auth.actor, id).await?;
+    let page = ShowPage {
+        is_self: auth.actor.user_id() == Some(account.id),
+        ctx: ctx.with_section("accounts"),
+        account,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+async fn set_disabled(
+    state: &AppState,
+    auth: &crate::session::Authenticated,
+    id: i64,
+    disabled: bool,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .set_account_disabled(&auth.actor, state.clock.now(), id, disabled)
+        .await?;
+    Ok(see_other(&format!("/accounts/{id}")))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    set_disabled(&state, &auth, id, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    set_disabled(&state, &auth, id, false).await
+}
+
+/// Shows the new password once; it is not stored in the clear anywhere.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let password = state
+        .store
+        .reset_password(&auth.actor, state.clock.now(), id)
+        .await?;
+    let account = state.store.account(&auth.actor, id).await?;
+    let page = PasswordShown {
+        ctx: ctx.with_section("accounts"),
+        account,
+        password,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}

@@ -1,0 +1,212 @@
+//! Logging in and out, the language switch, and changing one's own password.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use tongxin_core::{Field, Invalid, Password, Reason};
+use tongxin_store::{LoginError, SessionKind};
+
+use super::{Checks, Ctx, FormErrors, safe_next};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{CsrfForm, Query};
+use crate::session::{ClientIp, CurrentUser, LANG_COOKIE, cleared_session_cookie, session_cookie};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: Ctx,
+    username: String,
+    error: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(
+    ctx: Ctx,
+    Query(query): Query<NextQuery>,
+    user: Option<CurrentUser>,
+) -> Result<Response, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let page = LoginPage {
+        username: String::new(),
+        error: String::new(),
+        next,
+        ctx,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    let next = safe_next(form.next.as_deref());
+    let outcome = state
+        .store
+        .login(
+            &form.username,
+            &form.password,
+            SessionKind::Web,
+            state.clock.now(),
+            ip,
+            &state.config.policy,
+        )
+        .await;
+    let error = match outcome {
+        Ok((session, _)) => {
+            let jar = jar.add(session_cookie(
+                session.secret.expose().to_owned(),
+                state.config.secure_cookies,
+            ));
+            return Ok((jar, Redirect::to(&next)).into_response());
+        }
+        Err(LoginError::BadCredentials) => ctx.t("login.bad_credentials").to_owned(),
+        Err(LoginError::Disabled) => ctx.t("login.disabled").to_owned(),
+        Err(LoginError::Locked { until }) => ctx.tf("login.locked", "time", &until.display_time()),
+        Err(LoginError::Store(e)) => return Err(e.into()),
+    };
+    let page = LoginPage {
+        username: form.username,
+        error,
+        next,
+        ctx,
+    };
+    Ok(page.ctx.respond(StatusCode::UNAUTHORIZED, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .logout(&auth.actor, &auth.session.secret, state.clock.now())
+        .await?;
+    let jar = jar.add(cleared_session_cookie(state.config.secure_cookies));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LangForm {
+    lang: String,
+    next: Option<String>,
+}
+
+/// Remembers the chosen language in a cookie for a year.
+pub async fn switch_lang(CsrfForm(form): CsrfForm<LangForm>) -> Result<Response, AppError> {
+    let lang = crate::i18n::Lang::from_tag(&form.lang).ok_or(AppError::Malformed {
+        code: "bad_form",
+        detail: format!("lang={}", form.lang),
+    })?;
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age={}; SameSite=Lax",
+        lang.tag(),
+        365 * 24 * 3600
+    );
+    let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    ctx: Ctx,
+    errors: FormErrors,
+    done: bool,
+}
+
+pub async fn password_page(ctx: Ctx, _: CurrentUser) -> Result<Response, AppError> {
+    let page = PasswordPage {
+        ctx,
+        errors: FormErrors::default(),
+        done: false,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, AppError> {
+    let mut checks = Checks::default();
+    let new = checks.check(Password::parse(&form.new));
+    if new.is_some() && form.new != form.confirm {
+        checks.check::<()>(Err(Invalid::new(Field::PasswordConfirm, Reason::Mismatch)));
+    }
+    let mut invalid = checks.into_inner();
+    if let (Some(new), true) = (new, invalid.is_empty()) {
+        let result = state
+            .store
+            .change_own_password(
+                &auth.actor,
+                state.clock.now(),
+                &form.current,
+                new,
+                &auth.session.secret,
+            )
+            .await;
+        match result {
+            Ok(()) => {
+                let page = PasswordPage {
+                    ctx,
+                    errors: FormErrors::default(),
+                    done: true,
+                };
+                return Ok(page.ctx.respond(StatusCode::OK, page.render()?));
+            }
+            Err(tongxin_store::StoreError::Invalid(i)) => invalid.push(i),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = PasswordPage {
+        errors: ctx.errors(&invalid),
+        ctx,
+        done: false,
+    };
+    Ok(page
+        .ctx
+        .respond(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
+}

@@ -1,0 +1,93 @@
+//! The start page and the areas that later releases add.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use tongxin_store::{AccountQuery, PageRequest, UnitQuery, UnitView};
+
+use super::Ctx;
+use crate::AppState;
+use crate::error::AppError;
+use crate::session::CurrentUser;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: Ctx,
+    unit: Option<UnitView>,
+    units_total: u64,
+    accounts_total: Option<u64>,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let (unit, units_total, accounts_total) = if actor.role().works_in_tree() {
+        let unit = match actor.unit_id() {
+            Some(id) => Some(state.store.unit(actor, id).await?),
+            None => None,
+        };
+        let units = state
+            .store
+            .units(
+                actor,
+                &UnitQuery::default(),
+                PageRequest::new(None, Some(1)),
+            )
+            .await?;
+        let accounts = if actor.role().administers() {
+            let page = PageRequest::new(None, Some(1));
+            Some(
+                state
+                    .store
+                    .accounts(actor, &AccountQuery::default(), page)
+                    .await?
+                    .total,
+            )
+        } else {
+            None
+        };
+        (unit, units.total, accounts)
+    } else {
+        (None, 0, None)
+    };
+    let page = HomePage {
+        ctx: ctx.with_section("home"),
+        unit,
+        units_total,
+        accounts_total,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+/// Navigation areas that exist in the plan but not yet in the product.
+const PLANNED: [&str; 5] = ["directory", "activities", "cases", "tasks", "cockpit"];
+
+#[derive(Template)]
+#[template(path = "coming_soon.html")]
+struct ComingSoonPage {
+    ctx: Ctx,
+    title: String,
+    description: String,
+}
+
+pub async fn coming_soon(
+    ctx: Ctx,
+    _: CurrentUser,
+    Path(section): Path<String>,
+) -> Result<Response, AppError> {
+    let area = PLANNED
+        .into_iter()
+        .find(|s| *s == section)
+        .ok_or(AppError::NotFound)?;
+    let page = ComingSoonPage {
+        title: ctx.t(&format!("nav.{area}")).to_owned(),
+        description: ctx.t(&format!("soon.{area}")).to_owned(),
+        ctx: ctx.with_section(area),
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}

@@ -1,0 +1,334 @@
+//! Configuration: built-in defaults, then `tongxin.toml`, then `TONGXIN_*` environment variables
+//! (the environment wins). Every bad value is reported with its key and where it came from.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tongxin_store::Policy;
+use tongxin_web::WebConfig;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The complete, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// PostgreSQL schema to use instead of the default search path.
+    pub database_schema: Option<String>,
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    /// The address users reach Tongxin at; `https://…` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    pub policy: Policy,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{key} = {value:?} (from {origin}): {problem}")]
+    Value {
+        key: &'static str,
+        value: String,
+        origin: String,
+        problem: &'static str,
+    },
+}
+
+/// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
+const KEYS: [&str; 10] = [
+    "data_dir",
+    "database_url",
+    "database_schema",
+    "listen",
+    "log_format",
+    "public_url",
+    "lockout_threshold",
+    "lockout_minutes",
+    "session_idle_minutes",
+    "max_body_bytes",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<toml::Value>,
+    database_url: Option<toml::Value>,
+    database_schema: Option<toml::Value>,
+    listen: Option<toml::Value>,
+    log_format: Option<toml::Value>,
+    public_url: Option<toml::Value>,
+    lockout_threshold: Option<toml::Value>,
+    lockout_minutes: Option<toml::Value>,
+    session_idle_minutes: Option<toml::Value>,
+    max_body_bytes: Option<toml::Value>,
+}
+
+/// Raw settings with where each came from.
+struct Layered(BTreeMap<&'static str, (String, String)>);
+
+impl Layered {
+    fn get(&self, key: &'static str) -> Option<(&str, &str)> {
+        self.0.get(key).map(|(v, o)| (v.as_str(), o.as_str()))
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        key: &'static str,
+        default: T,
+        problem: &'static str,
+        valid: impl Fn(&T) -> bool,
+    ) -> Result<T, ConfigError> {
+        let Some((value, origin)) = self.get(key) else {
+            return Ok(default);
+        };
+        value
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|v| valid(v))
+            .ok_or_else(|| ConfigError::Value {
+                key,
+                value: value.to_owned(),
+                origin: origin.to_owned(),
+                problem,
+            })
+    }
+}
+
+impl Config {
+    /// Loads `file` (if given, it must exist; otherwise `./tongxin.toml` is read if present) and
+    /// then the environment.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut layered = Layered(BTreeMap::new());
+        let default_file = Path::new("tongxin.toml");
+        let file = match file {
+            Some(path) => Some(path),
+            None if default_file.exists() => Some(default_file),
+            None => None,
+        };
+        if let Some(path) = file {
+            read_file(path, &mut layered)?;
+        }
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("TONGXIN_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            if let Some(known) = KEYS.iter().find(|k| **k == key) {
+                layered
+                    .0
+                    .insert(known, (value, format!("environment {name}")));
+            }
+        }
+        Config::from_layers(&layered)
+    }
+
+    fn from_layers(layered: &Layered) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(layered.get("data_dir").map_or("./tongxin-data", |(v, _)| v));
+        let database_url = match layered.get("database_url") {
+            Some((url, _)) => url.to_owned(),
+            None => format!("sqlite://{}", data_dir.join("tongxin.db").display()),
+        };
+        if let Some((url, origin)) = layered.get("database_url") {
+            let known = ["sqlite:", "postgres:", "postgresql:"];
+            if !known.iter().any(|p| url.starts_with(p)) {
+                return Err(ConfigError::Value {
+                    key: "database_url",
+                    value: url.to_owned(),
+                    origin: origin.to_owned(),
+                    problem: "must start with sqlite:// or postgres://",
+                });
+            }
+        }
+        let log_format = match layered.get("log_format") {
+            None => LogFormat::Text,
+            Some(("text", _)) => LogFormat::Text,
+            Some(("json", _)) => LogFormat::Json,
+            Some((value, origin)) => {
+                return Err(ConfigError::Value {
+                    key: "log_format",
+                    value: value.to_owned(),
+                    origin: origin.to_owned(),
+                    problem: "must be text or json",
+                });
+            }
+        };
+        let defaults = Policy::default();
+        let positive = |n: &i64| *n > 0;
+        Ok(Config {
+            database_url,
+            database_schema: layered
+                .get("database_schema")
+                .map(|(v, _)| v.to_owned())
+                .filter(|v| !v.is_empty()),
+            listen: layered.parse(
+                "listen",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+                "must be an address and port such as 127.0.0.1:8080",
+                |_| true,
+            )?,
+            log_format,
+            public_url: layered
+                .get("public_url")
+                .map(|(v, _)| v.to_owned())
+                .filter(|v| !v.is_empty()),
+            policy: Policy {
+                lockout_threshold: layered.parse(
+                    "lockout_threshold",
+                    defaults.lockout_threshold,
+                    "must be a whole number of at least 1",
+                    |n| *n > 0,
+                )?,
+                lockout_minutes: layered.parse(
+                    "lockout_minutes",
+                    defaults.lockout_minutes,
+                    "must be a whole number of minutes, at least 1",
+                    positive,
+                )?,
+                session_idle_minutes: layered.parse(
+                    "session_idle_minutes",
+                    defaults.session_idle_minutes,
+                    "must be a whole number of minutes, at least 1",
+                    positive,
+                )?,
+            },
+            max_body_bytes: layered.parse(
+                "max_body_bytes",
+                WebConfig::default().max_body_bytes,
+                "must be a number of bytes, at least 1024",
+                |n| *n >= 1024,
+            )?,
+            data_dir,
+        })
+    }
+
+    /// The settings of the web layer.
+    pub fn web(&self) -> WebConfig {
+        WebConfig {
+            policy: self.policy,
+            secure_cookies: self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+
+    /// Whether the database is a SQLite file inside the data directory's reach.
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let values = [
+        ("data_dir", file.data_dir),
+        ("database_url", file.database_url),
+        ("database_schema", file.database_schema),
+        ("listen", file.listen),
+        ("log_format", file.log_format),
+        ("public_url", file.public_url),
+        ("lockout_threshold", file.lockout_threshold),
+        ("lockout_minutes", file.lockout_minutes),
+        ("session_idle_minutes", file.session_idle_minutes),
+        ("max_body_bytes", file.max_body_bytes),
+    ];
+    for (key, value) in values {
+        let text = match value {
+            None => continue,
+            Some(toml::Value::String(s)) => s,
+            Some(toml::Value::Integer(n)) => n.to_string(),
+            Some(_) => {
+                return Err(ConfigError::Parse {
+                    path: shown,
+                    message: format!("{key} must be a string or a whole number"),
+                });
+            }
+        };
+        layered.0.insert(key, (text, shown.clone()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let c = Config::load(None, env(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./tongxin-data/tongxin.db");
+        assert_eq!(c.policy.lockout_threshold, 5);
+        assert_eq!(c.policy.session_idle_minutes, 30);
+        assert!(!c.web().secure_cookies);
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("tongxin-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.join("tongxin.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlockout_minutes = 20\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let c = Config::load(Some(&file), env(&[("TONGXIN_LISTEN", "127.0.0.1:9100")]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(c.policy.lockout_minutes, 20);
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_origin() {
+        let err = Config::load(None, env(&[("TONGXIN_SESSION_IDLE_MINUTES", "soon")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("session_idle_minutes"), "{err}");
+        assert!(err.contains("TONGXIN_SESSION_IDLE_MINUTES"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let c = Config::load(
+            None,
+            env(&[("TONGXIN_PUBLIC_URL", "https://tx.example.cn")]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.web().secure_cookies);
+    }
+}

@@ -1,0 +1,84 @@
+//! Opening the store and serving HTTP until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tongxin_core::Clock;
+use tongxin_store::{Store, StoreOptions};
+use tongxin_web::AppState;
+
+use crate::config::Config;
+
+/// Connects to the configured database (creating the SQLite file's directory if needed) and
+/// applies pending migrations.
+pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Error>> {
+    if let Some(file) = config.database_url.strip_prefix("sqlite://") {
+        let file = file.split('?').next().unwrap_or(file);
+        if let Some(dir) = Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+        }
+    }
+    let options = StoreOptions {
+        pg_schema: config.database_schema.clone(),
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(&config.database_url, &options).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then stops accepting
+/// connections and lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let state = AppState::new(store, clock, config.web())?;
+    let app = tongxin_web::app(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
