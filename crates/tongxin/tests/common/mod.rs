@@ -1,0 +1,533 @@
+//! Test harness: the real server on a random loopback port, against a fresh SQLite file or a
+//! fresh PostgreSQL schema, spoken to over HTTP.
+//!
+//! Every scenario runs on both engines (see [`engine_tests!`]). PostgreSQL runs when
+//! `TONGXIN_TEST_POSTGRES_URL` is set; if it is set and the server is unreachable, the tests
+//! fail rather than skip.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tongxin::config::Config;
+use tongxin_core::{ManualClock, Password, Role, Timestamp, UnitCode, UnitName, Username};
+use tongxin_store::{Actor, Store, UnitSeed, UnitView};
+
+/// The password of every fixture account.
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named scenario (an `async fn(Engine)` in scope) as one test per engine.
+#[macro_export]
+macro_rules! engine_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Engine::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_url().is_none() {
+                        eprintln!("skipped: TONGXIN_TEST_POSTGRES_URL is not set");
+                        return;
+                    }
+                    super::$name($crate::common::Engine::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TONGXIN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+fn random_suffix() -> String {
+    tongxin_store::random_hex()[..16].to_owned()
+}
+
+/// Where one test's database lives; removed by [`TestApp::finish`].
+pub enum Database {
+    Sqlite { dir: PathBuf },
+    Postgres { url: String, schema: String },
+}
+
+impl Database {
+    pub fn fresh(engine: Engine) -> Database {
+        match engine {
+            Engine::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("tongxin-test-{}", random_suffix()));
+                std::fs::create_dir_all(&dir).unwrap();
+                Database::Sqlite { dir }
+            }
+            Engine::Postgres => Database::Postgres {
+                url: postgres_url().expect("TONGXIN_TEST_POSTGRES_URL"),
+                schema: format!("t_{}", random_suffix()),
+            },
+        }
+    }
+
+    /// The environment `tongxin` reads to reach this database.
+    pub fn env(&self) -> Vec<(String, String)> {
+        match self {
+            Database::Sqlite { dir } => vec![
+                ("TONGXIN_DATA_DIR".into(), dir.display().to_string()),
+                (
+                    "TONGXIN_DATABASE_URL".into(),
+                    format!("sqlite://{}", dir.join("tongxin.db").display()),
+                ),
+            ],
+            Database::Postgres { url, schema } => vec![
+                ("TONGXIN_DATABASE_URL".into(), url.clone()),
+                ("TONGXIN_DATABASE_SCHEMA".into(), schema.clone()),
+            ],
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        Config::load(None, self.env().into_iter()).unwrap()
+    }
+
+    /// A raw connection, for tests that play the part of someone tampering with the database.
+    pub async fn raw(&self) -> RawDb {
+        match self {
+            Database::Sqlite { dir } => {
+                let url = format!("sqlite://{}", dir.join("tongxin.db").display());
+                RawDb::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
+            }
+            Database::Postgres { url, schema } => {
+                let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+                let options = options.options([("search_path", schema.as_str())]);
+                RawDb::Postgres(sqlx::PgPool::connect_with(options).await.unwrap())
+            }
+        }
+    }
+
+    async fn remove(&self) {
+        match self {
+            Database::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Database::Postgres { url, schema } => {
+                if let Ok(pool) = sqlx::PgPool::connect(url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                    )))
+                    .execute(&pool)
+                    .await;
+                }
+            }
+        }
+    }
+}
+
+/// A direct connection that bypasses Tongxin entirely.
+pub enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl RawDb {
+    pub async fn execute(&self, sql: &str) -> u64 {
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+            RawDb::Postgres(pool) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+        }
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+            RawDb::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+        }
+    }
+}
+
+/// A running server and what the test needs to drive it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: Arc<ManualClock>,
+    pub store: Store,
+    pub db: Database,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+/// 2026-11-30 08:00 UTC: tests start at a fixed instant and move the clock by hand.
+pub const START: Timestamp = Timestamp::from_micros(1_796_025_600_000_000);
+
+impl TestApp {
+    /// A server on an empty, migrated database.
+    pub async fn empty(engine: Engine) -> TestApp {
+        let db = Database::fresh(engine);
+        let config = db.config();
+        let store = tongxin::server::open_store(&config).await.unwrap();
+        let clock = Arc::new(ManualClock::new(START));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let server_store = store.clone();
+        let server_clock: Arc<dyn tongxin_core::Clock> = clock.clone();
+        let server = tokio::spawn(async move {
+            tongxin::server::serve(listener, server_store, server_clock, &config, async {
+                let _ = signal.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestApp {
+            addr,
+            clock,
+            store,
+            db,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    /// A server with the small fixture tree and one account per role:
+    ///
+    /// ```text
+    /// 150100 呼和浩特市                      admin (admin)
+    /// ├── 150102 新城区                      xincheng (admin), xincheng.member (member, 光明社区)
+    /// │   ├── 150102001 海拉尔东路街道
+    /// │   │   ├── 150102001001 光明社区
+    /// │   │   └── 150102001002 团结社区
+    /// │   └── 150102100 保合少镇
+    /// │       └── 150102100200 东风村
+    /// └── 150105 赛罕区                      saihan (admin), saihan.staff (staff), saihan.leader
+    ///     ├── 150105001 敕勒川路街道
+    ///     │   └── 150105001001 金桥社区
+    ///     └── 150105002 大学西路街道
+    /// ```
+    pub async fn with_fixture(engine: Engine) -> TestApp {
+        let app = TestApp::empty(engine).await;
+        let tree = seed(
+            "150100",
+            "呼和浩特市",
+            vec![
+                seed(
+                    "150102",
+                    "新城区",
+                    vec![
+                        seed(
+                            "150102001",
+                            "海拉尔东路街道",
+                            vec![
+                                seed("150102001001", "光明社区", vec![]),
+                                seed("150102001002", "团结社区", vec![]),
+                            ],
+                        ),
+                        seed(
+                            "150102100",
+                            "保合少镇",
+                            vec![seed("150102100200", "东风村", vec![])],
+                        ),
+                    ],
+                ),
+                seed(
+                    "150105",
+                    "赛罕区",
+                    vec![
+                        seed(
+                            "150105001",
+                            "敕勒川路街道",
+                            vec![seed("150105001001", "金桥社区", vec![])],
+                        ),
+                        seed("150105002", "大学西路街道", vec![]),
+                    ],
+                ),
+            ],
+        );
+        app.store
+            .create_tree(&Actor::system("test"), START, &tree)
+            .await
+            .unwrap();
+        for (name, unit, role) in [
+            ("admin", "150100", Role::Admin),
+            ("xincheng", "150102", Role::Admin),
+            ("xincheng.member", "150102001001", Role::Member),
+            ("saihan", "150105", Role::Admin),
+            ("saihan.staff", "150105", Role::Staff),
+            ("saihan.leader", "150105", Role::Leader),
+        ] {
+            app.store
+                .add_user_as_system(
+                    START,
+                    unit,
+                    Username::parse(name).unwrap(),
+                    role,
+                    Password::parse(PASSWORD).unwrap(),
+                )
+                .await
+                .unwrap();
+        }
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A unit by code, read directly from the store (for ids in URLs).
+    pub async fn unit(&self, code: &str) -> UnitView {
+        self.store
+            .unit_by_code(&Actor::system("test"), code)
+            .await
+            .unwrap()
+    }
+
+    /// A browser with a cookie jar that does not follow redirects.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.url(""),
+        }
+    }
+
+    /// A browser logged in as `username`.
+    pub async fn login(&self, username: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.login(username, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+        browser
+    }
+
+    /// An API client holding a bearer token for `username`.
+    pub async fn api(&self, username: &str) -> Api {
+        let api = Api {
+            client: reqwest::Client::new(),
+            base: self.url("/api/v1"),
+            token: String::new(),
+        };
+        let response = api
+            .post_json(
+                "/auth/token",
+                &serde_json::json!({ "username": username, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
+        Api {
+            token: response.json()["token"].as_str().unwrap().to_owned(),
+            ..api
+        }
+    }
+
+    /// Stops the server (waiting for it to finish) and removes the database.
+    pub async fn finish(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        self.store.clone().close().await.unwrap();
+        self.db.remove().await;
+    }
+
+    /// Signals shutdown without waiting; returns the server task to await.
+    pub fn begin_shutdown(&mut self) -> JoinHandle<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.server.take().unwrap()
+    }
+}
+
+pub fn seed(code: &str, name: &str, children: Vec<UnitSeed>) -> UnitSeed {
+    UnitSeed {
+        code: UnitCode::parse(code).unwrap(),
+        name: UnitName::parse(name).unwrap(),
+        children,
+    }
+}
+
+/// A response read to the end.
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Reply {
+            status,
+            location,
+            headers,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The `{"error":{"code"}}` of a JSON error.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    pub fn error_message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// The value of the first `_csrf` hidden field on the page.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"_csrf\" value=\"";
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no CSRF field in: {}", self.body))
+            + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// A user's browser: cookies kept, redirects reported rather than followed.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::read(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        Reply::read(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form the way the page at `from` would, with its CSRF token.
+    pub async fn submit(&self, from: &str, action: &str, fields: &[(&str, &str)]) -> Reply {
+        let page = self.get(from).await;
+        assert_eq!(page.status, StatusCode::OK, "GET {from}: {}", page.body);
+        let token = page.csrf();
+        let mut all = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(action, &all).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.submit(
+            "/login",
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// An API client with a bearer token.
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    pub token: String,
+}
+
+impl Api {
+    fn auth(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.token.is_empty() {
+            request
+        } else {
+            request.bearer_auth(&self.token)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let request = self.auth(self.client.get(format!("{}{path}", self.base)));
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        let request = self.auth(self.client.post(format!("{}{path}", self.base)).json(body));
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        let request = self.auth(self.client.patch(format!("{}{path}", self.base)).json(body));
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> Reply {
+        let request = self.auth(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .body(body),
+        );
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        let request = self.auth(self.client.delete(format!("{}{path}", self.base)));
+        Reply::read(request.send().await.unwrap()).await
+    }
+}
