@@ -439,7 +439,8 @@ impl Store {
             return Err(Invalid::new(Field::Parent, Reason::LevelMismatch).into());
         }
         let new_path = UnitPath::from_stored(parent.path).child(unit.id);
-        let keep_from = i64::try_from(old_path.as_str().len() + 1).unwrap_or(i64::MAX);
+        // An INTEGER argument, as PostgreSQL has no substr(text, bigint).
+        let keep_from = i32::try_from(old_path.as_str().len() + 1).unwrap_or(i32::MAX);
         unit::Entity::update_many()
             .col_expr(
                 unit::Column::Path,
