@@ -139,6 +139,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                     )?;
                 }
             }
+            let signal = server::shutdown_signal()?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -148,7 +149,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 listener.local_addr()?
             )?;
             out.flush()?;
-            serve_until_signal(listener, store, &config).await?;
+            serve_until_signal(listener, store, &config, signal).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { seed } => {
@@ -229,10 +230,11 @@ async fn serve_until_signal(
     listener: tokio::net::TcpListener,
     store: tongxin_store::Store,
     config: &Config,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
-        server::shutdown_signal().await;
+        signal.await;
         let _ = signalled.send(());
     };
     let serving = server::serve(listener, store, Arc::new(SystemClock), config, shutdown);

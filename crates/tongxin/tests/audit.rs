@@ -1,0 +1,166 @@
+//! The audit log: every change is recorded, administrators read their subtree's rows, and
+//! `tongxin check` finds an altered row, a removed row and removed final rows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+use tongxin_store::Fault;
+
+/// Runs the real `tongxin check` against the test's database.
+fn run_check(app: &TestApp) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .arg("check")
+        .envs(app.db.env())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// Some activity to audit: logins, a unit, a rename.
+async fn activity(app: &TestApp) {
+    let api = app.api("saihan").await;
+    let county = app.unit("150105").await.id;
+    let created = api
+        .post_json(
+            "/units",
+            &json!({ "parent_id": county, "code": "150105003", "name": "巴彦街道" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let id = created.json()["id"].as_i64().unwrap();
+    api.patch_json(&format!("/units/{id}"), &json!({ "name": "巴彦路街道" }))
+        .await;
+    app.browser().login("saihan", "wrong password").await;
+}
+
+async fn the_audit_page_shows_who_did_what_where(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let browser = app.login("saihan").await;
+    let page = browser.get("/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "新增单位",
+        "单位更名",
+        "登录失败",
+        "巴彦街道",
+        "saihan",
+        "127.0.0.1",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    let filtered = browser.get("/audit?action=unit.rename").await;
+    assert!(filtered.body.contains("共 1 条结果"), "{}", filtered.body);
+    // The top administrator also sees failed logins with unknown names.
+    app.browser().login("nobody-here", "whatever it is").await;
+    let top = app
+        .api("admin")
+        .await
+        .get("/audit?action=login.failed")
+        .await
+        .json();
+    assert!(top.to_string().contains("nobody-here"), "{top}");
+    let county = app
+        .api("saihan")
+        .await
+        .get("/audit?action=login.failed")
+        .await
+        .json();
+    assert!(!county.to_string().contains("nobody-here"), "{county}");
+    app.finish().await;
+}
+
+async fn check_detects_an_altered_row(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    assert!(app.store.check().await.unwrap().faults.is_empty());
+    let (ok, out) = run_check(&app);
+    assert!(ok, "{out}");
+    assert!(out.contains("No faults found"), "{out}");
+
+    let raw = app.db.raw().await;
+    let changed = raw
+        .execute("UPDATE audit_log SET detail = '{\"name\":\"改过\"}' WHERE seq = 3")
+        .await;
+    assert_eq!(changed, 1);
+    let report = app.store.check().await.unwrap();
+    assert_eq!(report.faults, vec![Fault::AuditAltered { seq: 3 }]);
+    let (ok, out) = run_check(&app);
+    assert!(!ok, "check must fail: {out}");
+    assert!(out.contains("audit row 3"), "{out}");
+
+    // A forger who also recomputes nothing but the row's own hash breaks the next link.
+    raw.execute("UPDATE audit_log SET hash = 'f' || substr(hash, 2) WHERE seq = 3")
+        .await;
+    let report = app.store.check().await.unwrap();
+    assert_eq!(report.faults.len(), 1);
+    app.finish().await;
+}
+
+async fn check_detects_removed_rows(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let raw = app.db.raw().await;
+    let last = raw.count("SELECT MAX(seq) FROM audit_log").await;
+    assert!(last >= 5);
+
+    raw.execute("DELETE FROM audit_log WHERE seq = 2").await;
+    let report = app.store.check().await.unwrap();
+    assert_eq!(report.faults, vec![Fault::AuditBroken { seq: 3 }]);
+    let (ok, out) = run_check(&app);
+    assert!(!ok);
+    assert!(out.contains("audit row 3"), "{out}");
+    app.finish().await;
+
+    // Removing the newest row leaves a chain that is internally sound but shorter than the head.
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let raw = app.db.raw().await;
+    let last = raw.count("SELECT MAX(seq) FROM audit_log").await;
+    raw.execute(&format!("DELETE FROM audit_log WHERE seq = {last}"))
+        .await;
+    let report = app.store.check().await.unwrap();
+    assert_eq!(
+        report.faults,
+        vec![Fault::AuditTruncated {
+            head_seq: last,
+            last_seq: last - 1
+        }]
+    );
+    let (ok, out) = run_check(&app);
+    assert!(!ok, "{out}");
+    app.finish().await;
+}
+
+async fn check_verifies_unit_paths(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let raw = app.db.raw().await;
+    let village = app.unit("150102001001").await;
+    raw.execute(&format!(
+        "UPDATE units SET path = '/9/9/' WHERE id = {}",
+        village.id
+    ))
+    .await;
+    let report = app.store.check().await.unwrap();
+    assert!(
+        matches!(report.faults.as_slice(), [Fault::UnitPath { unit_id, .. }] if *unit_id == village.id),
+        "{:?}",
+        report.faults
+    );
+    app.finish().await;
+}
+
+engine_tests!(
+    the_audit_page_shows_who_did_what_where,
+    check_detects_an_altered_row,
+    check_detects_removed_rows,
+    check_verifies_unit_paths,
+);
