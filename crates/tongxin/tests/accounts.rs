@@ -1,0 +1,296 @@
+//! Account administration: create, disable and enable, reset a password, on pages, the API and
+//! the command line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{Engine, PASSWORD, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The generated password on a "shown once" page.
+fn shown_password(body: &str) -> String {
+    body.split("<p class=\"secret\"><code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no password shown: {body}"))
+        .to_owned()
+}
+
+async fn administrators_create_and_manage_accounts(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.login("saihan").await;
+
+    // A generated password is shown once and works.
+    let created = admin
+        .submit(
+            "/accounts/new",
+            "/accounts/new",
+            &[
+                ("unit_code", "150105001"),
+                ("username", "Wang.Fang"),
+                ("display_name", "王芳"),
+                ("role", "staff"),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let first = shown_password(&created.body);
+    assert!(created.body.contains("wang.fang"));
+    let wang = app.browser();
+    assert_eq!(
+        wang.login("wang.fang", &first).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let list = admin.get("/accounts?q=王").await;
+    assert!(list.body.contains("wang.fang") && list.body.contains("敕勒川路街道"));
+
+    // Disabling ends the sessions at once and refuses new logins.
+    let id = app
+        .api("saihan")
+        .await
+        .get("/accounts?q=wang.fang")
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let account_page = format!("/accounts/{id}");
+    let disabled = admin
+        .submit(&account_page, &format!("/accounts/{id}/disable"), &[])
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    assert_eq!(wang.get("/").await.status, StatusCode::SEE_OTHER);
+    let refused = wang.login("wang.fang", &first).await;
+    assert!(refused.body.contains("该账号已停用"), "{}", refused.body);
+    admin
+        .submit(&account_page, &format!("/accounts/{id}/enable"), &[])
+        .await;
+
+    // A reset replaces the password and shows the new one once.
+    let reset = admin
+        .submit(
+            &account_page,
+            &format!("/accounts/{id}/reset-password"),
+            &[],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK);
+    let second = shown_password(&reset.body);
+    assert_ne!(first, second);
+    assert_eq!(
+        wang.login("wang.fang", &first).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        wang.login("wang.fang", &second).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Administrators cannot lock themselves out.
+    let own = admin.get("/accounts?q=saihan").await;
+    assert!(own.body.contains("saihan.staff"));
+    let api = app.api("saihan").await;
+    let me = api.get("/me").await.json()["id"].as_i64().unwrap();
+    let self_disable = api
+        .post_json(&format!("/accounts/{me}/disable"), &json!({}))
+        .await;
+    assert_eq!(self_disable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(self_disable.error_code(), "own_account");
+    let own_page = admin.get(&format!("/accounts/{me}")).await;
+    assert!(
+        !own_page.body.contains("/disable"),
+        "no disable button on one's own account"
+    );
+
+    let audit = api.get("/audit?action=account.").await.json();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "account.create",
+        "account.disable",
+        "account.enable",
+        "account.reset_password",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    app.finish().await;
+}
+
+async fn bad_account_input_is_refused(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let raw = app.db.raw().await;
+    let before = raw.count("SELECT COUNT(*) FROM users").await;
+    let admin = app.login("admin").await;
+    let long_name = "名".repeat(101);
+    for (fields, message) in [
+        (
+            vec![("username", "saihan.staff"), ("role", "staff")],
+            "该用户名已被使用",
+        ),
+        (
+            vec![("username", "张三"), ("role", "staff")],
+            "用户名只能包含小写字母",
+        ),
+        (
+            vec![("username", "ab"), ("role", "staff")],
+            "用户名至少需要 3 个字符",
+        ),
+        (
+            vec![("username", "new.one"), ("role", "root")],
+            "角色必须是管理员、工作人员、领导或成员之一",
+        ),
+        (
+            vec![
+                ("username", "new.one"),
+                ("role", "staff"),
+                ("password", "short"),
+            ],
+            "密码至少需要 10 个字符",
+        ),
+        (
+            vec![
+                ("username", "new.one"),
+                ("role", "staff"),
+                ("display_name", &long_name),
+            ],
+            "姓名不能超过 100 个字符",
+        ),
+        (
+            vec![
+                ("username", "new.one"),
+                ("role", "staff"),
+                ("unit_code", "nowhere"),
+            ],
+            "找不到该所属单位",
+        ),
+    ] {
+        let mut all = vec![("unit_code", "150105")];
+        all.extend(fields.iter().copied());
+        // A later field of the same name wins in our form parser, so unit_code can be overridden.
+        let all: Vec<(&str, &str)> = {
+            let mut seen = std::collections::BTreeMap::new();
+            for (k, v) in all {
+                seen.insert(k, v);
+            }
+            seen.into_iter().collect()
+        };
+        let reply = admin.submit("/accounts/new", "/accounts/new", &all).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        assert!(reply.body.contains(message), "{message}: {}", reply.body);
+    }
+    let api = app.api("admin").await;
+    let reply = api
+        .post_json(
+            "/accounts",
+            &json!({ "unit_code": "150105", "username": "saihan", "role": "staff", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.error_code(), "taken");
+    assert_eq!(reply.json()["error"]["field"], "username");
+    assert_eq!(raw.count("SELECT COUNT(*) FROM users").await, before);
+    app.finish().await;
+}
+
+async fn the_command_line_adds_users(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let add = |args: &[&str], password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tongxin"))
+            .args(["user", "add"])
+            .args(args)
+            .envs(app.db.env())
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let ok = add(
+        &[
+            "--username",
+            "li.ming",
+            "--unit",
+            "150105002",
+            "--role",
+            "leader",
+            "--password-stdin",
+        ],
+        "a long enough password",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("li.ming"));
+    let browser = app.browser();
+    assert_eq!(
+        browser
+            .login("li.ming", "a long enough password")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    let bad_role = add(
+        &[
+            "--username",
+            "zhao",
+            "--unit",
+            "150105",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ],
+        "a long enough password",
+    );
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role"));
+    let bad_unit = add(
+        &[
+            "--username",
+            "zhao",
+            "--unit",
+            "999999",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        "a long enough password",
+    );
+    assert!(!bad_unit.status.success());
+    assert!(String::from_utf8_lossy(&bad_unit.stderr).contains("unit"));
+    let short = add(
+        &[
+            "--username",
+            "zhao",
+            "--unit",
+            "150105",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        "short",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+    app.finish().await;
+}
+
+engine_tests!(
+    administrators_create_and_manage_accounts,
+    bad_account_input_is_refused,
+    the_command_line_adds_users,
+);
