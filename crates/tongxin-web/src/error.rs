@@ -212,10 +212,10 @@ pub async fn render_errors(
     let message = error.message(&state.catalog, lang, state.config.max_body_bytes);
     if is_api {
         let mut body = json!({ "error": { "code": error.code(), "message": message } });
-        if let AppError::Invalid(list) = error.as_ref() {
-            if let Some(first) = list.first() {
-                body["error"]["field"] = json!(first.field.key());
-            }
+        if let AppError::Invalid(list) = error.as_ref()
+            && let Some(first) = list.first()
+        {
+            body["error"]["field"] = json!(first.field.key());
         }
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use tongxin::config::{Config, LogFormat};
 use tongxin::{demo, server};
-use tongxin_core::{Clock, Password, Role, SystemClock, Username};
+use tongxin_core::{Clock, Password, Role, SystemClock, UnitCode, UnitName, Username};
+use tongxin_store::UnitSeed;
 
 /// How long a graceful shutdown waits for requests in flight before giving up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -49,6 +50,16 @@ enum Command {
         /// Seed for the generated township- and village-level units.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Start a new installation: create the top unit of an empty database (then add its
+    /// administrator with `user add`).
+    Init {
+        /// The top unit's code, e.g. a GB/T 2260 division code such as 150100.
+        #[arg(long, value_name = "CODE")]
+        unit_code: String,
+        /// The top unit's name, e.g. 呼和浩特市.
+        #[arg(long, value_name = "NAME")]
+        unit_name: String,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -156,6 +167,30 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let store = server::open_store(&config).await?;
             let admin = demo::load(&store, clock.now(), seed).await?;
             print_demo_admin(&mut out, &admin)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init {
+            unit_code,
+            unit_name,
+        } => {
+            let seed = UnitSeed {
+                code: UnitCode::parse(&unit_code).map_err(|e| format!("--unit-code: {e}"))?,
+                name: UnitName::parse(&unit_name).map_err(|e| format!("--unit-name: {e}"))?,
+                children: Vec::new(),
+            };
+            let store = server::open_store(&config).await?;
+            if !store.is_empty().await? {
+                return Err("the database already has units; init only starts an empty one".into());
+            }
+            store
+                .create_tree(&tongxin_store::Actor::system("cli"), clock.now(), &seed)
+                .await?;
+            writeln!(
+                out,
+                "Created the top unit {unit_code} {}. Next: tongxin user add --unit {unit_code} \
+                 --role admin --username … --password-stdin",
+                seed.name.as_str()
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

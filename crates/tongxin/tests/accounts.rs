@@ -289,7 +289,67 @@ async fn the_command_line_adds_users(engine: Engine) {
     app.finish().await;
 }
 
+async fn a_new_installation_starts_with_init(engine: Engine) {
+    let app = TestApp::empty(engine).await;
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tongxin"))
+            .args(args)
+            .envs(app.db.env())
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{stdin}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let init = run(
+        &["init", "--unit-code", "150200", "--unit-name", "包头市"],
+        "",
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let again = run(
+        &["init", "--unit-code", "150300", "--unit-name", "乌海市"],
+        "",
+    );
+    assert!(
+        !again.status.success(),
+        "init only starts an empty database"
+    );
+    let admin = run(
+        &[
+            "user",
+            "add",
+            "--username",
+            "admin",
+            "--unit",
+            "150200",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
+    let api = app.api("admin").await;
+    let units = api.get("/units").await.json();
+    assert_eq!(units["total"], 1);
+    assert_eq!(units["items"][0]["name"], "包头市");
+    assert_eq!(units["items"][0]["level"], "city");
+    app.finish().await;
+}
+
 engine_tests!(
+    a_new_installation_starts_with_init,
     administrators_create_and_manage_accounts,
     bad_account_input_is_refused,
     the_command_line_adds_users,
