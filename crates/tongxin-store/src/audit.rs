@@ -4,16 +4,18 @@
 //! removing any row breaks the chain from that row on; the `audit_head` row records the end of
 //! the chain, so removing the newest rows is caught too ([`crate::Store::check`]).
 
+use std::collections::HashMap;
+
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use sm3::{Digest, Sm3};
-use tongxin_core::Timestamp;
+use tongxin_core::{Timestamp, UnitPath};
 
 use crate::Store;
-use crate::entity::{audit_entry, audit_head};
+use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
@@ -179,6 +181,8 @@ pub struct AuditEntry {
     pub target_kind: Option<String>,
     pub target_id: Option<i64>,
     pub target_label: Option<String>,
+    /// The unit the event concerns, as it is named now.
+    pub unit: Option<(i64, String)>,
     pub ip: Option<String>,
     pub detail: String,
 }
@@ -222,10 +226,25 @@ impl Store {
             .limit(page.per_page)
             .all(&self.db)
             .await?;
+        let unit_of = |r: &audit_entry::Model| {
+            r.unit_path
+                .as_ref()
+                .and_then(|p| UnitPath::from_stored(p.clone()).ids().last().copied())
+        };
+        let names: HashMap<i64, String> = unit::Entity::find()
+            .select_only()
+            .columns([unit::Column::Id, unit::Column::Name])
+            .filter(unit::Column::Id.is_in(rows.iter().filter_map(unit_of)))
+            .into_tuple()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Page {
             items: rows
                 .into_iter()
                 .map(|r| AuditEntry {
+                    unit: unit_of(&r).and_then(|id| names.get(&id).map(|n| (id, n.clone()))),
                     seq: r.seq,
                     at: Timestamp::from_micros(r.at),
                     actor_name: r.actor_name,

@@ -57,6 +57,16 @@ async fn the_audit_page_shows_who_did_what_where(engine: Engine) {
     ] {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
+    let renamed = app
+        .api("saihan")
+        .await
+        .get("/audit?action=unit.rename")
+        .await
+        .json();
+    assert_eq!(
+        renamed["items"][0]["unit"]["name"], "巴彦路街道",
+        "the unit, as named now"
+    );
     let filtered = browser.get("/audit?action=unit.rename").await;
     assert!(filtered.body.contains("共 1 条结果"), "{}", filtered.body);
     // The top administrator also sees failed logins with unknown names.

@@ -155,6 +155,7 @@ fn audit_json(e: &AuditEntry) -> Value {
         "actor": e.actor_name,
         "action": e.action,
         "target": { "kind": e.target_kind, "id": e.target_id, "label": e.target_label },
+        "unit": e.unit.as_ref().map(|(id, name)| json!({ "id": id, "name": name })),
         "ip": e.ip,
         "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
     })
