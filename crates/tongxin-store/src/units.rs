@@ -335,14 +335,42 @@ impl Store {
         id: i64,
         change: UnitChange,
     ) -> Result<UnitView> {
+        self.change_unit_all(actor, now, id, &[change]).await
+    }
+
+    /// Applies several changes to one unit atomically (an API `PATCH` that renames and moves):
+    /// either all of them happen, each with its audit row, or none.
+    pub async fn change_unit_all(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        changes: &[UnitChange],
+    ) -> Result<UnitView> {
         actor.require_admin()?;
         let tx = self.begin_write().await?;
-        let current = self
+        let mut current = self
             .find_unit(&tx, actor, id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        for change in changes {
+            current = self.apply_change(&tx, actor, now, current, change).await?;
+        }
+        tx.commit().await?;
+        Ok(current.into())
+    }
+
+    async fn apply_change<C: ConnectionTrait>(
+        &self,
+        tx: &C,
+        actor: &Actor,
+        now: Timestamp,
+        current: unit::Model,
+        change: &UnitChange,
+    ) -> Result<unit::Model> {
+        let id = current.id;
         let label = current.name.clone();
-        let (action, detail) = match &change {
+        let (action, detail) = match change {
             UnitChange::Rename(name) => {
                 let detail = json!({ "name": [current.name, name.as_str()] });
                 unit::ActiveModel {
@@ -351,31 +379,31 @@ impl Store {
                     updated_at: Set(now.micros()),
                     ..Default::default()
                 }
-                .update(&tx)
+                .update(tx)
                 .await?;
                 ("unit.rename", detail)
             }
             UnitChange::Move { parent_id } => {
                 let detail = self
-                    .move_subtree(&tx, actor, now, &current, *parent_id)
+                    .move_subtree(tx, actor, now, &current, *parent_id)
                     .await?;
                 ("unit.move", detail)
             }
             UnitChange::Archive => {
-                ensure_can_archive(&tx, &current).await?;
+                ensure_can_archive(tx, &current).await?;
                 unit::ActiveModel {
                     id: Set(id),
                     archived_at: Set(Some(now.micros())),
                     updated_at: Set(now.micros()),
                     ..Default::default()
                 }
-                .update(&tx)
+                .update(tx)
                 .await?;
                 ("unit.archive", json!({}))
             }
             UnitChange::Restore => {
                 if let Some(parent_id) = current.parent_id {
-                    let parent = unit::Entity::find_by_id(parent_id).one(&tx).await?;
+                    let parent = unit::Entity::find_by_id(parent_id).one(tx).await?;
                     if parent.is_some_and(|p| p.archived_at.is_some()) {
                         return Err(Invalid::new(Field::Parent, Reason::Archived).into());
                     }
@@ -386,17 +414,17 @@ impl Store {
                     updated_at: Set(now.micros()),
                     ..Default::default()
                 }
-                .update(&tx)
+                .update(tx)
                 .await?;
                 ("unit.restore", json!({}))
             }
         };
         let updated = unit::Entity::find_by_id(id)
-            .one(&tx)
+            .one(tx)
             .await?
             .ok_or(StoreError::NotFound)?;
         audit::append(
-            &tx,
+            tx,
             now,
             actor,
             Event::new(action)
@@ -405,8 +433,7 @@ impl Store {
                 .detail(detail),
         )
         .await?;
-        tx.commit().await?;
-        Ok(updated.into())
+        Ok(updated)
     }
 
     /// Re-parents `unit` and rewrites the paths of its whole subtree in one statement.

@@ -134,29 +134,23 @@ pub async fn update(
     IdPath(id): IdPath,
     ApiJson(patch): ApiJson<UnitPatch>,
 ) -> Result<Json<Value>, AppError> {
+    // A unit outside the subtree is a 404 before any field is judged.
+    state.store.unit(&user.actor, id).await?;
     let rename = patch.name.as_deref().map(UnitName::parse).transpose()?;
     if rename.is_none() && patch.parent_id.is_none() {
         return Err(Invalid::new(Field::Body, Reason::Required).into());
     }
-    // Read first, so that a unit outside the subtree is a 404 before any field is judged.
-    let mut unit = state.store.unit(&user.actor, id).await?;
+    let mut changes = Vec::new();
     if let Some(name) = rename {
-        unit = state
-            .store
-            .change_unit(&user.actor, state.clock.now(), id, UnitChange::Rename(name))
-            .await?;
+        changes.push(UnitChange::Rename(name));
     }
     if let Some(parent_id) = patch.parent_id {
-        unit = state
-            .store
-            .change_unit(
-                &user.actor,
-                state.clock.now(),
-                id,
-                UnitChange::Move { parent_id },
-            )
-            .await?;
+        changes.push(UnitChange::Move { parent_id });
     }
+    let unit = state
+        .store
+        .change_unit_all(&user.actor, state.clock.now(), id, &changes)
+        .await?;
     Ok(Json(unit_json(&unit)))
 }
 
