@@ -48,11 +48,12 @@ impl Lang {
         }
     }
 
-    /// The language's own name, for the switcher.
-    pub fn native_name(self) -> &'static str {
+    /// The translation key of the language's own name, for the switcher (the same in every
+    /// language file: a language is offered in its own words).
+    pub fn name_key(self) -> &'static str {
         match self {
-            Lang::ZhCn => "中文",
-            Lang::En => "English",
+            Lang::ZhCn => "language.zh_cn",
+            Lang::En => "language.en",
         }
     }
 }

@@ -9,8 +9,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use tongxin::config::{Config, LogFormat};
 use tongxin::{demo, server};
-use tongxin_core::{Clock, Password, Role, SystemClock, UnitCode, UnitName, Username};
-use tongxin_store::UnitSeed;
+use tongxin_core::{Clock, Invalid, Password, Role, SystemClock, UnitCode, UnitName, Username};
+use tongxin_store::{StoreError, UnitSeed};
+use tongxin_web::Catalog;
+use tongxin_web::i18n::Lang;
 
 /// How long a graceful shutdown waits for requests in flight before giving up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -110,10 +112,27 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli.command, config)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tongxin: {e}");
+            eprintln!("tongxin: {}", explain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error as a sentence: refused input is described with the product's own messages, in
+/// Chinese when the terminal's `LANG` is Chinese and in English otherwise.
+fn explain(error: &(dyn std::error::Error + 'static)) -> String {
+    let invalid = match error.downcast_ref::<StoreError>() {
+        Some(StoreError::Invalid(invalid)) => Some(invalid),
+        _ => error.downcast_ref::<Invalid>(),
+    };
+    let (Some(invalid), Ok(catalog)) = (invalid, Catalog::load()) else {
+        return error.to_string();
+    };
+    let lang = match std::env::var("LANG") {
+        Ok(lang) if lang.starts_with("zh") => Lang::ZhCn,
+        _ => Lang::En,
+    };
+    tongxin_web::invalid_message(&catalog, lang, invalid)
 }
 
 fn init_logging(format: LogFormat) {
@@ -174,8 +193,8 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             unit_name,
         } => {
             let seed = UnitSeed {
-                code: UnitCode::parse(&unit_code).map_err(|e| format!("--unit-code: {e}"))?,
-                name: UnitName::parse(&unit_name).map_err(|e| format!("--unit-name: {e}"))?,
+                code: UnitCode::parse(&unit_code)?,
+                name: UnitName::parse(&unit_name)?,
                 children: Vec::new(),
             };
             let store = server::open_store(&config).await?;
@@ -207,12 +226,11 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                     password_stdin: _,
                 },
         } => {
-            let username = Username::parse(&username).map_err(|e| format!("--username: {e}"))?;
-            let role = Role::parse(&role).map_err(|e| format!("--role: {e}"))?;
+            let username = Username::parse(&username)?;
+            let role = Role::parse(&role)?;
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
-            let password = Password::parse(line.trim_end_matches(['\r', '\n']))
-                .map_err(|e| format!("password: {e} (at least 10 characters)"))?;
+            let password = Password::parse(line.trim_end_matches(['\r', '\n']))?;
             let store = server::open_store(&config).await?;
             let account = store
                 .add_user_as_system(clock.now(), &unit, username, role, password)

@@ -209,6 +209,7 @@ async fn the_command_line_adds_users(engine: Engine) {
             .args(args)
             .envs(app.db.env())
             .env("RUST_LOG", "error")
+            .env("LANG", "C.UTF-8")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -257,7 +258,11 @@ async fn the_command_line_adds_users(engine: Engine) {
         "a long enough password",
     );
     assert!(!bad_role.status.success());
-    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role"));
+    let stderr = String::from_utf8_lossy(&bad_role.stderr);
+    assert!(
+        stderr.contains("Role must be one of admin, staff, leader or member"),
+        "{stderr}"
+    );
     let bad_unit = add(
         &[
             "--username",
@@ -271,7 +276,8 @@ async fn the_command_line_adds_users(engine: Engine) {
         "a long enough password",
     );
     assert!(!bad_unit.status.success());
-    assert!(String::from_utf8_lossy(&bad_unit.stderr).contains("unit"));
+    let stderr = String::from_utf8_lossy(&bad_unit.stderr);
+    assert!(stderr.contains("No such Unit"), "{stderr}");
     let short = add(
         &[
             "--username",
@@ -285,7 +291,11 @@ async fn the_command_line_adds_users(engine: Engine) {
         "short",
     );
     assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("Password must be at least 10 characters"),
+        "{stderr}"
+    );
     app.finish().await;
 }
 
