@@ -9,6 +9,7 @@ mod api;
 mod error;
 mod forms;
 pub mod i18n;
+mod input;
 mod pages;
 mod session;
 

@@ -5,14 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_core::{Field, Invalid, Password, Reason, Role, Username};
-use tongxin_store::{
-    AccountQuery, AccountView, AuditEntry, AuditQuery, NewAccount, PageRequest, StoreError,
-};
+use tongxin_store::{AccountQuery, AccountView, AuditEntry, AuditQuery, PageRequest};
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
+use crate::input;
 use crate::session::ApiUser;
 
 fn account_json(a: &AccountView) -> Value {
@@ -80,46 +78,19 @@ pub async fn create(
     user: ApiUser,
     ApiJson(body): ApiJson<NewAccountBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let mut invalid = Vec::new();
-    let username = Username::parse(&body.username)
-        .map_err(|e| invalid.push(e))
-        .ok();
-    let display_name = match body.display_name.as_deref() {
-        None => Some(body.username.trim().to_owned()),
-        Some(name) => tongxin_core::parse_name(Field::DisplayName, name)
-            .map_err(|e| invalid.push(e))
-            .ok(),
+    let submitted = input::AccountFields {
+        unit_code: &body.unit_code,
+        username: &body.username,
+        display_name: body.display_name.as_deref(),
+        role: &body.role,
+        password: &body.password,
     };
-    let role = Role::parse(&body.role).map_err(|e| invalid.push(e)).ok();
-    let password = Password::parse(&body.password)
-        .map_err(|e| invalid.push(e))
-        .ok();
-    let unit = match state.store.unit_by_code(&user.actor, &body.unit_code).await {
-        Ok(unit) => Some(unit),
-        Err(StoreError::NotFound) => {
-            invalid.push(Invalid::new(Field::Unit, Reason::NotFound));
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let (Some(username), Some(display_name), Some(role), Some(password), Some(unit)) =
-        (username, display_name, role, password, unit)
-    else {
-        return Err(AppError::Invalid(invalid));
-    };
+    let new = input::new_account(&state.store, &user.actor, &submitted)
+        .await?
+        .map_err(AppError::Invalid)?;
     let created = state
         .store
-        .create_account(
-            &user.actor,
-            state.clock.now(),
-            NewAccount {
-                unit_id: unit.id,
-                username,
-                display_name,
-                role,
-                password,
-            },
-        )
+        .create_account(&user.actor, state.clock.now(), new)
         .await?;
     Ok((StatusCode::CREATED, Json(account_json(&created))))
 }

@@ -5,12 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_core::{Field, Invalid, Reason, UnitCode, UnitLevel, UnitName};
-use tongxin_store::{NewUnit, PageRequest, UnitChange, UnitQuery, UnitView};
+use tongxin_core::{Field, Invalid, Reason, UnitLevel, UnitName};
+use tongxin_store::{PageRequest, UnitChange, UnitQuery, UnitView};
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
+use crate::input;
 use crate::session::ApiUser;
 
 pub(super) fn unit_json(u: &UnitView) -> Value {
@@ -96,27 +97,10 @@ pub async fn create(
     user: ApiUser,
     ApiJson(body): ApiJson<NewUnitBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let mut invalid = Vec::new();
-    let code = UnitCode::parse(&body.code)
-        .map_err(|e| invalid.push(e))
-        .ok();
-    let name = UnitName::parse(&body.name)
-        .map_err(|e| invalid.push(e))
-        .ok();
-    let (Some(code), Some(name)) = (code, name) else {
-        return Err(AppError::Invalid(invalid));
-    };
+    let new = input::new_unit(body.parent_id, &body.code, &body.name).map_err(AppError::Invalid)?;
     let created = state
         .store
-        .create_unit(
-            &user.actor,
-            state.clock.now(),
-            NewUnit {
-                parent_id: body.parent_id,
-                code,
-                name,
-            },
-        )
+        .create_unit(&user.actor, state.clock.now(), new)
         .await?;
     Ok((StatusCode::CREATED, Json(unit_json(&created))))
 }
@@ -154,16 +138,26 @@ pub async fn update(
     Ok(Json(unit_json(&unit)))
 }
 
+/// Archives or restores a unit.
+async fn set_archived(
+    state: &AppState,
+    user: &ApiUser,
+    id: i64,
+    change: UnitChange,
+) -> Result<Json<Value>, AppError> {
+    let unit = state
+        .store
+        .change_unit(&user.actor, state.clock.now(), id, change)
+        .await?;
+    Ok(Json(unit_json(&unit)))
+}
+
 pub async fn archive(
     State(state): State<AppState>,
     user: ApiUser,
     IdPath(id): IdPath,
 ) -> Result<Json<Value>, AppError> {
-    let unit = state
-        .store
-        .change_unit(&user.actor, state.clock.now(), id, UnitChange::Archive)
-        .await?;
-    Ok(Json(unit_json(&unit)))
+    set_archived(&state, &user, id, UnitChange::Archive).await
 }
 
 pub async fn restore(
@@ -171,9 +165,5 @@ pub async fn restore(
     user: ApiUser,
     IdPath(id): IdPath,
 ) -> Result<Json<Value>, AppError> {
-    let unit = state
-        .store
-        .change_unit(&user.actor, state.clock.now(), id, UnitChange::Restore)
-        .await?;
-    Ok(Json(unit_json(&unit)))
+    set_archived(&state, &user, id, UnitChange::Restore).await
 }

@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tongxin_core::{Field, Invalid, Password, Reason, Role, Username};
-use tongxin_store::{AccountQuery, AccountView, NewAccount, Page, PageRequest, StoreError};
+use tongxin_core::Role;
+use tongxin_store::{AccountQuery, AccountView, Page, PageRequest};
 
-use super::{Checks, Ctx, FormErrors, Pager, refused, see_other};
+use super::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
+use crate::input;
 use crate::pages::auth::Empty;
 use crate::session::CurrentUser;
 
@@ -137,56 +138,31 @@ pub async fn create(
     if !actor.role().administers() {
         return Err(AppError::Forbidden);
     }
-    let mut checks = Checks::default();
-    let username = checks.check(Username::parse(&fields.username));
-    let display_name = if fields.display_name.trim().is_empty() {
-        Some(fields.username.trim().to_owned())
-    } else {
-        checks.check(tongxin_core::parse_name(
-            Field::DisplayName,
-            &fields.display_name,
-        ))
-    };
-    let role = checks.check(Role::parse(&fields.role));
     let generated = fields.password.is_empty();
-    let password_text = if generated {
+    let password = if generated {
         tongxin_store::generate_password()
     } else {
         fields.password.clone()
     };
-    let password = checks.check(Password::parse(&password_text));
-    let unit = match state.store.unit_by_code(actor, &fields.unit_code).await {
-        Ok(unit) => Some(unit),
-        Err(StoreError::NotFound) => checks.check(Err(Invalid::new(
-            Field::Unit,
-            if fields.unit_code.trim().is_empty() {
-                Reason::Required
-            } else {
-                Reason::NotFound
-            },
-        ))),
-        Err(e) => return Err(e.into()),
+    let submitted = input::AccountFields {
+        unit_code: &fields.unit_code,
+        username: &fields.username,
+        display_name: Some(&fields.display_name),
+        role: &fields.role,
+        password: &password,
     };
-    let invalid = match (username, display_name, role, password, unit) {
-        (Some(username), Some(display_name), Some(role), Some(password), Some(unit)) => {
-            let new = NewAccount {
-                unit_id: unit.id,
-                username,
-                display_name,
-                role,
-                password,
-            };
-            match refused(
-                state
-                    .store
-                    .create_account(actor, state.clock.now(), new)
-                    .await,
-            )? {
+    let invalid = match input::new_account(&state.store, actor, &submitted).await? {
+        Ok(new) => {
+            let created = state
+                .store
+                .create_account(actor, state.clock.now(), new)
+                .await;
+            match refused(created)? {
                 Ok(account) if generated => {
                     let page = PasswordShown {
                         ctx: ctx.with_section("accounts"),
                         account,
-                        password: password_text,
+                        password,
                     };
                     return Ok(page.ctx.respond(StatusCode::CREATED, page.render()?));
                 }
@@ -194,7 +170,7 @@ pub async fn create(
                 Err(invalid) => invalid,
             }
         }
-        _ => checks.into_inner(),
+        Err(invalid) => invalid,
     };
     let page = NewPage {
         errors: ctx.errors(&invalid),

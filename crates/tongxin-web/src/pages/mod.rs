@@ -274,27 +274,6 @@ impl FormErrors {
     }
 }
 
-/// Collects the refused fields of a form parsed field by field.
-#[derive(Default)]
-pub struct Checks(Vec<Invalid>);
-
-impl Checks {
-    /// Keeps the parsed value, or records why it was refused.
-    pub fn check<T>(&mut self, parsed: Result<T, Invalid>) -> Option<T> {
-        match parsed {
-            Ok(value) => Some(value),
-            Err(invalid) => {
-                self.0.push(invalid);
-                None
-            }
-        }
-    }
-
-    pub fn into_inner(self) -> Vec<Invalid> {
-        self.0
-    }
-}
-
 /// Separates refused input (shown in the form) from every other failure.
 pub fn refused<T>(result: Result<T, StoreError>) -> Result<Result<T, Vec<Invalid>>, AppError> {
     match result {

@@ -5,15 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tongxin_core::{Field, Invalid, Reason, UnitCode, UnitLevel, UnitName};
-use tongxin_store::{
-    Actor, NewUnit, Page, PageRequest, UnitChange, UnitQuery, UnitSummary, UnitView,
-};
+use tongxin_core::{Field, Invalid, Reason, UnitLevel, UnitName};
+use tongxin_store::{Actor, Page, PageRequest, UnitChange, UnitQuery, UnitSummary, UnitView};
 
-use super::{Checks, Ctx, FormErrors, Pager, refused, see_other};
+use super::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
+use crate::input;
 use crate::pages::auth::Empty;
 use crate::session::CurrentUser;
 
@@ -177,27 +176,18 @@ pub async fn create(
     CsrfForm(form): CsrfForm<UnitFields>,
 ) -> Result<Response, AppError> {
     let (unit, lineage) = load(&state, &auth.actor, id).await?;
-    let mut checks = Checks::default();
-    let code = checks.check(UnitCode::parse(&form.code));
-    let name = checks.check(UnitName::parse(&form.name));
-    let invalid = match (code, name) {
-        (Some(code), Some(name)) => {
-            let new = NewUnit {
-                parent_id: id,
-                code,
-                name,
-            };
-            match refused(
-                state
-                    .store
-                    .create_unit(&auth.actor, state.clock.now(), new)
-                    .await,
-            )? {
+    let invalid = match input::new_unit(id, &form.code, &form.name) {
+        Ok(new) => {
+            let created = state
+                .store
+                .create_unit(&auth.actor, state.clock.now(), new)
+                .await;
+            match refused(created)? {
                 Ok(created) => return Ok(see_other(&format!("/units/{}", created.id))),
                 Err(invalid) => invalid,
             }
         }
-        _ => checks.into_inner(),
+        Err(invalid) => invalid,
     };
     render_form(
         UnitForm {
