@@ -113,7 +113,12 @@ impl AppError {
 
 /// "名称不能超过 100 个字符。" — a refused value as a sentence naming the field.
 pub fn invalid_message(catalog: &Catalog, lang: Lang, invalid: &Invalid) -> String {
-    let field = catalog.get(lang, &format!("field.{}", invalid.field.key()));
+    let label = catalog.get(lang, &format!("field.{}", invalid.field.key()));
+    // English labels are capitalised for forms; inside a sentence they read in lower case.
+    let field = match lang {
+        Lang::En => label.to_lowercase(),
+        Lang::ZhCn => label.to_owned(),
+    };
     let n = invalid
         .reason
         .count()
@@ -122,7 +127,7 @@ pub fn invalid_message(catalog: &Catalog, lang: Lang, invalid: &Invalid) -> Stri
     catalog.format(
         lang,
         &format!("invalid.{}", invalid.reason.key()),
-        &[("field", field), ("n", &n)],
+        &[("field", &field), ("n", &n)],
     )
 }
 

@@ -260,7 +260,7 @@ async fn the_command_line_adds_users(engine: Engine) {
     assert!(!bad_role.status.success());
     let stderr = String::from_utf8_lossy(&bad_role.stderr);
     assert!(
-        stderr.contains("Role must be one of admin, staff, leader or member"),
+        stderr.contains("The role must be one of admin, staff, leader or member"),
         "{stderr}"
     );
     let bad_unit = add(
@@ -277,7 +277,7 @@ async fn the_command_line_adds_users(engine: Engine) {
     );
     assert!(!bad_unit.status.success());
     let stderr = String::from_utf8_lossy(&bad_unit.stderr);
-    assert!(stderr.contains("No such Unit"), "{stderr}");
+    assert!(stderr.contains("No such unit"), "{stderr}");
     let short = add(
         &[
             "--username",
@@ -293,7 +293,7 @@ async fn the_command_line_adds_users(engine: Engine) {
     assert!(!short.status.success());
     let stderr = String::from_utf8_lossy(&short.stderr);
     assert!(
-        stderr.contains("Password must be at least 10 characters"),
+        stderr.contains("The password must be at least 10 characters"),
         "{stderr}"
     );
     app.finish().await;

@@ -260,6 +260,10 @@ async fn health_errors_assets_and_openapi(engine: Engine) {
     assert_eq!(health.status(), StatusCode::OK);
     assert!(health.headers().contains_key("x-request-id"));
     assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
+    if engine == Engine::Sqlite {
+        let raw = app.db.raw().await;
+        assert_eq!(raw.text("PRAGMA journal_mode").await, "wal");
+    }
 
     let missing = get("/no/such/page").await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);

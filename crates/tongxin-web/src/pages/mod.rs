@@ -74,6 +74,8 @@ pub struct Ctx {
     pub csrf: String,
     /// Whether `csrf` was minted for this response and must be set as a cookie.
     fresh_csrf: bool,
+    /// Mark cookies `Secure` (served over https).
+    secure_cookies: bool,
     /// Navigation section to highlight.
     pub section: &'static str,
     /// This page's path and query, to come back to after switching language.
@@ -197,6 +199,7 @@ impl FromRequestParts<AppState> for Ctx {
             user: auth.map(|a| chrome(&a.actor)),
             csrf,
             fresh_csrf,
+            secure_cookies: state.config.secure_cookies,
             section: "",
             here: parts
                 .uri

@@ -162,6 +162,19 @@ impl RawDb {
         }
     }
 
+    pub async fn text(&self, sql: &str) -> String {
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+            RawDb::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+        }
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         match self {
             RawDb::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
