@@ -169,8 +169,9 @@ impl Ctx {
     pub fn respond(&self, status: StatusCode, html: String) -> Response {
         let mut response = (status, Html(html)).into_response();
         if self.fresh_csrf {
+            let secure = if self.secure_cookies { "; Secure" } else { "" };
             let cookie = format!(
-                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
+                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
                 self.csrf
             );
             if let Ok(value) = HeaderValue::from_str(&cookie) {
