@@ -18,6 +18,10 @@ pub enum Field {
     CurrentPassword,
     PasswordConfirm,
     Role,
+    IdNumber,
+    Phone,
+    Gender,
+    BirthDate,
     Body,
     Csrf,
 }
@@ -36,6 +40,10 @@ impl Field {
             Field::CurrentPassword => "current_password",
             Field::PasswordConfirm => "password_confirm",
             Field::Role => "role",
+            Field::IdNumber => "id_number",
+            Field::Phone => "phone",
+            Field::Gender => "gender",
+            Field::BirthDate => "birth_date",
             Field::Body => "body",
             Field::Csrf => "csrf",
         }
@@ -80,6 +88,18 @@ pub enum Reason {
     OwnAccount,
     /// The value does not match what is on record (the current password).
     Mismatch,
+    /// Not 18 characters of digits with a final digit or X.
+    IdNumberFormat,
+    /// The check character does not match (GB 11643).
+    IdNumberChecksum,
+    /// The encoded birth date does not exist or lies in the future.
+    IdNumberBirthDate,
+    /// Not an 11-digit mainland mobile number.
+    PhoneFormat,
+    /// Not 男/女 or male/female.
+    GenderValue,
+    /// Not a real date in a recognised format, or in the future.
+    DateFormat,
     /// The form was not sent by one of our own pages (missing or wrong CSRF token).
     Forged,
 }
@@ -107,6 +127,12 @@ impl Reason {
             Reason::OwnAccount => "own_account",
             Reason::Mismatch => "mismatch",
             Reason::Forged => "forged",
+            Reason::IdNumberFormat => "id_number_format",
+            Reason::IdNumberChecksum => "id_number_checksum",
+            Reason::IdNumberBirthDate => "id_number_birth_date",
+            Reason::PhoneFormat => "phone_format",
+            Reason::GenderValue => "gender_value",
+            Reason::DateFormat => "date_format",
         }
     }
 

@@ -8,11 +8,13 @@
 pub mod account;
 pub mod clock;
 pub mod error;
+pub mod person;
 pub mod unit;
 
 pub use account::{Password, Role, Username};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{Field, Invalid, Reason};
+pub use person::{Gender, IdNumber, MobilePhone, mask_id_number, mask_phone, parse_birth_date};
 pub use unit::{UnitCode, UnitLevel, UnitName, UnitPath};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.
