@@ -18,12 +18,16 @@ pub enum Field {
     CurrentPassword,
     PasswordConfirm,
     Role,
+    SectorCode,
+    Sector,
     IdNumber,
     Phone,
     Gender,
     BirthDate,
     Body,
     Csrf,
+    /// Any other field, by its stable key (`education`, `employer`, …).
+    Named(&'static str),
 }
 
 impl Field {
@@ -40,12 +44,15 @@ impl Field {
             Field::CurrentPassword => "current_password",
             Field::PasswordConfirm => "password_confirm",
             Field::Role => "role",
+            Field::SectorCode => "sector_code",
+            Field::Sector => "sector",
             Field::IdNumber => "id_number",
             Field::Phone => "phone",
             Field::Gender => "gender",
             Field::BirthDate => "birth_date",
             Field::Body => "body",
             Field::Csrf => "csrf",
+            Field::Named(key) => key,
         }
     }
 }
@@ -100,6 +107,8 @@ pub enum Reason {
     GenderValue,
     /// Not a real date in a recognised format, or in the future.
     DateFormat,
+    /// The optional sensitive field has not been enabled by an administrator.
+    NotEnabled,
     /// The form was not sent by one of our own pages (missing or wrong CSRF token).
     Forged,
 }
@@ -127,6 +136,7 @@ impl Reason {
             Reason::OwnAccount => "own_account",
             Reason::Mismatch => "mismatch",
             Reason::Forged => "forged",
+            Reason::NotEnabled => "not_enabled",
             Reason::IdNumberFormat => "id_number_format",
             Reason::IdNumberChecksum => "id_number_checksum",
             Reason::IdNumberBirthDate => "id_number_birth_date",

@@ -15,7 +15,7 @@ pub use account::{Password, Role, Username};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{Field, Invalid, Reason};
 pub use person::{Gender, IdNumber, MobilePhone, mask_id_number, mask_phone, parse_birth_date};
-pub use unit::{UnitCode, UnitLevel, UnitName, UnitPath};
+pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -38,4 +38,22 @@ pub fn parse_name(field: Field, raw: &str) -> Result<String, Invalid> {
         return Err(Invalid::new(field, Reason::ControlCharacters));
     }
     Ok(name.to_owned())
+}
+
+/// An optional free-text field: empty means absent; otherwise at most `max` characters.
+pub fn parse_optional_text(field: Field, raw: &str, max: usize) -> Result<Option<String>, Invalid> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > max {
+        return Err(Invalid::new(field, Reason::TooLong { max }));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(Invalid::new(field, Reason::ControlCharacters));
+    }
+    Ok(Some(text.to_owned()))
 }

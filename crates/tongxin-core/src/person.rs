@@ -238,8 +238,17 @@ mod tests {
             MobilePhone::parse("+86 138-1234-5678").map(|p| p.0),
             Ok("13812345678".into())
         );
-        assert_eq!(MobilePhone::parse("13812345678").map(|p| p.last_four().to_owned()), Ok("5678".into()));
-        for bad in ["1381234567", "23812345678", "12812345678", "138123456789", "0471-1234567"] {
+        assert_eq!(
+            MobilePhone::parse("13812345678").map(|p| p.last_four().to_owned()),
+            Ok("5678".into())
+        );
+        for bad in [
+            "1381234567",
+            "23812345678",
+            "12812345678",
+            "138123456789",
+            "0471-1234567",
+        ] {
             assert_eq!(
                 MobilePhone::parse(bad).map(|p| p.0),
                 Err(Invalid::new(Field::Phone, Reason::PhoneFormat)),

@@ -14,20 +14,7 @@ impl UnitCode {
     pub const MAX_LEN: usize = 32;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let code = raw.trim();
-        if code.is_empty() {
-            return Err(Invalid::new(Field::UnitCode, Reason::Required));
-        }
-        if code.len() > Self::MAX_LEN {
-            return Err(Invalid::new(
-                Field::UnitCode,
-                Reason::TooLong { max: Self::MAX_LEN },
-            ));
-        }
-        if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(Invalid::new(Field::UnitCode, Reason::UnitCodeFormat));
-        }
-        Ok(UnitCode(code.to_owned()))
+        parse_code(Field::UnitCode, raw).map(UnitCode)
     }
 
     pub fn as_str(&self) -> &str {
@@ -38,6 +25,40 @@ impl UnitCode {
 impl fmt::Display for UnitCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A code of ASCII letters, digits and `-`, up to 32 characters: units, sectors.
+pub(crate) fn parse_code(field: Field, raw: &str) -> Result<String, Invalid> {
+    let code = raw.trim();
+    if code.is_empty() {
+        return Err(Invalid::new(field, Reason::Required));
+    }
+    if code.len() > UnitCode::MAX_LEN {
+        return Err(Invalid::new(
+            field,
+            Reason::TooLong {
+                max: UnitCode::MAX_LEN,
+            },
+        ));
+    }
+    if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(Invalid::new(field, Reason::UnitCodeFormat));
+    }
+    Ok(code.to_owned())
+}
+
+/// A sector's code, e.g. `minzhu` or `S01`; imports may name sectors by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SectorCode(String);
+
+impl SectorCode {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        parse_code(Field::SectorCode, raw).map(SectorCode)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

@@ -28,6 +28,8 @@ pub enum Fault {
         stored: String,
         expected: String,
     },
+    /// A person's copy of their unit's path is out of step with the unit.
+    PersonUnitPath { person_id: i64 },
     /// An audit row's contents do not match its hash: the row was altered.
     AuditAltered { seq: i64 },
     /// An audit row does not link to the row before it, or sequence numbers skip: rows were
@@ -46,6 +48,9 @@ impl fmt::Display for Fault {
                 stored,
                 expected,
             } => write!(f, "unit {unit_id}: path {stored} should be {expected}"),
+            Fault::PersonUnitPath { person_id } => {
+                write!(f, "person {person_id}: unit path differs from the unit's")
+            }
             Fault::AuditAltered { seq } => {
                 write!(
                     f,
@@ -81,6 +86,7 @@ impl Store {
             self.check_sqlite(&mut report).await?;
         }
         self.check_unit_paths(&mut report).await?;
+        self.check_people_paths(&mut report).await?;
         self.check_audit_chain(&mut report).await?;
         Ok(report)
     }
@@ -137,6 +143,23 @@ impl Store {
                     expected: expected.as_str().to_owned(),
                 });
             }
+        }
+        Ok(())
+    }
+
+    async fn check_people_paths(&self, report: &mut CheckReport) -> Result<()> {
+        let backend = self.db.get_database_backend();
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT p.id FROM people p JOIN units u ON u.id = p.unit_id \
+                 WHERE p.unit_path <> u.path ORDER BY p.id LIMIT 100",
+            ))
+            .await?;
+        for row in rows {
+            let person_id: i64 = row.try_get_by_index(0)?;
+            report.faults.push(Fault::PersonUnitPath { person_id });
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! the same PRAGMAs (WAL, `synchronous=FULL`, foreign keys, a busy timeout).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
@@ -13,6 +14,7 @@ use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::crypto::FieldKeys;
 use crate::entity::unit;
 use crate::error::{Result, StoreError};
 use crate::migration::Migrator;
@@ -57,11 +59,15 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     engine: Engine,
+    /// Keys for sensitive personal fields.
+    pub(crate) keys: Arc<FieldKeys>,
 }
 
 impl Store {
-    /// Connects to `sqlite://FILE` (created if missing) or `postgres://…`.
-    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
+    /// Connects to `sqlite://FILE` (created if missing) or `postgres://…`; `keys` protect the
+    /// sensitive fields.
+    pub async fn connect(url: &str, options: &StoreOptions, keys: FieldKeys) -> Result<Store> {
+        let keys = Arc::new(keys);
         let connect_err = |e: sqlx::Error| StoreError::Connect(e.to_string());
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
@@ -79,6 +85,7 @@ impl Store {
             Ok(Store {
                 db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
                 engine: Engine::Sqlite,
+                keys,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
@@ -106,6 +113,7 @@ impl Store {
             Ok(Store {
                 db,
                 engine: Engine::Postgres,
+                keys,
             })
         } else {
             Err(StoreError::Connect(format!(

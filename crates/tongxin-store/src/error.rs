@@ -15,6 +15,17 @@ pub enum StoreError {
     Invalid(#[from] Invalid),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    /// A person with this ID number is already on record; `existing` is their id when the
+    /// caller may see them.
+    #[error("a person with this ID number already exists")]
+    DuplicatePerson { existing: Option<i64> },
+    /// The record changed since the caller read it; `changes` says how.
+    #[error("the record was changed by someone else meanwhile")]
+    Conflict {
+        changes: Vec<crate::people::HistoryEntry>,
+    },
+    #[error("{0}")]
+    Sealed(String),
     #[error("cannot connect to the database: {0}")]
     Connect(String),
     #[error("password hashing failed: {0}")]

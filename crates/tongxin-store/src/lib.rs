@@ -8,24 +8,33 @@
 
 mod audit;
 mod check;
+mod crypto;
 mod db;
 mod entity;
 mod error;
 mod migration;
 mod page;
 mod password;
+mod people;
 mod scope;
+mod sectors;
 mod sessions;
 mod units;
 mod users;
 
 pub use audit::{AuditEntry, AuditQuery};
 pub use check::{CheckReport, Fault};
+pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
 pub use page::{Page, PageRequest};
 pub use password::generate_password;
+pub use people::{
+    HistoryEntry, Membership, MembershipView, PeopleQuery, PersonInput, PersonStatus,
+    PersonSummary, PersonView, SensitiveField,
+};
 pub use scope::Actor;
+pub use sectors::{SectorChange, SectorView};
 pub use sessions::{SessionKind, SessionSecret, SessionView, random_hex};
 pub use units::{NewUnit, UnitChange, UnitQuery, UnitSeed, UnitSummary, UnitView};
 pub use users::{AccountQuery, AccountView, NewAccount, Policy};

@@ -135,6 +135,15 @@ impl Actor {
         }
     }
 
+    /// Refuses all but administrators and staff, who keep the work records.
+    pub(crate) fn require_editor(&self) -> Result<()> {
+        if matches!(self.role, Role::Admin | Role::Staff) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
+    }
+
     /// Refuses members, who have no business in the staff areas.
     pub(crate) fn require_staff_area(&self) -> Result<()> {
         if self.role.works_in_tree() {

@@ -13,7 +13,7 @@ use tongxin_core::{Field, Invalid, Reason, Timestamp, UnitCode, UnitLevel, UnitN
 
 use crate::Store;
 use crate::audit::{self, Event};
-use crate::entity::{unit, user};
+use crate::entity::{person, unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
@@ -466,24 +466,13 @@ impl Store {
             return Err(Invalid::new(Field::Parent, Reason::LevelMismatch).into());
         }
         let new_path = UnitPath::from_stored(parent.path).child(unit.id);
-        // An INTEGER argument, as PostgreSQL has no substr(text, bigint).
-        let keep_from = i32::try_from(old_path.as_str().len() + 1).unwrap_or(i32::MAX);
+        rewrite_prefix::<unit::Entity, _>(conn, unit::Column::Path, &old_path, &new_path).await?;
+        rewrite_prefix::<person::Entity, _>(conn, person::Column::UnitPath, &old_path, &new_path)
+            .await?;
         unit::Entity::update_many()
-            .col_expr(
-                unit::Column::Path,
-                Expr::val(new_path.as_str()).binary(
-                    BinOper::Custom("||"),
-                    Func::cust("substr")
-                        .arg(Expr::col(unit::Column::Path))
-                        .arg(keep_from),
-                ),
-            )
             .col_expr(unit::Column::UpdatedAt, Expr::val(now.micros()))
-            .filter(
-                Condition::all()
-                    .add(unit::Column::Path.gte(old_path.as_str()))
-                    .add(unit::Column::Path.lt(old_path.upper_bound())),
-            )
+            .filter(unit::Column::Path.gte(new_path.as_str()))
+            .filter(unit::Column::Path.lt(new_path.upper_bound()))
             .exec(conn)
             .await?;
         unit::ActiveModel {
@@ -567,6 +556,31 @@ async fn insert_unit<C: ConnectionTrait>(
     }
     .update(conn)
     .await?)
+}
+
+/// Rewrites every path in `column` that starts with `old` to start with `new` instead, in one
+/// statement: the materialized paths of a moved subtree (units, and the copies on people).
+async fn rewrite_prefix<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    column: E::Column,
+    old: &UnitPath,
+    new: &UnitPath,
+) -> Result<()> {
+    // An INTEGER argument, as PostgreSQL has no substr(text, bigint).
+    let keep_from = i32::try_from(old.as_str().len() + 1).unwrap_or(i32::MAX);
+    E::update_many()
+        .col_expr(
+            column,
+            Expr::val(new.as_str()).binary(
+                BinOper::Custom("||"),
+                Func::cust("substr").arg(Expr::col(column)).arg(keep_from),
+            ),
+        )
+        .filter(column.gte(old.as_str()))
+        .filter(column.lt(old.upper_bound()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Runs a `key, COUNT(*) AS n … GROUP BY key` query into a map.

@@ -23,6 +23,8 @@ pub struct Config {
     pub database_url: String,
     /// PostgreSQL schema to use instead of the default search path.
     pub database_schema: Option<String>,
+    /// The master key for sensitive fields (created on first start).
+    pub key_file: PathBuf,
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     /// The address users reach Tongxin at; `https://…` makes cookies `Secure`.
@@ -50,10 +52,11 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "data_dir",
     "database_url",
     "database_schema",
+    "key_file",
     "listen",
     "log_format",
     "public_url",
@@ -69,6 +72,7 @@ struct FileConfig {
     data_dir: Option<toml::Value>,
     database_url: Option<toml::Value>,
     database_schema: Option<toml::Value>,
+    key_file: Option<toml::Value>,
     listen: Option<toml::Value>,
     log_format: Option<toml::Value>,
     public_url: Option<toml::Value>,
@@ -173,7 +177,12 @@ impl Config {
         };
         let defaults = Policy::default();
         let positive = |n: &i64| *n > 0;
+        let key_file = layered
+            .get("key_file")
+            .map(|(v, _)| PathBuf::from(v))
+            .unwrap_or_else(|| data_dir.join("keys").join("master.key"));
         Ok(Config {
+            key_file,
             database_url,
             database_schema: layered
                 .get("database_schema")
@@ -252,6 +261,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("data_dir", file.data_dir),
         ("database_url", file.database_url),
         ("database_schema", file.database_schema),
+        ("key_file", file.key_file),
         ("listen", file.listen),
         ("log_format", file.log_format),
         ("public_url", file.public_url),

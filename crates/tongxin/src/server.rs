@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tongxin_core::Clock;
-use tongxin_store::{Store, StoreOptions};
+use tongxin_store::{FieldKeys, Store, StoreOptions};
 use tongxin_web::AppState;
 
 use crate::config::Config;
@@ -29,7 +29,8 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
         pg_schema: config.database_schema.clone(),
         ..StoreOptions::default()
     };
-    let store = Store::connect(&config.database_url, &options).await?;
+    let keys = FieldKeys::load_or_create(&config.key_file)?;
+    let store = Store::connect(&config.database_url, &options, keys).await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -2,6 +2,13 @@
 
 pub mod audit_entry;
 pub mod audit_head;
+pub mod name_gram;
+pub mod person;
+pub mod person_history;
+pub mod person_sector;
+pub mod person_tag;
+pub mod sector;
+pub mod sensitive_field;
 pub mod session;
 pub mod unit;
 pub mod user;

@@ -10,7 +10,7 @@ pub struct Migration;
 
 /// Column definition for a materialized path. PostgreSQL compares with the "C" collation so that
 /// subtree range conditions are bytewise, exactly as on SQLite.
-fn path_column(backend: DbBackend, name: &'static str, nullable: bool) -> ColumnDef {
+pub(super) fn path_column(backend: DbBackend, name: &'static str, nullable: bool) -> ColumnDef {
     let mut col = if nullable {
         text_null(name)
     } else {

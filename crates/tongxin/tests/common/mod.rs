@@ -67,21 +67,28 @@ fn random_suffix() -> String {
 
 /// Where one test's database lives; removed by [`TestApp::finish`].
 pub enum Database {
-    Sqlite { dir: PathBuf },
-    Postgres { url: String, schema: String },
+    Sqlite {
+        dir: PathBuf,
+    },
+    /// `dir` holds the key file.
+    Postgres {
+        url: String,
+        schema: String,
+        dir: PathBuf,
+    },
 }
 
 impl Database {
     pub fn fresh(engine: Engine) -> Database {
+        let suffix = random_suffix();
+        let dir = std::env::temp_dir().join(format!("tongxin-test-{suffix}"));
+        std::fs::create_dir_all(&dir).unwrap();
         match engine {
-            Engine::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("tongxin-test-{}", random_suffix()));
-                std::fs::create_dir_all(&dir).unwrap();
-                Database::Sqlite { dir }
-            }
+            Engine::Sqlite => Database::Sqlite { dir },
             Engine::Postgres => Database::Postgres {
                 url: postgres_url().expect("TONGXIN_TEST_POSTGRES_URL"),
-                schema: format!("t_{}", random_suffix()),
+                schema: format!("t_{suffix}"),
+                dir,
             },
         }
     }
@@ -96,7 +103,8 @@ impl Database {
                     format!("sqlite://{}", dir.join("tongxin.db").display()),
                 ),
             ],
-            Database::Postgres { url, schema } => vec![
+            Database::Postgres { url, schema, dir } => vec![
+                ("TONGXIN_DATA_DIR".into(), dir.display().to_string()),
                 ("TONGXIN_DATABASE_URL".into(), url.clone()),
                 ("TONGXIN_DATABASE_SCHEMA".into(), schema.clone()),
             ],
@@ -114,7 +122,7 @@ impl Database {
                 let url = format!("sqlite://{}", dir.join("tongxin.db").display());
                 RawDb::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
             }
-            Database::Postgres { url, schema } => {
+            Database::Postgres { url, schema, .. } => {
                 let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
                 let options = options.options([("search_path", schema.as_str())]);
                 RawDb::Postgres(sqlx::PgPool::connect_with(options).await.unwrap())
@@ -127,7 +135,8 @@ impl Database {
             Database::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Database::Postgres { url, schema } => {
+            Database::Postgres { url, schema, dir } => {
+                let _ = std::fs::remove_dir_all(dir);
                 if let Ok(pool) = sqlx::PgPool::connect(url).await {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"

@@ -1,0 +1,226 @@
+//! Protection of sensitive personal fields at rest (DESIGN.md §2.4).
+//!
+//! Values are sealed with SM4-GCM (RFC 8998), a fresh random nonce per value and the column
+//! name as associated data, so a sealed value cannot be moved to another column unnoticed.
+//! Equality lookups (duplicate ID numbers, phone search) use a blind index: HMAC-SM3 of the
+//! value under a separate key, never the value itself. Both keys are derived with HKDF-SM3 from
+//! the 256-bit master key in `TONGXIN_KEY_FILE`.
+
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::AesGcm;
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use rand::RngExt;
+use sm3::Sm3;
+use sm4::Sm4;
+
+type Sm4Gcm = AesGcm<Sm4, U12>;
+
+/// Marks the format of sealed values, so keys or algorithms can change later.
+const SEALED_PREFIX: &str = "v1:";
+const NONCE_LEN: usize = 12;
+
+/// Why key material could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read or create the key file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the key file {path} must hold 64 hexadecimal characters (a 256-bit key)")]
+    Malformed { path: String },
+}
+
+/// A sealed value that does not open: wrong key, or altered.
+#[derive(Debug, thiserror::Error)]
+#[error("a protected value could not be decrypted (wrong key file, or the value was altered)")]
+pub struct SealError;
+
+/// The keys that protect sensitive fields.
+pub struct FieldKeys {
+    cipher: Sm4Gcm,
+    index_key: [u8; 32],
+}
+
+impl FieldKeys {
+    /// Derives the field keys from a 256-bit master key.
+    pub fn from_master(master: &[u8; 32]) -> FieldKeys {
+        let hkdf = Hkdf::<Sm3>::new(Some(b"tongxin"), master);
+        let mut enc = [0u8; 16];
+        let mut index_key = [0u8; 32];
+        // Expanding to these fixed, short lengths cannot fail.
+        let _ = hkdf.expand(b"field-encryption sm4-gcm", &mut enc);
+        let _ = hkdf.expand(b"blind-index hmac-sm3", &mut index_key);
+        FieldKeys {
+            cipher: Sm4Gcm::new(&enc.into()),
+            index_key,
+        }
+    }
+
+    /// Reads the master key from `path`, creating it (mode 0600, in a 0700 directory) with a
+    /// fresh random key if the file does not exist.
+    pub fn load_or_create(path: &Path) -> Result<FieldKeys, KeyError> {
+        let shown = path.display().to_string();
+        let io = |source| KeyError::Io {
+            path: shown.clone(),
+            source,
+        };
+        if !path.exists() {
+            let key: [u8; 32] = rand::rng().random();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io)?;
+                restrict(dir, 0o700).map_err(io)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(io)?;
+            writeln!(file, "{}", hex::encode(key)).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Malformed {
+            path: shown.clone(),
+        })?;
+        let master: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| KeyError::Malformed { path: shown })?;
+        Ok(FieldKeys::from_master(&master))
+    }
+
+    /// Encrypts `plain` for storage in `column`.
+    pub(crate) fn seal(&self, column: &str, plain: &str) -> String {
+        let nonce: [u8; NONCE_LEN] = rand::rng().random();
+        let payload = Payload {
+            msg: plain.as_bytes(),
+            aad: column.as_bytes(),
+        };
+        // Encryption into a Vec only fails for messages beyond GCM's 64 GiB limit.
+        let sealed = self
+            .cipher
+            .encrypt(&nonce.into(), payload)
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        format!("{SEALED_PREFIX}{}", hex::encode(out))
+    }
+
+    /// Decrypts a value sealed for `column`.
+    pub(crate) fn open(&self, column: &str, sealed: &str) -> Result<String, SealError> {
+        let bytes = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|h| hex::decode(h).ok())
+            .filter(|b| b.len() > NONCE_LEN)
+            .ok_or(SealError)?;
+        let (nonce, body) = bytes.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError)?;
+        let payload = Payload {
+            msg: body,
+            aad: column.as_bytes(),
+        };
+        let plain = self
+            .cipher
+            .decrypt(&nonce.into(), payload)
+            .map_err(|_| SealError)?;
+        String::from_utf8(plain).map_err(|_| SealError)
+    }
+
+    /// A keyed hash of `value` for equality lookups in `column`.
+    pub(crate) fn blind_index(&self, column: &str, value: &str) -> String {
+        let mut mac = <Hmac<Sm3>>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| <Hmac<Sm3>>::new(&Default::default()));
+        mac.update(column.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> FieldKeys {
+        FieldKeys::from_master(&[7u8; 32])
+    }
+
+    #[test]
+    fn sealed_values_open_only_in_their_column() {
+        let keys = keys();
+        let sealed = keys.seal("id_number", "150102198001011234");
+        assert!(!sealed.contains("150102"));
+        assert_eq!(
+            keys.open("id_number", &sealed).ok().as_deref(),
+            Some("150102198001011234")
+        );
+        assert!(keys.open("phone", &sealed).is_err(), "bound to its column");
+        let other = keys.seal("id_number", "150102198001011234");
+        assert_ne!(sealed, other, "a fresh nonce every time");
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('0') { '1' } else { '0' });
+        assert!(keys.open("id_number", &tampered).is_err());
+        assert!(
+            FieldKeys::from_master(&[8u8; 32])
+                .open("id_number", &sealed)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn blind_indexes_are_stable_and_keyed() {
+        let keys = keys();
+        let a = keys.blind_index("phone", "13812345678");
+        assert_eq!(a, keys.blind_index("phone", "13812345678"));
+        assert_ne!(a, keys.blind_index("id_number", "13812345678"));
+        assert_ne!(
+            a,
+            FieldKeys::from_master(&[8u8; 32]).blind_index("phone", "13812345678")
+        );
+    }
+
+    #[test]
+    fn the_key_file_is_created_private_and_reused() {
+        let dir = std::env::temp_dir().join(format!("tongxin-keys-{}", crate::random_hex()));
+        let path = dir.join("keys").join("master.key");
+        let first = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
+        let sealed = first.seal("phone", "13812345678");
+        let again = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            again.open("phone", &sealed).ok().as_deref(),
+            Some("13812345678")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "not a key").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            FieldKeys::load_or_create(&path),
+            Err(KeyError::Malformed { .. })
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

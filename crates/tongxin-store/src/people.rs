@@ -1,0 +1,959 @@
+//! People in the directory: create, read, edit with a version check, archive and restore,
+//! reveal a protected field, the change history, and search.
+//!
+//! Every query is confined to the actor's subtree through the person's `unit_path`. Sensitive
+//! values are sealed before they reach SQL and only leave this module masked, or in clear
+//! through [`Store::reveal_person_field`], which is audited.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tongxin_core::{
+    Field, Gender, IdNumber, Invalid, MobilePhone, Reason, Timestamp, UnitPath, mask_id_number,
+    mask_phone,
+};
+use tongxin_text::{QueryKind, bigrams, classify_query, pinyin_keys};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{
+    name_gram, person, person_history, person_sector, person_tag, sector, sensitive_field, unit,
+};
+use crate::error::{Result, StoreError};
+use crate::page::{Page, PageRequest};
+use crate::scope::Actor;
+
+/// A protected field of a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SensitiveField {
+    IdNumber,
+    Phone,
+    Ethnicity,
+    Religion,
+}
+
+impl SensitiveField {
+    pub const ALL: [SensitiveField; 4] = [
+        SensitiveField::IdNumber,
+        SensitiveField::Phone,
+        SensitiveField::Ethnicity,
+        SensitiveField::Religion,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SensitiveField::IdNumber => "id_number",
+            SensitiveField::Phone => "phone",
+            SensitiveField::Ethnicity => "ethnicity",
+            SensitiveField::Religion => "religion",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<SensitiveField> {
+        Self::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    /// Ethnicity and religion are collected only after an administrator enables them.
+    pub fn needs_enabling(self) -> bool {
+        matches!(self, SensitiveField::Ethnicity | SensitiveField::Religion)
+    }
+
+    fn core_field(self) -> Field {
+        match self {
+            SensitiveField::IdNumber => Field::IdNumber,
+            SensitiveField::Phone => Field::Phone,
+            SensitiveField::Ethnicity => Field::Named("ethnicity"),
+            SensitiveField::Religion => Field::Named("religion"),
+        }
+    }
+}
+
+/// A person's membership of a sector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub sector_id: i64,
+    pub role: Option<String>,
+    pub since: Option<NaiveDate>,
+}
+
+/// Everything a person record holds, already validated field by field.
+#[derive(Debug, Clone, Default)]
+pub struct PersonInput {
+    pub unit_id: i64,
+    pub name: String,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub title: Option<String>,
+    pub employer: Option<String>,
+    pub political_affiliation: Option<String>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    pub id_number: Option<IdNumber>,
+    pub phone: Option<MobilePhone>,
+    pub ethnicity: Option<String>,
+    pub religion: Option<String>,
+    pub sectors: Vec<Membership>,
+    pub tags: Vec<String>,
+}
+
+/// A sector membership as shown.
+#[derive(Debug, Clone)]
+pub struct MembershipView {
+    pub sector_id: i64,
+    pub sector_name: String,
+    pub role: Option<String>,
+    pub since: Option<String>,
+}
+
+/// A person as shown: sensitive values masked.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub name: String,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub title: Option<String>,
+    pub employer: Option<String>,
+    pub political_affiliation: Option<String>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
+    /// Whether an ethnicity / religion is on record (the value itself needs a reveal).
+    pub has_ethnicity: bool,
+    pub has_religion: bool,
+    pub sectors: Vec<MembershipView>,
+    pub tags: Vec<String>,
+    pub version: i32,
+    pub archived: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A person in a result list.
+#[derive(Debug, Clone)]
+pub struct PersonSummary {
+    pub id: i64,
+    pub name: String,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<String>,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub employer: Option<String>,
+    pub title: Option<String>,
+    pub phone_masked: Option<String>,
+    pub archived: bool,
+}
+
+/// One changed field of one change.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub version: i32,
+    pub at: Timestamp,
+    pub actor_name: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// Which records a search returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PersonStatus {
+    #[default]
+    Active,
+    Archived,
+    All,
+}
+
+/// Filters of the directory search.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleQuery {
+    /// A name substring (2+ characters), full pinyin or initials, or a phone's last 4 digits.
+    pub q: Option<String>,
+    /// Only this unit's subtree (within the actor's).
+    pub unit_id: Option<i64>,
+    pub sector_id: Option<i64>,
+    pub tag: Option<String>,
+    pub gender: Option<Gender>,
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    pub status: PersonStatus,
+}
+
+/// Text fields kept in clear, in the order the history shows them.
+const PLAIN_FIELDS: [&str; 10] = [
+    "name",
+    "gender",
+    "birth_date",
+    "education",
+    "occupation",
+    "title",
+    "employer",
+    "political_affiliation",
+    "address",
+    "notes",
+];
+
+fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn today(now: Timestamp) -> NaiveDate {
+    DateTime::<Utc>::from_timestamp_micros(now.micros())
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
+}
+
+/// How a record reads in the history: field -> displayed value (sensitive ones masked).
+type Snapshot = Vec<(&'static str, Option<String>)>;
+
+impl Store {
+    /// Optional sensitive fields an administrator has enabled, with the recorded purpose.
+    pub async fn enabled_sensitive_fields(&self) -> Result<Vec<(SensitiveField, String)>> {
+        Ok(sensitive_field::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|m| SensitiveField::parse(&m.field).map(|f| (f, m.purpose)))
+            .collect())
+    }
+
+    /// Enables (with a purpose) or disables collecting ethnicity or religion. Only top-unit
+    /// administrators decide this, and the decision is audited.
+    pub async fn set_sensitive_field(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        field: SensitiveField,
+        purpose: Option<String>,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        if actor.unit_path().ids().len() > 1 || !field.needs_enabling() {
+            return Err(StoreError::Forbidden);
+        }
+        let tx = self.begin_write().await?;
+        sensitive_field::Entity::delete_by_id(field.key().to_owned())
+            .exec(&tx)
+            .await?;
+        let action = match &purpose {
+            Some(purpose) => {
+                sensitive_field::ActiveModel {
+                    field: Set(field.key().to_owned()),
+                    purpose: Set(purpose.clone()),
+                    enabled_by: Set(actor.username().to_owned()),
+                    enabled_at: Set(now.micros()),
+                }
+                .insert(&tx)
+                .await?;
+                "sensitive_field.enable"
+            }
+            None => "sensitive_field.disable",
+        };
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new(action)
+                .unit(actor.unit_path().as_str())
+                .detail(json!({ "field": field.key(), "purpose": purpose })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One person of the actor's subtree.
+    pub async fn person(&self, actor: &Actor, id: i64) -> Result<PersonView> {
+        actor.require_staff_area()?;
+        let model = self.find_person(&self.db, actor, id).await?;
+        self.person_view(&self.db, model).await
+    }
+
+    async fn find_person<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<person::Model> {
+        person::Entity::find_by_id(id)
+            .filter(actor.subtree(person::Column::UnitPath))
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn person_view<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        m: person::Model,
+    ) -> Result<PersonView> {
+        let unit_name = unit::Entity::find_by_id(m.unit_id)
+            .one(conn)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        let memberships = person_sector::Entity::find()
+            .filter(person_sector::Column::PersonId.eq(m.id))
+            .all(conn)
+            .await?;
+        let names: HashMap<i64, String> = sector::Entity::find()
+            .filter(sector::Column::Id.is_in(memberships.iter().map(|s| s.sector_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let tags = person_tag::Entity::find()
+            .filter(person_tag::Column::PersonId.eq(m.id))
+            .order_by_asc(person_tag::Column::Tag)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|t| t.tag)
+            .collect();
+        Ok(PersonView {
+            id_number_masked: self.masked(&m, SensitiveField::IdNumber)?,
+            phone_masked: self.masked(&m, SensitiveField::Phone)?,
+            has_ethnicity: m.ethnicity_sealed.is_some(),
+            has_religion: m.religion_sealed.is_some(),
+            sectors: memberships
+                .into_iter()
+                .map(|s| MembershipView {
+                    sector_name: names.get(&s.sector_id).cloned().unwrap_or_default(),
+                    sector_id: s.sector_id,
+                    role: s.role,
+                    since: s.since,
+                })
+                .collect(),
+            tags,
+            id: m.id,
+            unit_id: m.unit_id,
+            unit_name,
+            name: m.name,
+            gender: m.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
+            birth_date: m.birth_date,
+            education: m.education,
+            occupation: m.occupation,
+            title: m.title,
+            employer: m.employer,
+            political_affiliation: m.political_affiliation,
+            address: m.address,
+            notes: m.notes,
+            version: m.version,
+            archived: m.archived_at.is_some(),
+            created_at: Timestamp::from_micros(m.created_at),
+            updated_at: Timestamp::from_micros(m.updated_at),
+        })
+    }
+
+    fn sealed_value(&self, m: &person::Model, field: SensitiveField) -> Result<Option<String>> {
+        let sealed = match field {
+            SensitiveField::IdNumber => &m.id_number_sealed,
+            SensitiveField::Phone => &m.phone_sealed,
+            SensitiveField::Ethnicity => &m.ethnicity_sealed,
+            SensitiveField::Religion => &m.religion_sealed,
+        };
+        sealed
+            .as_deref()
+            .map(|s| self.keys.open(field.key(), s))
+            .transpose()
+            .map_err(|e| StoreError::Sealed(e.to_string()))
+    }
+
+    fn masked(&self, m: &person::Model, field: SensitiveField) -> Result<Option<String>> {
+        Ok(self.sealed_value(m, field)?.map(|v| match field {
+            SensitiveField::IdNumber => mask_id_number(&v),
+            SensitiveField::Phone => mask_phone(&v),
+            SensitiveField::Ethnicity | SensitiveField::Religion => "***".to_owned(),
+        }))
+    }
+
+    /// The clear value of a protected field, for administrators and staff; every reveal is
+    /// audited with the field and the person.
+    pub async fn reveal_person_field(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        field: SensitiveField,
+    ) -> Result<Option<String>> {
+        let model = self.find_person(&self.db, actor, id).await?;
+        actor.require_editor()?;
+        let value = self.sealed_value(&model, field)?;
+        let tx = self.begin_write().await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("person.reveal")
+                .target("person", model.id, &model.name)
+                .unit(&model.unit_path)
+                .detail(json!({ "field": field.key() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// Checks what only the database can: the unit is in scope and active, sectors exist,
+    /// optional sensitive fields are enabled, and the ID number is not already on record.
+    async fn check_person_input<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        input: &PersonInput,
+        except: Option<i64>,
+    ) -> Result<unit::Model> {
+        let unit = unit::Entity::find_by_id(input.unit_id)
+            .filter(actor.subtree(unit::Column::Path))
+            .one(conn)
+            .await?
+            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+        if unit.archived_at.is_some() {
+            return Err(Invalid::new(Field::Unit, Reason::Archived).into());
+        }
+        let wanted: BTreeSet<i64> = input.sectors.iter().map(|s| s.sector_id).collect();
+        let found = sector::Entity::find()
+            .filter(sector::Column::Id.is_in(wanted.iter().copied()))
+            .count(conn)
+            .await?;
+        if found != wanted.len() as u64 {
+            return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
+        }
+        let enabled = self.enabled_sensitive_fields().await?;
+        for (field, present) in [
+            (SensitiveField::Ethnicity, input.ethnicity.is_some()),
+            (SensitiveField::Religion, input.religion.is_some()),
+        ] {
+            if present && !enabled.iter().any(|(f, _)| *f == field) {
+                return Err(Invalid::new(field.core_field(), Reason::NotEnabled).into());
+            }
+        }
+        if let Some(id_number) = &input.id_number {
+            let index = self.keys.blind_index("id_number", id_number.as_str());
+            let existing = person::Entity::find()
+                .filter(person::Column::IdNumberIndex.eq(index))
+                .one(conn)
+                .await?;
+            if let Some(existing) = existing.filter(|p| Some(p.id) != except) {
+                let visible = actor.covers(&UnitPath::from_stored(existing.unit_path.clone()));
+                return Err(StoreError::DuplicatePerson {
+                    existing: visible.then_some(existing.id),
+                });
+            }
+        }
+        Ok(unit)
+    }
+
+    /// Creates a person in a unit of the actor's subtree.
+    pub async fn create_person(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        input: PersonInput,
+    ) -> Result<PersonView> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let unit = self.check_person_input(&tx, actor, &input, None).await?;
+        let mut model = self.person_model(&unit, &input);
+        model.version = Set(1);
+        model.archived_at = Set(None);
+        model.created_at = Set(now.micros());
+        model.updated_at = Set(now.micros());
+        let created = model.insert(&tx).await?;
+        write_links(&tx, created.id, &input).await?;
+        let snapshot = self.snapshot(&tx, &created).await?;
+        record_history(&tx, created.id, 1, now, actor, &Vec::new(), &snapshot).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("person.create")
+                .target("person", created.id, &created.name)
+                .unit(&created.unit_path),
+        )
+        .await?;
+        let view = self.person_view(&tx, created).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Replaces a person's record, provided nobody changed it since `expected_version`;
+    /// otherwise [`StoreError::Conflict`] lists what changed meanwhile.
+    pub async fn update_person(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        expected_version: i32,
+        input: PersonInput,
+    ) -> Result<PersonView> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let current = self.find_person(&tx, actor, id).await?;
+        if current.version != expected_version {
+            let changes = history_since(&tx, id, expected_version).await?;
+            return Err(StoreError::Conflict { changes });
+        }
+        let unit = self
+            .check_person_input(&tx, actor, &input, Some(id))
+            .await?;
+        let before = self.snapshot(&tx, &current).await?;
+        let version = current.version + 1;
+        let mut model = self.person_model(&unit, &input);
+        model.id = Set(id);
+        model.version = Set(version);
+        model.updated_at = Set(now.micros());
+        let updated = model.update(&tx).await?;
+        person_sector::Entity::delete_many()
+            .filter(person_sector::Column::PersonId.eq(id))
+            .exec(&tx)
+            .await?;
+        person_tag::Entity::delete_many()
+            .filter(person_tag::Column::PersonId.eq(id))
+            .exec(&tx)
+            .await?;
+        name_gram::Entity::delete_many()
+            .filter(name_gram::Column::PersonId.eq(id))
+            .exec(&tx)
+            .await?;
+        write_links(&tx, id, &input).await?;
+        let after = self.snapshot(&tx, &updated).await?;
+        let changed = record_history(&tx, id, version, now, actor, &before, &after).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("person.update")
+                .target("person", id, &updated.name)
+                .unit(&updated.unit_path)
+                .detail(json!({ "fields": changed, "version": version })),
+        )
+        .await?;
+        let view = self.person_view(&tx, updated).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Archives or restores a person (kept, with history, either way).
+    pub async fn set_person_archived(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        archived: bool,
+    ) -> Result<PersonView> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let current = self.find_person(&tx, actor, id).await?;
+        let version = current.version + 1;
+        let updated = person::ActiveModel {
+            id: Set(id),
+            archived_at: Set(archived.then_some(now.micros())),
+            version: Set(version),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        let status = |a: bool| Some(if a { "archived" } else { "active" }.to_owned());
+        record_history(
+            &tx,
+            id,
+            version,
+            now,
+            actor,
+            &vec![("status", status(current.archived_at.is_some()))],
+            &vec![("status", status(archived))],
+        )
+        .await?;
+        let action = if archived {
+            "person.archive"
+        } else {
+            "person.restore"
+        };
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new(action)
+                .target("person", id, &updated.name)
+                .unit(&updated.unit_path),
+        )
+        .await?;
+        let view = self.person_view(&tx, updated).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// The change history of a person, newest first.
+    pub async fn person_history(&self, actor: &Actor, id: i64) -> Result<Vec<HistoryEntry>> {
+        actor.require_staff_area()?;
+        self.find_person(&self.db, actor, id).await?;
+        history_since(&self.db, id, 0).await
+    }
+
+    /// Searches the directory of the actor's subtree, ordered by pinyin.
+    pub async fn search_people(
+        &self,
+        actor: &Actor,
+        query: &PeopleQuery,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> Result<Page<PersonSummary>> {
+        actor.require_staff_area()?;
+        let mut select = person::Entity::find().filter(actor.subtree(person::Column::UnitPath));
+        if let Some(unit_id) = query.unit_id {
+            let root = unit::Entity::find_by_id(unit_id)
+                .filter(actor.subtree(unit::Column::Path))
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+            let path = UnitPath::from_stored(root.path);
+            select = select
+                .filter(person::Column::UnitPath.gte(path.as_str()))
+                .filter(person::Column::UnitPath.lt(path.upper_bound()));
+        }
+        match query.status {
+            PersonStatus::Active => select = select.filter(person::Column::ArchivedAt.is_null()),
+            PersonStatus::Archived => {
+                select = select.filter(person::Column::ArchivedAt.is_not_null())
+            }
+            PersonStatus::All => {}
+        }
+        if let Some(sector_id) = query.sector_id {
+            select = select.filter(
+                person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(person_sector::Column::PersonId)
+                        .from(person_sector::Entity)
+                        .and_where(person_sector::Column::SectorId.eq(sector_id))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(tag) = query
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            select = select.filter(
+                person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(person_tag::Column::PersonId)
+                        .from(person_tag::Entity)
+                        .and_where(person_tag::Column::Tag.eq(tag))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(gender) = query.gender {
+            select = select.filter(person::Column::Gender.eq(gender.as_str()));
+        }
+        let today = today(now);
+        if let Some(min) = query.age_min {
+            let latest = years_before(today, min);
+            select = select.filter(person::Column::BirthDate.lte(date_text(latest)));
+        }
+        if let Some(max) = query.age_max {
+            let earliest = years_before(today, max.saturating_add(1));
+            select = select.filter(person::Column::BirthDate.gt(date_text(earliest)));
+        }
+        if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            select = select.filter(self.text_condition(q));
+        }
+        let total = select.clone().count(&self.db).await?;
+        let rows = select
+            .order_by_asc(person::Column::NamePinyin)
+            .order_by_asc(person::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await?;
+        let units: HashMap<i64, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        let mut items = Vec::with_capacity(rows.len());
+        for m in rows {
+            items.push(PersonSummary {
+                phone_masked: self.masked(&m, SensitiveField::Phone)?,
+                unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
+                id: m.id,
+                name: m.name,
+                gender: m.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
+                birth_date: m.birth_date,
+                unit_id: m.unit_id,
+                employer: m.employer,
+                title: m.title,
+                archived: m.archived_at.is_some(),
+            });
+        }
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// The condition for the search box: a name substring through the bigram index, pinyin or
+    /// initials as an indexed prefix, or a phone's last four digits through its blind index.
+    fn text_condition(&self, q: &str) -> Condition {
+        match classify_query(q) {
+            QueryKind::Hanzi(text) => {
+                let grams = bigrams(&text);
+                if grams.is_empty() {
+                    return Condition::all().add(person::Column::Name.starts_with(&text));
+                }
+                let mut condition = Condition::all();
+                for gram in grams {
+                    condition = condition.add(
+                        person::Column::Id.in_subquery(
+                            Query::select()
+                                .column(name_gram::Column::PersonId)
+                                .from(name_gram::Entity)
+                                .and_where(name_gram::Column::Gram.eq(gram))
+                                .to_owned(),
+                        ),
+                    );
+                }
+                condition.add(person::Column::Name.contains(&text))
+            }
+            QueryKind::PhoneTail(digits) => Condition::all().add(
+                person::Column::PhoneTailIndex.eq(self.keys.blind_index("phone_tail", &digits)),
+            ),
+            QueryKind::Pinyin(letters) => {
+                let upper = format!("{letters}{{");
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(person::Column::NamePinyin.gte(letters.as_str()))
+                            .add(person::Column::NamePinyin.lt(upper.as_str())),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(person::Column::NameInitials.gte(letters.as_str()))
+                            .add(person::Column::NameInitials.lt(upper.as_str())),
+                    )
+            }
+            QueryKind::Other(text) => Condition::any()
+                .add(person::Column::Name.contains(&text))
+                .add(person::Column::Employer.contains(&text)),
+        }
+    }
+
+    /// The columns of a person row for `input`, sealing what is sensitive.
+    fn person_model(&self, unit: &unit::Model, input: &PersonInput) -> person::ActiveModel {
+        let keys = pinyin_keys(&input.name);
+        let seal = |field: SensitiveField, value: Option<&str>| {
+            value.map(|v| self.keys.seal(field.key(), v))
+        };
+        person::ActiveModel {
+            unit_id: Set(unit.id),
+            unit_path: Set(unit.path.clone()),
+            name: Set(input.name.clone()),
+            name_pinyin: Set(keys.full),
+            name_initials: Set(keys.initials),
+            gender: Set(input.gender.map(|g| g.as_str().to_owned())),
+            birth_date: Set(input.birth_date.map(date_text)),
+            education: Set(input.education.clone()),
+            occupation: Set(input.occupation.clone()),
+            title: Set(input.title.clone()),
+            employer: Set(input.employer.clone()),
+            political_affiliation: Set(input.political_affiliation.clone()),
+            address: Set(input.address.clone()),
+            notes: Set(input.notes.clone()),
+            id_number_sealed: Set(seal(
+                SensitiveField::IdNumber,
+                input.id_number.as_ref().map(IdNumber::as_str),
+            )),
+            id_number_index: Set(input
+                .id_number
+                .as_ref()
+                .map(|i| self.keys.blind_index("id_number", i.as_str()))),
+            phone_sealed: Set(seal(
+                SensitiveField::Phone,
+                input.phone.as_ref().map(MobilePhone::as_str),
+            )),
+            phone_index: Set(input
+                .phone
+                .as_ref()
+                .map(|p| self.keys.blind_index("phone", p.as_str()))),
+            phone_tail_index: Set(input
+                .phone
+                .as_ref()
+                .map(|p| self.keys.blind_index("phone_tail", p.last_four()))),
+            ethnicity_sealed: Set(seal(SensitiveField::Ethnicity, input.ethnicity.as_deref())),
+            religion_sealed: Set(seal(SensitiveField::Religion, input.religion.as_deref())),
+            ..Default::default()
+        }
+    }
+
+    /// The record as the history shows it, sensitive values masked.
+    async fn snapshot<C: ConnectionTrait>(&self, conn: &C, m: &person::Model) -> Result<Snapshot> {
+        let plain = [
+            Some(m.name.clone()),
+            m.gender.clone(),
+            m.birth_date.clone(),
+            m.education.clone(),
+            m.occupation.clone(),
+            m.title.clone(),
+            m.employer.clone(),
+            m.political_affiliation.clone(),
+            m.address.clone(),
+            m.notes.clone(),
+        ];
+        let mut snapshot: Snapshot = PLAIN_FIELDS.into_iter().zip(plain).collect();
+        snapshot.push(("unit", Some(m.unit_id.to_string())));
+        for field in SensitiveField::ALL {
+            snapshot.push((field.key(), self.masked(m, field)?));
+        }
+        let sectors = person_sector::Entity::find()
+            .filter(person_sector::Column::PersonId.eq(m.id))
+            .order_by_asc(person_sector::Column::SectorId)
+            .all(conn)
+            .await?;
+        let sectors: Vec<String> = sectors
+            .into_iter()
+            .map(|s| {
+                format!(
+                    "{}:{}:{}",
+                    s.sector_id,
+                    s.role.unwrap_or_default(),
+                    s.since.unwrap_or_default()
+                )
+            })
+            .collect();
+        snapshot.push(("sectors", Some(sectors.join(";")).filter(|s| !s.is_empty())));
+        let tags: Vec<String> = person_tag::Entity::find()
+            .filter(person_tag::Column::PersonId.eq(m.id))
+            .order_by_asc(person_tag::Column::Tag)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|t| t.tag)
+            .collect();
+        snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
+        Ok(snapshot)
+    }
+}
+
+/// `years` whole years before `day` (29 February falls back to the 28th).
+fn years_before(day: NaiveDate, years: u32) -> NaiveDate {
+    let year = day.year() - i32::try_from(years).unwrap_or(i32::MAX / 2);
+    NaiveDate::from_ymd_opt(year, day.month(), day.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, day.month(), 28))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Sector memberships, tags and name bigrams of a person.
+async fn write_links<C: ConnectionTrait>(conn: &C, id: i64, input: &PersonInput) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for membership in input.sectors.iter().filter(|m| seen.insert(m.sector_id)) {
+        person_sector::ActiveModel {
+            person_id: Set(id),
+            sector_id: Set(membership.sector_id),
+            role: Set(membership.role.clone()),
+            since: Set(membership.since.map(date_text)),
+        }
+        .insert(conn)
+        .await?;
+    }
+    let tags: BTreeSet<&str> = input.tags.iter().map(String::as_str).collect();
+    if !tags.is_empty() {
+        person_tag::Entity::insert_many(tags.into_iter().map(|tag| person_tag::ActiveModel {
+            person_id: Set(id),
+            tag: Set(tag.to_owned()),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    let grams = bigrams(&input.name);
+    if !grams.is_empty() {
+        name_gram::Entity::insert_many(grams.into_iter().map(|gram| name_gram::ActiveModel {
+            gram: Set(gram),
+            person_id: Set(id),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes one history row per field that differs; returns the changed field names.
+async fn record_history<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+    version: i32,
+    now: Timestamp,
+    actor: &Actor,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> Result<Vec<&'static str>> {
+    let mut changed = Vec::new();
+    for (field, new_value) in after {
+        let old_value = before
+            .iter()
+            .find(|(f, _)| f == field)
+            .and_then(|(_, v)| v.clone());
+        if &old_value == new_value {
+            continue;
+        }
+        changed.push(*field);
+        person_history::ActiveModel {
+            person_id: Set(person_id),
+            version: Set(version),
+            at: Set(now.micros()),
+            actor_name: Set(actor.username().to_owned()),
+            field: Set((*field).to_owned()),
+            old_value: Set(old_value),
+            new_value: Set(new_value.clone()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// History rows of changes after `version`, newest first.
+async fn history_since<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+    version: i32,
+) -> Result<Vec<HistoryEntry>> {
+    Ok(person_history::Entity::find()
+        .filter(person_history::Column::PersonId.eq(person_id))
+        .filter(person_history::Column::Version.gt(version))
+        .order_by_desc(person_history::Column::Version)
+        .order_by_asc(person_history::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| HistoryEntry {
+            version: h.version,
+            at: Timestamp::from_micros(h.at),
+            actor_name: h.actor_name,
+            field: h.field,
+            old_value: h.old_value,
+            new_value: h.new_value,
+        })
+        .collect())
+}
