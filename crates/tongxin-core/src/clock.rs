@@ -46,6 +46,11 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    /// The calendar date in China Standard Time (ages, "born in the future").
+    pub fn date(self) -> chrono::NaiveDate {
+        self.to_cst().map(|t| t.date_naive()).unwrap_or_default()
+    }
+
     /// RFC 3339 in UTC with microseconds, for APIs and the audit hash.
     pub fn rfc3339(self) -> String {
         DateTime::<Utc>::from_timestamp_micros(self.0)

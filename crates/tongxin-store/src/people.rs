@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -208,12 +208,6 @@ const PLAIN_FIELDS: [&str; 10] = [
 
 fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-fn today(now: Timestamp) -> NaiveDate {
-    DateTime::<Utc>::from_timestamp_micros(now.micros())
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
 }
 
 /// How a record reads in the history: field -> displayed value (sensitive ones masked).
@@ -663,7 +657,7 @@ impl Store {
         if let Some(gender) = query.gender {
             select = select.filter(person::Column::Gender.eq(gender.as_str()));
         }
-        let today = today(now);
+        let today = now.date();
         if let Some(min) = query.age_min {
             let latest = years_before(today, min);
             select = select.filter(person::Column::BirthDate.lte(date_text(latest)));

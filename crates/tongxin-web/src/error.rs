@@ -45,6 +45,10 @@ pub enum AppError {
     Locked { until: Timestamp },
     #[error("account disabled")]
     Disabled,
+    #[error("changed meanwhile")]
+    Conflict(Vec<tongxin_store::HistoryEntry>),
+    #[error("duplicate person")]
+    DuplicatePerson { existing: Option<i64> },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -62,6 +66,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Conflict(_) | AppError::DuplicatePerson { .. } => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +85,8 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::Locked { .. } => "locked",
             AppError::Disabled => "disabled",
+            AppError::Conflict(_) => "conflict",
+            AppError::DuplicatePerson { .. } => "duplicate",
             AppError::Internal(_) => "internal",
         }
     }
@@ -137,6 +144,8 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Forbidden => AppError::Forbidden,
             StoreError::Invalid(i) => AppError::Invalid(vec![i]),
+            StoreError::Conflict { changes } => AppError::Conflict(changes),
+            StoreError::DuplicatePerson { existing } => AppError::DuplicatePerson { existing },
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -217,10 +226,32 @@ pub async fn render_errors(
     let message = error.message(&state.catalog, lang, state.config.max_body_bytes);
     if is_api {
         let mut body = json!({ "error": { "code": error.code(), "message": message } });
-        if let AppError::Invalid(list) = error.as_ref()
-            && let Some(first) = list.first()
-        {
-            body["error"]["field"] = json!(first.field.key());
+        match error.as_ref() {
+            AppError::Invalid(list) => {
+                if let Some(first) = list.first() {
+                    body["error"]["field"] = json!(first.field.key());
+                }
+            }
+            AppError::Conflict(changes) => {
+                body["error"]["changes"] = changes
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "version": c.version,
+                            "at": c.at.rfc3339(),
+                            "by": c.actor_name,
+                            "field": c.field,
+                            "old": c.old_value,
+                            "new": c.new_value,
+                        })
+                    })
+                    .collect();
+            }
+            AppError::DuplicatePerson { existing } => {
+                body["error"]["field"] = json!("id_number");
+                body["error"]["existing_id"] = json!(existing);
+            }
+            _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

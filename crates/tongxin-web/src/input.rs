@@ -2,10 +2,12 @@
 //! both refuse the same things with the same messages. Every refused field is collected, so a
 //! form can show them all at once.
 
+use chrono::NaiveDate;
 use tongxin_core::{
-    Field, Invalid, Password, Reason, Role, UnitCode, UnitName, Username, parse_name,
+    Field, Gender, IdNumber, Invalid, MobilePhone, Password, Reason, Role, UnitCode, UnitName,
+    Username, parse_birth_date, parse_name, parse_optional_text,
 };
-use tongxin_store::{Actor, NewAccount, NewUnit, Store, StoreError};
+use tongxin_store::{Actor, Membership, NewAccount, NewUnit, PersonInput, Store, StoreError};
 
 use crate::error::AppError;
 
@@ -93,4 +95,153 @@ pub async fn new_account(
         }
         _ => Err(checks.into_inner()),
     })
+}
+
+/// Longest free-text field (titles, employers, addresses), in characters.
+const MAX_TEXT: usize = 200;
+/// Longest note, in characters.
+const MAX_NOTES: usize = 2000;
+
+/// A sector membership as submitted.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MembershipFields {
+    pub sector_id: i64,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub since: String,
+}
+
+/// The fields of a person as submitted by a form or the API; empty strings mean "not given".
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PersonFields {
+    pub unit_id: i64,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub education: String,
+    pub occupation: String,
+    pub title: String,
+    pub employer: String,
+    pub political_affiliation: String,
+    pub address: String,
+    pub notes: String,
+    pub id_number: String,
+    pub phone: String,
+    pub ethnicity: String,
+    pub religion: String,
+    pub sectors: Vec<MembershipFields>,
+    pub tags: Vec<String>,
+}
+
+/// Validates every field of a person, collecting all that are refused.
+pub fn person(fields: &PersonFields, today: NaiveDate) -> Result<PersonInput, Vec<Invalid>> {
+    let mut checks = Checks::default();
+    let name = checks.check(parse_name(Field::Named("person_name"), &fields.name));
+    let optional = |raw: &str| !raw.trim().is_empty();
+    let gender = if optional(&fields.gender) {
+        checks.check(Gender::parse(&fields.gender)).map(Some)
+    } else {
+        Some(None)
+    };
+    let birth_date = if optional(&fields.birth_date) {
+        checks
+            .check(parse_birth_date(&fields.birth_date, today))
+            .map(Some)
+    } else {
+        Some(None)
+    };
+    let id_number = if optional(&fields.id_number) {
+        checks
+            .check(IdNumber::parse(&fields.id_number, today))
+            .map(Some)
+    } else {
+        Some(None)
+    };
+    let phone = if optional(&fields.phone) {
+        checks.check(MobilePhone::parse(&fields.phone)).map(Some)
+    } else {
+        Some(None)
+    };
+    let mut text = |key: &'static str, raw: &str, max: usize| {
+        checks
+            .check(parse_optional_text(Field::Named(key), raw, max))
+            .flatten()
+    };
+    let education = text("education", &fields.education, MAX_TEXT);
+    let occupation = text("occupation", &fields.occupation, MAX_TEXT);
+    let title = text("title", &fields.title, MAX_TEXT);
+    let employer = text("employer", &fields.employer, MAX_TEXT);
+    let political_affiliation = text(
+        "political_affiliation",
+        &fields.political_affiliation,
+        MAX_TEXT,
+    );
+    let address = text("address", &fields.address, MAX_TEXT);
+    let notes = text("notes", &fields.notes, MAX_NOTES);
+    let ethnicity = text("ethnicity", &fields.ethnicity, MAX_TEXT);
+    let religion = text("religion", &fields.religion, MAX_TEXT);
+    let mut sectors = Vec::new();
+    for m in &fields.sectors {
+        let role = checks
+            .check(parse_optional_text(
+                Field::Named("sector_role"),
+                &m.role,
+                MAX_TEXT,
+            ))
+            .flatten();
+        let since =
+            if optional(&m.since) {
+                checks
+                    .check(parse_birth_date(&m.since, today).map_err(|_| {
+                        Invalid::new(Field::Named("sector_since"), Reason::DateFormat)
+                    }))
+                    .map(Some)
+            } else {
+                Some(None)
+            };
+        sectors.push(Membership {
+            sector_id: m.sector_id,
+            role,
+            since: since.flatten(),
+        });
+    }
+    let mut tags = Vec::new();
+    for tag in &fields.tags {
+        if let Some(tag) = checks
+            .check(parse_optional_text(Field::Named("tags"), tag, 50))
+            .flatten()
+        {
+            tags.push(tag);
+        }
+    }
+    match (name, gender, birth_date, id_number, phone) {
+        (Some(name), Some(gender), Some(birth_date), Some(id_number), Some(phone)) => {
+            let invalid = checks.into_inner();
+            if !invalid.is_empty() {
+                return Err(invalid);
+            }
+            Ok(PersonInput {
+                unit_id: fields.unit_id,
+                name,
+                gender,
+                birth_date,
+                education,
+                occupation,
+                title,
+                employer,
+                political_affiliation,
+                address,
+                notes,
+                id_number,
+                phone,
+                ethnicity,
+                religion,
+                sectors,
+                tags,
+            })
+        }
+        _ => Err(checks.into_inner()),
+    }
 }

@@ -4,7 +4,7 @@
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tongxin_core::{Invalid, Password, Role, Timestamp, UnitCode, UnitName, Username};
+use tongxin_core::{Invalid, Password, Role, SectorCode, Timestamp, UnitCode, UnitName, Username};
 use tongxin_store::{Actor, Store, StoreError, UnitSeed};
 
 /// The kind of a county-level unit decides what its townships and villages are called.
@@ -130,6 +130,21 @@ const STEMS: [&str; 96] = [
     "大豆铺",
 ];
 
+/// The demo's sectors (界别), in display order: code and name.
+const SECTORS: [(&str, &str); 11] = [
+    ("minzhu", "民主党派"),
+    ("wudangpai", "无党派人士"),
+    ("dangwai", "党外知识分子"),
+    ("feigong", "非公有制经济人士"),
+    ("xinjieceng", "新的社会阶层人士"),
+    ("minzu", "民族界"),
+    ("zongjiao", "宗教界"),
+    ("gangaotai", "港澳台同胞"),
+    ("guiqiao", "归侨侨眷"),
+    ("liuxue", "出国和归国留学人员"),
+    ("shanghui", "工商联与商会"),
+];
+
 /// Villages per township, inclusive range.
 const VILLAGES: (usize, usize) = (4, 10);
 
@@ -227,9 +242,13 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<Demo
         return Err(DemoError::NotEmpty);
     }
     let tree = city(seed_value)?;
-    store
-        .create_tree(&Actor::system("demo"), now, &tree)
-        .await?;
+    let system = Actor::system("demo");
+    store.create_tree(&system, now, &tree).await?;
+    for (code, name) in SECTORS {
+        store
+            .create_sector(&system, now, &SectorCode::parse(code)?, name)
+            .await?;
+    }
     let password = tongxin_store::generate_password();
     store
         .add_user_as_system(

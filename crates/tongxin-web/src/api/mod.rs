@@ -5,6 +5,7 @@
 
 mod accounts;
 mod auth;
+mod people;
 mod units;
 
 use axum::Router;
@@ -32,6 +33,14 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/disable", post(accounts::disable))
         .route("/accounts/{id}/enable", post(accounts::enable))
         .route("/audit", get(accounts::audit))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/{id}", get(people::show).put(people::replace))
+        .route("/people/{id}/archive", post(people::archive))
+        .route("/people/{id}/restore", post(people::restore))
+        .route("/people/{id}/reveal", post(people::reveal))
+        .route("/people/{id}/history", get(people::history))
+        .route("/sectors", get(people::sectors).post(people::create_sector))
+        .route("/sectors/{id}", axum::routing::patch(people::change_sector))
         .route("/openapi.json", get(openapi))
 }
 

@@ -538,6 +538,11 @@ impl Api {
         Reply::read(request.send().await.unwrap()).await
     }
 
+    pub async fn put_json(&self, path: &str, body: &Value) -> Reply {
+        let request = self.auth(self.client.put(format!("{}{path}", self.base)).json(body));
+        Reply::read(request.send().await.unwrap()).await
+    }
+
     pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> Reply {
         let request = self.auth(
             self.client

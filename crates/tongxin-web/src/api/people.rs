@@ -1,0 +1,322 @@
+//! `/people` and `/sectors`: the directory of the caller's subtree.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tongxin_core::{Field, Gender, Invalid, Reason, SectorCode, parse_name};
+use tongxin_store::{
+    PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView, SectorChange, SectorView,
+    SensitiveField,
+};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{ApiJson, IdPath, Query};
+use crate::input::{self, PersonFields};
+use crate::session::ApiUser;
+
+fn gender_key(g: Option<Gender>) -> Option<&'static str> {
+    g.map(Gender::as_str)
+}
+
+fn summary_json(p: &PersonSummary) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "gender": gender_key(p.gender),
+        "birth_date": p.birth_date,
+        "unit": { "id": p.unit_id, "name": p.unit_name },
+        "employer": p.employer,
+        "title": p.title,
+        "phone": p.phone_masked,
+        "archived": p.archived,
+    })
+}
+
+fn person_json(p: &PersonView) -> Value {
+    json!({
+        "id": p.id,
+        "unit": { "id": p.unit_id, "name": p.unit_name },
+        "name": p.name,
+        "gender": gender_key(p.gender),
+        "birth_date": p.birth_date,
+        "education": p.education,
+        "occupation": p.occupation,
+        "title": p.title,
+        "employer": p.employer,
+        "political_affiliation": p.political_affiliation,
+        "address": p.address,
+        "notes": p.notes,
+        "id_number": p.id_number_masked,
+        "phone": p.phone_masked,
+        "ethnicity": p.has_ethnicity.then_some("***"),
+        "religion": p.has_religion.then_some("***"),
+        "sectors": p.sectors.iter().map(|s| json!({
+            "sector_id": s.sector_id,
+            "sector": s.sector_name,
+            "role": s.role,
+            "since": s.since,
+        })).collect::<Vec<_>>(),
+        "tags": p.tags,
+        "version": p.version,
+        "archived": p.archived,
+        "created_at": p.created_at.rfc3339(),
+        "updated_at": p.updated_at.rfc3339(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    unit_id: Option<i64>,
+    sector_id: Option<i64>,
+    tag: Option<String>,
+    gender: Option<String>,
+    age_min: Option<u32>,
+    age_max: Option<u32>,
+    status: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+fn bad_query(detail: String) -> AppError {
+    AppError::Malformed {
+        code: "bad_query",
+        detail,
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let gender = match query.gender.as_deref().filter(|g| !g.is_empty()) {
+        None => None,
+        Some(g) => Some(Gender::parse(g).map_err(|_| bad_query(format!("gender={g}")))?),
+    };
+    let status = match query.status.as_deref() {
+        None | Some("" | "active") => PersonStatus::Active,
+        Some("archived") => PersonStatus::Archived,
+        Some("all") => PersonStatus::All,
+        Some(other) => return Err(bad_query(format!("status={other}"))),
+    };
+    let filter = PeopleQuery {
+        q: query.q,
+        unit_id: query.unit_id,
+        sector_id: query.sector_id,
+        tag: query.tag,
+        gender,
+        age_min: query.age_min,
+        age_max: query.age_max,
+        status,
+    };
+    let page = state
+        .store
+        .search_people(
+            &user.actor,
+            &filter,
+            PageRequest::new(query.page, query.per_page),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(super::list(&page, summary_json)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(person_json(
+        &state.store.person(&user.actor, id).await?,
+    )))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(fields): ApiJson<PersonFields>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let now = state.clock.now();
+    let person = input::person(&fields, now.date()).map_err(AppError::Invalid)?;
+    let created = state.store.create_person(&user.actor, now, person).await?;
+    Ok((StatusCode::CREATED, Json(person_json(&created))))
+}
+
+/// `PUT /people/{id}`: the whole record, with the `version` it was based on.
+#[derive(Deserialize)]
+pub struct Replacement {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: PersonFields,
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<Replacement>,
+) -> Result<Json<Value>, AppError> {
+    // A person outside the subtree is a 404 before any field is judged.
+    state.store.person(&user.actor, id).await?;
+    let version = body
+        .version
+        .ok_or_else(|| Invalid::new(Field::Named("version"), Reason::Required))?;
+    let now = state.clock.now();
+    let person = input::person(&body.fields, now.date()).map_err(AppError::Invalid)?;
+    let updated = state
+        .store
+        .update_person(&user.actor, now, id, version, person)
+        .await?;
+    Ok(Json(person_json(&updated)))
+}
+
+async fn set_archived(
+    state: &AppState,
+    user: &ApiUser,
+    id: i64,
+    archived: bool,
+) -> Result<Json<Value>, AppError> {
+    let person = state
+        .store
+        .set_person_archived(&user.actor, state.clock.now(), id, archived)
+        .await?;
+    Ok(Json(person_json(&person)))
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    set_archived(&state, &user, id, true).await
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    set_archived(&state, &user, id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct RevealBody {
+    field: String,
+}
+
+/// `POST /people/{id}/reveal`: one protected value in clear; audited.
+pub async fn reveal(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<RevealBody>,
+) -> Result<Json<Value>, AppError> {
+    let field = SensitiveField::parse(&body.field)
+        .ok_or_else(|| Invalid::new(Field::Named("field"), Reason::NotFound))?;
+    let value = state
+        .store
+        .reveal_person_field(&user.actor, state.clock.now(), id, field)
+        .await?;
+    Ok(Json(json!({ "field": field.key(), "value": value })))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let entries = state.store.person_history(&user.actor, id).await?;
+    Ok(Json(json!({
+        "items": entries.iter().map(|h| json!({
+            "version": h.version,
+            "at": h.at.rfc3339(),
+            "by": h.actor_name,
+            "field": h.field,
+            "old": h.old_value,
+            "new": h.new_value,
+        })).collect::<Vec<_>>(),
+        "total": entries.len(),
+    })))
+}
+
+fn sector_json(s: &SectorView) -> Value {
+    json!({ "id": s.id, "code": s.code, "name": s.name, "position": s.position, "archived": s.archived })
+}
+
+#[derive(Deserialize)]
+pub struct SectorQuery {
+    #[serde(default)]
+    include_archived: bool,
+}
+
+pub async fn sectors(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<SectorQuery>,
+) -> Result<Json<Value>, AppError> {
+    let sectors = state
+        .store
+        .sectors(&user.actor, query.include_archived)
+        .await?;
+    Ok(Json(json!({
+        "items": sectors.iter().map(sector_json).collect::<Vec<_>>(),
+        "total": sectors.len(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct NewSector {
+    code: String,
+    name: String,
+}
+
+pub async fn create_sector(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<NewSector>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let mut checks = input::Checks::default();
+    let code = checks.check(SectorCode::parse(&body.code));
+    let name = checks.check(parse_name(Field::Named("sector_name"), &body.name));
+    let (Some(code), Some(name)) = (code, name) else {
+        return Err(AppError::Invalid(checks.into_inner()));
+    };
+    let created = state
+        .store
+        .create_sector(&user.actor, state.clock.now(), &code, &name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(sector_json(&created))))
+}
+
+#[derive(Deserialize)]
+pub struct SectorPatch {
+    name: Option<String>,
+    archived: Option<bool>,
+    move_up: Option<bool>,
+}
+
+pub async fn change_sector(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(patch): ApiJson<SectorPatch>,
+) -> Result<Json<Value>, AppError> {
+    let change = match (patch.name, patch.archived, patch.move_up) {
+        (Some(name), None, None) => {
+            SectorChange::Rename(parse_name(Field::Named("sector_name"), &name)?)
+        }
+        (None, Some(true), None) => SectorChange::Archive,
+        (None, Some(false), None) => SectorChange::Restore,
+        (None, None, Some(true)) => SectorChange::MoveUp,
+        _ => return Err(Invalid::new(Field::Body, Reason::Required).into()),
+    };
+    let sector = state
+        .store
+        .change_sector(&user.actor, state.clock.now(), id, change)
+        .await?;
+    Ok(Json(sector_json(&sector)))
+}

@@ -1,0 +1,554 @@
+//! The directory (issue 3, first part): sectors, people with protected fields, history,
+//! version checks, duplicates by ID number, and search, over the API on both engines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Api, Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// GB 11643 check character for 17 digits.
+fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!("{first17}{}", CHECK[(sum % 11) as usize])
+}
+
+async fn sector(api: &Api, code: &str, name: &str) -> i64 {
+    let reply = api
+        .post_json("/sectors", &json!({ "code": code, "name": name }))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
+}
+
+async fn add(api: &Api, person: Value) -> Value {
+    let reply = api.post_json("/people", &person).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn people_are_kept_with_protected_fields(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let minzhu = sector(&admin, "minzhu", "民主党派").await;
+    let staff = app.api("saihan.staff").await;
+    let unit = app.unit("150105001").await.id;
+    let id = id_number("15010519800101123");
+
+    let created = add(
+        &staff,
+        json!({
+            "unit_id": unit, "name": "张伟", "gender": "男", "birth_date": "1980/1/1",
+            "id_number": id, "phone": "138 1234 5678", "employer": "内蒙古大学",
+            "sectors": [{ "sector_id": minzhu, "role": "委员", "since": "2018-06-01" }],
+            "tags": ["专家", "青年"]
+        }),
+    )
+    .await;
+    let person = created["id"].as_i64().unwrap();
+    assert_eq!(
+        created["id_number"],
+        "150105********123".to_owned() + &id[17..]
+    );
+    assert_eq!(created["phone"], "138****5678");
+    assert_eq!(created["birth_date"], "1980-01-01");
+    assert_eq!(created["sectors"][0]["sector"], "民主党派");
+    assert_eq!(created["tags"], json!(["专家", "青年"]));
+    assert_eq!(created["version"], 1);
+
+    // Reveal is explicit and audited; leaders may read but not reveal.
+    let revealed = staff
+        .post_json(
+            &format!("/people/{person}/reveal"),
+            &json!({ "field": "id_number" }),
+        )
+        .await;
+    assert_eq!(revealed.json()["value"], id);
+    let leader = app.api("saihan.leader").await;
+    assert_eq!(
+        leader.get(&format!("/people/{person}")).await.status,
+        StatusCode::OK
+    );
+    let refused = leader
+        .post_json(
+            &format!("/people/{person}/reveal"),
+            &json!({ "field": "phone" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let audit = admin.get("/audit?action=person.reveal").await.json();
+    assert_eq!(audit["total"], 1);
+    assert_eq!(audit["items"][0]["detail"]["field"], "id_number");
+
+    // Neither the ID number nor the phone is anywhere in the database in clear.
+    let raw = app.db.raw().await;
+    match engine {
+        Engine::Sqlite => {
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").await;
+            let common::Database::Sqlite { dir } = &app.db else {
+                unreachable!()
+            };
+            let mut bytes = std::fs::read(dir.join("tongxin.db")).unwrap();
+            bytes.extend(std::fs::read(dir.join("tongxin.db-wal")).unwrap_or_default());
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&id), "plain ID number in the database file");
+            assert!(
+                !text.contains("13812345678"),
+                "plain phone in the database file"
+            );
+            assert!(text.contains("内蒙古大学"), "the scan does see plain text");
+        }
+        Engine::Postgres => {
+            let dump = raw
+                .text("SELECT string_agg(p::text, '|') FROM people p")
+                .await;
+            assert!(
+                !dump.contains(&id) && !dump.contains("13812345678"),
+                "{dump}"
+            );
+        }
+    }
+
+    // The same ID number again is refused and points at the existing record.
+    let again = staff
+        .post_json(
+            "/people",
+            &json!({ "unit_id": unit, "name": "张伟", "id_number": id }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["error"]["existing_id"], person);
+    // From a sibling subtree it is refused too, without revealing where.
+    let xincheng = app.api("xincheng").await;
+    let elsewhere = xincheng
+        .post_json(
+            "/people",
+            &json!({ "unit_id": app.unit("150102").await.id, "name": "张伟", "id_number": id }),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::CONFLICT);
+    assert_eq!(elsewhere.json()["error"]["existing_id"], Value::Null);
+    app.finish().await;
+}
+
+async fn edits_keep_history_and_never_clobber(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("saihan.staff").await;
+    let admin = app.api("saihan").await;
+    let unit = app.unit("150105").await.id;
+    let person = add(
+        &staff,
+        json!({ "unit_id": unit, "name": "李娜", "title": "主任" }),
+    )
+    .await;
+    let id = person["id"].as_i64().unwrap();
+
+    let first = staff.patch_json(&format!("/people/{id}"), &json!({})).await;
+    assert_eq!(first.status, StatusCode::METHOD_NOT_ALLOWED);
+    let ok = app_put(&staff, id, json!({ "version": 1, "unit_id": unit, "name": "李娜", "title": "副主任", "phone": "13900001111" })).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["version"], 2);
+
+    // A second editor who read version 1 is refused and told what changed.
+    let stale = app_put(
+        &admin,
+        id,
+        json!({ "version": 1, "unit_id": unit, "name": "李娜", "title": "科长" }),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let body = stale.json();
+    assert_eq!(body["error"]["code"], "conflict");
+    let changes = body["error"]["changes"].as_array().unwrap();
+    assert!(changes.iter().any(|c| c["field"] == "title"
+        && c["old"] == "主任"
+        && c["new"] == "副主任"
+        && c["by"] == "saihan.staff"));
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["field"] == "phone" && c["new"] == "139****1111"),
+        "masked in history"
+    );
+    assert_eq!(
+        staff.get(&format!("/people/{id}")).await.json()["title"],
+        "副主任"
+    );
+
+    let history = staff.get(&format!("/people/{id}/history")).await.json();
+    let fields: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"title") && fields.contains(&"name"),
+        "{fields:?}"
+    );
+    assert!(!history.to_string().contains("13900001111"));
+
+    // Archive and restore are history too.
+    let archived = staff
+        .post_json(&format!("/people/{id}/archive"), &json!({}))
+        .await;
+    assert_eq!(archived.json()["archived"], true);
+    assert_eq!(staff.get("/people").await.json()["total"], 0);
+    assert_eq!(
+        staff.get("/people?status=archived").await.json()["total"],
+        1
+    );
+    staff
+        .post_json(&format!("/people/{id}/restore"), &json!({}))
+        .await;
+    let history = staff.get(&format!("/people/{id}/history")).await.json();
+    assert_eq!(history["items"][0]["field"], "status");
+    app.finish().await;
+}
+
+async fn app_put(api: &Api, id: i64, body: Value) -> common::Reply {
+    api.put_json(&format!("/people/{id}"), &body).await
+}
+
+async fn bad_person_input_is_refused(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("saihan.staff").await;
+    let raw = app.db.raw().await;
+    let unit = app.unit("150105").await.id;
+    let mut wrong_check = id_number("15010519800101123");
+    let last = wrong_check.pop().unwrap();
+    wrong_check.push(if last == '1' { '2' } else { '1' });
+    for (body, field, code) in [
+        (
+            json!({ "unit_id": unit, "name": "" }),
+            "person_name",
+            "required",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "id_number": wrong_check }),
+            "id_number",
+            "id_number_checksum",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "id_number": id_number("15010519800230123") }),
+            "id_number",
+            "id_number_birth_date",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "phone": "1381234567" }),
+            "phone",
+            "phone_format",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "gender": "未知" }),
+            "gender",
+            "gender_value",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "birth_date": "2099-01-01" }),
+            "birth_date",
+            "date_format",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "ethnicity": "蒙古族" }),
+            "ethnicity",
+            "not_enabled",
+        ),
+        (
+            json!({ "unit_id": unit, "name": "王", "sectors": [{ "sector_id": 999 }] }),
+            "sector",
+            "not_found",
+        ),
+        (
+            json!({ "unit_id": app.unit("150102").await.id, "name": "王" }),
+            "unit",
+            "not_found",
+        ),
+    ] {
+        let reply = staff.post_json("/people", &body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            reply.body
+        );
+        assert_eq!(reply.json()["error"]["field"], field, "{body}");
+        assert_eq!(reply.error_code(), code, "{body}");
+        assert!(!reply.error_message().is_empty());
+    }
+    assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 0);
+
+    // Ethnicity is collected once a top administrator enables it with a purpose.
+    let admin = app.api("admin").await;
+    app.store
+        .set_sensitive_field(
+            &admin_actor(&app).await,
+            common::START,
+            tongxin_store::SensitiveField::Ethnicity,
+            Some("少数民族代表人士统计".into()),
+        )
+        .await
+        .unwrap();
+    let ok = staff
+        .post_json(
+            "/people",
+            &json!({ "unit_id": unit, "name": "巴特尔", "ethnicity": "蒙古族" }),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    assert_eq!(ok.json()["ethnicity"], "***");
+    let audit = admin.get("/audit?action=sensitive_field").await.json();
+    assert_eq!(audit["total"], 1);
+    app.finish().await;
+}
+
+/// The top administrator as an actor, through a login.
+async fn admin_actor(app: &TestApp) -> tongxin_store::Actor {
+    let policy = tongxin_store::Policy::default();
+    let (_, actor) = app
+        .store
+        .login(
+            "admin",
+            common::PASSWORD,
+            tongxin_store::SessionKind::Api,
+            common::START,
+            None,
+            &policy,
+        )
+        .await
+        .unwrap();
+    actor
+}
+
+async fn search_by_name_pinyin_initials_and_phone(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let minzhu = sector(&admin, "minzhu", "民主党派").await;
+    let staff = app.api("saihan.staff").await;
+    let saihan = app.unit("150105").await.id;
+    let street = app.unit("150105001").await.id;
+    for (unit, name, gender, birth, phone, sectors, tags) in [
+        (
+            saihan,
+            "张伟",
+            "男",
+            "1980-05-01",
+            "13812345678",
+            vec![minzhu],
+            vec!["专家"],
+        ),
+        (
+            street,
+            "张伟华",
+            "男",
+            "1995-05-01",
+            "13900005678",
+            vec![],
+            vec![],
+        ),
+        (
+            street,
+            "欧阳娜娜",
+            "女",
+            "2000-01-01",
+            "",
+            vec![minzhu],
+            vec!["青年"],
+        ),
+        (
+            saihan,
+            "王芳",
+            "女",
+            "1970-03-03",
+            "13700001234",
+            vec![],
+            vec!["专家"],
+        ),
+    ] {
+        let mut body = json!({
+            "unit_id": unit, "name": name, "gender": gender, "birth_date": birth, "phone": phone,
+            "sectors": sectors.iter().map(|s| json!({ "sector_id": s })).collect::<Vec<_>>(),
+            "tags": tags,
+        });
+        if phone.is_empty() {
+            body.as_object_mut().unwrap().remove("phone");
+        }
+        add(&staff, body).await;
+    }
+    let xincheng = app.api("xincheng").await;
+    add(
+        &xincheng,
+        json!({ "unit_id": app.unit("150102").await.id, "name": "张伟" }),
+    )
+    .await;
+
+    let search = |q: &str| {
+        let (path, staff) = (format!("/people?q={q}"), &staff);
+        async move { staff.get(&path).await }
+    };
+    assert_eq!(
+        names(&search("张伟").await.json()),
+        vec!["张伟", "张伟华"],
+        "sibling's 张伟 is not listed"
+    );
+    assert_eq!(names(&search("伟华").await.json()), vec!["张伟华"]);
+    assert_eq!(names(&search("阳娜").await.json()), vec!["欧阳娜娜"]);
+    assert_eq!(
+        names(&search("zhangwei").await.json()),
+        vec!["张伟", "张伟华"]
+    );
+    assert_eq!(names(&search("zwh").await.json()), vec!["张伟华"]);
+    assert_eq!(names(&search("5678").await.json()), vec!["张伟", "张伟华"]);
+    assert_eq!(names(&search("1234").await.json()), vec!["王芳"]);
+    assert_eq!(search("不存在").await.json()["total"], 0);
+
+    let filter = |query: &str| {
+        let (path, staff) = (format!("/people?{query}"), &staff);
+        async move { staff.get(&path).await }
+    };
+    assert_eq!(
+        names(&filter(&format!("sector_id={minzhu}")).await.json()),
+        vec!["欧阳娜娜", "张伟"]
+    );
+    assert_eq!(
+        names(&filter("tag=专家").await.json()),
+        vec!["王芳", "张伟"]
+    );
+    assert_eq!(
+        names(&filter("gender=female").await.json()),
+        vec!["欧阳娜娜", "王芳"]
+    );
+    // Ages on 2026-11-30: 46, 31, 26, 56.
+    assert_eq!(
+        names(&filter("age_min=30&age_max=50").await.json()),
+        vec!["张伟", "张伟华"]
+    );
+    assert_eq!(
+        names(&filter(&format!("unit_id={street}")).await.json()),
+        vec!["欧阳娜娜", "张伟华"]
+    );
+    let paged = filter("per_page=2&page=2").await.json();
+    assert_eq!(paged["total"], 4);
+    assert_eq!(names(&paged), vec!["张伟", "张伟华"]);
+    assert_eq!(
+        filter("gender=unknown").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // A person of a sibling unit is not found on any route.
+    let theirs = xincheng.get("/people").await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for path in [
+        format!("/people/{theirs}"),
+        format!("/people/{theirs}/history"),
+    ] {
+        assert_eq!(
+            staff.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for action in ["archive", "restore", "reveal"] {
+        let reply = staff
+            .post_json(
+                &format!("/people/{theirs}/{action}"),
+                &json!({ "field": "phone" }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{action}");
+    }
+    let put = staff
+        .put_json(
+            &format!("/people/{theirs}"),
+            &json!({ "version": 1, "unit_id": saihan, "name": "x" }),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NOT_FOUND);
+
+    // Moving a unit carries its people along, in scope and in search.
+    let street_unit = app.unit("150105001").await.id;
+    let moved = app
+        .api("admin")
+        .await
+        .patch_json(
+            &format!("/units/{street_unit}"),
+            &json!({ "parent_id": app.unit("150102").await.id }),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(names(&search("张伟").await.json()), vec!["张伟"]);
+    assert_eq!(
+        names(&xincheng.get("/people?q=张伟").await.json()),
+        vec!["张伟", "张伟华"]
+    );
+    assert!(app.store.check().await.unwrap().faults.is_empty());
+    app.finish().await;
+}
+
+async fn sectors_are_kept_by_top_administrators(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let a = sector(&admin, "minzhu", "民主党派").await;
+    let b = sector(&admin, "wudangpai", "无党派人士").await;
+    let dup = admin
+        .post_json("/sectors", &json!({ "code": "minzhu", "name": "重复" }))
+        .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(dup.json()["error"]["field"], "sector_code");
+    let county = app.api("saihan").await;
+    let refused = county
+        .post_json("/sectors", &json!({ "code": "x", "name": "县级自建" }))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        county.get("/sectors").await.json()["total"],
+        2,
+        "everyone reads the list"
+    );
+
+    admin
+        .patch_json(&format!("/sectors/{b}"), &json!({ "move_up": true }))
+        .await;
+    let order: Vec<i64> = admin.get("/sectors").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, vec![b, a]);
+    admin
+        .patch_json(&format!("/sectors/{a}"), &json!({ "archived": true }))
+        .await;
+    assert_eq!(admin.get("/sectors").await.json()["total"], 1);
+    assert_eq!(
+        admin.get("/sectors?include_archived=true").await.json()["total"],
+        2
+    );
+    app.finish().await;
+}
+
+engine_tests!(
+    people_are_kept_with_protected_fields,
+    edits_keep_history_and_never_clobber,
+    bad_person_input_is_refused,
+    search_by_name_pinyin_initials_and_phone,
+    sectors_are_kept_by_top_administrators,
+);
