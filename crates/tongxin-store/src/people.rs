@@ -102,6 +102,9 @@ pub struct PersonInput {
     pub religion: Option<String>,
     pub sectors: Vec<Membership>,
     pub tags: Vec<String>,
+    /// On an update, protected fields given as `None` keep their stored values instead of
+    /// being cleared (forms never show protected values, so they cannot send them back).
+    pub keep_unset_protected: bool,
 }
 
 /// A sector membership as shown.
@@ -507,6 +510,9 @@ impl Store {
         let before = self.snapshot(&tx, &current).await?;
         let version = current.version + 1;
         let mut model = self.person_model(&unit, &input);
+        if input.keep_unset_protected {
+            keep_unset_protected(&mut model, &input);
+        }
         model.id = Set(id);
         model.version = Set(version);
         model.updated_at = Set(now.micros());
@@ -846,6 +852,26 @@ impl Store {
             .collect();
         snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
         Ok(snapshot)
+    }
+}
+
+/// Leaves the columns of protected fields that `input` does not set untouched.
+fn keep_unset_protected(model: &mut person::ActiveModel, input: &PersonInput) {
+    use sea_orm::ActiveValue::NotSet;
+    if input.id_number.is_none() {
+        model.id_number_sealed = NotSet;
+        model.id_number_index = NotSet;
+    }
+    if input.phone.is_none() {
+        model.phone_sealed = NotSet;
+        model.phone_index = NotSet;
+        model.phone_tail_index = NotSet;
+    }
+    if input.ethnicity.is_none() {
+        model.ethnicity_sealed = NotSet;
+    }
+    if input.religion.is_none() {
+        model.religion_sealed = NotSet;
     }
 }
 

@@ -159,18 +159,23 @@ mod tests {
     #[test]
     fn every_key_used_exists() {
         let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
-        let mut sources = Vec::new();
-        for dir in ["templates", "src", "src/pages", "src/api"] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            for entry in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")) {
-                let file = entry.unwrap_or_else(|e| panic!("{e}")).path();
-                if file.is_file() {
-                    sources.push((
-                        file.clone(),
-                        std::fs::read_to_string(&file).unwrap_or_default(),
-                    ));
+        fn collect(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+                let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+                if path.is_dir() {
+                    collect(&path, out);
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    out.push((path, text));
                 }
             }
+        }
+        let mut sources = Vec::new();
+        for dir in ["templates", "src"] {
+            collect(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+                &mut sources,
+            );
         }
         let mut missing = Vec::new();
         for (file, text) in &sources {

@@ -135,6 +135,15 @@ pub struct PersonFields {
     pub tags: Vec<String>,
 }
 
+/// Splits a tag list typed as `党外;青年、专家` into tags.
+pub fn split_tags(raw: &str) -> Vec<String> {
+    raw.split([';', '；', '、', ',', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Validates every field of a person, collecting all that are refused.
 pub fn person(fields: &PersonFields, today: NaiveDate) -> Result<PersonInput, Vec<Invalid>> {
     let mut checks = Checks::default();
@@ -240,6 +249,7 @@ pub fn person(fields: &PersonFields, today: NaiveDate) -> Result<PersonInput, Ve
                 religion,
                 sectors,
                 tags,
+                keep_unset_protected: false,
             })
         }
         _ => Err(checks.into_inner()),

@@ -545,7 +545,165 @@ async fn sectors_are_kept_by_top_administrators(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_directory_pages(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let minzhu = sector(&admin, "minzhu", "民主党派").await;
+    let staff = app.login("saihan.staff").await;
+
+    let empty = staff.get("/directory").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(
+        empty.body.contains("没有找到符合条件的人员"),
+        "{}",
+        empty.body
+    );
+
+    let minzhu_box = format!("sector_{minzhu}");
+    let minzhu_role = format!("role_{minzhu}");
+    let refused = staff
+        .submit(
+            "/people/new",
+            "/people/new",
+            &[
+                ("name", "赵敏"),
+                ("unit_code", "150105"),
+                ("phone", "1381234567"),
+                ("id_number", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("手机号应为 11 位手机号码"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("身份证号应为 18 位"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"赵敏\""),
+        "typed values are kept"
+    );
+
+    let created = staff
+        .submit(
+            "/people/new",
+            "/people/new",
+            &[
+                ("name", "赵敏"),
+                ("unit_code", "150105001"),
+                ("gender", "female"),
+                ("birth_date", "1990-02-03"),
+                ("phone", "13812345678"),
+                ("employer", "呼和浩特市第一中学"),
+                (minzhu_box.as_str(), "on"),
+                (minzhu_role.as_str(), "会员"),
+                ("tags", "教师、青年"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let path = created.location.unwrap();
+    let page = staff.get(&path).await;
+    assert!(page.body.contains("138****5678") && !page.body.contains("13812345678"));
+    assert!(
+        page.body.contains("民主党派 · 会员") && page.body.contains("教师"),
+        "{}",
+        page.body
+    );
+
+    let revealed = staff
+        .submit(&path, &format!("{path}/reveal"), &[("field", "phone")])
+        .await;
+    assert_eq!(revealed.status, StatusCode::OK);
+    assert!(revealed.body.contains("13812345678"));
+    assert!(revealed.body.contains("本次查看已记入审计日志"));
+
+    // Two editors: the second, working from the old version, sees what changed.
+    let edit = format!("{path}/edit");
+    let form = staff.get(&edit).await;
+    assert!(
+        !form.body.contains("13812345678"),
+        "protected values are not put in the form"
+    );
+    let other = app.login("saihan").await;
+    let saved = other
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("name", "赵敏"),
+                ("unit_code", "150105001"),
+                ("title", "教研组长"),
+                ("version", "1"),
+                (minzhu_box.as_str(), "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stale = staff
+        .post_raw(
+            &edit,
+            &[
+                ("_csrf", &form.csrf()),
+                ("name", "赵敏"),
+                ("unit_code", "150105001"),
+                ("title", "校长"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("保存前该记录已被他人修改") && stale.body.contains("教研组长"),
+        "{}",
+        stale.body
+    );
+    assert!(
+        stale.body.contains("value=\"校长\""),
+        "what was typed is kept"
+    );
+    let after = staff.get(&path).await;
+    assert!(after.body.contains("教研组长"));
+    assert!(
+        after.body.contains("138****5678"),
+        "an empty protected field keeps its value"
+    );
+
+    let found = staff.get("/directory?q=zm").await;
+    assert!(found.body.contains("赵敏") && found.body.contains("共 1 条结果"));
+    let by_sector = staff.get(&format!("/directory?sector={minzhu}")).await;
+    assert!(by_sector.body.contains("赵敏"));
+
+    // A sibling administrator gets 404 on every page of this person.
+    let sibling = app.login("xincheng").await;
+    for page in ["", "/edit"] {
+        assert_eq!(
+            sibling.get(&format!("{path}{page}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    for action in ["reveal", "archive", "restore", "edit"] {
+        let reply = sibling
+            .submit(
+                "/directory",
+                &format!("{path}/{action}"),
+                &[("field", "phone"), ("name", "x"), ("unit_code", "150102")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{action}");
+    }
+    let theirs = sibling.get("/directory?q=赵敏").await;
+    assert!(theirs.body.contains("共 0 条结果"), "{}", theirs.body);
+    app.finish().await;
+}
+
 engine_tests!(
+    the_directory_pages,
     people_are_kept_with_protected_fields,
     edits_keep_history_and_never_clobber,
     bad_person_input_is_refused,

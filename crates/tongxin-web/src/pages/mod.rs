@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod home;
+mod people;
 mod units;
 
 use std::sync::Arc;
@@ -62,6 +63,16 @@ pub fn routes() -> Router<AppState> {
             post(accounts::reset_password),
         )
         .route("/audit", get(audit::index))
+        .route("/directory", get(people::index))
+        .route("/people/new", get(people::new_page).post(people::create))
+        .route("/people/{id}", get(people::show))
+        .route(
+            "/people/{id}/edit",
+            get(people::edit_page).post(people::update),
+        )
+        .route("/people/{id}/reveal", post(people::reveal))
+        .route("/people/{id}/archive", post(people::archive))
+        .route("/people/{id}/restore", post(people::restore))
         .route("/{section}", get(home::coming_soon))
 }
 
@@ -143,6 +154,19 @@ impl Ctx {
         self.catalog
             .lookup(self.lang, &format!("action.{}", action.replace('.', "_")))
             .unwrap_or(action)
+    }
+
+    /// The label of a field by its key (`field.*`), or the key itself if it has none.
+    pub fn field_label(&self, key: &str) -> String {
+        self.catalog
+            .lookup(self.lang, &format!("field.{key}"))
+            .unwrap_or(key)
+            .to_owned()
+    }
+
+    pub fn gender_name(&self, gender: &tongxin_core::Gender) -> &str {
+        self.catalog
+            .get(self.lang, &format!("gender.{}", gender.as_str()))
     }
 
     pub fn level_name(&self, level: &tongxin_core::UnitLevel) -> &str {

@@ -1,0 +1,625 @@
+//! The directory pages: search, a person's record with history, adding and editing, and
+//! revealing a protected value.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use tongxin_core::{Field, Gender, Invalid, Reason};
+use tongxin_store::{
+    Actor, HistoryEntry, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
+    SectorView, SensitiveField, StoreError,
+};
+
+use super::{Ctx, FormErrors, Pager, see_other};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{CsrfForm, IdPath, Query};
+use crate::input::{self, MembershipFields, PersonFields};
+use crate::pages::auth::Empty;
+use crate::session::CurrentUser;
+
+#[derive(Deserialize, Default)]
+pub struct SearchForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    sector: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    gender: String,
+    #[serde(default)]
+    age_min: String,
+    #[serde(default)]
+    age_max: String,
+    #[serde(default)]
+    status: String,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "people/index.html")]
+struct IndexPage {
+    ctx: Ctx,
+    form: SearchForm,
+    sectors: Vec<SectorView>,
+    results: Page<PersonSummary>,
+    pager: Pager,
+    can_edit: bool,
+}
+
+fn number<T: std::str::FromStr>(key: &'static str, raw: &str) -> Result<Option<T>, AppError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    raw.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| AppError::Malformed {
+            code: "bad_query",
+            detail: format!("{key}={raw}"),
+        })
+}
+
+/// `/directory`: the search form above the result table.
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(form): Query<SearchForm>,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let unit_id = if form.unit.trim().is_empty() {
+        None
+    } else {
+        match state.store.unit_by_code(actor, &form.unit).await {
+            Ok(unit) => Some(unit.id),
+            Err(StoreError::NotFound) => Some(-1),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let query = PeopleQuery {
+        q: Some(form.q.clone()),
+        unit_id,
+        sector_id: number("sector", &form.sector)?,
+        tag: Some(form.tag.clone()),
+        gender: Gender::parse(&form.gender).ok(),
+        age_min: number("age_min", &form.age_min)?,
+        age_max: number("age_max", &form.age_max)?,
+        status: match form.status.as_str() {
+            "archived" => PersonStatus::Archived,
+            "all" => PersonStatus::All,
+            _ => PersonStatus::Active,
+        },
+    };
+    let now = state.clock.now();
+    let page = PageRequest::new(form.page, None);
+    let results = match state.store.search_people(actor, &query, page, now).await {
+        Err(StoreError::Invalid(_)) => Page {
+            items: Vec::new(),
+            total: 0,
+            page: 1,
+            per_page: page.per_page,
+        },
+        other => other?,
+    };
+    let params = [
+        ("q", form.q.as_str()),
+        ("unit", &form.unit),
+        ("sector", &form.sector),
+        ("tag", &form.tag),
+        ("gender", &form.gender),
+        ("age_min", &form.age_min),
+        ("age_max", &form.age_max),
+        ("status", &form.status),
+    ];
+    let pager = Pager::new(&results, "/directory", &params);
+    let page = IndexPage {
+        sectors: state.store.sectors(actor, false).await?,
+        can_edit: can_edit(actor),
+        ctx: ctx.with_section("directory"),
+        form,
+        results,
+        pager,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+fn can_edit(actor: &Actor) -> bool {
+    matches!(
+        actor.role(),
+        tongxin_core::Role::Admin | tongxin_core::Role::Staff
+    )
+}
+
+#[derive(Template)]
+#[template(path = "people/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    person: PersonView,
+    /// Plain fields on record: key and value.
+    plain: Vec<(&'static str, String)>,
+    /// Protected fields on record: key and masked value.
+    protected: Vec<(&'static str, String)>,
+    history: Vec<HistoryEntry>,
+    can_edit: bool,
+    /// A value revealed on request: field key and clear text.
+    revealed: Option<(String, String)>,
+}
+
+async fn show_page(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: i64,
+    revealed: Option<(String, String)>,
+) -> Result<Response, AppError> {
+    let person = state.store.person(actor, id).await?;
+    let history = state.store.person_history(actor, id).await?;
+    let plain = [
+        ("education", &person.education),
+        ("occupation", &person.occupation),
+        ("title", &person.title),
+        ("employer", &person.employer),
+        ("political_affiliation", &person.political_affiliation),
+        ("address", &person.address),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.clone().map(|v| (key, v)))
+    .collect();
+    let stars = |present: bool| present.then(|| "***".to_owned());
+    let protected = [
+        ("id_number", person.id_number_masked.clone()),
+        ("phone", person.phone_masked.clone()),
+        ("ethnicity", stars(person.has_ethnicity)),
+        ("religion", stars(person.has_religion)),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|v| (key, v)))
+    .collect();
+    let page = ShowPage {
+        plain,
+        protected,
+        ctx: ctx.with_section("directory"),
+        person,
+        history,
+        can_edit: can_edit(actor),
+        revealed,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    show_page(&state, ctx, &auth.actor, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    field: String,
+}
+
+/// Shows one protected value on the record page; audited by the store.
+pub async fn reveal(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<RevealForm>,
+) -> Result<Response, AppError> {
+    let field = SensitiveField::parse(&form.field)
+        .ok_or_else(|| Invalid::new(Field::Named("field"), Reason::NotFound))?;
+    let value = state
+        .store
+        .reveal_person_field(&auth.actor, state.clock.now(), id, field)
+        .await?
+        .unwrap_or_default();
+    show_page(
+        &state,
+        ctx,
+        &auth.actor,
+        id,
+        Some((field.key().to_owned(), value)),
+    )
+    .await
+}
+
+async fn set_archived(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    archived: bool,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .set_person_archived(actor, state.clock.now(), id, archived)
+        .await?;
+    Ok(see_other(&format!("/people/{id}")))
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    set_archived(&state, &auth.actor, id, true).await
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    set_archived(&state, &auth.actor, id, false).await
+}
+
+/// One sector's row in the person form.
+pub struct SectorChoice {
+    pub sector: SectorView,
+    pub checked: bool,
+    pub role: String,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "people/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    /// The person being edited (`None` when adding).
+    id: Option<i64>,
+    version: i32,
+    unit_code: String,
+    fields: PersonFields,
+    tags: String,
+    sectors: Vec<SectorChoice>,
+    /// Plain text inputs after name and gender: key and value typed.
+    text_inputs: Vec<(&'static str, String)>,
+    /// Protected inputs offered (ethnicity and religion only when enabled).
+    protected_inputs: Vec<(&'static str, String)>,
+    errors: FormErrors,
+    /// Changes someone else made meanwhile, when a save was refused.
+    conflict: Vec<HistoryEntry>,
+    /// The existing record with the same ID number, when the caller may see it.
+    duplicate_of: Option<i64>,
+}
+
+/// The form as submitted: plain fields by name, sectors as `sector_ID` / `role_ID` / `since_ID`.
+type RawForm = HashMap<String, String>;
+
+fn get(form: &RawForm, key: &str) -> String {
+    form.get(key).cloned().unwrap_or_default()
+}
+
+fn fields_from(form: &RawForm, unit_id: i64) -> PersonFields {
+    let mut sectors: Vec<MembershipFields> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("sector_"))
+        .filter_map(|id| id.parse::<i64>().ok())
+        .map(|id| MembershipFields {
+            sector_id: id,
+            role: get(form, &format!("role_{id}")),
+            since: get(form, &format!("since_{id}")),
+        })
+        .collect();
+    sectors.sort_by_key(|m| m.sector_id);
+    PersonFields {
+        unit_id,
+        name: get(form, "name"),
+        gender: get(form, "gender"),
+        birth_date: get(form, "birth_date"),
+        education: get(form, "education"),
+        occupation: get(form, "occupation"),
+        title: get(form, "title"),
+        employer: get(form, "employer"),
+        political_affiliation: get(form, "political_affiliation"),
+        address: get(form, "address"),
+        notes: get(form, "notes"),
+        id_number: get(form, "id_number"),
+        phone: get(form, "phone"),
+        ethnicity: get(form, "ethnicity"),
+        religion: get(form, "religion"),
+        sectors,
+        tags: input::split_tags(&get(form, "tags")),
+    }
+}
+
+struct FormState {
+    id: Option<i64>,
+    version: i32,
+    unit_code: String,
+    fields: PersonFields,
+    errors: Vec<Invalid>,
+    conflict: Vec<HistoryEntry>,
+    duplicate_of: Option<i64>,
+}
+
+async fn render_form(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    status: StatusCode,
+    form: FormState,
+) -> Result<Response, AppError> {
+    if !can_edit(actor) {
+        return Err(AppError::Forbidden);
+    }
+    let enabled = state.store.enabled_sensitive_fields().await?;
+    let sectors = state
+        .store
+        .sectors(actor, false)
+        .await?
+        .into_iter()
+        .map(|sector| {
+            let chosen = form
+                .fields
+                .sectors
+                .iter()
+                .find(|m| m.sector_id == sector.id);
+            SectorChoice {
+                checked: chosen.is_some(),
+                role: chosen.map(|m| m.role.clone()).unwrap_or_default(),
+                since: chosen.map(|m| m.since.clone()).unwrap_or_default(),
+                sector,
+            }
+        })
+        .collect();
+    let f = &form.fields;
+    let text_inputs = [
+        ("birth_date", &f.birth_date),
+        ("education", &f.education),
+        ("occupation", &f.occupation),
+        ("title", &f.title),
+        ("employer", &f.employer),
+        ("political_affiliation", &f.political_affiliation),
+        ("address", &f.address),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key, value.clone()))
+    .collect();
+    let is_enabled = |field| enabled.iter().any(|(f, _)| *f == field);
+    let protected_inputs = [
+        ("id_number", &f.id_number, true),
+        ("phone", &f.phone, true),
+        (
+            "ethnicity",
+            &f.ethnicity,
+            is_enabled(SensitiveField::Ethnicity),
+        ),
+        (
+            "religion",
+            &f.religion,
+            is_enabled(SensitiveField::Religion),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, offered)| *offered)
+    .map(|(key, value, _)| (key, value.clone()))
+    .collect();
+    let page = FormPage {
+        text_inputs,
+        protected_inputs,
+        errors: ctx.errors(&form.errors),
+        ctx: ctx.with_section("directory"),
+        id: form.id,
+        version: form.version,
+        unit_code: form.unit_code,
+        tags: form.fields.tags.join("、"),
+        fields: form.fields,
+        sectors,
+        conflict: form.conflict,
+        duplicate_of: form.duplicate_of,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let unit_code = match actor.unit_id() {
+        Some(id) => state.store.unit(actor, id).await?.code,
+        None => String::new(),
+    };
+    let form = FormState {
+        id: None,
+        version: 0,
+        unit_code,
+        fields: PersonFields::default(),
+        errors: Vec::new(),
+        conflict: Vec::new(),
+        duplicate_of: None,
+    };
+    render_form(&state, ctx, actor, StatusCode::OK, form).await
+}
+
+/// Validates a submitted form and resolves its unit code; refused fields come back listed.
+async fn parse_submission(
+    state: &AppState,
+    actor: &Actor,
+    raw: &RawForm,
+) -> Result<
+    (
+        PersonFields,
+        Result<tongxin_store::PersonInput, Vec<Invalid>>,
+    ),
+    AppError,
+> {
+    let unit_code = get(raw, "unit_code");
+    let unit = match state.store.unit_by_code(actor, &unit_code).await {
+        Ok(unit) => Some(unit.id),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let fields = fields_from(raw, unit.unwrap_or_default());
+    let mut parsed = input::person(&fields, state.clock.now().date());
+    if unit.is_none() {
+        let reason = if unit_code.trim().is_empty() {
+            Reason::Required
+        } else {
+            Reason::NotFound
+        };
+        let missing = Invalid::new(Field::Unit, reason);
+        parsed = match parsed {
+            Ok(_) => Err(vec![missing]),
+            Err(mut list) => {
+                list.insert(0, missing);
+                Err(list)
+            }
+        };
+    }
+    Ok((fields, parsed))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(raw): CsrfForm<RawForm>,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let (fields, parsed) = parse_submission(&state, actor, &raw).await?;
+    let mut form = FormState {
+        id: None,
+        version: 0,
+        unit_code: get(&raw, "unit_code"),
+        fields,
+        errors: Vec::new(),
+        conflict: Vec::new(),
+        duplicate_of: None,
+    };
+    match parsed {
+        Ok(person) => match state
+            .store
+            .create_person(actor, state.clock.now(), person)
+            .await
+        {
+            Ok(created) => return Ok(see_other(&format!("/people/{}", created.id))),
+            Err(StoreError::Invalid(i)) => form.errors.push(i),
+            Err(StoreError::DuplicatePerson { existing }) => {
+                form.errors
+                    .push(Invalid::new(Field::IdNumber, Reason::Taken));
+                form.duplicate_of = existing;
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(invalid) => form.errors = invalid,
+    }
+    render_form(&state, ctx, actor, StatusCode::UNPROCESSABLE_ENTITY, form).await
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let person = state.store.person(actor, id).await?;
+    let unit_code = state.store.unit(actor, person.unit_id).await?.code;
+    let fields = PersonFields {
+        unit_id: person.unit_id,
+        name: person.name.clone(),
+        gender: person
+            .gender
+            .map(|g| g.as_str().to_owned())
+            .unwrap_or_default(),
+        birth_date: person.birth_date.clone().unwrap_or_default(),
+        education: person.education.clone().unwrap_or_default(),
+        occupation: person.occupation.clone().unwrap_or_default(),
+        title: person.title.clone().unwrap_or_default(),
+        employer: person.employer.clone().unwrap_or_default(),
+        political_affiliation: person.political_affiliation.clone().unwrap_or_default(),
+        address: person.address.clone().unwrap_or_default(),
+        notes: person.notes.clone().unwrap_or_default(),
+        sectors: person
+            .sectors
+            .iter()
+            .map(|s| MembershipFields {
+                sector_id: s.sector_id,
+                role: s.role.clone().unwrap_or_default(),
+                since: s.since.clone().unwrap_or_default(),
+            })
+            .collect(),
+        tags: person.tags.clone(),
+        // Protected values are not put in the page: left empty, they stay as they are.
+        ..PersonFields::default()
+    };
+    let form = FormState {
+        id: Some(id),
+        version: person.version,
+        unit_code,
+        fields,
+        errors: Vec::new(),
+        conflict: Vec::new(),
+        duplicate_of: None,
+    };
+    render_form(&state, ctx, actor, StatusCode::OK, form).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(raw): CsrfForm<RawForm>,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let current = state.store.person(actor, id).await?;
+    let version: i32 = get(&raw, "version").parse().unwrap_or_default();
+    let (fields, parsed) = parse_submission(&state, actor, &raw).await?;
+    let mut form = FormState {
+        id: Some(id),
+        version,
+        unit_code: get(&raw, "unit_code"),
+        fields,
+        errors: Vec::new(),
+        conflict: Vec::new(),
+        duplicate_of: None,
+    };
+    match parsed {
+        Ok(mut person) => {
+            // The page never shows protected values, so leaving one empty keeps it.
+            person.keep_unset_protected = true;
+            let result = state
+                .store
+                .update_person(actor, state.clock.now(), id, version, person)
+                .await;
+            match result {
+                Ok(_) => return Ok(see_other(&format!("/people/{id}"))),
+                Err(StoreError::Conflict { changes }) => {
+                    // Saving again now is a deliberate overwrite of what is shown.
+                    form.version = current.version;
+                    form.conflict = changes;
+                }
+                Err(StoreError::Invalid(i)) => form.errors.push(i),
+                Err(StoreError::DuplicatePerson { existing }) => {
+                    form.errors
+                        .push(Invalid::new(Field::IdNumber, Reason::Taken));
+                    form.duplicate_of = existing;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(invalid) => form.errors = invalid,
+    }
+    let status = if form.conflict.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CONFLICT
+    };
+    render_form(&state, ctx, actor, status, form).await
+}
