@@ -1,7 +1,10 @@
 //! Chinese text: the keys that let people find a name by pinyin or initials, sort by pinyin,
 //! and match any two or more consecutive characters.
 //!
-//! What lives here: pure functions over strings. What must not: I/O, databases, HTTP.
+//! What lives here: pure functions over strings and bytes (including detecting the encoding of
+//! files saved by Chinese Excel). What must not: I/O, databases, HTTP.
+
+pub mod encoding;
 
 use pinyin::ToPinyin;
 

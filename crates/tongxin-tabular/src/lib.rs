@@ -1,0 +1,280 @@
+//! Tables from files: a header row and data rows of text cells, read from CSV (any encoding
+//! Chinese Excel writes) or XLSX, with limits that stop oversized files and zip bombs before
+//! they are unpacked.
+//!
+//! What lives here: turning bytes into rows. What must not: knowing what the columns mean.
+
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx};
+use tongxin_text::encoding::{DecodeError, decode};
+
+/// The kinds of file accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    /// The format named by a file name's extension.
+    pub fn from_name(name: &str) -> Option<Format> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".csv") || lower.ends_with(".txt") {
+            Some(Format::Csv)
+        } else if lower.ends_with(".xlsx") {
+            Some(Format::Xlsx)
+        } else {
+            None
+        }
+    }
+
+    /// The format of the bytes themselves: XLSX files are zip archives.
+    pub fn sniff(bytes: &[u8]) -> Format {
+        if bytes.starts_with(b"PK\x03\x04") {
+            Format::Xlsx
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// How much a file may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// Largest total size of an XLSX archive's unpacked parts, in bytes.
+    pub max_unpacked: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 50 * 1024 * 1024,
+            max_unpacked: 500 * 1024 * 1024,
+        }
+    }
+}
+
+/// A row of cells; `line` is its row number in the file as a user sees it (the header is 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+/// A header row and the rows below it (blank rows skipped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Why a file could not be read as a table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    #[error("the file is {size} bytes, over the {limit}-byte limit")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the file is empty")]
+    Empty,
+    #[error("line {line}: the file mixes text encodings")]
+    MixedEncodings { line: usize },
+    #[error("line {line}: the text encoding could not be recognised")]
+    Unreadable { line: usize },
+    #[error("line {line}: {message}")]
+    BrokenRow { line: usize, message: String },
+    #[error("the workbook would unpack to over {limit} bytes (a zip bomb?)")]
+    ZipBomb { limit: u64 },
+    #[error("not a readable XLSX workbook: {0}")]
+    BadWorkbook(String),
+}
+
+/// Reads a table in `format` from `bytes`.
+pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Table, TableError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(TableError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(TableError::Empty);
+    }
+    let rows = match format {
+        Format::Csv => read_csv(bytes)?,
+        Format::Xlsx => read_xlsx(bytes, limits)?,
+    };
+    let mut rows = rows
+        .into_iter()
+        .filter(|r| r.cells.iter().any(|c| !c.trim().is_empty()));
+    let header = rows.next().ok_or(TableError::Empty)?;
+    Ok(Table {
+        headers: header
+            .cells
+            .into_iter()
+            .map(|h| h.trim().to_owned())
+            .collect(),
+        rows: rows.collect(),
+    })
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, TableError> {
+    let (text, _) = decode(bytes).map_err(|e| match e {
+        DecodeError::MixedEncodings { line } => TableError::MixedEncodings { line },
+        DecodeError::Unreadable { line } => TableError::Unreadable { line },
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    // Line numbers from byte offsets: the reader's own count skips blank lines.
+    let line_at = |position: Option<&csv::Position>| {
+        let mut offset = position
+            .map(|p| usize::try_from(p.byte()).unwrap_or(0))
+            .unwrap_or(0)
+            .min(text.len());
+        // A record's position can include the blank lines skipped before it.
+        while matches!(text.as_bytes().get(offset), Some(b'\n' | b'\r')) {
+            offset += 1;
+        }
+        text.as_bytes()[..offset.min(text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = line_at(e.position());
+            let message = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => format!("{len} cells where the header has {expected_len}"),
+                other => format!("{other:?}"),
+            };
+            TableError::BrokenRow { line, message }
+        })?;
+        let line = line_at(record.position());
+        rows.push(Row {
+            line,
+            cells: record.iter().map(str::to_owned).collect(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Checks an XLSX archive's declared unpacked size before any part is inflated.
+fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), TableError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
+        total = total.saturating_add(entry.size());
+        if total > limits.max_unpacked {
+            return Err(TableError::ZipBomb {
+                limit: limits.max_unpacked,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Row>, TableError> {
+    check_archive(bytes, limits)?;
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| TableError::BadWorkbook(e.to_string()))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| TableError::BadWorkbook("the workbook has no sheet".into()))?
+        .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| Row {
+            line: first_row + i + 1,
+            cells: cells.iter().map(cell_text).collect(),
+        })
+        .collect())
+}
+
+/// A cell as text: dates as `YYYY-MM-DD`, whole numbers without a decimal point (so long
+/// numbers typed into Excel read back as typed, where Excel kept them).
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::DateTime(d) => d
+            .as_datetime()
+            .map(|t| t.date().format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads at most `limit` bytes from `reader`, refusing larger input.
+pub fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, TableError> {
+    let mut bytes = Vec::new();
+    let read = reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
+    if read > limit {
+        return Err(TableError::TooLarge { size: read, limit });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_a_broken_row_names_the_line() {
+        let text = "姓名,单位代码\n张伟,150105\n李娜\n";
+        let err = read(text.as_bytes(), Format::Csv, &Limits::default());
+        assert!(
+            matches!(err, Err(TableError::BrokenRow { line: 3, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn csv_rows_keep_their_line_numbers() {
+        let text = "姓名,单位代码\n\n张伟,150105\n";
+        let table = read(text.as_bytes(), Format::Csv, &Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(table.headers, vec!["姓名", "单位代码"]);
+        assert_eq!(table.rows[0].line, 3);
+    }
+
+    #[test]
+    fn empty_and_oversized_files_are_refused() {
+        assert_eq!(
+            read(b"  \n", Format::Csv, &Limits::default()),
+            Err(TableError::Empty)
+        );
+        let limits = Limits {
+            max_bytes: 4,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read(b"a,b\n1,2\n", Format::Csv, &limits),
+            Err(TableError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn garbage_is_not_a_workbook() {
+        let err = read(b"PK\x03\x04garbage", Format::Xlsx, &Limits::default());
+        assert!(matches!(err, Err(TableError::BadWorkbook(_))), "{err:?}");
+    }
+}
