@@ -107,6 +107,14 @@ pub enum Reason {
     GenderValue,
     /// Not a real date in a recognised format, or in the future.
     DateFormat,
+    /// The same value appears earlier in the same file, on line `line`.
+    DuplicateInFile {
+        line: usize,
+    },
+    /// A column the import does not know.
+    UnknownColumn,
+    /// A column appears twice in the header.
+    RepeatedColumn,
     /// The optional sensitive field has not been enabled by an administrator.
     NotEnabled,
     /// The form was not sent by one of our own pages (missing or wrong CSRF token).
@@ -137,6 +145,9 @@ impl Reason {
             Reason::Mismatch => "mismatch",
             Reason::Forged => "forged",
             Reason::NotEnabled => "not_enabled",
+            Reason::DuplicateInFile { .. } => "duplicate_in_file",
+            Reason::UnknownColumn => "unknown_column",
+            Reason::RepeatedColumn => "repeated_column",
             Reason::IdNumberFormat => "id_number_format",
             Reason::IdNumberChecksum => "id_number_checksum",
             Reason::IdNumberBirthDate => "id_number_birth_date",
@@ -154,6 +165,7 @@ impl Reason {
             Reason::HasActiveChildren { count } | Reason::HasActiveAccounts { count } => {
                 Some(*count)
             }
+            Reason::DuplicateInFile { line } => Some(*line as u64),
             _ => None,
         }
     }

@@ -30,8 +30,8 @@ pub use error::{LoginError, StoreError};
 pub use page::{Page, PageRequest};
 pub use password::generate_password;
 pub use people::{
-    HistoryEntry, Membership, MembershipView, PeopleQuery, PersonInput, PersonStatus,
-    PersonSummary, PersonView, SensitiveField,
+    HistoryEntry, ImportOutcome, Membership, MembershipView, PeopleQuery, PersonInput,
+    PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField,
 };
 pub use scope::Actor;
 pub use sectors::{SectorChange, SectorView};

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use tongxin_core::{
@@ -169,6 +169,24 @@ pub struct HistoryEntry {
     pub field: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
+}
+
+/// A row an import refused.
+#[derive(Debug, Clone)]
+pub struct RowRefusal {
+    pub line: usize,
+    pub invalid: Invalid,
+    /// For a duplicate ID number: the existing person, when the importer may see them.
+    pub existing: Option<i64>,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    pub rows: usize,
+    pub refused: Vec<RowRefusal>,
+    /// Whether the rows were kept (not a dry run, and nothing refused).
+    pub committed: bool,
 }
 
 /// Which records a search returns.
@@ -463,16 +481,7 @@ impl Store {
     ) -> Result<PersonView> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let unit = self.check_person_input(&tx, actor, &input, None).await?;
-        let mut model = self.person_model(&unit, &input);
-        model.version = Set(1);
-        model.archived_at = Set(None);
-        model.created_at = Set(now.micros());
-        model.updated_at = Set(now.micros());
-        let created = model.insert(&tx).await?;
-        write_links(&tx, created.id, &input).await?;
-        let snapshot = self.snapshot(&tx, &created).await?;
-        record_history(&tx, created.id, 1, now, actor, &Vec::new(), &snapshot).await?;
+        let created = self.insert_person(&tx, actor, now, &input).await?;
         audit::append(
             &tx,
             now,
@@ -485,6 +494,89 @@ impl Store {
         let view = self.person_view(&tx, created).await?;
         tx.commit().await?;
         Ok(view)
+    }
+
+    /// Checks and inserts one person, with links and the first history rows.
+    async fn insert_person<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        now: Timestamp,
+        input: &PersonInput,
+    ) -> Result<person::Model> {
+        let unit = self.check_person_input(conn, actor, input, None).await?;
+        let mut model = self.person_model(&unit, input);
+        model.version = Set(1);
+        model.archived_at = Set(None);
+        model.created_at = Set(now.micros());
+        model.updated_at = Set(now.micros());
+        let created = model.insert(conn).await?;
+        write_links(conn, created.id, input).await?;
+        let snapshot = self.snapshot(conn, &created).await?;
+        record_history(conn, created.id, 1, now, actor, &Vec::new(), &snapshot).await?;
+        Ok(created)
+    }
+
+    /// Imports people all-or-nothing: every row is checked against the database inside one
+    /// transaction; if any row is refused, or `dry_run` is set, nothing is kept. Returns the
+    /// refused rows (by their line in the file) and how many rows were (or would be) created.
+    pub async fn import_people(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        rows: &[(usize, PersonInput)],
+        dry_run: bool,
+    ) -> Result<ImportOutcome> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let mut refused = Vec::new();
+        for (line, input) in rows {
+            // A savepoint per row, so a refused row leaves the others' work intact.
+            let row_tx = tx.begin().await?;
+            let result = self.insert_person(&row_tx, actor, now, input).await;
+            if result.is_ok() {
+                row_tx.commit().await?;
+            } else {
+                row_tx.rollback().await?;
+            }
+            match result {
+                Ok(_) => {}
+                Err(StoreError::Invalid(invalid)) => refused.push(RowRefusal {
+                    line: *line,
+                    invalid,
+                    existing: None,
+                }),
+                Err(StoreError::DuplicatePerson { existing }) => refused.push(RowRefusal {
+                    line: *line,
+                    invalid: Invalid::new(Field::IdNumber, Reason::Taken),
+                    existing,
+                }),
+                Err(other) => return Err(other),
+            }
+        }
+        let outcome = ImportOutcome {
+            rows: rows.len(),
+            refused,
+            committed: false,
+        };
+        if dry_run || !outcome.refused.is_empty() {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("person.import")
+                .unit(actor.unit_path().as_str())
+                .detail(json!({ "rows": rows.len() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ImportOutcome {
+            committed: true,
+            ..outcome
+        })
     }
 
     /// Replaces a person's record, provided nobody changed it since `expected_version`;

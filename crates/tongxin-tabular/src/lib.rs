@@ -273,6 +273,37 @@ mod tests {
     }
 
     #[test]
+    fn zip_bombs_are_refused_before_unpacking() {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer
+            .start_file("xl/worksheets/sheet1.xml", options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        writer
+            .write_all(&vec![b' '; 4 * 1024 * 1024])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = writer
+            .finish()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_inner();
+        assert!(
+            bytes.len() < 64 * 1024,
+            "highly compressed: {}",
+            bytes.len()
+        );
+        let limits = Limits {
+            max_bytes: 1024 * 1024,
+            max_unpacked: 1024 * 1024,
+        };
+        assert_eq!(
+            read(&bytes, Format::Xlsx, &limits),
+            Err(TableError::ZipBomb { limit: 1024 * 1024 })
+        );
+    }
+
+    #[test]
     fn garbage_is_not_a_workbook() {
         let err = read(b"PK\x03\x04garbage", Format::Xlsx, &Limits::default());
         assert!(matches!(err, Err(TableError::BadWorkbook(_))), "{err:?}");

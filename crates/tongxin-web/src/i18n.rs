@@ -184,7 +184,13 @@ mod tests {
                     let Some(key) = piece.split('"').next() else {
                         continue;
                     };
-                    if key.contains('{') || key.ends_with('.') || !key.contains('.') {
+                    let looks_like_key = key.contains('.')
+                        && !key.ends_with('.')
+                        && key.starts_with(|c: char| c.is_ascii_lowercase())
+                        && key.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || "._".contains(c)
+                        });
+                    if !looks_like_key {
                         continue;
                     }
                     if !catalog.zh.contains_key(key) {

@@ -9,6 +9,7 @@ mod api;
 mod error;
 mod forms;
 pub mod i18n;
+pub mod import;
 mod input;
 mod pages;
 mod session;
@@ -38,6 +39,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest file an import accepts, in bytes.
+    pub max_import_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -46,6 +49,7 @@ impl Default for WebConfig {
             policy: Policy::default(),
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 50 * 1024 * 1024,
         }
     }
 }
@@ -81,7 +85,7 @@ pub fn app(state: AppState) -> Router {
     ));
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(state.config.max_import_bytes))
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/static/{*file}", get(pages::static_file))

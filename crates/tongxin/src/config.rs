@@ -31,6 +31,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub policy: Policy,
     pub max_body_bytes: usize,
+    /// Largest import file, in bytes.
+    pub max_import_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +54,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -64,6 +66,7 @@ const KEYS: [&str; 11] = [
     "lockout_minutes",
     "session_idle_minutes",
     "max_body_bytes",
+    "max_import_bytes",
 ];
 
 #[derive(Deserialize)]
@@ -80,6 +83,7 @@ struct FileConfig {
     lockout_minutes: Option<toml::Value>,
     session_idle_minutes: Option<toml::Value>,
     max_body_bytes: Option<toml::Value>,
+    max_import_bytes: Option<toml::Value>,
 }
 
 /// Raw settings with where each came from.
@@ -225,6 +229,12 @@ impl Config {
                 "must be a number of bytes, at least 1024",
                 |n| *n >= 1024,
             )?,
+            max_import_bytes: layered.parse(
+                "max_import_bytes",
+                WebConfig::default().max_import_bytes,
+                "must be a number of bytes, at least 1024",
+                |n| *n >= 1024,
+            )?,
             data_dir,
         })
     }
@@ -238,6 +248,7 @@ impl Config {
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes,
+            max_import_bytes: self.max_import_bytes,
         }
     }
 
@@ -269,6 +280,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("lockout_minutes", file.lockout_minutes),
         ("session_idle_minutes", file.session_idle_minutes),
         ("max_body_bytes", file.max_body_bytes),
+        ("max_import_bytes", file.max_import_bytes),
     ];
     for (key, value) in values {
         let text = match value {

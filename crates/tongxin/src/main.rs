@@ -72,6 +72,24 @@ enum Command {
     },
     /// Verify database integrity and the audit chain; exits non-zero on any fault.
     Check,
+    /// Import records from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import people from a CSV (UTF-8, UTF-8 with BOM, UTF-16 or GBK/GB18030) or XLSX file,
+    /// all-or-nothing; prints every problem by line and column and exits non-zero on any.
+    People {
+        /// The file; its extension (.csv or .xlsx) decides how it is read.
+        file: PathBuf,
+        /// Check everything, including against the database, but import nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,11 +146,15 @@ fn explain(error: &(dyn std::error::Error + 'static)) -> String {
     let (Some(invalid), Ok(catalog)) = (invalid, Catalog::load()) else {
         return error.to_string();
     };
-    let lang = match std::env::var("LANG") {
+    tongxin_web::invalid_message(&catalog, terminal_lang(), invalid)
+}
+
+/// Chinese when the terminal's `LANG` is Chinese, English otherwise.
+fn terminal_lang() -> Lang {
+    match std::env::var("LANG") {
         Ok(lang) if lang.starts_with("zh") => Lang::ZhCn,
         _ => Lang::En,
-    };
-    tongxin_web::invalid_message(&catalog, lang, invalid)
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -244,6 +266,65 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 account.unit_name
             )?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            what: ImportCommand::People { file, dry_run },
+        } => {
+            let name = file.display().to_string();
+            let format = tongxin_tabular::Format::from_name(&name)
+                .ok_or_else(|| format!("{name}: use a .csv or .xlsx file"))?;
+            let limits = tongxin_tabular::Limits {
+                max_bytes: config.max_import_bytes,
+                ..tongxin_tabular::Limits::default()
+            };
+            let opened = std::fs::File::open(&file).map_err(|e| format!("{name}: {e}"))?;
+            let bytes = match tongxin_tabular::read_limited(opened, limits.max_bytes) {
+                Ok(bytes) => bytes,
+                Err(e) => return Err(format!("{name}: {e}").into()),
+            };
+            let store = server::open_store(&config).await?;
+            let catalog = Catalog::load()?;
+            let report = tongxin_web::import::import_people(
+                &store,
+                &tongxin_store::Actor::system("cli"),
+                clock.now(),
+                &bytes,
+                format,
+                &limits,
+                dry_run,
+                &catalog,
+                terminal_lang(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            for problem in &report.problems {
+                let place = match (problem.line, problem.column.as_str()) {
+                    (0, _) => name.clone(),
+                    (line, "") => format!("{name}:{line}"),
+                    (line, column) => format!("{name}:{line} [{column}]"),
+                };
+                writeln!(out, "{place}: {}", problem.message)?;
+            }
+            if report.problems.is_empty() {
+                if report.committed {
+                    writeln!(out, "Imported {} people from {name}.", report.rows)?;
+                } else {
+                    writeln!(
+                        out,
+                        "Checked {} rows of {name}: no problems (dry run, nothing imported).",
+                        report.rows
+                    )?;
+                }
+                Ok(ExitCode::SUCCESS)
+            } else {
+                writeln!(
+                    out,
+                    "{} problem(s) in {} rows; nothing was imported.",
+                    report.problems.len(),
+                    report.rows
+                )?;
+                Ok(ExitCode::FAILURE)
+            }
         }
         Command::Check => {
             let store = server::open_store(&config).await?;

@@ -9,6 +9,7 @@ mod people;
 mod units;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -17,7 +18,8 @@ use tongxin_store::Page;
 
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+/// The API routes; imports accept files up to `max_import_bytes`.
+pub fn routes(max_import_bytes: usize) -> Router<AppState> {
     Router::new()
         .route(
             "/auth/token",
@@ -34,6 +36,10 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/enable", post(accounts::enable))
         .route("/audit", get(accounts::audit))
         .route("/people", get(people::list).post(people::create))
+        .route(
+            "/people/import",
+            post(people::import).layer(DefaultBodyLimit::max(max_import_bytes)),
+        )
         .route("/people/{id}", get(people::show).put(people::replace))
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
@@ -68,11 +74,15 @@ mod tests {
         let doc: serde_json::Value =
             serde_json::from_str(super::OPENAPI).unwrap_or_else(|e| panic!("openapi.json: {e}"));
         let source = include_str!("mod.rs");
-        for line in source
-            .lines()
-            .filter(|l| l.trim_start().starts_with(".route(\""))
-        {
-            let path = line.split('"').nth(1).unwrap_or_default();
+        // The first string after each `.route(` is the path, however the call is wrapped.
+        let paths: Vec<&str> = source
+            .split(".route(")
+            .skip(1)
+            .filter_map(|call| call.split('"').nth(1))
+            .filter(|path| path.starts_with('/'))
+            .collect();
+        assert!(paths.len() > 20, "{paths:?}");
+        for path in paths {
             assert!(
                 doc["paths"].get(format!("/api/v1{path}")).is_some(),
                 "openapi.json lacks /api/v1{path}"

@@ -11,6 +11,8 @@ use tongxin_store::{
     SensitiveField,
 };
 
+use tongxin_tabular::{Format, Limits};
+
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
@@ -319,4 +321,66 @@ pub async fn change_sector(
         .change_sector(&user.actor, state.clock.now(), id, change)
         .await?;
     Ok(Json(sector_json(&sector)))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+    format: Option<String>,
+}
+
+/// `POST /people/import`: the file is the request body (CSV or XLSX; the format is taken from
+/// `?format=` or the bytes). Answers the report; 422 if any row was refused.
+pub async fn import(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let format = match query.format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
+        None | Some("") => Format::sniff(&body),
+        Some(other) => return Err(bad_query(format!("format={other}"))),
+    };
+    let limits = Limits {
+        max_bytes: state.config.max_import_bytes,
+        ..Limits::default()
+    };
+    let lang = crate::session::request_lang(&headers, true);
+    let report = crate::import::import_people(
+        &state.store,
+        &user.actor,
+        state.clock.now(),
+        &body,
+        format,
+        &limits,
+        query.dry_run,
+        &state.catalog,
+        lang,
+    )
+    .await?;
+    let status = if report.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(report_json(&report))))
+}
+
+/// An import report as JSON.
+pub fn report_json(report: &crate::import::Report) -> Value {
+    json!({
+        "rows": report.rows,
+        "committed": report.committed,
+        "problems": report.problems.iter().map(|p| json!({
+            "line": p.line,
+            "column": p.column,
+            "code": p.code,
+            "message": p.message,
+            "existing_id": p.existing,
+        })).collect::<Vec<_>>(),
+    })
 }

@@ -1,0 +1,312 @@
+//! Importing the directory from CSV and XLSX: encodings detected, every problem reported by
+//! line and column, all-or-nothing; over the API and from the command line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Api, Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!("{first17}{}", CHECK[(sum % 11) as usize])
+}
+
+async fn import(api: &Api, body: Vec<u8>, query: &str) -> (StatusCode, Value) {
+    let reply = api
+        .post_bytes(&format!("/people/import?{query}"), body)
+        .await;
+    (reply.status, reply.json())
+}
+
+fn problems(report: &Value) -> Vec<(u64, String, String)> {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["column"].as_str().unwrap().to_owned(),
+                p["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn setup(engine: Engine) -> (TestApp, Api) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    for (code, name) in [("minzhu", "民主党派"), ("shanghui", "工商联与商会")] {
+        let reply = admin
+            .post_json("/sectors", &json!({ "code": code, "name": name }))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+    let staff = app.api("saihan.staff").await;
+    (app, staff)
+}
+
+async fn a_clean_file_imports_after_a_dry_run(engine: Engine) {
+    let (app, staff) = setup(engine).await;
+    let raw = app.db.raw().await;
+    let csv = format!(
+        "\u{feff}姓名,性别,出生日期,身份证号,手机号,单位代码,界别,工作单位,标签\n\
+         张伟,男,1980/1/1,{},13812345678,150105,民主党派;shanghui,内蒙古大学,专家、青年\n\
+         李娜,女,1990-05-06,,,150105001,,,\n\
+         王芳,female,,,,150105002,工商联与商会,,\n",
+        id_number("15010519800101123")
+    );
+    let (status, report) = import(&staff, csv.clone().into_bytes(), "dry_run=true").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"], 3);
+    assert_eq!(report["committed"], false);
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM people").await,
+        0,
+        "a dry run keeps nothing"
+    );
+
+    let (status, report) = import(&staff, csv.into_bytes(), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["committed"], true);
+    let people = staff.get("/people?q=zhangwei").await.json();
+    let zhang = &people["items"][0];
+    assert_eq!(zhang["phone"], "138****5678");
+    let full = staff.get(&format!("/people/{}", zhang["id"])).await.json();
+    assert_eq!(full["sectors"].as_array().unwrap().len(), 2);
+    assert_eq!(full["tags"], json!(["专家", "青年"]));
+    assert_eq!(full["birth_date"], "1980-01-01");
+    assert_eq!(staff.get("/people").await.json()["total"], 3);
+    let audit = app
+        .api("admin")
+        .await
+        .get("/audit?action=person.import")
+        .await
+        .json();
+    assert_eq!(audit["items"][0]["detail"]["rows"], 3);
+
+    // English headers, any order, GBK as Chinese Excel saves it.
+    let gbk_text = "unit_code,name,gender\n150105,赵敏,女\n";
+    let (gbk, _, _) = encoding_rs::GB18030.encode(gbk_text);
+    let (status, report) = import(&staff, gbk.into_owned(), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        names(&staff.get("/people?q=赵敏").await.json()),
+        vec!["赵敏"]
+    );
+    app.finish().await;
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn every_problem_is_reported_and_nothing_written(engine: Engine) {
+    let (app, staff) = setup(engine).await;
+    let raw = app.db.raw().await;
+    let on_record = id_number("15010519700101123");
+    let created = staff
+        .post_json("/people", &json!({ "unit_id": app.unit("150105").await.id, "name": "老李", "id_number": on_record }))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let good = id_number("15010519800101123");
+    let mut wrong_check = id_number("15010519800101456");
+    let last = wrong_check.pop().unwrap();
+    wrong_check.push(if last == '1' { '2' } else { '1' });
+    let csv = format!(
+        "姓名,身份证号,手机号,单位代码,界别\n\
+         甲,{good},,150105,\n\
+         乙,{wrong_check},,150105,\n\
+         丙,,1381234567,150105,\n\
+         丁,,,150102,\n\
+         戊,,,150105,不存在的界别\n\
+         己,{good},,150105,\n\
+         庚,{on_record},,150105,\n\
+         ,,,150105,\n"
+    );
+    let (status, report) = import(&staff, csv.into_bytes(), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report["committed"], false);
+    let found = problems(&report);
+    for expected in [
+        (3, "身份证号", "id_number_checksum"),
+        (4, "手机号", "phone_format"),
+        (5, "单位代码", "not_found"),
+        (6, "界别", "not_found"),
+        (7, "身份证号", "duplicate_in_file"),
+        (8, "身份证号", "taken"),
+        (9, "姓名", "required"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(l, c, k)| *l == expected.0 && c == expected.1 && k == expected.2),
+            "{expected:?} in {found:?}"
+        );
+    }
+    let message = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["line"] == 7)
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("第 2 行"), "{message}");
+    let duplicate = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["line"] == 8)
+        .unwrap();
+    assert_eq!(duplicate["existing_id"], created.json()["id"]);
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM people").await,
+        1,
+        "all or nothing"
+    );
+
+    // Headers: unknown and missing columns.
+    let (status, report) = import(&staff, "姓名,籍贯\n张三,山西\n".as_bytes().to_vec(), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let found = problems(&report);
+    assert!(
+        found.contains(&(1, "籍贯".into(), "unknown_column".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(1, "单位代码".into(), "required".into())),
+        "{found:?}"
+    );
+
+    // Files that are not tables.
+    for (body, code) in [
+        (b"".to_vec(), "empty"),
+        ("姓名,单位代码\n".as_bytes().to_vec(), "empty"),
+        (
+            "姓名,单位代码\n张伟,150105\n李娜\n".as_bytes().to_vec(),
+            "broken_row",
+        ),
+        (b"PK\x03\x04not really a workbook".to_vec(), "bad_workbook"),
+    ] {
+        let (status, report) = import(&staff, body, "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        assert_eq!(problems(&report)[0].2, code, "{report}");
+    }
+    let (gbk, _, _) = encoding_rs::GB18030.encode("李娜,150105\n");
+    let mut mixed = "姓名,单位代码\n张伟,150105\n".as_bytes().to_vec();
+    mixed.extend_from_slice(&gbk);
+    let (_, report) = import(&staff, mixed, "").await;
+    assert_eq!(
+        problems(&report)[0],
+        (3, String::new(), "mixed_encodings".into())
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 1);
+    app.finish().await;
+}
+
+async fn xlsx_files_import_too(engine: Engine) {
+    let (app, staff) = setup(engine).await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, header) in ["姓名", "出生日期", "单位代码", "手机号"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *header).unwrap();
+    }
+    sheet.write_string(1, 0, "巴特尔").unwrap();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(1985, 7, 1).unwrap();
+    let format = rust_xlsxwriter::Format::new().set_num_format("yyyy/m/d");
+    sheet
+        .write_datetime_with_format(1, 1, &date, &format)
+        .unwrap();
+    sheet.write_number(1, 2, 150105.0).unwrap();
+    sheet.write_number(1, 3, 13912345678.0).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let (status, report) = import(&staff, bytes, "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let person = &staff.get("/people?q=巴特尔").await.json()["items"][0];
+    assert_eq!(person["birth_date"], "1985-07-01");
+    assert_eq!(person["phone"], "139****5678");
+    app.finish().await;
+}
+
+async fn the_command_line_imports_people(engine: Engine) {
+    let (app, _) = setup(engine).await;
+    let dir = std::env::temp_dir().join(format!("tongxin-import-{}", tongxin_store::random_hex()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "姓名,手机号,单位代码\n张伟,123,150105\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+            .args(args)
+            .envs(app.db.env())
+            .env("RUST_LOG", "error")
+            .env("LANG", "zh_CN.UTF-8")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["import", "people", bad.to_str().unwrap(), "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        stdout.contains("bad.csv:2 [手机号]: 手机号应为 11 位手机号码"),
+        "{stdout}"
+    );
+
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "姓名,手机号,单位代码\n张伟,13812345678,150105\n").unwrap();
+    let out = run(&["import", "people", good.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        app.db
+            .raw()
+            .await
+            .count("SELECT COUNT(*) FROM people")
+            .await,
+        0
+    );
+    let out = run(&["import", "people", good.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        app.db
+            .raw()
+            .await
+            .count("SELECT COUNT(*) FROM people")
+            .await,
+        1
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    app.finish().await;
+}
+
+engine_tests!(
+    a_clean_file_imports_after_a_dry_run,
+    every_problem_is_reported_and_nothing_written,
+    xlsx_files_import_too,
+    the_command_line_imports_people,
+);
