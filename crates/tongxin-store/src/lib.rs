@@ -12,6 +12,7 @@ mod crypto;
 mod db;
 mod entity;
 mod error;
+mod export;
 mod migration;
 mod page;
 mod password;
@@ -27,6 +28,7 @@ pub use check::{CheckReport, Fault};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
+pub use export::{Export, ExportRow};
 pub use page::{Page, PageRequest};
 pub use password::generate_password;
 pub use people::{

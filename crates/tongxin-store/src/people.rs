@@ -373,7 +373,11 @@ impl Store {
         })
     }
 
-    fn sealed_value(&self, m: &person::Model, field: SensitiveField) -> Result<Option<String>> {
+    pub(crate) fn sealed_value(
+        &self,
+        m: &person::Model,
+        field: SensitiveField,
+    ) -> Result<Option<String>> {
         let sealed = match field {
             SensitiveField::IdNumber => &m.id_number_sealed,
             SensitiveField::Phone => &m.phone_sealed,
@@ -697,14 +701,13 @@ impl Store {
         history_since(&self.db, id, 0).await
     }
 
-    /// Searches the directory of the actor's subtree, ordered by pinyin.
-    pub async fn search_people(
+    /// The people of the actor's subtree that match `query`, as a query to run.
+    pub(crate) async fn people_matching(
         &self,
         actor: &Actor,
         query: &PeopleQuery,
-        page: PageRequest,
         now: Timestamp,
-    ) -> Result<Page<PersonSummary>> {
+    ) -> Result<sea_orm::Select<person::Entity>> {
         actor.require_staff_area()?;
         let mut select = person::Entity::find().filter(actor.subtree(person::Column::UnitPath));
         if let Some(unit_id) = query.unit_id {
@@ -767,6 +770,18 @@ impl Store {
         if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
             select = select.filter(self.text_condition(q));
         }
+        Ok(select)
+    }
+
+    /// Searches the directory of the actor's subtree, ordered by pinyin.
+    pub async fn search_people(
+        &self,
+        actor: &Actor,
+        query: &PeopleQuery,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> Result<Page<PersonSummary>> {
+        let select = self.people_matching(actor, query, now).await?;
         let total = select.clone().count(&self.db).await?;
         let rows = select
             .order_by_asc(person::Column::NamePinyin)

@@ -220,6 +220,29 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
+/// The byte-order mark that makes Excel read a CSV file as UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A cell made safe to open in a spreadsheet: text that starts like a formula (`=`, `+`, `-`,
+/// `@`, tab or carriage return) is prefixed with `'` so it stays text.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// CSV lines for `rows` (each cell neutralised), to append to a file or a response.
+pub fn csv_lines(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        // Writing into memory cannot fail.
+        let _ = writer.write_record(row.iter().map(|c| neutralise(c).into_owned()));
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
 /// Reads at most `limit` bytes from `reader`, refusing larger input.
 pub fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, TableError> {
     let mut bytes = Vec::new();
@@ -301,6 +324,15 @@ mod tests {
             read(&bytes, Format::Xlsx, &limits),
             Err(TableError::ZipBomb { limit: 1024 * 1024 })
         );
+    }
+
+    #[test]
+    fn exported_cells_cannot_become_formulas() {
+        assert_eq!(neutralise("=1+1"), "'=1+1");
+        assert_eq!(neutralise("-5"), "'-5");
+        assert_eq!(neutralise("张伟"), "张伟");
+        let lines = csv_lines(&[vec!["@SUM(A1)".into(), "a,b".into()]]);
+        assert_eq!(String::from_utf8_lossy(&lines), "'@SUM(A1),\"a,b\"\n");
     }
 
     #[test]

@@ -6,10 +6,10 @@
 //! goes through `tongxin_store` with the caller's `Actor`, which applies the subtree scope.
 
 mod api;
+pub mod directory_file;
 mod error;
 mod forms;
 pub mod i18n;
-pub mod import;
 mod input;
 mod pages;
 mod session;

@@ -77,6 +77,23 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Export records to a file.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Export the directory (people on record, archived ones left out) as CSV: UTF-8 with a
+    /// BOM, the data standard's columns.
+    /// Protected fields are in clear: keep the file safe. The export is audited.
+    People {
+        /// Where to write; must end in .csv.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -284,7 +301,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             };
             let store = server::open_store(&config).await?;
             let catalog = Catalog::load()?;
-            let report = tongxin_web::import::import_people(
+            let report = tongxin_web::directory_file::import_people(
                 &store,
                 &tongxin_store::Actor::system("cli"),
                 clock.now(),
@@ -325,6 +342,45 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 )?;
                 Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Export {
+            what: ExportCommand::People { out: path },
+        } => {
+            let name = path.display().to_string();
+            if tongxin_tabular::Format::from_name(&name) != Some(tongxin_tabular::Format::Csv) {
+                return Err(format!("{name}: export writes CSV files; name it *.csv").into());
+            }
+            let store = server::open_store(&config).await?;
+            let system = tongxin_store::Actor::system("cli");
+            let mut export = store
+                .start_people_export(
+                    &system,
+                    Default::default(),
+                    clock.now(),
+                    "tongxin export people",
+                )
+                .await?;
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&path).map_err(|e| format!("{name}: {e}"))?,
+            );
+            file.write_all(tongxin_tabular::UTF8_BOM)?;
+            file.write_all(&tongxin_tabular::csv_lines(&[
+                tongxin_web::directory_file::export_header(),
+            ]))?;
+            loop {
+                let rows = store.next_export_batch(&mut export).await?;
+                if rows.is_empty() {
+                    break;
+                }
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(tongxin_web::directory_file::export_cells)
+                    .collect();
+                file.write_all(&tongxin_tabular::csv_lines(&cells))?;
+            }
+            file.flush()?;
+            writeln!(out, "Exported {} people to {name}.", export.total)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
             let store = server::open_store(&config).await?;

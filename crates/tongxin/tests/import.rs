@@ -304,7 +304,104 @@ async fn the_command_line_imports_people(engine: Engine) {
     app.finish().await;
 }
 
+async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
+    let (app, staff) = setup(engine).await;
+    let id = id_number("15010519800101123");
+    let created = staff
+        .post_json(
+            "/people",
+            &json!({
+                "unit_id": app.unit("150105001").await.id, "name": "张伟", "gender": "男",
+                "id_number": id, "phone": "13812345678", "employer": "=HYPERLINK(\"http://x\")",
+                "tags": ["专家", "青年"]
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let xincheng = app.api("xincheng").await;
+    xincheng
+        .post_json(
+            "/people",
+            &json!({ "unit_id": app.unit("150102").await.id, "name": "李娜" }),
+        )
+        .await;
+
+    let csv = staff.get("/people/export?q=zhangwei").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.body.starts_with('\u{feff}'), "a BOM for Excel");
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "姓名,性别,出生日期,身份证号,手机号,单位代码,界别,工作单位,职务,政治面貌,学历,标签,备注"
+    );
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[1].starts_with(&format!("张伟,男,,{id},13812345678,150105001,")),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "neutralised: {}",
+        lines[1]
+    );
+    assert!(lines[1].contains("专家、青年"));
+
+    // Leaders may read but not reveal: their export is masked. Siblings see nothing of ours.
+    let leader = app.api("saihan.leader").await;
+    let masked = leader.get("/people/export").await;
+    assert!(masked.body.contains("138****5678") && !masked.body.contains("13812345678"));
+    assert!(masked.body.contains("150105********"), "{}", masked.body);
+    let theirs = xincheng.get("/people/export").await;
+    assert!(theirs.body.contains("李娜") && !theirs.body.contains("张伟"));
+
+    let audit = app
+        .api("admin")
+        .await
+        .get("/audit?action=person.export")
+        .await
+        .json();
+    assert_eq!(audit["total"], 3);
+    let entry = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["actor"] == "saihan.staff")
+        .unwrap();
+    assert_eq!(entry["detail"]["rows"], 1);
+    assert_eq!(entry["detail"]["filter"], "q=zhangwei");
+
+    // The command line exports everything, and what it writes imports again.
+    let dir = std::env::temp_dir().join(format!("tongxin-export-{}", tongxin_store::random_hex()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("people.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .args(["export", "people", "--out", file.to_str().unwrap()])
+        .envs(app.db.env())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written.lines().count(), 3, "{written}");
+    let (status, report) = import(&staff, written.into_bytes(), "dry_run=true").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "already on record: {report}"
+    );
+    assert!(problems(&report).iter().any(|(_, _, code)| code == "taken"));
+    let _ = std::fs::remove_dir_all(dir);
+    app.finish().await;
+}
+
 engine_tests!(
+    exports_are_masked_neutralised_and_audited,
     a_clean_file_imports_after_a_dry_run,
     every_problem_is_reported_and_nothing_written,
     xlsx_files_import_too,

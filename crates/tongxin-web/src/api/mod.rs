@@ -40,6 +40,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/people/import",
             post(people::import).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
+        .route("/people/export", get(people::export))
         .route("/people/{id}", get(people::show).put(people::replace))
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))

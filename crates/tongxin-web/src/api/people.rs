@@ -1,8 +1,11 @@
 //! `/people` and `/sectors`: the directory of the caller's subtree.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Field, Gender, Invalid, Reason, SectorCode, parse_name};
@@ -14,6 +17,7 @@ use tongxin_store::{
 use tongxin_tabular::{Format, Limits};
 
 use crate::AppState;
+use crate::directory_file;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
 use crate::input::{self, PersonFields};
@@ -90,11 +94,8 @@ fn bad_query(detail: String) -> AppError {
     }
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+/// The search filters of a list or export query.
+fn people_query(query: &ListQuery) -> Result<PeopleQuery, AppError> {
     let gender = match query.gender.as_deref().filter(|g| !g.is_empty()) {
         None => None,
         Some(g) => Some(Gender::parse(g).map_err(|_| bad_query(format!("gender={g}")))?),
@@ -105,16 +106,24 @@ pub async fn list(
         Some("all") => PersonStatus::All,
         Some(other) => return Err(bad_query(format!("status={other}"))),
     };
-    let filter = PeopleQuery {
-        q: query.q,
+    Ok(PeopleQuery {
+        q: query.q.clone(),
         unit_id: query.unit_id,
         sector_id: query.sector_id,
-        tag: query.tag,
+        tag: query.tag.clone(),
         gender,
         age_min: query.age_min,
         age_max: query.age_max,
         status,
-    };
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let filter = people_query(&query)?;
     let page = state
         .store
         .search_people(
@@ -350,7 +359,7 @@ pub async fn import(
         ..Limits::default()
     };
     let lang = crate::session::request_lang(&headers, true);
-    let report = crate::import::import_people(
+    let report = crate::directory_file::import_people(
         &state.store,
         &user.actor,
         state.clock.now(),
@@ -371,7 +380,7 @@ pub async fn import(
 }
 
 /// An import report as JSON.
-pub fn report_json(report: &crate::import::Report) -> Value {
+pub fn report_json(report: &crate::directory_file::Report) -> Value {
     json!({
         "rows": report.rows,
         "committed": report.committed,
@@ -383,4 +392,61 @@ pub fn report_json(report: &crate::import::Report) -> Value {
             "existing_id": p.existing,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// `GET /people/export`: the people matching the list filters as a CSV file (UTF-8 with a BOM,
+/// Chinese headers), streamed a batch at a time. Protected fields are masked unless the caller
+/// may reveal them; the export is audited with its filter and row count.
+pub async fn export(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let filter = people_query(&query)?;
+    let export = state
+        .store
+        .start_people_export(
+            &user.actor,
+            filter,
+            state.clock.now(),
+            raw.as_deref().unwrap_or(""),
+        )
+        .await?;
+    let mut head = tongxin_tabular::UTF8_BOM.to_vec();
+    head.extend(tongxin_tabular::csv_lines(&[
+        directory_file::export_header(),
+    ]));
+    let store = state.store.clone();
+    let batches = futures_util::stream::unfold(Some(export), move |export| {
+        let store = store.clone();
+        async move {
+            let mut export = export?;
+            match store.next_export_batch(&mut export).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let cells: Vec<Vec<String>> =
+                        rows.iter().map(directory_file::export_cells).collect();
+                    Some((Ok(tongxin_tabular::csv_lines(&cells)), Some(export)))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed part-way");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(batches);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }

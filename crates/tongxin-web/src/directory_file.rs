@@ -1,13 +1,14 @@
-//! Importing the directory from a CSV or XLSX file (DESIGN.md §4, "Directory import/export
-//! columns"): headers in Chinese or English, any column order; every problem reported by line
-//! and column in the user's language; all-or-nothing.
+//! The directory file (DESIGN.md §4, "Directory import/export columns"). Importing: headers in
+//! Chinese or English, any column order, every problem reported by line and column in the
+//! user's language, all-or-nothing. Exporting: the same columns, masked where the user may not
+//! reveal, safe to open in a spreadsheet.
 //!
-//! Shared by the API and the `tongxin import people` command.
+//! Shared by the API and the `tongxin import people` / `tongxin export people` commands.
 
 use std::collections::HashMap;
 
 use tongxin_core::{Field, Invalid, Reason, Timestamp};
-use tongxin_store::{Actor, PersonInput, Store, UnitQuery};
+use tongxin_store::{Actor, ExportRow, PersonInput, Store, UnitQuery};
 use tongxin_tabular::{Format, Limits, Table, TableError};
 
 use crate::error::{AppError, invalid_message};
@@ -325,4 +326,40 @@ fn file_problem(error: &TableError, catalog: &Catalog, lang: Lang) -> Problem {
         ),
         existing: None,
     }
+}
+
+/// The columns an export writes, in order (the data standard's first thirteen).
+const EXPORT_COLUMNS: usize = 13;
+
+/// The header row of an export, in Chinese (as the data standard names the columns).
+pub fn export_header() -> Vec<String> {
+    COLUMNS
+        .iter()
+        .take(EXPORT_COLUMNS)
+        .map(|(zh, _, _)| (*zh).to_owned())
+        .collect()
+}
+
+/// One person as the cells of an export row, in [`export_header`] order.
+pub fn export_cells(row: &ExportRow) -> Vec<String> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        row.name.clone(),
+        match row.gender {
+            Some(tongxin_core::Gender::Male) => "男".to_owned(),
+            Some(tongxin_core::Gender::Female) => "女".to_owned(),
+            None => String::new(),
+        },
+        text(&row.birth_date),
+        text(&row.id_number),
+        text(&row.phone),
+        row.unit_code.clone(),
+        row.sectors.join("、"),
+        text(&row.employer),
+        text(&row.title),
+        text(&row.political_affiliation),
+        text(&row.education),
+        row.tags.join("、"),
+        text(&row.notes),
+    ]
 }

@@ -1,0 +1,167 @@
+//! Reading the directory out for export, a batch at a time, so a million rows never sit in
+//! memory at once. Every export is audited with its filter and row count.
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+use tongxin_core::{Gender, Timestamp, mask_id_number, mask_phone};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{person, person_sector, person_tag, sector, unit};
+use crate::error::Result;
+use crate::people::{PeopleQuery, SensitiveField};
+use crate::scope::Actor;
+
+/// One person as exported: the columns of the directory data standard (DESIGN.md §4).
+#[derive(Debug, Clone, Default)]
+pub struct ExportRow {
+    pub id: i64,
+    pub name: String,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<String>,
+    /// Masked unless the export reveals protected fields.
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub unit_code: String,
+    pub sectors: Vec<String>,
+    pub employer: Option<String>,
+    pub title: Option<String>,
+    pub political_affiliation: Option<String>,
+    pub education: Option<String>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+}
+
+/// An export in progress: the filter, whether protected fields are in clear, and the cursor.
+pub struct Export {
+    actor: Actor,
+    query: PeopleQuery,
+    now: Timestamp,
+    reveal: bool,
+    after_id: i64,
+    /// Rows the export will hold (counted, and audited, when it started).
+    pub total: u64,
+}
+
+/// Rows fetched per round trip.
+const EXPORT_BATCH: u64 = 1000;
+
+impl Store {
+    /// Starts an export of the people matching `query`: counts them and records the export in
+    /// the audit log. Protected fields are in clear only for roles that may reveal them.
+    pub async fn start_people_export(
+        &self,
+        actor: &Actor,
+        query: PeopleQuery,
+        now: Timestamp,
+        description: &str,
+    ) -> Result<Export> {
+        let total = self
+            .people_matching(actor, &query, now)
+            .await?
+            .count(&self.db)
+            .await?;
+        let reveal = actor.require_editor().is_ok();
+        let tx = self.begin_write().await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("person.export")
+                .unit(actor.unit_path().as_str())
+                .detail(
+                    json!({ "filter": description, "rows": total, "protected_in_clear": reveal }),
+                ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Export {
+            actor: actor.clone(),
+            query,
+            now,
+            reveal,
+            after_id: 0,
+            total,
+        })
+    }
+
+    /// The next batch of an export; empty when it is done.
+    pub async fn next_export_batch(&self, export: &mut Export) -> Result<Vec<ExportRow>> {
+        let people = self
+            .people_matching(&export.actor, &export.query, export.now)
+            .await?
+            .filter(person::Column::Id.gt(export.after_id))
+            .order_by_asc(person::Column::Id)
+            .limit(EXPORT_BATCH)
+            .all(&self.db)
+            .await?;
+        let Some(last) = people.last() else {
+            return Ok(Vec::new());
+        };
+        export.after_id = last.id;
+        let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+        let units: HashMap<i64, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(people.iter().map(|p| p.unit_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.code))
+            .collect();
+        let sector_names: HashMap<i64, String> = sector::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let mut sectors: HashMap<i64, Vec<String>> = HashMap::new();
+        for m in person_sector::Entity::find()
+            .filter(person_sector::Column::PersonId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+        {
+            if let Some(name) = sector_names.get(&m.sector_id) {
+                sectors.entry(m.person_id).or_default().push(name.clone());
+            }
+        }
+        let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+        for t in person_tag::Entity::find()
+            .filter(person_tag::Column::PersonId.is_in(ids))
+            .order_by_asc(person_tag::Column::Tag)
+            .all(&self.db)
+            .await?
+        {
+            tags.entry(t.person_id).or_default().push(t.tag);
+        }
+        let mut rows = Vec::with_capacity(people.len());
+        for p in people {
+            let protected = |field: SensitiveField| -> Result<Option<String>> {
+                let value = self.sealed_value(&p, field)?;
+                Ok(match (value, export.reveal, field) {
+                    (Some(v), true, _) => Some(v),
+                    (Some(v), false, SensitiveField::IdNumber) => Some(mask_id_number(&v)),
+                    (Some(v), false, _) => Some(mask_phone(&v)),
+                    (None, _, _) => None,
+                })
+            };
+            rows.push(ExportRow {
+                id_number: protected(SensitiveField::IdNumber)?,
+                phone: protected(SensitiveField::Phone)?,
+                unit_code: units.get(&p.unit_id).cloned().unwrap_or_default(),
+                sectors: sectors.remove(&p.id).unwrap_or_default(),
+                tags: tags.remove(&p.id).unwrap_or_default(),
+                id: p.id,
+                name: p.name,
+                gender: p.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
+                birth_date: p.birth_date,
+                employer: p.employer,
+                title: p.title,
+                political_affiliation: p.political_affiliation,
+                education: p.education,
+                notes: p.notes,
+            });
+        }
+        Ok(rows)
+    }
+}
