@@ -7,8 +7,12 @@
 
 use std::collections::HashMap;
 
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use tongxin_core::{Field, Invalid, Reason, Timestamp};
-use tongxin_store::{Actor, ExportRow, PersonInput, Store, UnitQuery};
+use tongxin_store::{Actor, Export, ExportRow, PersonInput, Store, UnitQuery};
 use tongxin_tabular::{Format, Limits, Table, TableError};
 
 use crate::error::{AppError, invalid_message};
@@ -362,4 +366,41 @@ pub fn export_cells(row: &ExportRow) -> Vec<String> {
         row.tags.join("、"),
         text(&row.notes),
     ]
+}
+
+/// An export as a CSV download (UTF-8 with a BOM, Chinese headers), streamed a batch at a
+/// time so its size does not matter.
+pub fn csv_response(store: Store, export: Export) -> Response {
+    let mut head = tongxin_tabular::UTF8_BOM.to_vec();
+    head.extend(tongxin_tabular::csv_lines(&[export_header()]));
+    let batches = futures_util::stream::unfold(Some(export), move |export| {
+        let store = store.clone();
+        async move {
+            let mut export = export?;
+            match store.next_export_batch(&mut export).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let cells: Vec<Vec<String>> = rows.iter().map(export_cells).collect();
+                    Some((Ok(tongxin_tabular::csv_lines(&cells)), Some(export)))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed part-way");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(batches);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
 }

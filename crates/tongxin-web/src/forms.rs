@@ -39,22 +39,31 @@ struct CsrfField {
     csrf: String,
 }
 
+/// The CSRF token a request's forms must send back: the session's, or before login the
+/// token cookie's.
+pub fn expected_csrf(request: &Request) -> Option<String> {
+    match request.extensions().get::<Authenticated>() {
+        Some(auth) => Some(auth.session.csrf_token.clone()),
+        None => cookie(request.headers(), CSRF_COOKIE).map(str::to_owned),
+    }
+}
+
+/// Refuses unless `sent` is the expected token (compared in constant time).
+pub fn check_csrf(expected: Option<&str>, sent: &str) -> Result<(), AppError> {
+    let matches = expected.is_some_and(|expected| {
+        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
+    });
+    if matches { Ok(()) } else { Err(AppError::Csrf) }
+}
+
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
-        let expected = match request.extensions().get::<Authenticated>() {
-            Some(auth) => Some(auth.session.csrf_token.clone()),
-            None => cookie(request.headers(), CSRF_COOKIE).map(str::to_owned),
-        };
+        let expected = expected_csrf(&request);
         let bytes = body_bytes(request, state).await?;
         let sent: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::Csrf)?;
-        let matches = expected.is_some_and(|expected| {
-            !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.csrf.as_bytes()))
-        });
-        if !matches {
-            return Err(AppError::Csrf);
-        }
+        check_csrf(expected.as_deref(), &sent.csrf)?;
         serde_urlencoded::from_bytes(&bytes)
             .map(CsrfForm)
             .map_err(|e| AppError::Malformed {
@@ -115,5 +124,55 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .await
             .map(|axum::extract::Path(id)| IdPath(id))
             .map_err(|_| AppError::NotFound)
+    }
+}
+
+/// An uploaded file from a multipart form guarded by the CSRF token, like [`CsrfForm`].
+pub struct CsrfUpload {
+    pub file_name: String,
+    pub bytes: axum::body::Bytes,
+    /// The form's other fields, by name.
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+impl FromRequest<AppState> for CsrfUpload {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
+        let expected = expected_csrf(&request);
+        let mut multipart = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|e| AppError::Malformed {
+                code: "bad_form",
+                detail: e.body_text(),
+            })?;
+        let refused = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::Malformed {
+                    code: "bad_form",
+                    detail: e.body_text(),
+                }
+            }
+        };
+        let mut upload = CsrfUpload {
+            file_name: String::new(),
+            bytes: axum::body::Bytes::new(),
+            fields: std::collections::HashMap::new(),
+        };
+        while let Some(field) = multipart.next_field().await.map_err(refused)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if let Some(file_name) = field.file_name() {
+                upload.file_name = file_name.to_owned();
+                upload.bytes = field.bytes().await.map_err(refused)?;
+            } else {
+                let value = field.text().await.map_err(refused)?;
+                upload.fields.insert(name, value);
+            }
+        }
+        let sent = upload.fields.get("_csrf").map(String::as_str).unwrap_or("");
+        check_csrf(expected.as_deref(), sent)?;
+        Ok(upload)
     }
 }

@@ -79,7 +79,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: pages, API, health checks and static files, with request ids,
 /// tracing, body limits, security headers and error rendering.
 pub fn app(state: AppState) -> Router {
-    let pages = pages::routes().layer(middleware::from_fn_with_state(
+    let pages = pages::routes(state.config.max_import_bytes).layer(middleware::from_fn_with_state(
         state.clone(),
         session::load_session,
     ));

@@ -400,7 +400,93 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_import_and_export_pages(engine: Engine) {
+    let (app, _) = setup(engine).await;
+    let browser = app.login("saihan.staff").await;
+    let page = browser.get("/directory/import").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+
+    let bad = "姓名,手机号,单位代码\n张伟,123,150105\n"
+        .as_bytes()
+        .to_vec();
+    let reply = browser
+        .upload(
+            "/directory/import",
+            "/directory/import",
+            "名单.csv",
+            bad,
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("发现 1 个问题") && reply.body.contains("手机号应为 11 位手机号码"),
+        "{}",
+        reply.body
+    );
+
+    let good = "姓名,手机号,单位代码\n张伟,13812345678,150105\n李娜,,150105001\n"
+        .as_bytes()
+        .to_vec();
+    let checked = browser
+        .upload(
+            "/directory/import",
+            "/directory/import",
+            "名单.csv",
+            good.clone(),
+            &[("check_only", "1")],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::OK);
+    assert!(
+        checked.body.contains("已检查 2 行，没有发现问题"),
+        "{}",
+        checked.body
+    );
+    assert_eq!(
+        app.db
+            .raw()
+            .await
+            .count("SELECT COUNT(*) FROM people")
+            .await,
+        0
+    );
+    let imported = browser
+        .upload(
+            "/directory/import",
+            "/directory/import",
+            "名单.csv",
+            good,
+            &[],
+        )
+        .await;
+    assert!(imported.body.contains("已导入 2 人"), "{}", imported.body);
+
+    // A forged upload is refused before anything is read into the directory.
+    let forged = browser
+        .upload_with_token("/directory/import", "nope", "a.csv", b"x".to_vec(), &[])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let list = browser.get("/directory?q=zhangwei").await;
+    assert!(
+        list.body.contains("/directory/export?q=zhangwei"),
+        "the export keeps the search"
+    );
+    let csv = browser.get("/directory/export?q=zhangwei").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.contains("张伟,,,,13812345678,150105"),
+        "{}",
+        csv.body
+    );
+    assert!(!csv.body.contains("李娜"));
+    app.finish().await;
+}
+
 engine_tests!(
+    the_import_and_export_pages,
     exports_are_masked_neutralised_and_audited,
     a_clean_file_imports_after_a_dry_run,
     every_problem_is_reported_and_nothing_written,

@@ -1,11 +1,9 @@
 //! `/people` and `/sectors`: the directory of the caller's subtree.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Field, Gender, Invalid, Reason, SectorCode, parse_name};
@@ -413,40 +411,5 @@ pub async fn export(
             raw.as_deref().unwrap_or(""),
         )
         .await?;
-    let mut head = tongxin_tabular::UTF8_BOM.to_vec();
-    head.extend(tongxin_tabular::csv_lines(&[
-        directory_file::export_header(),
-    ]));
-    let store = state.store.clone();
-    let batches = futures_util::stream::unfold(Some(export), move |export| {
-        let store = store.clone();
-        async move {
-            let mut export = export?;
-            match store.next_export_batch(&mut export).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let cells: Vec<Vec<String>> =
-                        rows.iter().map(directory_file::export_cells).collect();
-                    Some((Ok(tongxin_tabular::csv_lines(&cells)), Some(export)))
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "export failed part-way");
-                    Some((Err(std::io::Error::other(e.to_string())), None))
-                }
-            }
-        }
-    });
-    let body =
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(batches);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"people.csv\"",
-            ),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(directory_file::csv_response(state.store.clone(), export))
 }

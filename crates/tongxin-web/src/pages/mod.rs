@@ -24,7 +24,8 @@ use crate::error::{AppError, invalid_message};
 use crate::i18n::{Catalog, Lang};
 use crate::session::{Authenticated, CSRF_COOKIE, LANG_COOKIE, cookie};
 
-pub fn routes() -> Router<AppState> {
+/// The page routes; the import form accepts files up to `max_import_bytes`.
+pub fn routes(max_import_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -64,6 +65,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit::index))
         .route("/directory", get(people::index))
+        .route("/directory/export", get(people::export))
+        .route(
+            "/directory/import",
+            get(people::import_page)
+                .post(people::import)
+                .layer(axum::extract::DefaultBodyLimit::max(max_import_bytes)),
+        )
         .route("/people/new", get(people::new_page).post(people::create))
         .route("/people/{id}", get(people::show))
         .route(

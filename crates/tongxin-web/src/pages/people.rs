@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -13,11 +13,13 @@ use tongxin_store::{
     Actor, HistoryEntry, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
     SectorView, SensitiveField, StoreError,
 };
+use tongxin_tabular::{Format, Limits};
 
 use super::{Ctx, FormErrors, Pager, see_other};
 use crate::AppState;
+use crate::directory_file;
 use crate::error::AppError;
-use crate::forms::{CsrfForm, IdPath, Query};
+use crate::forms::{CsrfForm, CsrfUpload, IdPath, Query};
 use crate::input::{self, MembershipFields, PersonFields};
 use crate::pages::auth::Empty;
 use crate::session::CurrentUser;
@@ -52,6 +54,8 @@ struct IndexPage {
     results: Page<PersonSummary>,
     pager: Pager,
     can_edit: bool,
+    /// The export of exactly this search.
+    export_link: String,
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, raw: &str) -> Result<Option<T>, AppError> {
@@ -75,29 +79,7 @@ pub async fn index(
     Query(form): Query<SearchForm>,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    let unit_id = if form.unit.trim().is_empty() {
-        None
-    } else {
-        match state.store.unit_by_code(actor, &form.unit).await {
-            Ok(unit) => Some(unit.id),
-            Err(StoreError::NotFound) => Some(-1),
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let query = PeopleQuery {
-        q: Some(form.q.clone()),
-        unit_id,
-        sector_id: number("sector", &form.sector)?,
-        tag: Some(form.tag.clone()),
-        gender: Gender::parse(&form.gender).ok(),
-        age_min: number("age_min", &form.age_min)?,
-        age_max: number("age_max", &form.age_max)?,
-        status: match form.status.as_str() {
-            "archived" => PersonStatus::Archived,
-            "all" => PersonStatus::All,
-            _ => PersonStatus::Active,
-        },
-    };
+    let query = search_query(&state, actor, &form).await?;
     let now = state.clock.now();
     let page = PageRequest::new(form.page, None);
     let results = match state.store.search_people(actor, &query, page, now).await {
@@ -120,7 +102,17 @@ pub async fn index(
         ("status", &form.status),
     ];
     let pager = Pager::new(&results, "/directory", &params);
+    let kept: Vec<(&str, &str)> = params
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let export_link = format!(
+        "/directory/export?{}",
+        serde_urlencoded::to_string(&kept).unwrap_or_default()
+    );
     let page = IndexPage {
+        export_link,
         sectors: state.store.sectors(actor, false).await?,
         can_edit: can_edit(actor),
         ctx: ctx.with_section("directory"),
@@ -129,6 +121,123 @@ pub async fn index(
         pager,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+/// The store query for the search form. An unknown unit code matches nobody.
+async fn search_query(
+    state: &AppState,
+    actor: &Actor,
+    form: &SearchForm,
+) -> Result<PeopleQuery, AppError> {
+    let unit_id = if form.unit.trim().is_empty() {
+        None
+    } else {
+        match state.store.unit_by_code(actor, &form.unit).await {
+            Ok(unit) => Some(unit.id),
+            Err(StoreError::NotFound) => Some(-1),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(PeopleQuery {
+        q: Some(form.q.clone()),
+        unit_id,
+        sector_id: number("sector", &form.sector)?,
+        tag: Some(form.tag.clone()),
+        gender: Gender::parse(&form.gender).ok(),
+        age_min: number("age_min", &form.age_min)?,
+        age_max: number("age_max", &form.age_max)?,
+        status: match form.status.as_str() {
+            "archived" => PersonStatus::Archived,
+            "all" => PersonStatus::All,
+            _ => PersonStatus::Active,
+        },
+    })
+}
+
+/// `/directory/export`: the current search as a CSV download (audited by the store).
+pub async fn export(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    Query(form): Query<SearchForm>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query = search_query(&state, &auth.actor, &form).await?;
+    let export = state
+        .store
+        .start_people_export(
+            &auth.actor,
+            query,
+            state.clock.now(),
+            raw.as_deref().unwrap_or(""),
+        )
+        .await?;
+    Ok(directory_file::csv_response(state.store.clone(), export))
+}
+
+#[derive(Template)]
+#[template(path = "people/import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    /// The outcome of an upload, if one was made.
+    report: Option<directory_file::Report>,
+    file_name: String,
+    check_only: bool,
+}
+
+/// `/directory/import`: upload a file to check or import.
+pub async fn import_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
+    if !can_edit(&auth.actor) {
+        return Err(AppError::Forbidden);
+    }
+    let page = ImportPage {
+        ctx: ctx.with_section("directory"),
+        report: None,
+        file_name: String::new(),
+        check_only: true,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    upload: CsrfUpload,
+) -> Result<Response, AppError> {
+    if !can_edit(&auth.actor) {
+        return Err(AppError::Forbidden);
+    }
+    let check_only = upload.fields.contains_key("check_only");
+    let format =
+        Format::from_name(&upload.file_name).unwrap_or_else(|| Format::sniff(&upload.bytes));
+    let limits = Limits {
+        max_bytes: state.config.max_import_bytes,
+        ..Limits::default()
+    };
+    let report = directory_file::import_people(
+        &state.store,
+        &auth.actor,
+        state.clock.now(),
+        &upload.bytes,
+        format,
+        &limits,
+        check_only,
+        &state.catalog,
+        ctx.lang,
+    )
+    .await?;
+    let status = if report.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ImportPage {
+        ctx: ctx.with_section("directory"),
+        report: Some(report),
+        file_name: upload.file_name,
+        check_only,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
 }
 
 fn can_edit(actor: &Actor) -> bool {

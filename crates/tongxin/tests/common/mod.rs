@@ -497,6 +497,48 @@ impl Browser {
         self.post_raw(action, &all).await
     }
 
+    /// Uploads a file through a multipart form, the way the page at `from` would.
+    pub async fn upload(
+        &self,
+        from: &str,
+        action: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let token = self.get(from).await.csrf();
+        self.upload_with_token(action, &token, file_name, bytes, fields)
+            .await
+    }
+
+    /// Uploads a file with the given CSRF token.
+    pub async fn upload_with_token(
+        &self,
+        action: &str,
+        token: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let mut form = reqwest::multipart::Form::new().text("_csrf", token.to_owned());
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+        Reply::read(
+            self.client
+                .post(format!("{}{action}", self.base))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Reply {
         self.submit(
             "/login",
