@@ -207,7 +207,7 @@ impl Store {
     ) -> Result<Page<AuditEntry>> {
         actor.require_admin()?;
         let mut scope = actor.subtree(audit_entry::Column::UnitPath);
-        if actor.unit_path().ids().len() <= 1 {
+        if actor.at_top() {
             scope = sea_orm::Condition::any()
                 .add(scope)
                 .add(audit_entry::Column::UnitPath.is_null());

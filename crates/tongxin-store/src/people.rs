@@ -255,7 +255,7 @@ impl Store {
         purpose: Option<String>,
     ) -> Result<()> {
         actor.require_admin()?;
-        if actor.unit_path().ids().len() > 1 || !field.needs_enabling() {
+        if !actor.at_top() || !field.needs_enabling() {
             return Err(StoreError::Forbidden);
         }
         let tx = self.begin_write().await?;

@@ -113,6 +113,12 @@ impl Actor {
         self
     }
 
+    /// Whether the actor's subtree is a whole tree (a top unit, or the system): such
+    /// administrators keep what the whole network shares, like the sector list.
+    pub fn at_top(&self) -> bool {
+        self.unit_path.ids().len() <= 1
+    }
+
     /// Whether a unit with this path lies in the actor's subtree.
     pub fn covers(&self, path: &UnitPath) -> bool {
         self.unit_path.contains(path)

@@ -40,7 +40,7 @@ impl From<sector::Model> for SectorView {
 /// Only administrators of a top unit (or the system) change the shared sector list.
 fn require_top_admin(actor: &Actor) -> Result<()> {
     actor.require_admin()?;
-    if actor.unit_path().ids().len() > 1 {
+    if !actor.at_top() {
         return Err(StoreError::Forbidden);
     }
     Ok(())

@@ -702,7 +702,102 @@ async fn the_directory_pages(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_sectors_page(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.login("admin").await;
+    let created = admin
+        .submit(
+            "/sectors",
+            "/sectors",
+            &[("code", "minzhu"), ("name", "民主党派")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    admin
+        .submit(
+            "/sectors",
+            "/sectors",
+            &[("code", "shanghui"), ("name", "工商联与商会")],
+        )
+        .await;
+    let duplicate = admin
+        .submit(
+            "/sectors",
+            "/sectors",
+            &[("code", "minzhu"), ("name", "重复")],
+        )
+        .await;
+    assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        duplicate.body.contains("该界别代码已被使用"),
+        "{}",
+        duplicate.body
+    );
+
+    let api = app.api("admin").await;
+    let second = api.get("/sectors").await.json()["items"][1]["id"]
+        .as_i64()
+        .unwrap();
+    admin
+        .submit(
+            "/sectors",
+            &format!("/sectors/{second}"),
+            &[("action", "up")],
+        )
+        .await;
+    assert_eq!(
+        api.get("/sectors").await.json()["items"][0]["name"],
+        "工商联与商会"
+    );
+
+    let no_purpose = admin
+        .submit(
+            "/sectors",
+            "/sectors/fields",
+            &[
+                ("field", "religion"),
+                ("action", "enable"),
+                ("purpose", " "),
+            ],
+        )
+        .await;
+    assert_eq!(no_purpose.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        no_purpose.body.contains("请填写用途"),
+        "{}",
+        no_purpose.body
+    );
+    let enabled = admin
+        .submit(
+            "/sectors",
+            "/sectors/fields",
+            &[
+                ("field", "religion"),
+                ("action", "enable"),
+                ("purpose", "宗教界代表人士联系"),
+            ],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER);
+    assert!(
+        admin
+            .get("/sectors")
+            .await
+            .body
+            .contains("宗教界代表人士联系")
+    );
+    let form = app.login("saihan.staff").await.get("/people/new").await;
+    assert!(form.body.contains("name=\"religion\"") && !form.body.contains("name=\"ethnicity\""));
+
+    // County administrators use the list but do not keep it.
+    let county = app.login("saihan").await;
+    assert_eq!(county.get("/sectors").await.status, StatusCode::FORBIDDEN);
+    assert!(!county.get("/").await.body.contains("href=\"/sectors\""));
+    app.finish().await;
+}
+
 engine_tests!(
+    the_sectors_page,
     the_directory_pages,
     people_are_kept_with_protected_fields,
     edits_keep_history_and_never_clobber,

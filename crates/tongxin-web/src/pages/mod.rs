@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod home;
 mod people;
+mod sectors;
 mod units;
 
 use std::sync::Arc;
@@ -64,6 +65,9 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(accounts::reset_password),
         )
         .route("/audit", get(audit::index))
+        .route("/sectors", get(sectors::index).post(sectors::create))
+        .route("/sectors/fields", post(sectors::set_field))
+        .route("/sectors/{id}", post(sectors::change))
         .route("/directory", get(people::index))
         .route("/directory/export", get(people::export))
         .route(
@@ -107,6 +111,8 @@ pub struct UserChrome {
     pub unit_name: String,
     pub unit_id: i64,
     pub is_admin: bool,
+    /// An administrator of a top unit, who keeps the shared settings.
+    pub is_top_admin: bool,
     pub works_in_tree: bool,
 }
 
@@ -249,6 +255,7 @@ fn chrome(actor: &Actor) -> UserChrome {
         unit_name: actor.unit_name().to_owned(),
         unit_id: actor.unit_id().unwrap_or_default(),
         is_admin: actor.role().administers(),
+        is_top_admin: actor.role().administers() && actor.at_top(),
         works_in_tree: actor.role().works_in_tree(),
     }
 }

@@ -1,0 +1,203 @@
+//! Directory settings for administrators of a top unit: the sector list and which optional
+//! sensitive fields are collected, and why.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use tongxin_core::{Field, Invalid, Reason, SectorCode, parse_name, parse_optional_text};
+use tongxin_store::{SectorChange, SectorView, SensitiveField, StoreError};
+
+use super::{Ctx, FormErrors, see_other};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{CsrfForm, IdPath};
+use crate::input::Checks;
+use crate::session::{Authenticated, CurrentUser};
+
+/// An optional sensitive field and, if enabled, the recorded purpose.
+pub struct OptionalField {
+    pub key: &'static str,
+    pub purpose: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sectors.html")]
+struct SectorsPage {
+    ctx: Ctx,
+    sectors: Vec<SectorView>,
+    optional: Vec<OptionalField>,
+    code: String,
+    name: String,
+    errors: FormErrors,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: Ctx,
+    auth: &Authenticated,
+    status: StatusCode,
+    typed: (String, String),
+    errors: &[Invalid],
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    if !(actor.role().administers() && actor.at_top()) {
+        return Err(AppError::Forbidden);
+    }
+    let enabled = state.store.enabled_sensitive_fields().await?;
+    let optional = [SensitiveField::Ethnicity, SensitiveField::Religion]
+        .into_iter()
+        .map(|field| OptionalField {
+            key: field.key(),
+            purpose: enabled
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, p)| p.clone()),
+        })
+        .collect();
+    let page = SectorsPage {
+        sectors: state.store.sectors(actor, true).await?,
+        optional,
+        code: typed.0,
+        name: typed.1,
+        errors: ctx.errors(errors),
+        ctx: ctx.with_section("sectors"),
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
+    render(&state, ctx, &auth, StatusCode::OK, Default::default(), &[]).await
+}
+
+#[derive(Deserialize)]
+pub struct NewSector {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(form): CsrfForm<NewSector>,
+) -> Result<Response, AppError> {
+    let mut checks = Checks::default();
+    let code = checks.check(SectorCode::parse(&form.code));
+    let name = checks.check(parse_name(Field::Named("sector_name"), &form.name));
+    let mut invalid = checks.into_inner();
+    if let (Some(code), Some(name)) = (code, name) {
+        match state
+            .store
+            .create_sector(&auth.actor, state.clock.now(), &code, &name)
+            .await
+        {
+            Ok(_) => return Ok(see_other("/sectors")),
+            Err(StoreError::Invalid(i)) => invalid.push(i),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let typed = (form.code, form.name);
+    render(
+        &state,
+        ctx,
+        &auth,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        typed,
+        &invalid,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SectorAction {
+    action: String,
+}
+
+/// Moves a sector up, or archives or restores it.
+pub async fn change(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<SectorAction>,
+) -> Result<Response, AppError> {
+    let change = match form.action.as_str() {
+        "up" => SectorChange::MoveUp,
+        "archive" => SectorChange::Archive,
+        "restore" => SectorChange::Restore,
+        other => {
+            return Err(AppError::Malformed {
+                code: "bad_form",
+                detail: format!("action={other}"),
+            });
+        }
+    };
+    state
+        .store
+        .change_sector(&auth.actor, state.clock.now(), id, change)
+        .await?;
+    Ok(see_other("/sectors"))
+}
+
+#[derive(Deserialize)]
+pub struct FieldSetting {
+    field: String,
+    #[serde(default)]
+    purpose: String,
+    /// `enable` or `disable`.
+    action: String,
+}
+
+/// Enables an optional sensitive field with its purpose, or disables it.
+pub async fn set_field(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(form): CsrfForm<FieldSetting>,
+) -> Result<Response, AppError> {
+    let field = SensitiveField::parse(&form.field)
+        .filter(|f| f.needs_enabling())
+        .ok_or_else(|| Invalid::new(Field::Named("field"), Reason::NotFound))?;
+    let purpose = if form.action == "enable" {
+        match parse_optional_text(Field::Named("purpose"), &form.purpose, 200) {
+            Ok(Some(purpose)) => Some(purpose),
+            Ok(None) => {
+                let missing = Invalid::new(Field::Named("purpose"), Reason::Required);
+                return render(
+                    &state,
+                    ctx,
+                    &auth,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Default::default(),
+                    &[missing],
+                )
+                .await;
+            }
+            Err(invalid) => {
+                return render(
+                    &state,
+                    ctx,
+                    &auth,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Default::default(),
+                    &[invalid],
+                )
+                .await;
+            }
+        }
+    } else {
+        None
+    };
+    state
+        .store
+        .set_sensitive_field(&auth.actor, state.clock.now(), field, purpose)
+        .await?;
+    Ok(see_other("/sectors"))
+}
