@@ -215,7 +215,7 @@ pub struct PeopleQuery {
 
 /// Text fields kept in clear, in the order the history shows them.
 const PLAIN_FIELDS: [&str; 10] = [
-    "name",
+    "person_name",
     "gender",
     "birth_date",
     "education",
@@ -928,7 +928,8 @@ impl Store {
             m.notes.clone(),
         ];
         let mut snapshot: Snapshot = PLAIN_FIELDS.into_iter().zip(plain).collect();
-        snapshot.push(("unit", Some(m.unit_id.to_string())));
+        let unit = unit::Entity::find_by_id(m.unit_id).one(conn).await?;
+        snapshot.push(("unit", unit.map(|u| format!("{} {}", u.code, u.name))));
         for field in SensitiveField::ALL {
             snapshot.push((field.key(), self.masked(m, field)?));
         }
@@ -937,18 +938,27 @@ impl Store {
             .order_by_asc(person_sector::Column::SectorId)
             .all(conn)
             .await?;
+        let names: HashMap<i64, String> = sector::Entity::find()
+            .filter(sector::Column::Id.is_in(sectors.iter().map(|s| s.sector_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        // 民主党派（委员，2018-06-01）
         let sectors: Vec<String> = sectors
             .into_iter()
             .map(|s| {
-                format!(
-                    "{}:{}:{}",
-                    s.sector_id,
-                    s.role.unwrap_or_default(),
-                    s.since.unwrap_or_default()
-                )
+                let name = names.get(&s.sector_id).cloned().unwrap_or_default();
+                let details: Vec<String> = [s.role, s.since].into_iter().flatten().collect();
+                if details.is_empty() {
+                    name
+                } else {
+                    format!("{name}（{}）", details.join("，"))
+                }
             })
             .collect();
-        snapshot.push(("sectors", Some(sectors.join(";")).filter(|s| !s.is_empty())));
+        snapshot.push(("sector", Some(sectors.join("、")).filter(|s| !s.is_empty())));
         let tags: Vec<String> = person_tag::Entity::find()
             .filter(person_tag::Column::PersonId.eq(m.id))
             .order_by_asc(person_tag::Column::Tag)
@@ -1035,6 +1045,7 @@ async fn record_history<C: ConnectionTrait>(
     after: &Snapshot,
 ) -> Result<Vec<&'static str>> {
     let mut changed = Vec::new();
+    let mut rows = Vec::new();
     for (field, new_value) in after {
         let old_value = before
             .iter()
@@ -1044,7 +1055,7 @@ async fn record_history<C: ConnectionTrait>(
             continue;
         }
         changed.push(*field);
-        person_history::ActiveModel {
+        rows.push(person_history::ActiveModel {
             person_id: Set(person_id),
             version: Set(version),
             at: Set(now.micros()),
@@ -1053,9 +1064,12 @@ async fn record_history<C: ConnectionTrait>(
             old_value: Set(old_value),
             new_value: Set(new_value.clone()),
             ..Default::default()
-        }
-        .insert(conn)
-        .await?;
+        });
+    }
+    if !rows.is_empty() {
+        person_history::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
     }
     Ok(changed)
 }

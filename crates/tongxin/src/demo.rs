@@ -4,8 +4,11 @@
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use tongxin_core::{Gender, IdNumber, MobilePhone};
 use tongxin_core::{Invalid, Password, Role, SectorCode, Timestamp, UnitCode, UnitName, Username};
-use tongxin_store::{Actor, Store, StoreError, UnitSeed};
+use tongxin_store::{
+    Actor, Membership, PageRequest, PersonInput, Store, StoreError, UnitQuery, UnitSeed,
+};
 
 /// The kind of a county-level unit decides what its townships and villages are called.
 #[derive(Clone, Copy)]
@@ -227,6 +230,177 @@ pub fn city(seed_value: u64) -> Result<UnitSeed, Invalid> {
     seed("150100".into(), "呼和浩特市".into(), counties)
 }
 
+/// Surnames, most common first (a rough frequency order), and characters of given names.
+const SURNAMES: &str = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文";
+const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅玉兰志强海燕波宁斌文博宇浩然子涵思远晓东建华立新雅琴慧敏振华永红春梅";
+/// Mongolian names as commonly written in Chinese characters.
+const MONGOLIAN: [&str; 12] = [
+    "巴特尔",
+    "乌兰其其格",
+    "斯琴",
+    "额尔敦",
+    "其木格",
+    "敖登",
+    "苏日娜",
+    "阿拉坦",
+    "孟和",
+    "那仁",
+    "萨仁高娃",
+    "宝音",
+];
+const EMPLOYERS: [&str; 12] = [
+    "内蒙古大学",
+    "内蒙古师范大学",
+    "内蒙古农业大学",
+    "呼和浩特市第一中学",
+    "内蒙古医科大学附属医院",
+    "伊利实业集团",
+    "蒙牛乳业",
+    "内蒙古日报社",
+    "市律师协会",
+    "市工商业联合会",
+    "个体经营",
+    "社区卫生服务中心",
+];
+const TITLES: [&str; 10] = [
+    "教授",
+    "副教授",
+    "主任医师",
+    "律师",
+    "总经理",
+    "董事长",
+    "编辑",
+    "工程师",
+    "教师",
+    "负责人",
+];
+const AFFILIATIONS: [&str; 9] = [
+    "中国民主同盟盟员",
+    "中国民主建国会会员",
+    "中国民主促进会会员",
+    "中国农工民主党党员",
+    "中国致公党党员",
+    "九三学社社员",
+    "无党派人士",
+    "中国国民党革命委员会会员",
+    "群众",
+];
+const EDUCATION: [&str; 4] = ["大学本科", "硕士研究生", "博士研究生", "大学专科"];
+const ROLES: [&str; 5] = ["委员", "会员", "理事", "常务理事", "副会长"];
+const TAGS: [&str; 5] = ["专家", "青年", "女性", "代表人士", "新任"];
+
+/// GB 11643 check character for the first 17 characters.
+fn id_check(first17: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    CHECK[(sum % 11) as usize]
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
+    items.choose(rng).copied().unwrap_or_default()
+}
+
+fn pick_char(rng: &mut ChaCha8Rng, chars: &str) -> char {
+    let all: Vec<char> = chars.chars().collect();
+    all.choose(rng).copied().unwrap_or('伟')
+}
+
+/// `count` believable people spread over the given units, deterministic for the seed.
+fn people(
+    seed_value: u64,
+    count: usize,
+    units: &[(String, i64)],
+    sectors: &[i64],
+    today: chrono::NaiveDate,
+) -> Result<Vec<(usize, PersonInput)>, Invalid> {
+    use chrono::Datelike;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_value ^ 0x7065_6f70_6c65);
+    let mut rows = Vec::with_capacity(count);
+    let mut issued = std::collections::HashSet::new();
+    for i in 0..count {
+        let Some((unit_code, unit_id)) = units.choose(&mut rng) else {
+            break;
+        };
+        let female = rng.random_bool(0.45);
+        let name = if rng.random_bool(0.1) {
+            pick(&mut rng, &MONGOLIAN).to_owned()
+        } else {
+            let mut name = String::new();
+            name.push(pick_char(&mut rng, SURNAMES));
+            name.push(pick_char(&mut rng, GIVEN));
+            if rng.random_bool(0.6) {
+                name.push(pick_char(&mut rng, GIVEN));
+            }
+            name
+        };
+        let year = today.year() - rng.random_range(23..75);
+        let birth = chrono::NaiveDate::from_ymd_opt(
+            year,
+            rng.random_range(1..=12),
+            rng.random_range(1..=28),
+        )
+        .unwrap_or(today);
+        // Sequence digits: unique per person; the last one's parity encodes the gender.
+        let sequence = (i % 500) * 2 + usize::from(!female);
+        let first17 = format!(
+            "{}{}{:03}",
+            &unit_code[..6],
+            birth.format("%Y%m%d"),
+            sequence % 1000
+        );
+        let id_number = format!("{first17}{}", id_check(&first17));
+        let phone = format!(
+            "1{}{:09}",
+            pick(&mut rng, &["3", "5", "8", "9"]),
+            rng.random_range(0..1_000_000_000u64)
+        );
+        let mut memberships = Vec::new();
+        if let Some(sector) = sectors.choose(&mut rng).filter(|_| rng.random_bool(0.8)) {
+            memberships.push(Membership {
+                sector_id: *sector,
+                role: Some(pick(&mut rng, &ROLES).to_owned()),
+                since: chrono::NaiveDate::from_ymd_opt(
+                    today.year() - rng.random_range(0..15),
+                    1,
+                    1,
+                ),
+            });
+        }
+        let tags = if rng.random_bool(0.4) {
+            vec![pick(&mut rng, &TAGS).to_owned()]
+        } else {
+            Vec::new()
+        };
+        rows.push((
+            i + 2,
+            PersonInput {
+                unit_id: *unit_id,
+                name,
+                gender: Some(if female { Gender::Female } else { Gender::Male }),
+                birth_date: Some(birth),
+                education: Some(pick(&mut rng, &EDUCATION).to_owned()),
+                title: Some(pick(&mut rng, &TITLES).to_owned()),
+                employer: Some(pick(&mut rng, &EMPLOYERS).to_owned()),
+                political_affiliation: Some(pick(&mut rng, &AFFILIATIONS).to_owned()),
+                // A number that happens to repeat is left out rather than invented anew.
+                id_number: IdNumber::parse(&id_number, today)
+                    .ok()
+                    .filter(|_| issued.insert(id_number.clone())),
+                phone: MobilePhone::parse(&phone).ok(),
+                sectors: memberships,
+                tags,
+                ..PersonInput::default()
+            },
+        ));
+    }
+    Ok(rows)
+}
+
 /// The administrator created with the demo, and the password shown once.
 pub struct DemoAdmin {
     pub username: String,
@@ -236,18 +410,58 @@ pub struct DemoAdmin {
 /// The user name of the demo administrator.
 pub const DEMO_ADMIN: &str = "admin";
 
-/// Loads the demo city into an empty database and creates its administrator.
-pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<DemoAdmin, DemoError> {
+/// People loaded by `serve --demo` and by `tongxin demo` unless told otherwise.
+pub const DEFAULT_PEOPLE: usize = 300;
+
+/// Loads the demo city with `people` synthetic people into an empty database and creates its
+/// administrator.
+pub async fn load(
+    store: &Store,
+    now: Timestamp,
+    seed_value: u64,
+    people_count: usize,
+) -> Result<DemoAdmin, DemoError> {
     if !store.is_empty().await? {
         return Err(DemoError::NotEmpty);
     }
     let tree = city(seed_value)?;
     let system = Actor::system("demo");
     store.create_tree(&system, now, &tree).await?;
+    let mut sector_ids = Vec::new();
     for (code, name) in SECTORS {
-        store
+        let sector = store
             .create_sector(&system, now, &SectorCode::parse(code)?, name)
             .await?;
+        sector_ids.push(sector.id);
+    }
+    // People live in townships and villages.
+    let mut units = Vec::new();
+    let mut page = 1;
+    loop {
+        let batch = store
+            .units(
+                &system,
+                &UnitQuery::default(),
+                PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+            )
+            .await?;
+        let done = batch.items.len() < PageRequest::MAX_PER_PAGE as usize;
+        units.extend(
+            batch
+                .items
+                .into_iter()
+                .filter(|u| u.level >= tongxin_core::UnitLevel::Township)
+                .map(|u| (u.code, u.id)),
+        );
+        if done {
+            break;
+        }
+        page += 1;
+    }
+    let rows = people(seed_value, people_count, &units, &sector_ids, now.date())?;
+    let outcome = store.import_people(&system, now, &rows, false).await?;
+    if let Some(refused) = outcome.refused.first() {
+        return Err(DemoError::Invalid(refused.invalid.clone()));
     }
     let password = tongxin_store::generate_password();
     store

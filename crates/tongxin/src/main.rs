@@ -49,7 +49,10 @@ enum Command {
     },
     /// Load the demo city (Hohhot) into an empty database.
     Demo {
-        /// Seed for the generated township- and village-level units.
+        /// Synthetic people to add to the directory.
+        #[arg(long, default_value_t = demo::DEFAULT_PEOPLE)]
+        people: usize,
+        /// Seed for the generated units and people.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -199,7 +202,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let store = server::open_store(&config).await?;
             if demo {
                 if store.is_empty().await? {
-                    let admin = demo::load(&store, clock.now(), 1).await?;
+                    let admin = demo::load(&store, clock.now(), 1, demo::DEFAULT_PEOPLE).await?;
                     print_demo_admin(&mut out, &admin)?;
                 } else {
                     writeln!(
@@ -221,9 +224,9 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             serve_until_signal(listener, store, &config, signal).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { seed } => {
+        Command::Demo { people, seed } => {
             let store = server::open_store(&config).await?;
-            let admin = demo::load(&store, clock.now(), seed).await?;
+            let admin = demo::load(&store, clock.now(), seed, people).await?;
             print_demo_admin(&mut out, &admin)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -406,7 +409,10 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
 }
 
 fn print_demo_admin(out: &mut impl Write, admin: &demo::DemoAdmin) -> std::io::Result<()> {
-    writeln!(out, "Demo city loaded: 呼和浩特市 (150100).")?;
+    writeln!(
+        out,
+        "Demo city loaded: 呼和浩特市 (150100), with sectors and people."
+    )?;
     writeln!(out, "Administrator  user name: {}", admin.username)?;
     writeln!(out, "               password:  {}", admin.password)?;
     writeln!(

@@ -16,7 +16,7 @@ use tongxin::demo;
 
 async fn the_demo_loads_once(engine: Engine) {
     let app = TestApp::empty(engine).await;
-    let admin = demo::load(&app.store, START, 1).await.unwrap();
+    let admin = demo::load(&app.store, START, 1, 50).await.unwrap();
     assert_eq!(admin.username, "admin");
 
     // The printed password works.
@@ -74,7 +74,7 @@ async fn the_demo_loads_once(engine: Engine) {
 
     // A second load changes nothing.
     assert!(matches!(
-        demo::load(&app.store, START, 1).await,
+        demo::load(&app.store, START, 1, 50).await,
         Err(demo::DemoError::NotEmpty)
     ));
     assert_eq!(units(token).await, total);

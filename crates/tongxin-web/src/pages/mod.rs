@@ -178,6 +178,14 @@ impl Ctx {
             .to_owned()
     }
 
+    /// A value from a person's history as shown: genders in words, everything else as stored.
+    pub fn history_value(&self, field: &str, value: &str) -> String {
+        match (field, tongxin_core::Gender::parse(value)) {
+            ("gender", Ok(gender)) => self.gender_name(&gender).to_owned(),
+            _ => value.to_owned(),
+        }
+    }
+
     pub fn gender_name(&self, gender: &tongxin_core::Gender) -> &str {
         self.catalog
             .get(self.lang, &format!("gender.{}", gender.as_str()))
