@@ -694,6 +694,64 @@ impl Store {
         Ok(view)
     }
 
+    /// Other people on record in the actor's subtree who may be the same person: the same name
+    /// and birth date, or the same phone.
+    pub async fn likely_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<PersonSummary>> {
+        actor.require_staff_area()?;
+        let me = self.find_person(&self.db, actor, id).await?;
+        let mut same = Condition::any();
+        if let Some(birth) = &me.birth_date {
+            same = same.add(
+                Condition::all()
+                    .add(person::Column::Name.eq(me.name.as_str()))
+                    .add(person::Column::BirthDate.eq(birth.as_str())),
+            );
+        }
+        if let Some(phone) = &me.phone_index {
+            same = same.add(person::Column::PhoneIndex.eq(phone.as_str()));
+        }
+        if same.is_empty() {
+            return Ok(Vec::new());
+        }
+        let others = person::Entity::find()
+            .filter(actor.subtree(person::Column::UnitPath))
+            .filter(person::Column::Id.ne(id))
+            .filter(person::Column::ArchivedAt.is_null())
+            .filter(same)
+            .order_by_asc(person::Column::Id)
+            .limit(20)
+            .all(&self.db)
+            .await?;
+        self.summaries(others).await
+    }
+
+    /// List rows for people models (unit names looked up once).
+    async fn summaries(&self, rows: Vec<person::Model>) -> Result<Vec<PersonSummary>> {
+        let units: HashMap<i64, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        let mut items = Vec::with_capacity(rows.len());
+        for m in rows {
+            items.push(PersonSummary {
+                phone_masked: self.masked(&m, SensitiveField::Phone)?,
+                unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
+                id: m.id,
+                name: m.name,
+                gender: m.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
+                birth_date: m.birth_date,
+                unit_id: m.unit_id,
+                employer: m.employer,
+                title: m.title,
+                archived: m.archived_at.is_some(),
+            });
+        }
+        Ok(items)
+    }
+
     /// The change history of a person, newest first.
     pub async fn person_history(&self, actor: &Actor, id: i64) -> Result<Vec<HistoryEntry>> {
         actor.require_staff_area()?;
@@ -790,28 +848,7 @@ impl Store {
             .limit(page.per_page)
             .all(&self.db)
             .await?;
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
-        let mut items = Vec::with_capacity(rows.len());
-        for m in rows {
-            items.push(PersonSummary {
-                phone_masked: self.masked(&m, SensitiveField::Phone)?,
-                unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
-                id: m.id,
-                name: m.name,
-                gender: m.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
-                birth_date: m.birth_date,
-                unit_id: m.unit_id,
-                employer: m.employer,
-                title: m.title,
-                archived: m.archived_at.is_some(),
-            });
-        }
+        let items = self.summaries(rows).await?;
         Ok(Page {
             items,
             total,

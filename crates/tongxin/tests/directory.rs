@@ -796,7 +796,86 @@ async fn the_sectors_page(engine: Engine) {
     app.finish().await;
 }
 
+async fn likely_duplicates_are_flagged_side_by_side(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("saihan.staff").await;
+    let saihan = app.unit("150105").await.id;
+    let street = app.unit("150105001").await.id;
+    let a = add(&staff, json!({ "unit_id": saihan, "name": "张伟", "birth_date": "1980-01-01", "employer": "内蒙古大学" })).await;
+    let b = add(&staff, json!({ "unit_id": street, "name": "张伟", "birth_date": "1980-01-01", "employer": "内蒙古师范大学" })).await;
+    let c = add(
+        &staff,
+        json!({ "unit_id": saihan, "name": "张卫", "phone": "13812345678" }),
+    )
+    .await;
+    let d = add(
+        &staff,
+        json!({ "unit_id": street, "name": "李娜", "phone": "13812345678" }),
+    )
+    .await;
+    add(
+        &staff,
+        json!({ "unit_id": saihan, "name": "张伟", "birth_date": "1981-01-01" }),
+    )
+    .await;
+    let ids = |v: Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        ids(staff
+            .get(&format!("/people/{}/duplicates", a["id"]))
+            .await
+            .json()),
+        vec![b["id"].as_i64().unwrap()]
+    );
+    assert_eq!(
+        ids(staff
+            .get(&format!("/people/{}/duplicates", c["id"]))
+            .await
+            .json()),
+        vec![d["id"].as_i64().unwrap()]
+    );
+
+    let browser = app.login("saihan.staff").await;
+    let page = browser.get(&format!("/people/{}", a["id"])).await;
+    assert!(
+        page.body.contains("可能与本条记录是同一人"),
+        "{}",
+        page.body
+    );
+    let compare = browser
+        .get(&format!("/people/{}/compare/{}", a["id"], b["id"]))
+        .await;
+    assert_eq!(compare.status, StatusCode::OK);
+    assert!(compare.body.contains("内蒙古师范大学") && compare.body.contains("class=\"differs\""));
+
+    // The other record must be in scope too.
+    let xincheng = app.api("xincheng").await;
+    let theirs = add(&xincheng, json!({ "unit_id": app.unit("150102").await.id, "name": "张伟", "birth_date": "1980-01-01" })).await;
+    assert_eq!(
+        browser
+            .get(&format!("/people/{}/compare/{}", a["id"], theirs["id"]))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !ids(staff
+            .get(&format!("/people/{}/duplicates", a["id"]))
+            .await
+            .json())
+        .contains(&theirs["id"].as_i64().unwrap())
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    likely_duplicates_are_flagged_side_by_side,
     the_sectors_page,
     the_directory_pages,
     people_are_kept_with_protected_fields,

@@ -233,6 +233,19 @@ pub async fn reveal(
     Ok(Json(json!({ "field": field.key(), "value": value })))
 }
 
+/// `GET /people/{id}/duplicates`: others who may be the same person.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let others = state.store.likely_duplicates(&user.actor, id).await?;
+    Ok(Json(json!({
+        "items": others.iter().map(summary_json).collect::<Vec<_>>(),
+        "total": others.len(),
+    })))
+}
+
 pub async fn history(
     State(state): State<AppState>,
     user: ApiUser,

@@ -83,6 +83,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             get(people::edit_page).post(people::update),
         )
         .route("/people/{id}/reveal", post(people::reveal))
+        .route("/people/{id}/compare/{other}", get(people::compare))
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
         .route("/{section}", get(home::coming_soon))

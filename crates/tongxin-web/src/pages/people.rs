@@ -260,6 +260,8 @@ struct ShowPage {
     can_edit: bool,
     /// A value revealed on request: field key and clear text.
     revealed: Option<(String, String)>,
+    /// Others who may be the same person.
+    duplicates: Vec<PersonSummary>,
 }
 
 async fn show_page(
@@ -271,6 +273,7 @@ async fn show_page(
 ) -> Result<Response, AppError> {
     let person = state.store.person(actor, id).await?;
     let history = state.store.person_history(actor, id).await?;
+    let duplicates = state.store.likely_duplicates(actor, id).await?;
     let plain = [
         ("education", &person.education),
         ("occupation", &person.occupation),
@@ -293,6 +296,7 @@ async fn show_page(
     .filter_map(|(key, value)| value.map(|v| (key, v)))
     .collect();
     let page = ShowPage {
+        duplicates,
         plain,
         protected,
         ctx: ctx.with_section("directory"),
@@ -372,6 +376,69 @@ pub async fn restore(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
     set_archived(&state, &auth.actor, id, false).await
+}
+
+#[derive(Template)]
+#[template(path = "people/compare.html")]
+struct ComparePage {
+    ctx: Ctx,
+    left: PersonView,
+    right: PersonView,
+    /// Field key, left value, right value.
+    rows: Vec<(&'static str, String, String)>,
+}
+
+fn comparable(p: &PersonView, ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        ("person_name", p.name.clone()),
+        (
+            "gender",
+            p.gender
+                .map(|g| ctx.gender_name(&g).to_owned())
+                .unwrap_or_default(),
+        ),
+        ("birth_date", text(&p.birth_date)),
+        ("unit", p.unit_name.clone()),
+        ("id_number", text(&p.id_number_masked)),
+        ("phone", text(&p.phone_masked)),
+        ("employer", text(&p.employer)),
+        ("title", text(&p.title)),
+        ("political_affiliation", text(&p.political_affiliation)),
+        ("education", text(&p.education)),
+        (
+            "sector",
+            p.sectors
+                .iter()
+                .map(|s| s.sector_name.clone())
+                .collect::<Vec<_>>()
+                .join("、"),
+        ),
+        ("tags", p.tags.join("、")),
+    ]
+}
+
+/// `/people/{id}/compare/{other}`: two records side by side, differences marked.
+pub async fn compare(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    axum::extract::Path((id, other)): axum::extract::Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let left = state.store.person(&auth.actor, id).await?;
+    let right = state.store.person(&auth.actor, other).await?;
+    let rows = comparable(&left, &ctx)
+        .into_iter()
+        .zip(comparable(&right, &ctx))
+        .map(|((key, l), (_, r))| (key, l, r))
+        .collect();
+    let page = ComparePage {
+        ctx: ctx.with_section("directory"),
+        left,
+        right,
+        rows,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
 /// One sector's row in the person form.
