@@ -47,6 +47,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/people/{id}/reveal", post(people::reveal))
         .route("/people/{id}/history", get(people::history))
         .route("/people/{id}/duplicates", get(people::duplicates))
+        .route("/people/{id}/merge", post(people::merge))
         .route("/sectors", get(people::sectors).post(people::create_sector))
         .route("/sectors/{id}", axum::routing::patch(people::change_sector))
         .route("/openapi.json", get(openapi))

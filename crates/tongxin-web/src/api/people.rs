@@ -233,6 +233,32 @@ pub async fn reveal(
     Ok(Json(json!({ "field": field.key(), "value": value })))
 }
 
+#[derive(Deserialize)]
+pub struct MergeBody {
+    other_id: i64,
+    version: i32,
+}
+
+/// `POST /people/{id}/merge`: merge `other_id` into this record.
+pub async fn merge(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<MergeBody>,
+) -> Result<Json<Value>, AppError> {
+    let merged = state
+        .store
+        .merge_people(
+            &user.actor,
+            state.clock.now(),
+            id,
+            body.other_id,
+            body.version,
+        )
+        .await?;
+    Ok(Json(person_json(&merged)))
+}
+
 /// `GET /people/{id}/duplicates`: others who may be the same person.
 pub async fn duplicates(
     State(state): State<AppState>,

@@ -84,6 +84,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/people/{id}/reveal", post(people::reveal))
         .route("/people/{id}/compare/{other}", get(people::compare))
+        .route("/people/{id}/merge", post(people::merge))
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
         .route("/{section}", get(home::coming_soon))

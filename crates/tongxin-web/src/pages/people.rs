@@ -386,6 +386,7 @@ struct ComparePage {
     right: PersonView,
     /// Field key, left value, right value.
     rows: Vec<(&'static str, String, String)>,
+    can_edit: bool,
 }
 
 fn comparable(p: &PersonView, ctx: &Ctx) -> Vec<(&'static str, String)> {
@@ -433,12 +434,33 @@ pub async fn compare(
         .map(|((key, l), (_, r))| (key, l, r))
         .collect();
     let page = ComparePage {
+        can_edit: can_edit(&auth.actor),
         ctx: ctx.with_section("directory"),
         left,
         right,
         rows,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    other: i64,
+    version: i32,
+}
+
+/// Merges the right-hand record of a comparison into the left-hand one.
+pub async fn merge(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<MergeForm>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .merge_people(&auth.actor, state.clock.now(), id, form.other, form.version)
+        .await?;
+    Ok(see_other(&format!("/people/{id}")))
 }
 
 /// One sector's row in the person form.
