@@ -111,6 +111,8 @@ pub enum Reason {
     DuplicateInFile {
         line: usize,
     },
+    /// A number outside its valid range (coordinates).
+    OutOfRange,
     /// A column the import does not know.
     UnknownColumn,
     /// A column appears twice in the header.
@@ -147,6 +149,7 @@ impl Reason {
             Reason::NotEnabled => "not_enabled",
             Reason::DuplicateInFile { .. } => "duplicate_in_file",
             Reason::UnknownColumn => "unknown_column",
+            Reason::OutOfRange => "out_of_range",
             Reason::RepeatedColumn => "repeated_column",
             Reason::IdNumberFormat => "id_number_format",
             Reason::IdNumberChecksum => "id_number_checksum",

@@ -30,6 +30,8 @@ pub enum Fault {
     },
     /// A person's copy of their unit's path is out of step with the unit.
     PersonUnitPath { person_id: i64 },
+    /// An organization's copy of its unit's path is out of step with the unit.
+    OrganizationUnitPath { organization_id: i64 },
     /// An audit row's contents do not match its hash: the row was altered.
     AuditAltered { seq: i64 },
     /// An audit row does not link to the row before it, or sequence numbers skip: rows were
@@ -50,6 +52,12 @@ impl fmt::Display for Fault {
             } => write!(f, "unit {unit_id}: path {stored} should be {expected}"),
             Fault::PersonUnitPath { person_id } => {
                 write!(f, "person {person_id}: unit path differs from the unit's")
+            }
+            Fault::OrganizationUnitPath { organization_id } => {
+                write!(
+                    f,
+                    "organization {organization_id}: unit path differs from the unit's"
+                )
             }
             Fault::AuditAltered { seq } => {
                 write!(
@@ -160,6 +168,20 @@ impl Store {
         for row in rows {
             let person_id: i64 = row.try_get_by_index(0)?;
             report.faults.push(Fault::PersonUnitPath { person_id });
+        }
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT o.id FROM organizations o JOIN units u ON u.id = o.unit_id \
+                 WHERE o.unit_path <> u.path ORDER BY o.id LIMIT 100",
+            ))
+            .await?;
+        for row in rows {
+            let organization_id: i64 = row.try_get_by_index(0)?;
+            report
+                .faults
+                .push(Fault::OrganizationUnitPath { organization_id });
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ mod entity;
 mod error;
 mod export;
 mod migration;
+mod organizations;
 mod page;
 mod password;
 mod people;
@@ -29,6 +30,10 @@ pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
 pub use export::{Export, ExportRow};
+pub use organizations::{
+    AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
+    OrganizationView,
+};
 pub use page::{Page, PageRequest};
 pub use password::generate_password;
 pub use people::{

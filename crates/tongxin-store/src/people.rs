@@ -296,6 +296,11 @@ impl Store {
         self.person_view(&self.db, model).await
     }
 
+    /// A person of the actor's subtree, outside a transaction.
+    pub(crate) async fn find_person_scoped(&self, actor: &Actor, id: i64) -> Result<person::Model> {
+        self.find_person(&self.db, actor, id).await
+    }
+
     async fn find_person<C: ConnectionTrait>(
         &self,
         conn: &C,

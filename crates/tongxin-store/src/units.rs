@@ -13,7 +13,7 @@ use tongxin_core::{Field, Invalid, Reason, Timestamp, UnitCode, UnitLevel, UnitN
 
 use crate::Store;
 use crate::audit::{self, Event};
-use crate::entity::{person, unit, user};
+use crate::entity::{organization, person, unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
@@ -469,6 +469,13 @@ impl Store {
         rewrite_prefix::<unit::Entity, _>(conn, unit::Column::Path, &old_path, &new_path).await?;
         rewrite_prefix::<person::Entity, _>(conn, person::Column::UnitPath, &old_path, &new_path)
             .await?;
+        rewrite_prefix::<organization::Entity, _>(
+            conn,
+            organization::Column::UnitPath,
+            &old_path,
+            &new_path,
+        )
+        .await?;
         unit::Entity::update_many()
             .col_expr(unit::Column::UpdatedAt, Expr::val(now.micros()))
             .filter(unit::Column::Path.gte(new_path.as_str()))

@@ -30,6 +30,11 @@ impl Checks {
     pub fn into_inner(self) -> Vec<Invalid> {
         self.0
     }
+
+    /// Whether nothing was refused so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A new unit below `parent_id`.

@@ -874,7 +874,157 @@ async fn likely_duplicates_are_flagged_side_by_side(engine: Engine) {
     app.finish().await;
 }
 
+async fn organizations_and_affiliations(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let minzhu = sector(&admin, "minzhu", "民主党派").await;
+    let staff = app.api("saihan.staff").await;
+    let saihan = app.unit("150105").await.id;
+    let reply = staff
+        .post_json(
+            "/organizations",
+            &json!({ "unit_id": saihan, "name": "民盟赛罕区委员会", "kind": "party_committee", "sector_id": minzhu, "address": "大学东街 1 号" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let committee = reply.json();
+    assert_eq!(committee["sector"]["name"], "民主党派");
+    let hall = staff
+        .post_json(
+            "/organizations",
+            &json!({ "unit_id": app.unit("150105001").await.id, "name": "敕勒川文化会堂", "kind": "venue", "latitude": 40.81, "longitude": 111.70 }),
+        )
+        .await
+        .json();
+    assert_eq!(hall["is_venue"], true, "a venue hosts activities");
+    for (body, field, code) in [
+        (
+            json!({ "unit_id": saihan, "name": "", "kind": "school" }),
+            "organization_name",
+            "required",
+        ),
+        (
+            json!({ "unit_id": saihan, "name": "某校", "kind": "castle" }),
+            "kind",
+            "not_found",
+        ),
+        (
+            json!({ "unit_id": saihan, "name": "某校", "kind": "school", "latitude": 95.0, "longitude": 1.0 }),
+            "coordinates",
+            "out_of_range",
+        ),
+        (
+            json!({ "unit_id": app.unit("150102").await.id, "name": "某校", "kind": "school" }),
+            "unit",
+            "not_found",
+        ),
+    ] {
+        let reply = staff.post_json("/organizations", &body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(reply.json()["error"]["field"], field, "{body}");
+        assert_eq!(reply.error_code(), code, "{body}");
+    }
+    assert_eq!(staff.get("/organizations?q=赛罕").await.json()["total"], 1);
+    assert_eq!(
+        staff.get("/organizations?venues_only=true").await.json()["total"],
+        1
+    );
+    assert_eq!(
+        staff
+            .get(&format!("/organizations?sector_id={minzhu}"))
+            .await
+            .json()["total"],
+        1
+    );
+
+    let person = add(&staff, json!({ "unit_id": saihan, "name": "张伟" })).await;
+    let pid = person["id"].as_i64().unwrap();
+    let link = staff
+        .post_json(
+            &format!("/people/{pid}/affiliations"),
+            &json!({ "organization_id": committee["id"], "position": "主委", "since": "2021-06-01" }),
+        )
+        .await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+    let bad_period = staff
+        .post_json(
+            &format!("/people/{pid}/affiliations"),
+            &json!({ "organization_id": committee["id"], "since": "2021-06-01", "until": "2020-01-01" }),
+        )
+        .await;
+    assert_eq!(bad_period.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = staff
+        .get(&format!("/organizations/{}", committee["id"]))
+        .await
+        .json();
+    assert_eq!(detail["members"][0]["person"]["name"], "张伟");
+    assert_eq!(detail["members"][0]["position"], "主委");
+    assert_eq!(
+        staff
+            .get(&format!("/people/{pid}/affiliations"))
+            .await
+            .json()["total"],
+        1
+    );
+
+    // Scope: a sibling sees neither the organization nor the link, and cannot link to it.
+    let xincheng = app.api("xincheng").await;
+    let org = committee["id"].as_i64().unwrap();
+    assert_eq!(
+        xincheng.get(&format!("/organizations/{org}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(xincheng.get("/organizations").await.json()["total"], 0);
+    let theirs = add(
+        &xincheng,
+        json!({ "unit_id": app.unit("150102").await.id, "name": "李娜" }),
+    )
+    .await;
+    let cross = xincheng
+        .post_json(
+            &format!("/people/{}/affiliations", theirs["id"]),
+            &json!({ "organization_id": org }),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(cross.json()["error"]["field"], "organization");
+    let link_id = link.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        xincheng
+            .delete(&format!("/affiliations/{link_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    for action in ["archive", "restore"] {
+        let reply = xincheng
+            .post_json(&format!("/organizations/{org}/{action}"), &json!({}))
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(
+        staff
+            .delete(&format!("/affiliations/{link_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+
+    // Organizations move with their unit.
+    let street = app.unit("150105001").await.id;
+    admin
+        .patch_json(
+            &format!("/units/{street}"),
+            &json!({ "parent_id": app.unit("150102").await.id }),
+        )
+        .await;
+    assert_eq!(xincheng.get("/organizations").await.json()["total"], 1);
+    assert!(app.store.check().await.unwrap().faults.is_empty());
+    app.finish().await;
+}
+
 engine_tests!(
+    organizations_and_affiliations,
     likely_duplicates_are_flagged_side_by_side,
     the_sectors_page,
     the_directory_pages,

@@ -1,8 +1,10 @@
 //! SeaORM entities, one per table. Only this crate sees them; other crates get plain views.
 
+pub mod affiliation;
 pub mod audit_entry;
 pub mod audit_head;
 pub mod name_gram;
+pub mod organization;
 pub mod person;
 pub mod person_history;
 pub mod person_sector;

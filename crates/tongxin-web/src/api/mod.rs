@@ -5,6 +5,7 @@
 
 mod accounts;
 mod auth;
+mod organizations;
 mod people;
 mod units;
 
@@ -48,6 +49,24 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/people/{id}/history", get(people::history))
         .route("/people/{id}/duplicates", get(people::duplicates))
         .route("/people/{id}/merge", post(people::merge))
+        .route(
+            "/people/{id}/affiliations",
+            get(organizations::person_affiliations).post(organizations::add_affiliation),
+        )
+        .route(
+            "/affiliations/{id}",
+            axum::routing::delete(organizations::remove_affiliation),
+        )
+        .route(
+            "/organizations",
+            get(organizations::list).post(organizations::create),
+        )
+        .route(
+            "/organizations/{id}",
+            get(organizations::show).put(organizations::replace),
+        )
+        .route("/organizations/{id}/archive", post(organizations::archive))
+        .route("/organizations/{id}/restore", post(organizations::restore))
         .route("/sectors", get(people::sectors).post(people::create_sector))
         .route("/sectors/{id}", axum::routing::patch(people::change_sector))
         .route("/openapi.json", get(openapi))
