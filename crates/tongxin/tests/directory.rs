@@ -1020,6 +1020,46 @@ async fn organizations_and_affiliations(engine: Engine) {
         .await;
     assert_eq!(xincheng.get("/organizations").await.json()["total"], 1);
     assert!(app.store.check().await.unwrap().faults.is_empty());
+
+    // The pages.
+    let browser = app.login("saihan.staff").await;
+    let list = browser.get("/organizations").await;
+    assert!(
+        list.body.contains("民盟赛罕区委员会") && list.body.contains("民主党派地方组织"),
+        "{}",
+        list.body
+    );
+    let refused = browser
+        .submit(
+            "/organizations",
+            "/organizations",
+            &[("name", ""), ("kind", "school"), ("unit_code", "150105")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("请填写组织名称"), "{}", refused.body);
+    let created = browser
+        .submit(
+            "/organizations",
+            "/organizations",
+            &[
+                ("name", "赛罕区青年商会"),
+                ("kind", "chamber"),
+                ("unit_code", "150105"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = browser.get(created.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("赛罕区青年商会") && page.body.contains("商会"));
+    let sibling = app.login("xincheng").await;
+    assert_eq!(
+        sibling
+            .get(created.location.as_deref().unwrap())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     app.finish().await;
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod home;
+mod organizations;
 mod people;
 mod sectors;
 mod units;
@@ -68,6 +69,11 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/sectors", get(sectors::index).post(sectors::create))
         .route("/sectors/fields", post(sectors::set_field))
         .route("/sectors/{id}", post(sectors::change))
+        .route(
+            "/organizations",
+            get(organizations::index).post(organizations::create),
+        )
+        .route("/organizations/{id}", get(organizations::show))
         .route("/directory", get(people::index))
         .route("/directory/export", get(people::export))
         .route(
@@ -186,6 +192,11 @@ impl Ctx {
             ("gender", Ok(gender)) => self.gender_name(&gender).to_owned(),
             _ => value.to_owned(),
         }
+    }
+
+    pub fn organization_kind(&self, kind: &tongxin_store::OrganizationKind) -> &str {
+        self.catalog
+            .get(self.lang, &format!("organizations.{}", kind.key()))
     }
 
     pub fn gender_name(&self, gender: &tongxin_core::Gender) -> &str {
