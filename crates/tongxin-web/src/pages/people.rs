@@ -262,6 +262,8 @@ struct ShowPage {
     revealed: Option<(String, String)>,
     /// Others who may be the same person.
     duplicates: Vec<PersonSummary>,
+    /// Positions in organizations.
+    affiliations: Vec<tongxin_store::AffiliationView>,
 }
 
 async fn show_page(
@@ -274,6 +276,10 @@ async fn show_page(
     let person = state.store.person(actor, id).await?;
     let history = state.store.person_history(actor, id).await?;
     let duplicates = state.store.likely_duplicates(actor, id).await?;
+    let affiliations = state
+        .store
+        .affiliations(actor, tongxin_store::AffiliationsOf::Person(id))
+        .await?;
     let plain = [
         ("education", &person.education),
         ("occupation", &person.occupation),
@@ -297,6 +303,7 @@ async fn show_page(
     .collect();
     let page = ShowPage {
         duplicates,
+        affiliations,
         plain,
         protected,
         ctx: ctx.with_section("directory"),
