@@ -14,7 +14,9 @@ pub mod unit;
 pub use account::{Password, Role, Username};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{Field, Invalid, Reason};
-pub use person::{Gender, IdNumber, MobilePhone, mask_id_number, mask_phone, parse_birth_date};
+pub use person::{
+    Gender, IdNumber, MobilePhone, id_check_character, mask_id_number, mask_phone, parse_birth_date,
+};
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.

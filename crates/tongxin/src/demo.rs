@@ -4,7 +4,7 @@
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tongxin_core::{Gender, IdNumber, MobilePhone};
+use tongxin_core::{Gender, IdNumber, MobilePhone, id_check_character};
 use tongxin_core::{Invalid, Password, Role, SectorCode, Timestamp, UnitCode, UnitName, Username};
 use tongxin_store::{
     Actor, Membership, PageRequest, PersonInput, Store, StoreError, UnitQuery, UnitSeed,
@@ -289,18 +289,6 @@ const EDUCATION: [&str; 4] = ["大学本科", "硕士研究生", "博士研究�
 const ROLES: [&str; 5] = ["委员", "会员", "理事", "常务理事", "副会长"];
 const TAGS: [&str; 5] = ["专家", "青年", "女性", "代表人士", "新任"];
 
-/// GB 11643 check character for the first 17 characters.
-fn id_check(first17: &str) -> char {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = first17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    CHECK[(sum % 11) as usize]
-}
-
 fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
     items.choose(rng).copied().unwrap_or_default()
 }
@@ -353,7 +341,7 @@ fn people(
             birth.format("%Y%m%d"),
             sequence % 1000
         );
-        let id_number = format!("{first17}{}", id_check(&first17));
+        let id_number = format!("{first17}{}", id_check_character(&first17).unwrap_or('0'));
         let phone = format!(
             "1{}{:09}",
             pick(&mut rng, &["3", "5", "8", "9"]),

@@ -5,20 +5,9 @@
 
 mod common;
 
-use common::{Api, Engine, TestApp};
+use common::{Api, Engine, TestApp, id_number};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn id_number(first17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = first17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!("{first17}{}", CHECK[(sum % 11) as usize])
-}
 
 async fn import(api: &Api, body: Vec<u8>, query: &str) -> (StatusCode, Value) {
     let reply = api

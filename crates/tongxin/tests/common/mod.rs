@@ -393,6 +393,14 @@ impl TestApp {
     }
 }
 
+/// A valid ID number from its first 17 digits.
+pub fn id_number(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        tongxin_core::id_check_character(first17).unwrap()
+    )
+}
+
 pub fn seed(code: &str, name: &str, children: Vec<UnitSeed>) -> UnitSeed {
     UnitSeed {
         code: UnitCode::parse(code).unwrap(),
