@@ -103,8 +103,10 @@ pub struct PersonInput {
     pub sectors: Vec<Membership>,
     pub tags: Vec<String>,
     /// On an update, protected fields given as `None` keep their stored values instead of
-    /// being cleared (forms never show protected values, so they cannot send them back).
+    /// being cleared (forms never show protected values, so they cannot send them back)…
     pub keep_unset_protected: bool,
+    /// …except these, which are cleared on purpose.
+    pub clear_protected: Vec<SensitiveField>,
 }
 
 /// A sector membership as shown.
@@ -1208,19 +1210,20 @@ impl Store {
 /// Leaves the columns of protected fields that `input` does not set untouched.
 fn keep_unset_protected(model: &mut person::ActiveModel, input: &PersonInput) {
     use sea_orm::ActiveValue::NotSet;
-    if input.id_number.is_none() {
+    let keep = |field| !input.clear_protected.contains(&field);
+    if input.id_number.is_none() && keep(SensitiveField::IdNumber) {
         model.id_number_sealed = NotSet;
         model.id_number_index = NotSet;
     }
-    if input.phone.is_none() {
+    if input.phone.is_none() && keep(SensitiveField::Phone) {
         model.phone_sealed = NotSet;
         model.phone_index = NotSet;
         model.phone_tail_index = NotSet;
     }
-    if input.ethnicity.is_none() {
+    if input.ethnicity.is_none() && keep(SensitiveField::Ethnicity) {
         model.ethnicity_sealed = NotSet;
     }
-    if input.religion.is_none() {
+    if input.religion.is_none() && keep(SensitiveField::Religion) {
         model.religion_sealed = NotSet;
     }
 }

@@ -255,6 +255,7 @@ pub fn person(fields: &PersonFields, today: NaiveDate) -> Result<PersonInput, Ve
                 sectors,
                 tags,
                 keep_unset_protected: false,
+                clear_protected: Vec::new(),
             })
         }
         _ => Err(checks.into_inner()),

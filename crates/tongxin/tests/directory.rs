@@ -662,6 +662,42 @@ async fn the_directory_pages(engine: Engine) {
         "an empty protected field keeps its value"
     );
 
+    // A protected value is removed only when asked to.
+    let form = staff.get(&edit).await;
+    let version = form
+        .body
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let cleared = staff
+        .post_raw(
+            &edit,
+            &[
+                ("_csrf", &form.csrf()),
+                ("name", "赵敏"),
+                ("unit_code", "150105001"),
+                ("title", "校长"),
+                ("version", &version),
+                ("clear_phone", "1"),
+                (minzhu_box.as_str(), "on"),
+            ],
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
+    let record = staff.get(&path).await.body;
+    assert!(
+        !record.contains("<dt>手机号</dt>"),
+        "the phone is gone: {record}"
+    );
+    assert!(
+        record.contains("教研组长") || record.contains("校长"),
+        "the rest was saved"
+    );
+
     let found = staff.get("/directory?q=zm").await;
     assert!(found.body.contains("赵敏") && found.body.contains("共 1 条结果"));
     let by_sector = staff.get(&format!("/directory?sector={minzhu}")).await;

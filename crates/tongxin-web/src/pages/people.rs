@@ -799,6 +799,10 @@ pub async fn update(
         Ok(mut person) => {
             // The page never shows protected values, so leaving one empty keeps it.
             person.keep_unset_protected = true;
+            person.clear_protected = SensitiveField::ALL
+                .into_iter()
+                .filter(|f| raw.contains_key(&format!("clear_{}", f.key())))
+                .collect();
             let result = state
                 .store
                 .update_person(actor, state.clock.now(), id, version, person)
