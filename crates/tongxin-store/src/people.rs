@@ -23,7 +23,8 @@ use tongxin_text::{QueryKind, bigrams, classify_query, pinyin_keys};
 use crate::Store;
 use crate::audit::{self, Event};
 use crate::entity::{
-    name_gram, person, person_history, person_sector, person_tag, sector, sensitive_field, unit,
+    affiliation, name_gram, organization, person, person_history, person_sector, person_tag,
+    sector, sensitive_field, unit,
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
@@ -1064,9 +1065,9 @@ impl Store {
                 if grams.is_empty() {
                     return Condition::all().add(person::Column::Name.starts_with(&text));
                 }
-                let mut condition = Condition::all();
+                let mut by_name = Condition::all();
                 for gram in grams {
-                    condition = condition.add(
+                    by_name = by_name.add(
                         person::Column::Id.in_subquery(
                             Query::select()
                                 .column(name_gram::Column::PersonId)
@@ -1076,7 +1077,26 @@ impl Store {
                         ),
                     );
                 }
-                condition.add(person::Column::Name.contains(&text))
+                // People who hold a position in an organization of that name (the organization
+                // list is small next to the directory).
+                let by_organization = person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(affiliation::Column::PersonId)
+                        .from(affiliation::Entity)
+                        .and_where(
+                            affiliation::Column::OrganizationId.in_subquery(
+                                Query::select()
+                                    .column(organization::Column::Id)
+                                    .from(organization::Entity)
+                                    .and_where(organization::Column::Name.contains(&text))
+                                    .to_owned(),
+                            ),
+                        )
+                        .to_owned(),
+                );
+                Condition::any()
+                    .add(by_name.add(person::Column::Name.contains(&text)))
+                    .add(by_organization)
             }
             QueryKind::PhoneTail(digits) => Condition::all().add(
                 person::Column::PhoneTailIndex.eq(self.keys.blind_index("phone_tail", &digits)),
