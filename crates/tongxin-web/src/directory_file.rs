@@ -404,3 +404,57 @@ pub fn csv_response(store: Store, export: Export) -> Response {
     )
         .into_response()
 }
+
+/// An export as an XLSX workbook. Rows go to a constant-memory worksheet (spilled to temporary
+/// files in `tempdir`), so only the compressed workbook is ever held whole. Cells are written
+/// as text, which a spreadsheet never evaluates.
+pub async fn xlsx_bytes(
+    store: &Store,
+    mut export: Export,
+    tempdir: &std::path::Path,
+) -> Result<Vec<u8>, AppError> {
+    let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx export: {e}"));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    workbook.set_tempdir(tempdir).map_err(failed)?;
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(failed)?;
+    let mut row: u32 = 0;
+    let mut write = |sheet: &mut rust_xlsxwriter::Worksheet, cells: &[String]| {
+        for (col, cell) in cells.iter().enumerate() {
+            let col = u16::try_from(col).unwrap_or(u16::MAX);
+            sheet.write_string(row, col, cell).map_err(failed)?;
+        }
+        row += 1;
+        Ok::<(), AppError>(())
+    };
+    write(sheet, &export_header())?;
+    loop {
+        let rows = store.next_export_batch(&mut export).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for person in &rows {
+            write(sheet, &export_cells(person))?;
+        }
+    }
+    workbook.save_to_buffer().map_err(failed)
+}
+
+/// An XLSX download.
+pub fn xlsx_response(bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

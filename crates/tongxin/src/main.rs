@@ -89,11 +89,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ExportCommand {
-    /// Export the directory (people on record, archived ones left out) as CSV: UTF-8 with a
-    /// BOM, the data standard's columns.
+    /// Export the directory (people on record, archived ones left out) as CSV (UTF-8 with a
+    /// BOM) or XLSX, by the file's extension, with the data standard's columns.
     /// Protected fields are in clear: keep the file safe. The export is audited.
     People {
-        /// Where to write; must end in .csv.
+        /// Where to write: *.csv or *.xlsx.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },

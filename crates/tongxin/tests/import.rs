@@ -471,6 +471,29 @@ async fn the_import_and_export_pages(engine: Engine) {
         csv.body
     );
     assert!(!csv.body.contains("李娜"));
+
+    // The same search as an Excel workbook, from the page and the API; it imports again as is.
+    let page_xlsx = browser
+        .get("/directory/export?q=zhangwei&format=xlsx")
+        .await;
+    assert_eq!(page_xlsx.status, StatusCode::OK);
+    let staff = app.api("saihan.staff").await;
+    let xlsx = reqwest::Client::new()
+        .get(app.url("/api/v1/people/export?q=zhangwei&format=xlsx"))
+        .bearer_auth(&staff.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let workbook = xlsx.bytes().await.unwrap().to_vec();
+    let (status, report) = import(&staff, workbook, "dry_run=true").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"], 1);
+    let wrong = staff.get("/people/export?format=pdf").await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     app.finish().await;
 }
 

@@ -83,6 +83,8 @@ pub struct ListQuery {
     status: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
+    /// Export only: `csv` (default) or `xlsx`.
+    format: Option<String>,
 }
 
 fn bad_query(detail: String) -> AppError {
@@ -441,6 +443,11 @@ pub async fn export(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let filter = people_query(&query)?;
+    let xlsx = match query.format.as_deref() {
+        None | Some("" | "csv") => false,
+        Some("xlsx") => true,
+        Some(other) => return Err(bad_query(format!("format={other}"))),
+    };
     let export = state
         .store
         .start_people_export(
@@ -450,5 +457,10 @@ pub async fn export(
             raw.as_deref().unwrap_or(""),
         )
         .await?;
-    Ok(directory_file::csv_response(state.store.clone(), export))
+    if xlsx {
+        let bytes = directory_file::xlsx_bytes(&state.store, export, &std::env::temp_dir()).await?;
+        Ok(directory_file::xlsx_response(bytes))
+    } else {
+        Ok(directory_file::csv_response(state.store.clone(), export))
+    }
 }

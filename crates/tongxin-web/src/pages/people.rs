@@ -42,6 +42,9 @@ pub struct SearchForm {
     age_max: String,
     #[serde(default)]
     status: String,
+    /// Export only: `xlsx` for a workbook, anything else for CSV.
+    #[serde(default)]
+    format: String,
     page: Option<u64>,
 }
 
@@ -54,7 +57,7 @@ struct IndexPage {
     results: Page<PersonSummary>,
     pager: Pager,
     can_edit: bool,
-    /// The export of exactly this search.
+    /// The export of exactly this search (CSV; add `&format=xlsx` for a workbook).
     export_link: String,
 }
 
@@ -171,7 +174,12 @@ pub async fn export(
             raw.as_deref().unwrap_or(""),
         )
         .await?;
-    Ok(directory_file::csv_response(state.store.clone(), export))
+    if form.format == "xlsx" {
+        let bytes = directory_file::xlsx_bytes(&state.store, export, &std::env::temp_dir()).await?;
+        Ok(directory_file::xlsx_response(bytes))
+    } else {
+        Ok(directory_file::csv_response(state.store.clone(), export))
+    }
 }
 
 #[derive(Template)]
