@@ -25,7 +25,6 @@ pub enum Field {
     Gender,
     BirthDate,
     Body,
-    Csrf,
     /// Any other field, by its stable key (`education`, `employer`, …).
     Named(&'static str),
 }
@@ -51,7 +50,6 @@ impl Field {
             Field::Gender => "gender",
             Field::BirthDate => "birth_date",
             Field::Body => "body",
-            Field::Csrf => "csrf",
             Field::Named(key) => key,
         }
     }
@@ -119,8 +117,6 @@ pub enum Reason {
     RepeatedColumn,
     /// The optional sensitive field has not been enabled by an administrator.
     NotEnabled,
-    /// The form was not sent by one of our own pages (missing or wrong CSRF token).
-    Forged,
 }
 
 impl Reason {
@@ -145,7 +141,6 @@ impl Reason {
             Reason::NotFound => "not_found",
             Reason::OwnAccount => "own_account",
             Reason::Mismatch => "mismatch",
-            Reason::Forged => "forged",
             Reason::NotEnabled => "not_enabled",
             Reason::DuplicateInFile { .. } => "duplicate_in_file",
             Reason::UnknownColumn => "unknown_column",

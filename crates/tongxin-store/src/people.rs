@@ -452,19 +452,26 @@ impl Store {
             return Err(Invalid::new(Field::Unit, Reason::Archived).into());
         }
         let wanted: BTreeSet<i64> = input.sectors.iter().map(|s| s.sector_id).collect();
-        let found = sector::Entity::find()
-            .filter(sector::Column::Id.is_in(wanted.iter().copied()))
-            .count(conn)
-            .await?;
-        if found != wanted.len() as u64 {
-            return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
+        if !wanted.is_empty() {
+            let found = sector::Entity::find()
+                .filter(sector::Column::Id.is_in(wanted.iter().copied()))
+                .count(conn)
+                .await?;
+            if found != wanted.len() as u64 {
+                return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
+            }
         }
-        let enabled = self.enabled_sensitive_fields().await?;
+        // Only records that carry an optional sensitive field pay for the settings lookup.
         for (field, present) in [
             (SensitiveField::Ethnicity, input.ethnicity.is_some()),
             (SensitiveField::Religion, input.religion.is_some()),
         ] {
-            if present && !enabled.iter().any(|(f, _)| *f == field) {
+            let enabled = present
+                && sensitive_field::Entity::find_by_id(field.key().to_owned())
+                    .one(conn)
+                    .await?
+                    .is_some();
+            if present && !enabled {
                 return Err(Invalid::new(field.core_field(), Reason::NotEnabled).into());
             }
         }

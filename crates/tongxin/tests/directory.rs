@@ -702,6 +702,11 @@ async fn the_directory_pages(engine: Engine) {
     assert!(found.body.contains("赵敏") && found.body.contains("共 1 条结果"));
     let by_sector = staff.get(&format!("/directory?sector={minzhu}")).await;
     assert!(by_sector.body.contains("赵敏"));
+    let elsewhere = staff.get("/directory?unit=150102").await;
+    assert!(
+        elsewhere.body.contains("共 0 条结果"),
+        "a unit outside the subtree matches nobody"
+    );
 
     // A sibling administrator gets 404 on every page of this person.
     let sibling = app.login("xincheng").await;

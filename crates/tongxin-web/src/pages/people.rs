@@ -82,17 +82,18 @@ pub async fn index(
     Query(form): Query<SearchForm>,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    let query = search_query(&state, actor, &form).await?;
-    let now = state.clock.now();
     let page = PageRequest::new(form.page, None);
-    let results = match state.store.search_people(actor, &query, page, now).await {
-        Err(StoreError::Invalid(_)) => Page {
+    let results = match search_query(&state, actor, &form).await? {
+        Some(query) => {
+            let now = state.clock.now();
+            state.store.search_people(actor, &query, page, now).await?
+        }
+        None => Page {
             items: Vec::new(),
             total: 0,
             page: 1,
             per_page: page.per_page,
         },
-        other => other?,
     };
     let params = [
         ("q", form.q.as_str()),
@@ -126,22 +127,23 @@ pub async fn index(
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
-/// The store query for the search form. An unknown unit code matches nobody.
+/// The store query for the search form, or `None` if it names a unit code that is not in the
+/// caller's subtree (a search that can match nobody).
 async fn search_query(
     state: &AppState,
     actor: &Actor,
     form: &SearchForm,
-) -> Result<PeopleQuery, AppError> {
+) -> Result<Option<PeopleQuery>, AppError> {
     let unit_id = if form.unit.trim().is_empty() {
         None
     } else {
         match state.store.unit_by_code(actor, &form.unit).await {
             Ok(unit) => Some(unit.id),
-            Err(StoreError::NotFound) => Some(-1),
+            Err(StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
     };
-    Ok(PeopleQuery {
+    Ok(Some(PeopleQuery {
         q: Some(form.q.clone()),
         unit_id,
         sector_id: number("sector", &form.sector)?,
@@ -154,7 +156,7 @@ async fn search_query(
             "all" => PersonStatus::All,
             _ => PersonStatus::Active,
         },
-    })
+    }))
 }
 
 /// `/directory/export`: the current search as a CSV download (audited by the store).
@@ -164,7 +166,9 @@ pub async fn export(
     Query(form): Query<SearchForm>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let query = search_query(&state, &auth.actor, &form).await?;
+    let query = search_query(&state, &auth.actor, &form)
+        .await?
+        .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
     let export = state
         .store
         .start_people_export(
