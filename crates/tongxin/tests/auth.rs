@@ -402,7 +402,47 @@ async fn changing_ones_own_password(engine: Engine) {
     app.finish().await;
 }
 
+async fn cookies_are_secure_behind_https(engine: Engine) {
+    let app =
+        TestApp::with_fixture_and(engine, &[("TONGXIN_PUBLIC_URL", "https://tx.example.cn")]).await;
+    let browser = app.browser();
+    let page = browser.get("/login").await;
+    let csrf_cookie = page
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csrf_cookie.contains("; Secure"), "{csrf_cookie}");
+    // The test client speaks plain http, so it will not send Secure cookies back: read the
+    // session cookie from the login response instead of following it.
+    let token = page.csrf();
+    let login = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("cookie", format!("tongxin_csrf={token}"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("username", "saihan"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let session = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        session.starts_with("tongxin_session=") && session.contains("Secure"),
+        "{session}"
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    cookies_are_secure_behind_https,
     login_and_logout,
     lockout_and_its_expiry,
     sessions_expire_when_idle,

@@ -111,8 +111,11 @@ impl Database {
         }
     }
 
-    pub fn config(&self) -> Config {
-        Config::load(None, self.env().into_iter()).unwrap()
+    pub fn config(&self, extra: &[(&str, &str)]) -> Config {
+        let extra = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Config::load(None, self.env().into_iter().chain(extra)).unwrap()
     }
 
     /// A raw connection, for tests that play the part of someone tampering with the database.
@@ -214,8 +217,13 @@ pub const START: Timestamp = Timestamp::from_micros(1_796_025_600_000_000);
 impl TestApp {
     /// A server on an empty, migrated database.
     pub async fn empty(engine: Engine) -> TestApp {
+        TestApp::empty_with(engine, &[]).await
+    }
+
+    /// A server on an empty database, with extra `TONGXIN_*` settings.
+    pub async fn empty_with(engine: Engine, settings: &[(&str, &str)]) -> TestApp {
         let db = Database::fresh(engine);
-        let config = db.config();
+        let config = db.config(settings);
         let store = tongxin::server::open_store(&config).await.unwrap();
         let clock = Arc::new(ManualClock::new(START));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -256,7 +264,12 @@ impl TestApp {
     ///     └── 150105002 大学西路街道
     /// ```
     pub async fn with_fixture(engine: Engine) -> TestApp {
-        let app = TestApp::empty(engine).await;
+        TestApp::with_fixture_and(engine, &[]).await
+    }
+
+    /// The fixture, with extra `TONGXIN_*` settings.
+    pub async fn with_fixture_and(engine: Engine, settings: &[(&str, &str)]) -> TestApp {
+        let app = TestApp::empty_with(engine, settings).await;
         let tree = seed(
             "150100",
             "呼和浩特市",
