@@ -117,6 +117,14 @@ pub enum Reason {
     RepeatedColumn,
     /// The optional sensitive field has not been enabled by an administrator.
     NotEnabled,
+    /// Not a lower-case ASCII identifier (a sector field's key).
+    FieldKeyFormat,
+    /// Not a decimal number.
+    NumberFormat,
+    /// Not one of the field's choices.
+    NotAChoice,
+    /// The same entry appears twice in a list.
+    Repeated,
 }
 
 impl Reason {
@@ -152,6 +160,10 @@ impl Reason {
             Reason::PhoneFormat => "phone_format",
             Reason::GenderValue => "gender_value",
             Reason::DateFormat => "date_format",
+            Reason::FieldKeyFormat => "field_key_format",
+            Reason::NumberFormat => "number_format",
+            Reason::NotAChoice => "not_a_choice",
+            Reason::Repeated => "repeated",
         }
     }
 
@@ -174,11 +186,27 @@ impl Reason {
 pub struct Invalid {
     pub field: Field,
     pub reason: Reason,
+    /// The field's name as its owner gave it, for fields defined at run time (a sector's own
+    /// fields); messages use it instead of the catalogue's name for `field`.
+    pub label: Option<String>,
 }
 
 impl Invalid {
     pub fn new(field: Field, reason: Reason) -> Self {
-        Invalid { field, reason }
+        Invalid {
+            field,
+            reason,
+            label: None,
+        }
+    }
+
+    /// A refusal of a field named at run time.
+    pub fn labelled(field: Field, reason: Reason, label: &str) -> Self {
+        Invalid {
+            field,
+            reason,
+            label: Some(label.to_owned()),
+        }
     }
 }
 

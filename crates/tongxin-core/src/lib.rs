@@ -9,6 +9,7 @@ pub mod account;
 pub mod clock;
 pub mod error;
 pub mod person;
+pub mod sector_field;
 pub mod unit;
 
 pub use account::{Password, Role, Username};
@@ -17,6 +18,7 @@ pub use error::{Field, Invalid, Reason};
 pub use person::{
     Gender, IdNumber, MobilePhone, id_check_character, mask_id_number, mask_phone, parse_birth_date,
 };
+pub use sector_field::FieldKind;
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.

@@ -41,7 +41,9 @@ pub use people::{
     PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField,
 };
 pub use scope::Actor;
-pub use sectors::{SectorChange, SectorView};
+pub use sectors::{
+    MembershipValue, SectorChange, SectorFieldChange, SectorFieldInput, SectorFieldView, SectorView,
+};
 pub use sessions::{SessionKind, SessionSecret, SessionView, random_hex};
 pub use units::{NewUnit, UnitChange, UnitQuery, UnitSeed, UnitSummary, UnitView};
 pub use users::{AccountQuery, AccountView, NewAccount, Policy};

@@ -5,7 +5,7 @@
 //! values are sealed before they reach SQL and only leave this module masked, or in clear
 //! through [`Store::reveal_person_field`], which is audited.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Query;
@@ -29,6 +29,7 @@ use crate::entity::{
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
+use crate::sectors::{MembershipValue, check_membership_values, labelled_values, sector_fields_of};
 
 /// A protected field of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,9 @@ pub struct Membership {
     pub sector_id: i64,
     pub role: Option<String>,
     pub since: Option<NaiveDate>,
+    /// Raw values of the sector's own fields, by field key; checked by the store against the
+    /// fields' definitions.
+    pub values: BTreeMap<String, String>,
 }
 
 /// Everything a person record holds, already validated field by field.
@@ -117,6 +121,18 @@ pub struct MembershipView {
     pub sector_name: String,
     pub role: Option<String>,
     pub since: Option<String>,
+    /// Values of the sector's own fields, in the sector's field order.
+    pub values: Vec<MembershipValue>,
+}
+
+impl MembershipView {
+    /// The value held in the field `key`, if any.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|v| v.key == key)
+            .map(|v| v.value.as_str())
+    }
 }
 
 /// A person as shown: sensitive values masked.
@@ -338,6 +354,7 @@ impl Store {
             .into_iter()
             .map(|s| (s.id, s.name))
             .collect();
+        let fields = sector_fields_of(conn, memberships.iter().map(|s| s.sector_id)).await?;
         let tags = person_tag::Entity::find()
             .filter(person_tag::Column::PersonId.eq(m.id))
             .order_by_asc(person_tag::Column::Tag)
@@ -355,6 +372,10 @@ impl Store {
                 .into_iter()
                 .map(|s| MembershipView {
                     sector_name: names.get(&s.sector_id).cloned().unwrap_or_default(),
+                    values: labelled_values(
+                        s.extra.as_deref(),
+                        fields.get(&s.sector_id).map_or(&[], Vec::as_slice),
+                    ),
                     sector_id: s.sector_id,
                     role: s.role,
                     since: s.since,
@@ -442,7 +463,7 @@ impl Store {
         actor: &Actor,
         input: &PersonInput,
         except: Option<i64>,
-    ) -> Result<unit::Model> {
+    ) -> Result<CheckedPerson> {
         let unit = unit::Entity::find_by_id(input.unit_id)
             .filter(actor.subtree(unit::Column::Path))
             .one(conn)
@@ -452,6 +473,7 @@ impl Store {
             return Err(Invalid::new(Field::Unit, Reason::Archived).into());
         }
         let wanted: BTreeSet<i64> = input.sectors.iter().map(|s| s.sector_id).collect();
+        let mut values = Vec::new();
         if !wanted.is_empty() {
             let found = sector::Entity::find()
                 .filter(sector::Column::Id.is_in(wanted.iter().copied()))
@@ -460,6 +482,16 @@ impl Store {
             if found != wanted.len() as u64 {
                 return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
             }
+            let previous = match except {
+                Some(id) => {
+                    person_sector::Entity::find()
+                        .filter(person_sector::Column::PersonId.eq(id))
+                        .all(conn)
+                        .await?
+                }
+                None => Vec::new(),
+            };
+            values = check_membership_values(conn, &distinct_sectors(input), &previous).await?;
         }
         // Only records that carry an optional sensitive field pay for the settings lookup.
         for (field, present) in [
@@ -488,7 +520,7 @@ impl Store {
                 });
             }
         }
-        Ok(unit)
+        Ok(CheckedPerson { unit, values })
     }
 
     /// Creates a person in a unit of the actor's subtree.
@@ -523,14 +555,14 @@ impl Store {
         now: Timestamp,
         input: &PersonInput,
     ) -> Result<person::Model> {
-        let unit = self.check_person_input(conn, actor, input, None).await?;
-        let mut model = self.person_model(&unit, input);
+        let checked = self.check_person_input(conn, actor, input, None).await?;
+        let mut model = self.person_model(&checked.unit, input);
         model.version = Set(1);
         model.archived_at = Set(None);
         model.created_at = Set(now.micros());
         model.updated_at = Set(now.micros());
         let created = model.insert(conn).await?;
-        write_links(conn, created.id, input).await?;
+        write_links(conn, created.id, input, &checked.values).await?;
         let snapshot = self.snapshot(conn, &created).await?;
         record_history(conn, created.id, 1, now, actor, &Vec::new(), &snapshot).await?;
         Ok(created)
@@ -615,12 +647,12 @@ impl Store {
             let changes = history_since(&tx, id, expected_version).await?;
             return Err(StoreError::Conflict { changes });
         }
-        let unit = self
+        let checked = self
             .check_person_input(&tx, actor, &input, Some(id))
             .await?;
         let before = self.snapshot(&tx, &current).await?;
         let version = current.version + 1;
-        let mut model = self.person_model(&unit, &input);
+        let mut model = self.person_model(&checked.unit, &input);
         if input.keep_unset_protected {
             keep_unset_protected(&mut model, &input);
         }
@@ -640,7 +672,7 @@ impl Store {
             .filter(name_gram::Column::PersonId.eq(id))
             .exec(&tx)
             .await?;
-        write_links(&tx, id, &input).await?;
+        write_links(&tx, id, &input, &checked.values).await?;
         let after = self.snapshot(&tx, &updated).await?;
         let changed = record_history(&tx, id, version, now, actor, &before, &after).await?;
         audit::append(
@@ -813,6 +845,7 @@ impl Store {
                 sector_id: Set(m.sector_id),
                 role: Set(m.role),
                 since: Set(m.since),
+                extra: Set(m.extra),
             }
             .insert(&tx)
             .await?;
@@ -1207,12 +1240,23 @@ impl Store {
             .into_iter()
             .map(|s| (s.id, s.name))
             .collect();
-        // 民主党派（委员，2018-06-01）
+        let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
+        // 民主党派（委员，2018-06-01，党派：民革）
         let sectors: Vec<String> = sectors
             .into_iter()
             .map(|s| {
                 let name = names.get(&s.sector_id).cloned().unwrap_or_default();
-                let details: Vec<String> = [s.role, s.since].into_iter().flatten().collect();
+                let values = labelled_values(
+                    s.extra.as_deref(),
+                    fields.get(&s.sector_id).map_or(&[], Vec::as_slice),
+                )
+                .into_iter()
+                .map(|v| format!("{}：{}", v.label, v.value));
+                let details: Vec<String> = [s.role, s.since]
+                    .into_iter()
+                    .flatten()
+                    .chain(values)
+                    .collect();
                 if details.is_empty() {
                     name
                 } else {
@@ -1263,15 +1307,37 @@ fn years_before(day: NaiveDate, years: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
-/// Sector memberships, tags and name bigrams of a person.
-async fn write_links<C: ConnectionTrait>(conn: &C, id: i64, input: &PersonInput) -> Result<()> {
+/// What checking a person's input yields: the unit, and per distinct membership the sector
+/// field values to store.
+struct CheckedPerson {
+    unit: unit::Model,
+    values: Vec<Option<String>>,
+}
+
+/// The first membership of each sector, in order; later repeats are ignored.
+fn distinct_sectors(input: &PersonInput) -> Vec<&Membership> {
     let mut seen = BTreeSet::new();
-    for membership in input.sectors.iter().filter(|m| seen.insert(m.sector_id)) {
+    input
+        .sectors
+        .iter()
+        .filter(|m| seen.insert(m.sector_id))
+        .collect()
+}
+
+/// Sector memberships (with the checked field `values` of each), tags and name bigrams.
+async fn write_links<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    input: &PersonInput,
+    values: &[Option<String>],
+) -> Result<()> {
+    for (i, membership) in distinct_sectors(input).into_iter().enumerate() {
         person_sector::ActiveModel {
             person_id: Set(id),
             sector_id: Set(membership.sector_id),
             role: Set(membership.role.clone()),
             since: Set(membership.since.map(date_text)),
+            extra: Set(values.get(i).cloned().flatten()),
         }
         .insert(conn)
         .await?;

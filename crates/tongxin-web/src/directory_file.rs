@@ -12,7 +12,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tongxin_core::{Field, Invalid, Reason, Timestamp};
-use tongxin_store::{Actor, Export, ExportRow, PersonInput, Store, UnitQuery};
+use tongxin_store::{
+    Actor, Export, ExportRow, PersonInput, SectorFieldView, SectorView, SensitiveField, Store,
+    UnitQuery,
+};
 use tongxin_tabular::{Format, Limits, Table, TableError};
 
 use crate::error::{AppError, invalid_message};
@@ -97,7 +100,8 @@ pub async fn import_people(
             });
         }
     };
-    let columns = match map_header(&table, &say) {
+    let sector_list = store.sectors(actor, false).await?;
+    let columns = match map_header(&table, &sector_list, &say) {
         Ok(columns) => columns,
         Err(problems) => {
             return Ok(Report {
@@ -107,19 +111,22 @@ pub async fn import_people(
             });
         }
     };
-    let header_of = |key: &str| {
+    // The column a refusal is about: a sector field's is headed by its label.
+    let header_of = |invalid: &Invalid| {
+        if let Some(label) = &invalid.label {
+            return label.clone();
+        }
+        let key = invalid.field.key();
         columns
             .iter()
-            .find(|(_, k)| *k == key)
+            .find(|(_, c)| *c == Column::Standard(key))
             .map(|(i, _)| table.headers.get(*i).cloned().unwrap_or_default())
             .unwrap_or_else(|| catalog.get(lang, &format!("field.{key}")).to_owned())
     };
 
     let units: HashMap<String, i64> = all_units(store, actor).await?;
-    let sectors: HashMap<String, i64> = store
-        .sectors(actor, false)
-        .await?
-        .into_iter()
+    let sectors: HashMap<String, i64> = sector_list
+        .iter()
         .flat_map(|s| [(s.name.clone(), s.id), (s.code.clone(), s.id)])
         .collect();
 
@@ -127,10 +134,10 @@ pub async fn import_people(
     let mut valid: Vec<(usize, PersonInput)> = Vec::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     for row in &table.rows {
-        let cell = |key: &str| {
+        let cell = |key: &'static str| {
             columns
                 .iter()
-                .find(|(_, k)| *k == key)
+                .find(|(_, c)| *c == Column::Standard(key))
                 .and_then(|(i, _)| row.cells.get(*i))
                 .map(|c| c.trim().to_owned())
                 .unwrap_or_default()
@@ -139,7 +146,7 @@ pub async fn import_people(
         let mut refuse = |invalid: Invalid| {
             row_problems.push(Problem {
                 line: row.line,
-                column: header_of(invalid.field.key()),
+                column: header_of(&invalid),
                 code: invalid.reason.key(),
                 message: say(&invalid),
                 existing: None,
@@ -167,6 +174,28 @@ pub async fn import_people(
                 }),
                 None => refuse(Invalid::new(Field::Sector, Reason::NotFound)),
             }
+        }
+        // A value in a sector's own column puts the person in that sector.
+        for (i, column) in &columns {
+            let Column::SectorValue { sector_id, key } = column else {
+                continue;
+            };
+            let value = row.cells.get(*i).map_or("", |c| c.trim());
+            if value.is_empty() {
+                continue;
+            }
+            let membership = match memberships.iter().position(|m| m.sector_id == *sector_id) {
+                Some(at) => &mut memberships[at],
+                None => {
+                    memberships.push(MembershipFields {
+                        sector_id: *sector_id,
+                        ..MembershipFields::default()
+                    });
+                    let at = memberships.len() - 1;
+                    &mut memberships[at]
+                }
+            };
+            membership.values.insert(key.clone(), value.to_owned());
         }
         let id_number = cell("id_number").to_ascii_uppercase();
         if !id_number.is_empty() {
@@ -215,7 +244,7 @@ pub async fn import_people(
     for refusal in outcome.refused {
         problems.push(Problem {
             line: refusal.line,
-            column: header_of(refusal.invalid.field.key()),
+            column: header_of(&refusal.invalid),
             code: refusal.invalid.reason.key(),
             message: say(&refusal.invalid),
             existing: refusal.existing,
@@ -229,11 +258,42 @@ pub async fn import_people(
     })
 }
 
-/// Column index -> field key, or the header's problems.
+/// What a column of an import holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    /// One of [`COLUMNS`], by field key.
+    Standard(&'static str),
+    /// A sector's own field, headed `界别·字段` (sector name or code, field label or key).
+    SectorValue { sector_id: i64, key: String },
+}
+
+/// The header of a sector's own field, as templates write it.
+pub fn sector_field_header(sector: &SectorView, field: &SectorFieldView) -> String {
+    format!("{}·{}", sector.name, field.label)
+}
+
+/// Finds the sector field a header such as `民主党派·党派` or `mzdp·party` names.
+fn sector_column(header: &str, sectors: &[SectorView]) -> Option<Column> {
+    let (sector_part, field_part) = header.split_once('·')?;
+    let (sector_part, field_part) = (sector_part.trim(), field_part.trim());
+    let sector = sectors
+        .iter()
+        .find(|s| s.name == sector_part || s.code.eq_ignore_ascii_case(sector_part))?;
+    let field = sector
+        .active_fields()
+        .find(|f| f.label == field_part || f.key == field_part)?;
+    Some(Column::SectorValue {
+        sector_id: sector.id,
+        key: field.key.clone(),
+    })
+}
+
+/// Column index -> what it holds, or the header's problems.
 fn map_header(
     table: &Table,
+    sectors: &[SectorView],
     say: &impl Fn(&Invalid) -> String,
-) -> Result<Vec<(usize, &'static str)>, Vec<Problem>> {
+) -> Result<Vec<(usize, Column)>, Vec<Problem>> {
     let mut columns = Vec::new();
     let mut problems = Vec::new();
     let header_problem = |column: &str, invalid: Invalid| Problem {
@@ -246,15 +306,17 @@ fn map_header(
     for (i, header) in table.headers.iter().enumerate() {
         let known = COLUMNS
             .iter()
-            .find(|(zh, en, _)| header == zh || header.eq_ignore_ascii_case(en));
+            .find(|(zh, en, _)| header == zh || header.eq_ignore_ascii_case(en))
+            .map(|(_, _, key)| Column::Standard(key))
+            .or_else(|| sector_column(header, sectors));
         match known {
-            Some((_, _, key)) if columns.iter().any(|(_, k)| k == key) => {
+            Some(column) if columns.iter().any(|(_, c)| *c == column) => {
                 problems.push(header_problem(
                     header,
                     Invalid::new(Field::Named("column"), Reason::RepeatedColumn),
                 ))
             }
-            Some((_, _, key)) => columns.push((i, *key)),
+            Some(column) => columns.push((i, column)),
             None => problems.push(header_problem(
                 header,
                 Invalid::new(Field::Named("column"), Reason::UnknownColumn),
@@ -262,7 +324,7 @@ fn map_header(
         }
     }
     for key in REQUIRED {
-        if !columns.iter().any(|(_, k)| *k == key) {
+        if !columns.iter().any(|(_, c)| *c == Column::Standard(key)) {
             let (zh, _, _) = COLUMNS
                 .iter()
                 .find(|(_, _, k)| *k == key)
@@ -441,20 +503,153 @@ pub async fn xlsx_bytes(
     workbook.save_to_buffer().map_err(failed)
 }
 
-/// An XLSX download.
-pub fn xlsx_response(bytes: Vec<u8>) -> Response {
+/// The headers of an import template: the common columns (ethnicity and religion only when
+/// enabled) and, for a sector, its own fields.
+pub fn template_header(sector: Option<&SectorView>, enabled: &[SensitiveField]) -> Vec<String> {
+    let offered = |key: &str| match SensitiveField::parse(key) {
+        Some(field) if field.needs_enabling() => enabled.contains(&field),
+        _ => true,
+    };
+    let mut header: Vec<String> = COLUMNS
+        .iter()
+        .filter(|(_, _, key)| offered(key))
+        .map(|(zh, _, _)| (*zh).to_owned())
+        .collect();
+    if let Some(sector) = sector {
+        header.extend(
+            sector
+                .active_fields()
+                .map(|field| sector_field_header(sector, field)),
+        );
+    }
+    header
+}
+
+/// An import template as an XLSX workbook: the header row, and for single-choice fields a
+/// drop-down of the choices (where the list fits Excel's 255-character limit).
+pub fn template_xlsx(
+    sector: Option<&SectorView>,
+    enabled: &[SensitiveField],
+) -> Result<Vec<u8>, AppError> {
+    let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx template: {e}"));
+    let header = template_header(sector, enabled);
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, title) in header.iter().enumerate() {
+        let col = u16::try_from(col).unwrap_or(u16::MAX);
+        sheet
+            .write_string_with_format(0, col, title, &bold)
+            .map_err(failed)?;
+        sheet.set_column_width(col, 14).map_err(failed)?;
+    }
+    if let Some(sector) = sector {
+        for field in sector.active_fields() {
+            let Some(col) = header
+                .iter()
+                .position(|h| *h == sector_field_header(sector, field))
+                .and_then(|c| u16::try_from(c).ok())
+            else {
+                continue;
+            };
+            let fits = field
+                .choices
+                .iter()
+                .map(|c| c.chars().count() + 1)
+                .sum::<usize>()
+                < 255;
+            if field.kind == tongxin_core::FieldKind::Choice && fits {
+                let validation = rust_xlsxwriter::DataValidation::new()
+                    .allow_list_strings(&field.choices)
+                    .map_err(failed)?;
+                sheet
+                    .add_data_validation(1, col, 100_000, col, &validation)
+                    .map_err(failed)?;
+            }
+        }
+    }
+    workbook.save_to_buffer().map_err(failed)
+}
+
+/// An import template as CSV: UTF-8 with a BOM, so Excel opens it in Chinese.
+pub fn template_csv(sector: Option<&SectorView>, enabled: &[SensitiveField]) -> Vec<u8> {
+    let mut bytes = tongxin_tabular::UTF8_BOM.to_vec();
+    bytes.extend(tongxin_tabular::csv_lines(&[template_header(
+        sector, enabled,
+    )]));
+    bytes
+}
+
+/// A download of `bytes` as `file_name` (ASCII) with its content type.
+pub fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     (
         [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"people.xlsx\"",
-            ),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     )
         .into_response()
+}
+
+/// The content type of XLSX workbooks.
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An export as an XLSX download.
+pub fn xlsx_response(bytes: Vec<u8>) -> Response {
+    download(bytes, XLSX_TYPE, "people.xlsx")
+}
+
+/// Which template to download.
+#[derive(Debug, serde::Deserialize)]
+pub struct TemplateQuery {
+    /// A sector whose own fields get columns; none for the common columns only.
+    pub sector: Option<i64>,
+    /// `csv`, or `xlsx` (the default).
+    #[serde(default)]
+    pub format: String,
+}
+
+/// The template download shared by the page and the API; an unknown sector is a 404.
+pub async fn template_response(
+    state: &crate::AppState,
+    actor: &Actor,
+    query: &TemplateQuery,
+) -> Result<Response, AppError> {
+    let sectors = state.store.sectors(actor, false).await?;
+    let sector = match query.sector {
+        Some(id) => Some(
+            sectors
+                .iter()
+                .find(|s| s.id == id)
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let enabled: Vec<SensitiveField> = state
+        .store
+        .enabled_sensitive_fields()
+        .await?
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    // The file is named by the sector's code, which is ASCII.
+    let stem = sector.map_or_else(|| "people".to_owned(), |s| format!("people-{}", s.code));
+    match query.format.as_str() {
+        "csv" => Ok(download(
+            template_csv(sector, &enabled),
+            "text/csv; charset=utf-8",
+            &format!("{stem}.csv"),
+        )),
+        "" | "xlsx" => Ok(download(
+            template_xlsx(sector, &enabled)?,
+            XLSX_TYPE,
+            &format!("{stem}.xlsx"),
+        )),
+        other => Err(AppError::Malformed {
+            code: "bad_query",
+            detail: format!("format={other}"),
+        }),
+    }
 }

@@ -120,11 +120,17 @@ impl AppError {
 
 /// "名称不能超过 100 个字符。" — a refused value as a sentence naming the field.
 pub fn invalid_message(catalog: &Catalog, lang: Lang, invalid: &Invalid) -> String {
-    let label = catalog.get(lang, &format!("field.{}", invalid.field.key()));
-    // English labels are capitalised for forms; inside a sentence they read in lower case.
-    let field = match lang {
-        Lang::En => label.to_lowercase(),
-        Lang::ZhCn => label.to_owned(),
+    // A field named at run time is quoted as named; catalogue labels are capitalised for
+    // forms and read in lower case inside an English sentence.
+    let field = match (&invalid.label, lang) {
+        (Some(label), Lang::ZhCn) => format!("「{label}」"),
+        (Some(label), Lang::En) => format!("“{label}”"),
+        (None, Lang::En) => catalog
+            .get(lang, &format!("field.{}", invalid.field.key()))
+            .to_lowercase(),
+        (None, Lang::ZhCn) => catalog
+            .get(lang, &format!("field.{}", invalid.field.key()))
+            .to_owned(),
     };
     let n = invalid
         .reason
@@ -230,6 +236,9 @@ pub async fn render_errors(
             AppError::Invalid(list) => {
                 if let Some(first) = list.first() {
                     body["error"]["field"] = json!(first.field.key());
+                    if let Some(label) = &first.label {
+                        body["error"]["label"] = json!(label);
+                    }
                 }
             }
             AppError::Conflict(changes) => {

@@ -127,6 +127,21 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// Two numeric ids in the path (a record and one of its parts); like [`IdPath`], anything
+/// else is a 404.
+pub struct IdPair(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<(i64, i64)>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path((a, b))| IdPair(a, b))
+            .map_err(|_| AppError::NotFound)
+    }
+}
+
 /// An uploaded file from a multipart form guarded by the CSRF token, like [`CsrfForm`].
 pub struct CsrfUpload {
     pub file_name: String,

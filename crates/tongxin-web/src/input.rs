@@ -2,12 +2,17 @@
 //! both refuse the same things with the same messages. Every refused field is collected, so a
 //! form can show them all at once.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
+use tongxin_core::sector_field::{parse_choices, parse_field_key};
 use tongxin_core::{
-    Field, Gender, IdNumber, Invalid, MobilePhone, Password, Reason, Role, UnitCode, UnitName,
-    Username, parse_birth_date, parse_name, parse_optional_text,
+    Field, FieldKind, Gender, IdNumber, Invalid, MobilePhone, Password, Reason, Role, UnitCode,
+    UnitName, Username, parse_birth_date, parse_name, parse_optional_text,
 };
-use tongxin_store::{Actor, Membership, NewAccount, NewUnit, PersonInput, Store, StoreError};
+use tongxin_store::{
+    Actor, Membership, NewAccount, NewUnit, PersonInput, SectorFieldInput, Store, StoreError,
+};
 
 use crate::error::AppError;
 
@@ -111,33 +116,57 @@ const MAX_NOTES: usize = 2000;
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct MembershipFields {
     pub sector_id: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub since: String,
+    /// Values of the sector's own fields, by field key; the store checks them.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
 }
 
-/// The fields of a person as submitted by a form or the API; empty strings mean "not given".
+/// The fields of a person as submitted by a form or the API; empty strings (or JSON nulls, as
+/// the API shows absent values) mean "not given".
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct PersonFields {
     pub unit_id: i64,
+    #[serde(deserialize_with = "null_as_empty")]
     pub name: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub gender: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub birth_date: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub education: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub occupation: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub title: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub employer: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub political_affiliation: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub address: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub notes: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub id_number: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub phone: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub ethnicity: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub religion: String,
     pub sectors: Vec<MembershipFields>,
     pub tags: Vec<String>,
+}
+
+/// Reads a JSON null as an empty string, so a record read from the API can be sent back.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Splits a tag list typed as `党外;青年、专家` into tags.
@@ -219,6 +248,7 @@ pub fn person(fields: &PersonFields, today: NaiveDate) -> Result<PersonInput, Ve
             sector_id: m.sector_id,
             role,
             since: since.flatten(),
+            values: m.values.clone(),
         });
     }
     let mut tags = Vec::new();
@@ -260,4 +290,64 @@ pub fn person(fields: &PersonFields, today: NaiveDate) -> Result<PersonInput, Ve
         }
         _ => Err(checks.into_inner()),
     }
+}
+
+/// A sector field's definition as submitted; `choices` one per line or separated by `、；,`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SectorFieldFields {
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub required: bool,
+    pub choices: String,
+}
+
+/// Validates a new sector field: its fixed key and kind, and its definition.
+pub fn new_sector_field(
+    fields: &SectorFieldFields,
+) -> Result<(String, FieldKind, SectorFieldInput), Vec<Invalid>> {
+    let mut checks = Checks::default();
+    let key = checks.check(parse_field_key(&fields.key));
+    let kind = checks.check(FieldKind::parse(&fields.kind));
+    // Only choice fields keep choices; the others ignore whatever was typed.
+    let takes_choices = kind.is_some_and(FieldKind::has_choices);
+    let definition = definition(&mut checks, fields, takes_choices);
+    match (key, kind, definition) {
+        (Some(key), Some(kind), Some(definition)) if checks.is_empty() => {
+            Ok((key, kind, definition))
+        }
+        _ => Err(checks.into_inner()),
+    }
+}
+
+/// Validates the changeable part of an existing field's definition. The store refuses an
+/// empty list of choices for a choice field and ignores choices for the others.
+pub fn sector_field_definition(
+    fields: &SectorFieldFields,
+) -> Result<SectorFieldInput, Vec<Invalid>> {
+    let mut checks = Checks::default();
+    let takes_choices = !fields.choices.trim().is_empty();
+    match definition(&mut checks, fields, takes_choices) {
+        Some(definition) if checks.is_empty() => Ok(definition),
+        _ => Err(checks.into_inner()),
+    }
+}
+
+fn definition(
+    checks: &mut Checks,
+    fields: &SectorFieldFields,
+    takes_choices: bool,
+) -> Option<SectorFieldInput> {
+    let label = checks.check(parse_name(Field::Named("field_label"), &fields.label));
+    let choices = if takes_choices {
+        checks.check(parse_choices(FieldKind::Choices, &fields.choices))
+    } else {
+        Some(Vec::new())
+    };
+    Some(SectorFieldInput {
+        label: label?,
+        required: fields.required,
+        choices: choices?,
+    })
 }

@@ -4,10 +4,11 @@
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tongxin_core::{Gender, IdNumber, MobilePhone, id_check_character};
+use tongxin_core::{FieldKind, Gender, IdNumber, MobilePhone, id_check_character};
 use tongxin_core::{Invalid, Password, Role, SectorCode, Timestamp, UnitCode, UnitName, Username};
 use tongxin_store::{
-    Actor, Membership, PageRequest, PersonInput, Store, StoreError, UnitQuery, UnitSeed,
+    Actor, Membership, PageRequest, PersonInput, SectorFieldInput, SectorFieldView, SectorView,
+    Store, StoreError, UnitQuery, UnitSeed,
 };
 
 /// The kind of a county-level unit decides what its townships and villages are called.
@@ -146,6 +147,77 @@ const SECTORS: [(&str, &str); 11] = [
     ("guiqiao", "归侨侨眷"),
     ("liuxue", "出国和归国留学人员"),
     ("shanghui", "工商联与商会"),
+];
+
+/// A sector's own field in the demo: sector code, key, label, kind, required, choices.
+type DemoField = (
+    &'static str,
+    &'static str,
+    &'static str,
+    FieldKind,
+    bool,
+    &'static [&'static str],
+);
+
+/// The demo sectors' own fields.
+const SECTOR_FIELDS: [DemoField; 5] = [
+    (
+        "minzhu",
+        "party",
+        "所属党派",
+        FieldKind::Choice,
+        true,
+        &[
+            "民革",
+            "民盟",
+            "民建",
+            "民进",
+            "农工党",
+            "致公党",
+            "九三学社",
+            "台盟",
+        ],
+    ),
+    (
+        "shanghui",
+        "size",
+        "企业规模",
+        FieldKind::Choice,
+        false,
+        &["大型", "中型", "小型", "微型"],
+    ),
+    (
+        "shanghui",
+        "employees",
+        "职工人数",
+        FieldKind::Number,
+        false,
+        &[],
+    ),
+    (
+        "liuxue",
+        "countries",
+        "留学国家和地区",
+        FieldKind::Choices,
+        false,
+        &[
+            "美国",
+            "英国",
+            "日本",
+            "德国",
+            "俄罗斯",
+            "蒙古国",
+            "澳大利亚",
+        ],
+    ),
+    (
+        "liuxue",
+        "returned",
+        "回国时间",
+        FieldKind::Date,
+        false,
+        &[],
+    ),
 ];
 
 /// Villages per township, inclusive range.
@@ -303,7 +375,7 @@ fn people(
     seed_value: u64,
     count: usize,
     units: &[(String, i64)],
-    sectors: &[i64],
+    sectors: &[SectorView],
     today: chrono::NaiveDate,
 ) -> Result<Vec<(usize, PersonInput)>, Invalid> {
     use chrono::Datelike;
@@ -349,8 +421,13 @@ fn people(
         );
         let mut memberships = Vec::new();
         if let Some(sector) = sectors.choose(&mut rng).filter(|_| rng.random_bool(0.8)) {
+            let values = sector
+                .active_fields()
+                .filter_map(|field| Some((field.key.clone(), demo_value(&mut rng, field, today)?)))
+                .collect();
             memberships.push(Membership {
-                sector_id: *sector,
+                sector_id: sector.id,
+                values,
                 role: Some(pick(&mut rng, &ROLES).to_owned()),
                 since: chrono::NaiveDate::from_ymd_opt(
                     today.year() - rng.random_range(0..15),
@@ -389,6 +466,38 @@ fn people(
     Ok(rows)
 }
 
+/// A believable value for a sector's own field; optional fields are sometimes left empty.
+fn demo_value(
+    rng: &mut ChaCha8Rng,
+    field: &SectorFieldView,
+    today: chrono::NaiveDate,
+) -> Option<String> {
+    use chrono::Datelike;
+    if !field.required && rng.random_bool(0.3) {
+        return None;
+    }
+    match field.kind {
+        FieldKind::Choice => field.choices.choose(rng).cloned(),
+        FieldKind::Choices => {
+            let count = rng.random_range(1..=2);
+            let picked: Vec<&str> = field
+                .choices
+                .sample(rng, count)
+                .map(String::as_str)
+                .collect();
+            Some(picked.join("、"))
+        }
+        FieldKind::Number => Some(rng.random_range(3..800).to_string()),
+        FieldKind::Date => chrono::NaiveDate::from_ymd_opt(
+            today.year() - rng.random_range(1..30),
+            rng.random_range(1..=12),
+            rng.random_range(1..=28),
+        )
+        .map(|d| d.format("%Y-%m-%d").to_string()),
+        FieldKind::Text => None,
+    }
+}
+
 /// The administrator created with the demo, and the password shown once.
 pub struct DemoAdmin {
     pub username: String,
@@ -415,13 +524,27 @@ pub async fn load(
     let tree = city(seed_value)?;
     let system = Actor::system("demo");
     store.create_tree(&system, now, &tree).await?;
-    let mut sector_ids = Vec::new();
     for (code, name) in SECTORS {
         let sector = store
             .create_sector(&system, now, &SectorCode::parse(code)?, name)
             .await?;
-        sector_ids.push(sector.id);
+        for (_, key, label, kind, required, choices) in SECTOR_FIELDS.iter().filter(|f| f.0 == code)
+        {
+            let input = SectorFieldInput {
+                label: (*label).to_owned(),
+                required: *required,
+                choices: if kind.has_choices() {
+                    choices.iter().map(|c| (*c).to_owned()).collect()
+                } else {
+                    Vec::new()
+                },
+            };
+            store
+                .create_sector_field(&system, now, sector.id, key, *kind, input)
+                .await?;
+        }
     }
+    let sectors = store.sectors(&system, false).await?;
     // People live in townships and villages.
     let mut units = Vec::new();
     let mut page = 1;
@@ -446,7 +569,7 @@ pub async fn load(
         }
         page += 1;
     }
-    let rows = people(seed_value, people_count, &units, &sector_ids, now.date())?;
+    let rows = people(seed_value, people_count, &units, &sectors, now.date())?;
     let outcome = store.import_people(&system, now, &rows, false).await?;
     if let Some(refused) = outcome.refused.first() {
         return Err(DemoError::Invalid(refused.invalid.clone()));

@@ -10,6 +10,7 @@ pub mod person_history;
 pub mod person_sector;
 pub mod person_tag;
 pub mod sector;
+pub mod sector_field;
 pub mod sensitive_field;
 pub mod session;
 pub mod unit;

@@ -9,6 +9,8 @@ pub struct Model {
     pub sector_id: i64,
     pub role: Option<String>,
     pub since: Option<String>,
+    /// JSON object from sector field key to value.
+    pub extra: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod organizations;
 mod people;
+mod sectors;
 mod units;
 
 use axum::Router;
@@ -42,6 +43,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(people::import).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
         .route("/people/export", get(people::export))
+        .route("/people/template", get(people::template))
         .route("/people/{id}", get(people::show).put(people::replace))
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
@@ -67,8 +69,13 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/organizations/{id}/archive", post(organizations::archive))
         .route("/organizations/{id}/restore", post(organizations::restore))
-        .route("/sectors", get(people::sectors).post(people::create_sector))
-        .route("/sectors/{id}", axum::routing::patch(people::change_sector))
+        .route("/sectors", get(sectors::list).post(sectors::create))
+        .route("/sectors/{id}", axum::routing::patch(sectors::change))
+        .route("/sectors/{id}/fields", post(sectors::create_field))
+        .route(
+            "/sectors/{id}/fields/{field_id}",
+            axum::routing::patch(sectors::change_field),
+        )
         .route("/openapi.json", get(openapi))
 }
 

@@ -1,4 +1,4 @@
-//! `/people` and `/sectors`: the directory of the caller's subtree.
+//! `/people`: the directory of the caller's subtree.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -6,10 +6,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_core::{Field, Gender, Invalid, Reason, SectorCode, parse_name};
+use tongxin_core::{Field, Gender, Invalid, Reason};
 use tongxin_store::{
-    PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView, SectorChange, SectorView,
-    SensitiveField,
+    PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView, SensitiveField,
 };
 
 use tongxin_tabular::{Format, Limits};
@@ -62,6 +61,8 @@ fn person_json(p: &PersonView) -> Value {
             "sector": s.sector_name,
             "role": s.role,
             "since": s.since,
+            "values": s.values.iter().map(|v| (v.key.clone(), Value::from(v.value.clone())))
+                .collect::<serde_json::Map<_, _>>(),
         })).collect::<Vec<_>>(),
         "tags": p.tags,
         "version": p.version,
@@ -293,82 +294,14 @@ pub async fn history(
     })))
 }
 
-fn sector_json(s: &SectorView) -> Value {
-    json!({ "id": s.id, "code": s.code, "name": s.name, "position": s.position, "archived": s.archived })
-}
-
-#[derive(Deserialize)]
-pub struct SectorQuery {
-    #[serde(default)]
-    include_archived: bool,
-}
-
-pub async fn sectors(
+/// `GET /people/template?sector=ID&format=csv|xlsx`: an empty import file with the right
+/// headers.
+pub async fn template(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(query): Query<SectorQuery>,
-) -> Result<Json<Value>, AppError> {
-    let sectors = state
-        .store
-        .sectors(&user.actor, query.include_archived)
-        .await?;
-    Ok(Json(json!({
-        "items": sectors.iter().map(sector_json).collect::<Vec<_>>(),
-        "total": sectors.len(),
-    })))
-}
-
-#[derive(Deserialize)]
-pub struct NewSector {
-    code: String,
-    name: String,
-}
-
-pub async fn create_sector(
-    State(state): State<AppState>,
-    user: ApiUser,
-    ApiJson(body): ApiJson<NewSector>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
-    let mut checks = input::Checks::default();
-    let code = checks.check(SectorCode::parse(&body.code));
-    let name = checks.check(parse_name(Field::Named("sector_name"), &body.name));
-    let (Some(code), Some(name)) = (code, name) else {
-        return Err(AppError::Invalid(checks.into_inner()));
-    };
-    let created = state
-        .store
-        .create_sector(&user.actor, state.clock.now(), &code, &name)
-        .await?;
-    Ok((StatusCode::CREATED, Json(sector_json(&created))))
-}
-
-#[derive(Deserialize)]
-pub struct SectorPatch {
-    name: Option<String>,
-    archived: Option<bool>,
-    move_up: Option<bool>,
-}
-
-pub async fn change_sector(
-    State(state): State<AppState>,
-    user: ApiUser,
-    IdPath(id): IdPath,
-    ApiJson(patch): ApiJson<SectorPatch>,
-) -> Result<Json<Value>, AppError> {
-    let change = match (patch.name, patch.archived, patch.move_up) {
-        (Some(name), None, None) => {
-            SectorChange::Rename(parse_name(Field::Named("sector_name"), &name)?)
-        }
-        (None, Some(true), None) => SectorChange::Archive,
-        (None, Some(false), None) => SectorChange::Restore,
-        (None, None, Some(true)) => SectorChange::MoveUp,
-        _ => return Err(Invalid::new(Field::Body, Reason::Required).into()),
-    };
-    let sector = state
-        .store
-        .change_sector(&user.actor, state.clock.now(), id, change)
-        .await?;
-    Ok(Json(sector_json(&sector)))
+    Query(query): Query<directory_file::TemplateQuery>,
+) -> Result<Response, AppError> {
+    directory_file::template_response(&state, &user.actor, &query).await
 }
 
 #[derive(Deserialize)]

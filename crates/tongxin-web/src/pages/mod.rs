@@ -68,7 +68,12 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/audit", get(audit::index))
         .route("/sectors", get(sectors::index).post(sectors::create))
         .route("/sectors/fields", post(sectors::set_field))
-        .route("/sectors/{id}", post(sectors::change))
+        .route("/sectors/{id}", get(sectors::show).post(sectors::change))
+        .route("/sectors/{id}/fields", post(sectors::create_field))
+        .route(
+            "/sectors/{id}/fields/{field_id}",
+            post(sectors::change_field),
+        )
         .route(
             "/organizations",
             get(organizations::index).post(organizations::create),
@@ -76,6 +81,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/organizations/{id}", get(organizations::show))
         .route("/directory", get(people::index))
         .route("/directory/export", get(people::export))
+        .route("/directory/template", get(people::template))
         .route(
             "/directory/import",
             get(people::import_page)

@@ -1,7 +1,7 @@
 //! The directory pages: search, a person's record with history, adding and editing, and
 //! revealing a protected value.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tongxin_core::{Field, Gender, Invalid, Reason};
 use tongxin_store::{
     Actor, HistoryEntry, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
-    SectorView, SensitiveField, StoreError,
+    SectorFieldView, SectorView, SensitiveField, StoreError,
 };
 use tongxin_tabular::{Format, Limits};
 
@@ -186,6 +186,16 @@ pub async fn export(
     }
 }
 
+/// `/directory/template`: an empty import file with the right headers, for one sector or for
+/// the common columns only.
+pub async fn template(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<directory_file::TemplateQuery>,
+) -> Result<Response, AppError> {
+    directory_file::template_response(&state, &auth.actor, &query).await
+}
+
 #[derive(Template)]
 #[template(path = "people/import.html")]
 struct ImportPage {
@@ -194,10 +204,23 @@ struct ImportPage {
     report: Option<directory_file::Report>,
     file_name: String,
     check_only: bool,
+    /// Sectors with fields of their own, each with its own template.
+    templates: Vec<SectorView>,
+}
+
+/// Sectors whose import template differs from the common one.
+async fn sector_templates(state: &AppState, actor: &Actor) -> Result<Vec<SectorView>, AppError> {
+    let mut sectors = state.store.sectors(actor, false).await?;
+    sectors.retain(|s| s.active_fields().next().is_some());
+    Ok(sectors)
 }
 
 /// `/directory/import`: upload a file to check or import.
-pub async fn import_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
+pub async fn import_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
     if !can_edit(&auth.actor) {
         return Err(AppError::Forbidden);
     }
@@ -206,6 +229,7 @@ pub async fn import_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Res
         report: None,
         file_name: String::new(),
         check_only: true,
+        templates: sector_templates(&state, &auth.actor).await?,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
@@ -248,6 +272,7 @@ pub async fn import(
         report: Some(report),
         file_name: upload.file_name,
         check_only,
+        templates: sector_templates(&state, &auth.actor).await?,
     };
     Ok(page.ctx.respond(status, page.render()?))
 }
@@ -488,6 +513,25 @@ pub struct SectorChoice {
     pub checked: bool,
     pub role: String,
     pub since: String,
+    /// The sector's own fields that take values, with what was typed or is on record.
+    pub inputs: Vec<FieldInput>,
+}
+
+/// One input for a sector's own field.
+pub struct FieldInput {
+    pub field: SectorFieldView,
+    /// The form name: `value_SECTOR_KEY`, or for multiple choices `value_SECTOR_KEY.N`.
+    pub name: String,
+    pub value: String,
+}
+
+impl FieldInput {
+    /// Whether `choice` is among the chosen values (a single or multiple choice).
+    pub fn chosen(&self, choice: &str) -> bool {
+        tongxin_core::sector_field::split_list(&self.value)
+            .iter()
+            .any(|v| v == choice)
+    }
 }
 
 #[derive(Template)]
@@ -512,7 +556,8 @@ struct FormPage {
     duplicate_of: Option<i64>,
 }
 
-/// The form as submitted: plain fields by name, sectors as `sector_ID` / `role_ID` / `since_ID`.
+/// The form as submitted: plain fields by name, sectors as `sector_ID` / `role_ID` / `since_ID`
+/// and their own fields as `value_ID_KEY` (multiple choices as `value_ID_KEY.N`, one per box).
 type RawForm = HashMap<String, String>;
 
 fn get(form: &RawForm, key: &str) -> String {
@@ -528,6 +573,7 @@ fn fields_from(form: &RawForm, unit_id: i64) -> PersonFields {
             sector_id: id,
             role: get(form, &format!("role_{id}")),
             since: get(form, &format!("since_{id}")),
+            values: field_values(form, id),
         })
         .collect();
     sectors.sort_by_key(|m| m.sector_id);
@@ -550,6 +596,26 @@ fn fields_from(form: &RawForm, unit_id: i64) -> PersonFields {
         sectors,
         tags: input::split_tags(&get(form, "tags")),
     }
+}
+
+/// The values typed for a sector's own fields, by key; ticked boxes joined with `、`.
+fn field_values(form: &RawForm, sector_id: i64) -> BTreeMap<String, String> {
+    let prefix = format!("value_{sector_id}_");
+    let mut values: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut names: Vec<(&String, &String)> = form
+        .iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .collect();
+    names.sort();
+    for (name, value) in names {
+        let rest = &name[prefix.len()..];
+        let key = rest.split_once('.').map_or(rest, |(key, _)| key);
+        values.entry(key.to_owned()).or_default().push(value);
+    }
+    values
+        .into_iter()
+        .map(|(key, parts)| (key, parts.join("、")))
+        .collect()
 }
 
 struct FormState {
@@ -584,10 +650,22 @@ async fn render_form(
                 .sectors
                 .iter()
                 .find(|m| m.sector_id == sector.id);
+            let inputs = sector
+                .active_fields()
+                .map(|field| FieldInput {
+                    name: format!("value_{}_{}", sector.id, field.key),
+                    value: chosen
+                        .and_then(|m| m.values.get(&field.key))
+                        .cloned()
+                        .unwrap_or_default(),
+                    field: field.clone(),
+                })
+                .collect();
             SectorChoice {
                 checked: chosen.is_some(),
                 role: chosen.map(|m| m.role.clone()).unwrap_or_default(),
                 since: chosen.map(|m| m.since.clone()).unwrap_or_default(),
+                inputs,
                 sector,
             }
         })
@@ -769,6 +847,11 @@ pub async fn edit_page(
                 sector_id: s.sector_id,
                 role: s.role.clone().unwrap_or_default(),
                 since: s.since.clone().unwrap_or_default(),
+                values: s
+                    .values
+                    .iter()
+                    .map(|v| (v.key.clone(), v.value.clone()))
+                    .collect(),
             })
             .collect(),
         tags: person.tags.clone(),

@@ -1,19 +1,20 @@
-//! Directory settings for administrators of a top unit: the sector list and which optional
-//! sensitive fields are collected, and why.
+//! Directory settings for administrators of a top unit: the sector list, each sector's own
+//! fields, and which optional sensitive fields are collected, and why.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use tongxin_core::FieldKind;
 use tongxin_core::{Field, Invalid, Reason, SectorCode, parse_name, parse_optional_text};
-use tongxin_store::{SectorChange, SectorView, SensitiveField, StoreError};
+use tongxin_store::{SectorChange, SectorFieldChange, SectorView, SensitiveField, StoreError};
 
 use super::{Ctx, FormErrors, see_other};
 use crate::AppState;
 use crate::error::AppError;
-use crate::forms::{CsrfForm, IdPath};
-use crate::input::Checks;
+use crate::forms::{CsrfForm, IdPair, IdPath};
+use crate::input::{self, Checks, SectorFieldFields};
 use crate::session::{Authenticated, CurrentUser};
 
 /// An optional sensitive field and, if enabled, the recorded purpose.
@@ -33,6 +34,15 @@ struct SectorsPage {
     errors: FormErrors,
 }
 
+/// Only administrators of a top unit keep the shared settings.
+fn require_settings(actor: &tongxin_store::Actor) -> Result<(), AppError> {
+    if actor.role().administers() && actor.at_top() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 async fn render(
     state: &AppState,
     ctx: Ctx,
@@ -42,9 +52,7 @@ async fn render(
     errors: &[Invalid],
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    if !(actor.role().administers() && actor.at_top()) {
-        return Err(AppError::Forbidden);
-    }
+    require_settings(actor)?;
     let enabled = state.store.enabled_sensitive_fields().await?;
     let optional = [SensitiveField::Ethnicity, SensitiveField::Religion]
         .into_iter()
@@ -200,4 +208,136 @@ pub async fn set_field(
         .set_sensitive_field(&auth.actor, state.clock.now(), field, purpose)
         .await?;
     Ok(see_other("/sectors"))
+}
+
+#[derive(Template)]
+#[template(path = "sector.html")]
+struct SectorPage {
+    ctx: Ctx,
+    sector: SectorView,
+    kinds: [FieldKind; 5],
+    /// What was typed into the new-field form.
+    typed: SectorFieldFields,
+    errors: FormErrors,
+}
+
+async fn render_sector(
+    state: &AppState,
+    ctx: Ctx,
+    auth: &Authenticated,
+    id: i64,
+    status: StatusCode,
+    typed: SectorFieldFields,
+    errors: &[Invalid],
+) -> Result<Response, AppError> {
+    require_settings(&auth.actor)?;
+    let sector = state
+        .store
+        .sectors(&auth.actor, true)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(AppError::NotFound)?;
+    let page = SectorPage {
+        sector,
+        kinds: FieldKind::ALL,
+        typed,
+        errors: ctx.errors(errors),
+        ctx: ctx.with_section("sectors"),
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+/// A sector's own fields, with forms to add, change and archive them.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    let typed = SectorFieldFields {
+        kind: FieldKind::Text.key().to_owned(),
+        ..SectorFieldFields::default()
+    };
+    render_sector(&state, ctx, &auth, id, StatusCode::OK, typed, &[]).await
+}
+
+pub async fn create_field(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<SectorFieldFields>,
+) -> Result<Response, AppError> {
+    let invalid = match input::new_sector_field(&form) {
+        Ok((key, kind, definition)) => match state
+            .store
+            .create_sector_field(&auth.actor, state.clock.now(), id, &key, kind, definition)
+            .await
+        {
+            Ok(_) => return Ok(see_other(&format!("/sectors/{id}"))),
+            Err(StoreError::Invalid(i)) => vec![i],
+            Err(e) => return Err(e.into()),
+        },
+        Err(invalid) => invalid,
+    };
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render_sector(&state, ctx, &auth, id, status, form, &invalid).await
+}
+
+#[derive(Deserialize)]
+pub struct FieldAction {
+    /// `save`, `archive` or `restore`.
+    action: String,
+    #[serde(flatten)]
+    definition: SectorFieldFields,
+}
+
+/// Saves a field's label, requiredness and choices, or archives or restores it.
+pub async fn change_field(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPair(id, field_id): IdPair,
+    CsrfForm(form): CsrfForm<FieldAction>,
+) -> Result<Response, AppError> {
+    let belongs = state
+        .store
+        .sectors(&auth.actor, true)
+        .await?
+        .iter()
+        .any(|s| s.id == id && s.fields.iter().any(|f| f.id == field_id));
+    if !belongs {
+        return Err(AppError::NotFound);
+    }
+    let change = match form.action.as_str() {
+        "archive" => SectorFieldChange::Archive,
+        "restore" => SectorFieldChange::Restore,
+        "save" => match input::sector_field_definition(&form.definition) {
+            Ok(definition) => SectorFieldChange::Define(definition),
+            Err(invalid) => {
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                return render_sector(&state, ctx, &auth, id, status, Default::default(), &invalid)
+                    .await;
+            }
+        },
+        other => {
+            return Err(AppError::Malformed {
+                code: "bad_form",
+                detail: format!("action={other}"),
+            });
+        }
+    };
+    match state
+        .store
+        .change_sector_field(&auth.actor, state.clock.now(), field_id, change)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/sectors/{id}"))),
+        Err(StoreError::Invalid(i)) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_sector(&state, ctx, &auth, id, status, Default::default(), &[i]).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

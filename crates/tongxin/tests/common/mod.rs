@@ -591,6 +591,24 @@ impl Api {
         Reply::read(request.send().await.unwrap()).await
     }
 
+    /// A download: status, content type and the body's bytes.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let request = self.auth(self.client.get(format!("{}{path}", self.base)));
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
         let request = self.auth(self.client.post(format!("{}{path}", self.base)).json(body));
         Reply::read(request.send().await.unwrap()).await
