@@ -125,6 +125,8 @@ pub enum Reason {
     NotAChoice,
     /// The same entry appears twice in a list.
     Repeated,
+    /// The request was decided already (a proposal approved or rejected).
+    AlreadyDecided,
 }
 
 impl Reason {
@@ -164,6 +166,7 @@ impl Reason {
             Reason::NumberFormat => "number_format",
             Reason::NotAChoice => "not_a_choice",
             Reason::Repeated => "repeated",
+            Reason::AlreadyDecided => "already_decided",
         }
     }
 

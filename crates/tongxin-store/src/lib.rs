@@ -18,6 +18,7 @@ mod organizations;
 mod page;
 mod password;
 mod people;
+mod proposals;
 mod scope;
 mod sectors;
 mod sessions;
@@ -39,6 +40,9 @@ pub use password::generate_password;
 pub use people::{
     HistoryEntry, ImportOutcome, Membership, MembershipView, PeopleQuery, PersonInput,
     PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField,
+};
+pub use proposals::{
+    Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,
 };
 pub use scope::Actor;
 pub use sectors::{

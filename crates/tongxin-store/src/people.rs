@@ -188,6 +188,8 @@ pub struct HistoryEntry {
     pub field: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
+    /// The member who proposed the change, for an approved self-declared change.
+    pub proposed_by: Option<String>,
 }
 
 /// A row an import refused.
@@ -320,7 +322,7 @@ impl Store {
         self.find_person(&self.db, actor, id).await
     }
 
-    async fn find_person<C: ConnectionTrait>(
+    pub(crate) async fn find_person<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,
@@ -333,7 +335,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    async fn person_view<C: ConnectionTrait>(
+    pub(crate) async fn person_view<C: ConnectionTrait>(
         &self,
         conn: &C,
         m: person::Model,
@@ -420,7 +422,11 @@ impl Store {
             .map_err(|e| StoreError::Sealed(e.to_string()))
     }
 
-    fn masked(&self, m: &person::Model, field: SensitiveField) -> Result<Option<String>> {
+    pub(crate) fn masked(
+        &self,
+        m: &person::Model,
+        field: SensitiveField,
+    ) -> Result<Option<String>> {
         Ok(self.sealed_value(m, field)?.map(|v| match field {
             SensitiveField::IdNumber => mask_id_number(&v),
             SensitiveField::Phone => mask_phone(&v),
@@ -564,7 +570,16 @@ impl Store {
         let created = model.insert(conn).await?;
         write_links(conn, created.id, input, &checked.values).await?;
         let snapshot = self.snapshot(conn, &created).await?;
-        record_history(conn, created.id, 1, now, actor, &Vec::new(), &snapshot).await?;
+        record_history(
+            conn,
+            created.id,
+            1,
+            now,
+            Author::of(actor),
+            &Vec::new(),
+            &snapshot,
+        )
+        .await?;
         Ok(created)
     }
 
@@ -674,7 +689,8 @@ impl Store {
             .await?;
         write_links(&tx, id, &input, &checked.values).await?;
         let after = self.snapshot(&tx, &updated).await?;
-        let changed = record_history(&tx, id, version, now, actor, &before, &after).await?;
+        let changed =
+            record_history(&tx, id, version, now, Author::of(actor), &before, &after).await?;
         audit::append(
             &tx,
             now,
@@ -717,7 +733,7 @@ impl Store {
             id,
             version,
             now,
-            actor,
+            Author::of(actor),
             &vec![("status", status(current.archived_at.is_some()))],
             &vec![("status", status(archived))],
         )
@@ -886,6 +902,7 @@ impl Store {
                 field: Set(h.field),
                 old_value: Set(h.old_value),
                 new_value: Set(h.new_value),
+                proposed_by: Set(h.proposed_by),
                 ..Default::default()
             })
             .collect();
@@ -895,14 +912,23 @@ impl Store {
                 .await?;
         }
         let after = self.snapshot(&tx, &merged).await?;
-        record_history(&tx, keep.id, version, now, actor, &before, &after).await?;
+        record_history(
+            &tx,
+            keep.id,
+            version,
+            now,
+            Author::of(actor),
+            &before,
+            &after,
+        )
+        .await?;
         let label = |p: &person::Model| Some(format!("#{} {}", p.id, p.name));
         record_history(
             &tx,
             keep.id,
             version,
             now,
-            actor,
+            Author::of(actor),
             &vec![("merged_from", None)],
             &vec![("merged_from", label(&other))],
         )
@@ -913,7 +939,7 @@ impl Store {
             other.id,
             other.version + 1,
             now,
-            actor,
+            Author::of(actor),
             &Vec::new(),
             &into,
         )
@@ -1209,7 +1235,11 @@ impl Store {
     }
 
     /// The record as the history shows it, sensitive values masked.
-    async fn snapshot<C: ConnectionTrait>(&self, conn: &C, m: &person::Model) -> Result<Snapshot> {
+    pub(crate) async fn snapshot<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        m: &person::Model,
+    ) -> Result<Snapshot> {
         let plain = [
             Some(m.name.clone()),
             m.gender.clone(),
@@ -1363,13 +1393,30 @@ async fn write_links<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Who a history row names: the account that made the change and, for an approved
+/// self-declared change, the member who proposed it.
+#[derive(Clone, Copy)]
+pub(crate) struct Author<'a> {
+    pub name: &'a str,
+    pub proposed_by: Option<&'a str>,
+}
+
+impl<'a> Author<'a> {
+    pub fn of(actor: &'a Actor) -> Self {
+        Author {
+            name: actor.username(),
+            proposed_by: None,
+        }
+    }
+}
+
 /// Writes one history row per field that differs; returns the changed field names.
-async fn record_history<C: ConnectionTrait>(
+pub(crate) async fn record_history<C: ConnectionTrait>(
     conn: &C,
     person_id: i64,
     version: i32,
     now: Timestamp,
-    actor: &Actor,
+    author: Author<'_>,
     before: &Snapshot,
     after: &Snapshot,
 ) -> Result<Vec<&'static str>> {
@@ -1388,10 +1435,11 @@ async fn record_history<C: ConnectionTrait>(
             person_id: Set(person_id),
             version: Set(version),
             at: Set(now.micros()),
-            actor_name: Set(actor.username().to_owned()),
+            actor_name: Set(author.name.to_owned()),
             field: Set((*field).to_owned()),
             old_value: Set(old_value),
             new_value: Set(new_value.clone()),
+            proposed_by: Set(author.proposed_by.map(str::to_owned)),
             ..Default::default()
         });
     }
@@ -1424,6 +1472,7 @@ async fn history_since<C: ConnectionTrait>(
             field: h.field,
             old_value: h.old_value,
             new_value: h.new_value,
+            proposed_by: h.proposed_by,
         })
         .collect())
 }

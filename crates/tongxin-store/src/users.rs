@@ -151,6 +151,25 @@ impl Store {
         }
     }
 
+    /// An account of the actor's subtree by user name; one outside it is refused as unknown.
+    pub(crate) async fn find_account_in_scope<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        username: &Username,
+    ) -> Result<user::Model> {
+        match user::Entity::find()
+            .filter(user::Column::Username.eq(username.as_str()))
+            .find_also_related(unit::Entity)
+            .filter(actor.subtree(unit::Column::Path))
+            .one(conn)
+            .await?
+        {
+            Some((u, Some(_))) => Ok(u),
+            _ => Err(Invalid::new(Field::Username, Reason::NotFound).into()),
+        }
+    }
+
     /// Creates an account in a unit of the administrator's subtree.
     pub async fn create_account(
         &self,

@@ -11,7 +11,8 @@ use tongxin_core::{
     UnitName, Username, parse_birth_date, parse_name, parse_optional_text,
 };
 use tongxin_store::{
-    Actor, Membership, NewAccount, NewUnit, PersonInput, SectorFieldInput, Store, StoreError,
+    Actor, Membership, NewAccount, NewUnit, PersonInput, ProposalField, ProposedChange,
+    SectorFieldInput, Store, StoreError,
 };
 
 use crate::error::AppError;
@@ -350,4 +351,38 @@ fn definition(
         required: fields.required,
         choices: choices?,
     })
+}
+
+/// The changes a member proposes, by field key: a value, or empty to clear the field. A phone
+/// left empty is kept (members see it masked and cannot clear it).
+pub fn proposed_changes(
+    submitted: &BTreeMap<String, String>,
+) -> Result<Vec<ProposedChange>, Vec<Invalid>> {
+    let mut checks = Checks::default();
+    let mut changes = Vec::new();
+    for (key, raw) in submitted {
+        let Some(field) = ProposalField::parse(key) else {
+            checks.check::<()>(Err(Invalid::new(Field::Named("field"), Reason::NotFound)));
+            continue;
+        };
+        let change = match field {
+            ProposalField::Phone if raw.trim().is_empty() => continue,
+            ProposalField::Phone => checks
+                .check(MobilePhone::parse(raw))
+                .map(ProposedChange::Phone),
+            _ => checks
+                .check(parse_optional_text(
+                    Field::Named(field.key()),
+                    raw,
+                    MAX_TEXT,
+                ))
+                .map(|text| ProposedChange::Text(field, text)),
+        };
+        changes.extend(change);
+    }
+    if checks.is_empty() {
+        Ok(changes)
+    } else {
+        Err(checks.into_inner())
+    }
 }

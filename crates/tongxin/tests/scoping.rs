@@ -255,7 +255,8 @@ async fn roles_limit_what_a_subtree_user_may_do(engine: Engine) {
     let member = app.login("xincheng.member").await;
     let home = member.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("成员服务端"));
+    assert!(home.body.contains("href=\"/my-record\""));
+    assert!(!home.body.contains("href=\"/directory\""));
     assert_eq!(
         member
             .get(&format!("/units/{}", app.unit("150102001001").await.id))

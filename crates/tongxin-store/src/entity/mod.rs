@@ -7,6 +7,7 @@ pub mod name_gram;
 pub mod organization;
 pub mod person;
 pub mod person_history;
+pub mod person_proposal;
 pub mod person_sector;
 pub mod person_tag;
 pub mod sector;

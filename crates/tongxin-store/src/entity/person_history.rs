@@ -14,6 +14,8 @@ pub struct Model {
     pub field: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
+    /// The member who proposed the change, when it was self-declared and approved.
+    pub proposed_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

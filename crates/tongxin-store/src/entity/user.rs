@@ -14,6 +14,8 @@ pub struct Model {
     pub failed_logins: i32,
     pub locked_until: Option<i64>,
     pub disabled_at: Option<i64>,
+    /// For a member account: the member's own person record.
+    pub person_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -6,6 +6,7 @@ mod m0001_foundation;
 mod m0002_directory;
 mod m0003_organizations;
 mod m0004_sector_fields;
+mod m0005_proposals;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_directory::Migration),
             Box::new(m0003_organizations::Migration),
             Box::new(m0004_sector_fields::Migration),
+            Box::new(m0005_proposals::Migration),
         ]
     }
 }

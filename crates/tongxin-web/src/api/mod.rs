@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod organizations;
 mod people;
+mod proposals;
 mod sectors;
 mod units;
 
@@ -28,6 +29,14 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(auth::issue_token).delete(auth::revoke_token),
         )
         .route("/me", get(auth::me))
+        .route("/me/record", get(proposals::own_record))
+        .route(
+            "/me/proposals",
+            get(proposals::own_proposals).post(proposals::propose),
+        )
+        .route("/proposals", get(proposals::list))
+        .route("/proposals/{id}/approve", post(proposals::approve))
+        .route("/proposals/{id}/reject", post(proposals::reject))
         .route("/units", get(units::list).post(units::create))
         .route("/units/{id}", get(units::show).patch(units::update))
         .route("/units/{id}/archive", post(units::archive))
@@ -51,6 +60,12 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/people/{id}/history", get(people::history))
         .route("/people/{id}/duplicates", get(people::duplicates))
         .route("/people/{id}/merge", post(people::merge))
+        .route(
+            "/people/{id}/member",
+            get(proposals::linked_member)
+                .put(proposals::link_member)
+                .delete(proposals::unlink_member),
+        )
         .route(
             "/people/{id}/affiliations",
             get(organizations::person_affiliations).post(organizations::add_affiliation),

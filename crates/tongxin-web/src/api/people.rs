@@ -38,7 +38,7 @@ fn summary_json(p: &PersonSummary) -> Value {
     })
 }
 
-fn person_json(p: &PersonView) -> Value {
+pub(super) fn person_json(p: &PersonView) -> Value {
     json!({
         "id": p.id,
         "unit": { "id": p.unit_id, "name": p.unit_name },
@@ -88,7 +88,7 @@ pub struct ListQuery {
     format: Option<String>,
 }
 
-fn bad_query(detail: String) -> AppError {
+pub(super) fn bad_query(detail: String) -> AppError {
     AppError::Malformed {
         code: "bad_query",
         detail,
@@ -286,6 +286,7 @@ pub async fn history(
             "version": h.version,
             "at": h.at.rfc3339(),
             "by": h.actor_name,
+            "proposed_by": h.proposed_by,
             "field": h.field,
             "old": h.old_value,
             "new": h.new_value,

@@ -7,6 +7,7 @@ mod auth;
 mod home;
 mod organizations;
 mod people;
+mod proposals;
 mod sectors;
 mod units;
 
@@ -97,6 +98,13 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/people/{id}/reveal", post(people::reveal))
         .route("/people/{id}/compare/{other}", get(people::compare))
         .route("/people/{id}/merge", post(people::merge))
+        .route("/people/{id}/member", post(proposals::link_member))
+        .route("/proposals", get(proposals::index))
+        .route("/proposals/{id}", post(proposals::decide))
+        .route(
+            "/my-record",
+            get(proposals::my_record).post(proposals::propose),
+        )
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
         .route("/{section}", get(home::coming_soon))

@@ -277,7 +277,7 @@ pub async fn import(
     Ok(page.ctx.respond(status, page.render()?))
 }
 
-fn can_edit(actor: &Actor) -> bool {
+pub(super) fn can_edit(actor: &Actor) -> bool {
     matches!(
         actor.role(),
         tongxin_core::Role::Admin | tongxin_core::Role::Staff
@@ -301,6 +301,12 @@ struct ShowPage {
     duplicates: Vec<PersonSummary>,
     /// Positions in organizations.
     affiliations: Vec<tongxin_store::AffiliationView>,
+    /// Changes the person proposed that await a decision.
+    pending: Vec<tongxin_store::ProposalView>,
+    /// The member account linked to the person.
+    member: Option<String>,
+    /// Where decisions made on this page return to.
+    back: &'static str,
 }
 
 async fn show_page(
@@ -317,6 +323,17 @@ async fn show_page(
         .store
         .affiliations(actor, tongxin_store::AffiliationsOf::Person(id))
         .await?;
+    let pending = state
+        .store
+        .proposals(
+            actor,
+            &tongxin_store::ProposalQuery {
+                status: Some(tongxin_store::ProposalStatus::Pending),
+                person_id: Some(id),
+            },
+        )
+        .await?;
+    let member = state.store.linked_member(actor, id).await?;
     let plain = [
         ("education", &person.education),
         ("occupation", &person.occupation),
@@ -341,6 +358,9 @@ async fn show_page(
     let page = ShowPage {
         duplicates,
         affiliations,
+        pending,
+        member,
+        back: "person",
         plain,
         protected,
         ctx: ctx.with_section("directory"),

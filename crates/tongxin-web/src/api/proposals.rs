@@ -1,0 +1,195 @@
+//! Self-declared updates: `/me/record` and `/me/proposals` for members, `/proposals` for the
+//! staff who decide, and `/people/{id}/member` to link a member account to its record.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tongxin_core::{Field, Username, parse_optional_text};
+use tongxin_store::{Decision, ProposalQuery, ProposalStatus, ProposalView};
+
+use super::people::{bad_query, person_json};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{ApiJson, IdPath, Query};
+use crate::input;
+use crate::session::ApiUser;
+
+fn proposal_json(p: &ProposalView) -> Value {
+    json!({
+        "id": p.id,
+        "person": { "id": p.person_id, "name": p.person_name },
+        "field": p.field.key(),
+        "old": p.old_value,
+        "new": p.new_value,
+        "status": p.status.key(),
+        "proposed_by": p.proposer_name,
+        "proposed_at": p.proposed_at.rfc3339(),
+        "decided_by": p.decided_by,
+        "decided_at": p.decided_at.map(|t| t.rfc3339()),
+        "reason": p.reason,
+    })
+}
+
+fn proposals_json(items: &[ProposalView]) -> Value {
+    json!({
+        "items": items.iter().map(proposal_json).collect::<Vec<_>>(),
+        "total": items.len(),
+    })
+}
+
+/// `GET /me/record`: the member's own record, as staff see it (protected values masked).
+pub async fn own_record(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(person_json(
+        &state.store.own_record(&user.actor).await?,
+    )))
+}
+
+/// `GET /me/proposals`: the member's proposals, newest first.
+pub async fn own_proposals(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(proposals_json(
+        &state.store.own_proposals(&user.actor).await?,
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct Proposal {
+    /// Field key -> proposed value (empty or null clears a text field).
+    changes: BTreeMap<String, Option<String>>,
+}
+
+/// `POST /me/proposals`: proposes changes; one proposal per field that differs.
+pub async fn propose(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<Proposal>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let submitted = body
+        .changes
+        .into_iter()
+        .map(|(key, value)| (key, value.unwrap_or_default()))
+        .collect();
+    let changes = input::proposed_changes(&submitted).map_err(AppError::Invalid)?;
+    let created = state
+        .store
+        .propose_changes(&user.actor, state.clock.now(), &changes)
+        .await?;
+    Ok((StatusCode::CREATED, Json(proposals_json(&created))))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    person_id: Option<i64>,
+}
+
+/// `GET /proposals?status=pending&person_id=`: proposals about people of the subtree.
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(key) => {
+            Some(ProposalStatus::parse(key).ok_or_else(|| bad_query(format!("status={key}")))?)
+        }
+    };
+    let query = ProposalQuery {
+        status,
+        person_id: query.person_id,
+    };
+    Ok(Json(proposals_json(
+        &state.store.proposals(&user.actor, &query).await?,
+    )))
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let decided = state
+        .store
+        .decide_proposal(&user.actor, state.clock.now(), id, Decision::Approve)
+        .await?;
+    Ok(Json(proposal_json(&decided)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Rejection {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn reject(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<Rejection>,
+) -> Result<Json<Value>, AppError> {
+    let reason = parse_optional_text(Field::Named("reason"), &body.reason, 500)?;
+    let decided = state
+        .store
+        .decide_proposal(
+            &user.actor,
+            state.clock.now(),
+            id,
+            Decision::Reject { reason },
+        )
+        .await?;
+    Ok(Json(proposal_json(&decided)))
+}
+
+/// `GET /people/{id}/member`: the member account linked to the person, if any.
+pub async fn linked_member(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let username = state.store.linked_member(&user.actor, id).await?;
+    Ok(Json(json!({ "username": username })))
+}
+
+#[derive(Deserialize)]
+pub struct MemberLink {
+    #[serde(default)]
+    username: String,
+}
+
+/// `PUT /people/{id}/member`: links a member account of the subtree to the person.
+pub async fn link_member(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<MemberLink>,
+) -> Result<Json<Value>, AppError> {
+    let username = Username::parse(&body.username)?;
+    state
+        .store
+        .link_member(&user.actor, state.clock.now(), id, &username)
+        .await?;
+    Ok(Json(json!({ "username": username.as_str() })))
+}
+
+/// `DELETE /people/{id}/member`: removes the link.
+pub async fn unlink_member(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .unlink_member(&user.actor, state.clock.now(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
