@@ -4,6 +4,7 @@
 //!
 //! What lives here: turning bytes into rows. What must not: knowing what the columns mean.
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader, Xlsx};
@@ -90,8 +91,49 @@ pub enum TableError {
     BadWorkbook(String),
 }
 
-/// Reads a table in `format` from `bytes`.
+/// Reads a whole table in `format` from `bytes`. For large files prefer [`open`], which
+/// yields the rows one at a time.
 pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Table, TableError> {
+    let mut sheet = open(bytes, format, limits)?;
+    let rows = sheet.by_ref().collect::<Result<Vec<Row>, TableError>>()?;
+    Ok(Table {
+        headers: sheet.headers,
+        rows,
+    })
+}
+
+/// A table being read: its header, then its rows on demand (blank rows skipped). A CSV file's
+/// rows are parsed as they are asked for, so memory does not grow with the file.
+pub struct Sheet<'a> {
+    pub headers: Vec<String>,
+    rows: RowSource<'a>,
+}
+
+enum RowSource<'a> {
+    Csv(CsvRows<'a>),
+    Listed(std::vec::IntoIter<Row>),
+}
+
+impl Iterator for Sheet<'_> {
+    type Item = Result<Row, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let row = match &mut self.rows {
+                RowSource::Csv(rows) => rows.next()?,
+                RowSource::Listed(rows) => Ok(rows.next()?),
+            };
+            match row {
+                Ok(row) if row.cells.iter().all(|c| c.trim().is_empty()) => continue,
+                other => return Some(other),
+            }
+        }
+    }
+}
+
+/// Opens a table in `format` from `bytes`: checks the limits, detects the encoding and reads
+/// the header row.
+pub fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<Sheet<'a>, TableError> {
     if bytes.len() > limits.max_bytes {
         return Err(TableError::TooLarge {
             size: bytes.len(),
@@ -102,67 +144,104 @@ pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Table, Tabl
         return Err(TableError::Empty);
     }
     let rows = match format {
-        Format::Csv => read_csv(bytes)?,
-        Format::Xlsx => read_xlsx(bytes, limits)?,
+        Format::Csv => RowSource::Csv(CsvRows::new(bytes)?),
+        Format::Xlsx => RowSource::Listed(read_xlsx(bytes, limits)?.into_iter()),
     };
-    let mut rows = rows
+    let mut sheet = Sheet {
+        headers: Vec::new(),
+        rows,
+    };
+    let header = sheet.next().ok_or(TableError::Empty)??;
+    sheet.headers = header
+        .cells
         .into_iter()
-        .filter(|r| r.cells.iter().any(|c| !c.trim().is_empty()));
-    let header = rows.next().ok_or(TableError::Empty)?;
-    Ok(Table {
-        headers: header
-            .cells
-            .into_iter()
-            .map(|h| h.trim().to_owned())
-            .collect(),
-        rows: rows.collect(),
-    })
+        .map(|h| h.trim().to_owned())
+        .collect();
+    Ok(sheet)
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, TableError> {
-    let (text, _) = decode(bytes).map_err(|e| match e {
-        DecodeError::MixedEncodings { line } => TableError::MixedEncodings { line },
-        DecodeError::Unreadable { line } => TableError::Unreadable { line },
-    })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    // Line numbers from byte offsets: the reader's own count skips blank lines.
-    let line_at = |position: Option<&csv::Position>| {
+/// The records of a decoded CSV text, with the line each starts on.
+struct CsvRows<'a> {
+    reader: csv::Reader<Cursor<Cow<'a, [u8]>>>,
+    record: csv::StringRecord,
+    /// Newlines counted up to `counted_to` (a byte offset), so each line number costs only
+    /// the bytes since the previous record.
+    counted_to: usize,
+    line: usize,
+}
+
+impl<'a> CsvRows<'a> {
+    fn new(bytes: &'a [u8]) -> Result<CsvRows<'a>, TableError> {
+        let (text, _) = decode(bytes).map_err(|e| match e {
+            DecodeError::MixedEncodings { line } => TableError::MixedEncodings { line },
+            DecodeError::Unreadable { line } => TableError::Unreadable { line },
+        })?;
+        let text: Cow<'a, [u8]> = match text {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        };
+        Ok(CsvRows {
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(false)
+                .from_reader(Cursor::new(text)),
+            record: csv::StringRecord::new(),
+            counted_to: 0,
+            line: 1,
+        })
+    }
+
+    /// The line of the record starting at byte `offset` (records only move forward).
+    fn line_at(&mut self, position: Option<&csv::Position>) -> usize {
+        let text: &[u8] = self.reader.get_ref().get_ref();
         let mut offset = position
             .map(|p| usize::try_from(p.byte()).unwrap_or(0))
             .unwrap_or(0)
             .min(text.len());
         // A record's position can include the blank lines skipped before it.
-        while matches!(text.as_bytes().get(offset), Some(b'\n' | b'\r')) {
+        while matches!(text.get(offset), Some(b'\n' | b'\r')) {
             offset += 1;
         }
-        text.as_bytes()[..offset.min(text.len())]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
-    };
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = line_at(e.position());
-            let message = match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => format!("{len} cells where the header has {expected_len}"),
-                other => format!("{other:?}"),
-            };
-            TableError::BrokenRow { line, message }
-        })?;
-        let line = line_at(record.position());
-        rows.push(Row {
-            line,
-            cells: record.iter().map(str::to_owned).collect(),
-        });
+        if offset > self.counted_to {
+            self.line += text[self.counted_to..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.counted_to = offset;
+        }
+        self.line
     }
-    Ok(rows)
+}
+
+impl Iterator for CsvRows<'_> {
+    type Item = Result<Row, TableError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut record = std::mem::take(&mut self.record);
+        let read = self.reader.read_record(&mut record);
+        let item = match read {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = self.line_at(record.position());
+                Some(Ok(Row {
+                    line,
+                    cells: record.iter().map(str::to_owned).collect(),
+                }))
+            }
+            Err(e) => {
+                let line = self.line_at(e.position());
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("{len} cells where the header has {expected_len}"),
+                    other => format!("{other:?}"),
+                };
+                Some(Err(TableError::BrokenRow { line, message }))
+            }
+        };
+        self.record = record;
+        item
+    }
 }
 
 /// Checks an XLSX archive's declared unpacked size before any part is inflated.

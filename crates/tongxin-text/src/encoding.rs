@@ -1,6 +1,8 @@
 //! Text files as Chinese offices save them: UTF-8 (with or without a BOM), UTF-16 from Excel's
 //! "Unicode text", or GBK/GB18030 from Excel's CSV. Detected, never asked.
 
+use std::borrow::Cow;
+
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
 /// Why bytes could not be read as text.
@@ -21,11 +23,12 @@ pub enum Encoding {
     Gb18030,
 }
 
-/// Decodes a text file, detecting its encoding.
-pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
+/// Decodes a text file, detecting its encoding. UTF-8 is borrowed, not copied, so a large file
+/// costs its size once.
+pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return std::str::from_utf8(rest)
-            .map(|s| (s.to_owned(), Encoding::Utf8))
+            .map(|s| (Cow::Borrowed(s), Encoding::Utf8))
             .map_err(|e| DecodeError::Unreadable {
                 line: line_of(rest, e.valid_up_to()),
             });
@@ -34,12 +37,12 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
         if let Some(rest) = bytes.strip_prefix(&bom) {
             return encoding
                 .decode_without_bom_handling_and_without_replacement(rest)
-                .map(|s| (s.into_owned(), Encoding::Utf16))
+                .map(|s| (Cow::Owned(s.into_owned()), Encoding::Utf16))
                 .ok_or(DecodeError::Unreadable { line: 1 });
         }
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok((text.to_owned(), Encoding::Utf8));
+        return Ok((Cow::Borrowed(text), Encoding::Utf8));
     }
     // Not UTF-8 as a whole. If some non-ASCII lines are valid UTF-8 while others are not, the
     // file mixes encodings; decoding it either way would garble part of it.
@@ -61,7 +64,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
     }
     GB18030
         .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|s| (s.into_owned(), Encoding::Gb18030))
+        .map(|s| (Cow::Owned(s.into_owned()), Encoding::Gb18030))
         .ok_or(DecodeError::Unreadable {
             line: other_line.unwrap_or(1),
         })
@@ -83,17 +86,26 @@ mod tests {
     fn detects_what_excel_writes() {
         let text = "姓名,单位代码\n张伟,150105\n";
         assert_eq!(
-            decode(text.as_bytes()),
+            decode(text.as_bytes()).map(|(t, e)| (t.into_owned(), e)),
             Ok((text.to_owned(), Encoding::Utf8))
         );
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice(text.as_bytes());
-        assert_eq!(decode(&bom), Ok((text.to_owned(), Encoding::Utf8)));
+        assert_eq!(
+            decode(&bom).map(|(t, e)| (t.into_owned(), e)),
+            Ok((text.to_owned(), Encoding::Utf8))
+        );
         let (gbk, _, _) = GB18030.encode(text);
-        assert_eq!(decode(&gbk), Ok((text.to_owned(), Encoding::Gb18030)));
+        assert_eq!(
+            decode(&gbk).map(|(t, e)| (t.into_owned(), e)),
+            Ok((text.to_owned(), Encoding::Gb18030))
+        );
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(decode(&utf16), Ok((text.to_owned(), Encoding::Utf16)));
+        assert_eq!(
+            decode(&utf16).map(|(t, e)| (t.into_owned(), e)),
+            Ok((text.to_owned(), Encoding::Utf16))
+        );
     }
 
     #[test]
@@ -101,6 +113,9 @@ mod tests {
         let (gbk_line, _, _) = GB18030.encode("李娜,150105\n");
         let mut mixed = "姓名,单位代码\n张伟,150105\n".as_bytes().to_vec();
         mixed.extend_from_slice(&gbk_line);
-        assert_eq!(decode(&mixed), Err(DecodeError::MixedEncodings { line: 3 }));
+        assert_eq!(
+            decode(&mixed).map(|(t, e)| (t.into_owned(), e)),
+            Err(DecodeError::MixedEncodings { line: 3 })
+        );
     }
 }
