@@ -13,6 +13,7 @@ mod db;
 mod entity;
 mod error;
 mod export;
+mod import;
 mod migration;
 mod organizations;
 mod page;
@@ -31,6 +32,7 @@ pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
 pub use export::{Export, ExportRow};
+pub use import::PeopleImport;
 pub use organizations::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
     OrganizationView,

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{
@@ -29,7 +29,9 @@ use crate::entity::{
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
-use crate::sectors::{MembershipValue, check_membership_values, labelled_values, sector_fields_of};
+use crate::sectors::{
+    MembershipValue, SectorFieldView, check_membership_values, labelled_values, sector_fields_of,
+};
 
 /// A protected field of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +68,7 @@ impl SensitiveField {
         matches!(self, SensitiveField::Ethnicity | SensitiveField::Religion)
     }
 
-    fn core_field(self) -> Field {
+    pub(crate) fn core_field(self) -> Field {
         match self {
             SensitiveField::IdNumber => Field::IdNumber,
             SensitiveField::Phone => Field::Phone,
@@ -248,12 +250,12 @@ const PLAIN_FIELDS: [&str; 10] = [
     "notes",
 ];
 
-fn date_text(d: NaiveDate) -> String {
+pub(crate) fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
 /// How a record reads in the history: field -> displayed value (sensitive ones masked).
-type Snapshot = Vec<(&'static str, Option<String>)>;
+pub(crate) type Snapshot = Vec<(&'static str, Option<String>)>;
 
 impl Store {
     /// Optional sensitive fields an administrator has enabled, with the recorded purpose.
@@ -581,68 +583,6 @@ impl Store {
         )
         .await?;
         Ok(created)
-    }
-
-    /// Imports people all-or-nothing: every row is checked against the database inside one
-    /// transaction; if any row is refused, or `dry_run` is set, nothing is kept. Returns the
-    /// refused rows (by their line in the file) and how many rows were (or would be) created.
-    pub async fn import_people(
-        &self,
-        actor: &Actor,
-        now: Timestamp,
-        rows: &[(usize, PersonInput)],
-        dry_run: bool,
-    ) -> Result<ImportOutcome> {
-        actor.require_editor()?;
-        let tx = self.begin_write().await?;
-        let mut refused = Vec::new();
-        for (line, input) in rows {
-            // A savepoint per row, so a refused row leaves the others' work intact.
-            let row_tx = tx.begin().await?;
-            let result = self.insert_person(&row_tx, actor, now, input).await;
-            if result.is_ok() {
-                row_tx.commit().await?;
-            } else {
-                row_tx.rollback().await?;
-            }
-            match result {
-                Ok(_) => {}
-                Err(StoreError::Invalid(invalid)) => refused.push(RowRefusal {
-                    line: *line,
-                    invalid,
-                    existing: None,
-                }),
-                Err(StoreError::DuplicatePerson { existing }) => refused.push(RowRefusal {
-                    line: *line,
-                    invalid: Invalid::new(Field::IdNumber, Reason::Taken),
-                    existing,
-                }),
-                Err(other) => return Err(other),
-            }
-        }
-        let outcome = ImportOutcome {
-            rows: rows.len(),
-            refused,
-            committed: false,
-        };
-        if dry_run || !outcome.refused.is_empty() {
-            tx.rollback().await?;
-            return Ok(outcome);
-        }
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new("person.import")
-                .unit(actor.unit_path().as_str())
-                .detail(json!({ "rows": rows.len() })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ImportOutcome {
-            committed: true,
-            ..outcome
-        })
     }
 
     /// Replaces a person's record, provided nobody changed it since `expected_version`;
@@ -1188,7 +1128,11 @@ impl Store {
     }
 
     /// The columns of a person row for `input`, sealing what is sensitive.
-    fn person_model(&self, unit: &unit::Model, input: &PersonInput) -> person::ActiveModel {
+    pub(crate) fn person_model(
+        &self,
+        unit: &unit::Model,
+        input: &PersonInput,
+    ) -> person::ActiveModel {
         let keys = pinyin_keys(&input.name);
         let seal = |field: SensitiveField, value: Option<&str>| {
             value.map(|v| self.keys.seal(field.key(), v))
@@ -1240,6 +1184,43 @@ impl Store {
         conn: &C,
         m: &person::Model,
     ) -> Result<Snapshot> {
+        let unit = unit::Entity::find_by_id(m.unit_id).one(conn).await?;
+        let sectors = person_sector::Entity::find()
+            .filter(person_sector::Column::PersonId.eq(m.id))
+            .all(conn)
+            .await?;
+        let names: HashMap<i64, String> = sector::Entity::find()
+            .filter(sector::Column::Id.is_in(sectors.iter().map(|s| s.sector_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
+        let tags: Vec<String> = person_tag::Entity::find()
+            .filter(person_tag::Column::PersonId.eq(m.id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|t| t.tag)
+            .collect();
+        let context = SnapshotContext {
+            sector_names: &names,
+            sector_fields: &fields,
+        };
+        self.compose_snapshot(m, unit.as_ref(), sectors, tags, &context)
+    }
+
+    /// The history's view of a record from its parts, so records written in bulk read in
+    /// history exactly like records written one by one.
+    pub(crate) fn compose_snapshot(
+        &self,
+        m: &person::Model,
+        unit: Option<&unit::Model>,
+        mut sectors: Vec<person_sector::Model>,
+        mut tags: Vec<String>,
+        context: &SnapshotContext<'_>,
+    ) -> Result<Snapshot> {
         let plain = [
             Some(m.name.clone()),
             m.gender.clone(),
@@ -1253,32 +1234,26 @@ impl Store {
             m.notes.clone(),
         ];
         let mut snapshot: Snapshot = PLAIN_FIELDS.into_iter().zip(plain).collect();
-        let unit = unit::Entity::find_by_id(m.unit_id).one(conn).await?;
         snapshot.push(("unit", unit.map(|u| format!("{} {}", u.code, u.name))));
         for field in SensitiveField::ALL {
             snapshot.push((field.key(), self.masked(m, field)?));
         }
-        let sectors = person_sector::Entity::find()
-            .filter(person_sector::Column::PersonId.eq(m.id))
-            .order_by_asc(person_sector::Column::SectorId)
-            .all(conn)
-            .await?;
-        let names: HashMap<i64, String> = sector::Entity::find()
-            .filter(sector::Column::Id.is_in(sectors.iter().map(|s| s.sector_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
-        let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
+        sectors.sort_by_key(|s| s.sector_id);
         // 民主党派（委员，2018-06-01，党派：民革）
         let sectors: Vec<String> = sectors
             .into_iter()
             .map(|s| {
-                let name = names.get(&s.sector_id).cloned().unwrap_or_default();
+                let name = context
+                    .sector_names
+                    .get(&s.sector_id)
+                    .cloned()
+                    .unwrap_or_default();
                 let values = labelled_values(
                     s.extra.as_deref(),
-                    fields.get(&s.sector_id).map_or(&[], Vec::as_slice),
+                    context
+                        .sector_fields
+                        .get(&s.sector_id)
+                        .map_or(&[], Vec::as_slice),
                 )
                 .into_iter()
                 .map(|v| format!("{}：{}", v.label, v.value));
@@ -1295,17 +1270,16 @@ impl Store {
             })
             .collect();
         snapshot.push(("sector", Some(sectors.join("、")).filter(|s| !s.is_empty())));
-        let tags: Vec<String> = person_tag::Entity::find()
-            .filter(person_tag::Column::PersonId.eq(m.id))
-            .order_by_asc(person_tag::Column::Tag)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|t| t.tag)
-            .collect();
+        tags.sort();
         snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
         Ok(snapshot)
     }
+}
+
+/// What composing a snapshot needs to know about sectors.
+pub(crate) struct SnapshotContext<'a> {
+    pub sector_names: &'a HashMap<i64, String>,
+    pub sector_fields: &'a HashMap<i64, Vec<SectorFieldView>>,
 }
 
 /// Leaves the columns of protected fields that `input` does not set untouched.
@@ -1345,7 +1319,7 @@ struct CheckedPerson {
 }
 
 /// The first membership of each sector, in order; later repeats are ignored.
-fn distinct_sectors(input: &PersonInput) -> Vec<&Membership> {
+pub(crate) fn distinct_sectors(input: &PersonInput) -> Vec<&Membership> {
     let mut seen = BTreeSet::new();
     input
         .sectors
@@ -1420,6 +1394,24 @@ pub(crate) async fn record_history<C: ConnectionTrait>(
     before: &Snapshot,
     after: &Snapshot,
 ) -> Result<Vec<&'static str>> {
+    let (changed, rows) = history_rows(person_id, version, now, author, before, after);
+    if !rows.is_empty() {
+        person_history::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(changed)
+}
+
+/// The history rows for the fields that differ between two snapshots, and their names.
+pub(crate) fn history_rows(
+    person_id: i64,
+    version: i32,
+    now: Timestamp,
+    author: Author<'_>,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> (Vec<&'static str>, Vec<person_history::ActiveModel>) {
     let mut changed = Vec::new();
     let mut rows = Vec::new();
     for (field, new_value) in after {
@@ -1443,12 +1435,7 @@ pub(crate) async fn record_history<C: ConnectionTrait>(
             ..Default::default()
         });
     }
-    if !rows.is_empty() {
-        person_history::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(changed)
+    (changed, rows)
 }
 
 /// History rows of changes after `version`, newest first.

@@ -395,7 +395,7 @@ pub(crate) async fn check_membership_values<C: ConnectionTrait>(
     previous: &[person_sector::Model],
 ) -> Result<Vec<Option<String>>> {
     let ids: Vec<i64> = memberships.iter().map(|m| m.sector_id).collect();
-    let mut fields = sector_fields_of(conn, ids.iter().copied()).await?;
+    let fields = sector_fields_of(conn, ids.iter().copied()).await?;
     let names: HashMap<i64, String> = if fields.is_empty() {
         HashMap::new()
     } else {
@@ -407,9 +407,21 @@ pub(crate) async fn check_membership_values<C: ConnectionTrait>(
             .map(|s| (s.id, s.name))
             .collect()
     };
+    membership_values(memberships, &fields, &names, previous).map_err(StoreError::from)
+}
+
+/// [`check_membership_values`] with the sectors' fields and names at hand.
+pub(crate) fn membership_values(
+    memberships: &[&Membership],
+    fields: &HashMap<i64, Vec<SectorFieldView>>,
+    names: &HashMap<i64, String>,
+    previous: &[person_sector::Model],
+) -> std::result::Result<Vec<Option<String>>, Invalid> {
     let mut stored = Vec::with_capacity(memberships.len());
     for membership in memberships {
-        let own = fields.remove(&membership.sector_id).unwrap_or_default();
+        let own = fields
+            .get(&membership.sector_id)
+            .map_or(&[][..], Vec::as_slice);
         let sector_name = names.get(&membership.sector_id).map_or("", String::as_str);
         let label = |field: &SectorFieldView| format!("{sector_name}·{}", field.label);
         if let Some(unknown) = membership
@@ -421,8 +433,7 @@ pub(crate) async fn check_membership_values<C: ConnectionTrait>(
                 Field::Named("sector_field"),
                 Reason::NotFound,
                 &format!("{sector_name}·{unknown}"),
-            )
-            .into());
+            ));
         }
         let before: serde_json::Map<String, serde_json::Value> = previous
             .iter()
@@ -431,7 +442,7 @@ pub(crate) async fn check_membership_values<C: ConnectionTrait>(
             .and_then(|e| serde_json::from_str(e).ok())
             .unwrap_or_default();
         let mut values = serde_json::Map::new();
-        for field in &own {
+        for field in own {
             let value = if field.archived {
                 before.get(&field.key).cloned()
             } else {
@@ -443,16 +454,14 @@ pub(crate) async fn check_membership_values<C: ConnectionTrait>(
                             Field::Named("sector_field"),
                             Reason::Required,
                             &label(field),
-                        )
-                        .into());
+                        ));
                     }
                     Ok(None) => None,
                     Err(invalid) => {
                         return Err(Invalid {
                             label: Some(label(field)),
                             ..invalid
-                        }
-                        .into());
+                        });
                     }
                 }
             };

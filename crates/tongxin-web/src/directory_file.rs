@@ -6,6 +6,7 @@
 //! Shared by the API and the `tongxin import people` / `tongxin export people` commands.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
 use axum::http::header;
@@ -16,7 +17,7 @@ use tongxin_store::{
     Actor, Export, ExportRow, PersonInput, SectorFieldView, SectorView, SensitiveField, Store,
     UnitQuery,
 };
-use tongxin_tabular::{Format, Limits, Table, TableError};
+use tongxin_tabular::{Format, Limits, Row, TableError};
 
 use crate::error::{AppError, invalid_message};
 use crate::i18n::{Catalog, Lang};
@@ -69,91 +70,192 @@ pub struct Report {
     pub committed: bool,
 }
 
-/// Reads, checks and (unless `dry_run`) imports a directory file.
-#[allow(clippy::too_many_arguments)]
+/// What to import, and how.
+pub struct ImportRequest<'a> {
+    pub bytes: &'a [u8],
+    pub format: Format,
+    pub limits: Limits,
+    /// Check everything, keep nothing.
+    pub dry_run: bool,
+    /// The language of the report's messages.
+    pub lang: Lang,
+}
+
+/// How far an import has got, for a progress display: rows read from the file so far.
+#[derive(Debug, Default)]
+pub struct ImportProgress {
+    rows: AtomicUsize,
+}
+
+impl ImportProgress {
+    pub fn rows(&self) -> usize {
+        self.rows.load(Ordering::Relaxed)
+    }
+}
+
+/// Rows checked and written per round trip to the store.
+const CHUNK_ROWS: usize = 2_000;
+
+/// Reads, checks and (unless `dry_run`) imports a directory file, a chunk of rows at a time:
+/// memory stays bounded whatever the file's length, and nothing is kept unless every row is
+/// clean.
 pub async fn import_people(
     store: &Store,
     actor: &Actor,
     now: Timestamp,
-    bytes: &[u8],
-    format: Format,
-    limits: &Limits,
-    dry_run: bool,
     catalog: &Catalog,
-    lang: Lang,
+    request: ImportRequest<'_>,
+    progress: &ImportProgress,
 ) -> Result<Report, AppError> {
+    let lang = request.lang;
     let say = |invalid: &Invalid| invalid_message(catalog, lang, invalid);
-    let table = match tongxin_tabular::read(bytes, format, limits) {
-        Ok(table) if table.rows.is_empty() => {
-            return Ok(Report {
-                rows: 0,
-                problems: vec![file_problem(&TableError::Empty, catalog, lang)],
-                committed: false,
-            });
-        }
-        Ok(table) => table,
-        Err(error) => {
-            return Ok(Report {
-                rows: 0,
-                problems: vec![file_problem(&error, catalog, lang)],
-                committed: false,
-            });
-        }
+    let file_report = |rows, error: &TableError| Report {
+        rows,
+        problems: vec![file_problem(error, catalog, lang)],
+        committed: false,
+    };
+    let mut sheet = match tongxin_tabular::open(request.bytes, request.format, &request.limits) {
+        Ok(sheet) => sheet,
+        Err(error) => return Ok(file_report(0, &error)),
     };
     let sector_list = store.sectors(actor, false).await?;
-    let columns = match map_header(&table, &sector_list, &say) {
+    let columns = match map_header(&sheet.headers, &sector_list, &say) {
         Ok(columns) => columns,
         Err(problems) => {
             return Ok(Report {
-                rows: table.rows.len(),
+                rows: 0,
                 problems,
                 committed: false,
             });
         }
     };
-    // The column a refusal is about: a sector field's is headed by its label.
-    let header_of = |invalid: &Invalid| {
+    let headers = std::mem::take(&mut sheet.headers);
+    let reader = RowReader {
+        columns: &columns,
+        headers: &headers,
+        units: all_units(store, actor).await?,
+        sectors: sector_list
+            .iter()
+            .flat_map(|s| [(s.name.clone(), s.id), (s.code.clone(), s.id)])
+            .collect(),
+        catalog,
+        lang,
+        today: now.date(),
+    };
+
+    let mut import = store.begin_people_import(actor, now).await?;
+    let mut problems = Vec::new();
+    let mut rows = 0;
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+    let mut broken = false;
+    loop {
+        let next = sheet.next();
+        let end = next.is_none();
+        match next {
+            Some(Ok(row)) => {
+                rows += 1;
+                match reader.person(&row) {
+                    Ok(person) => chunk.push((row.line, person)),
+                    Err(refused) => {
+                        problems.extend(refused);
+                        import.stop_writing();
+                    }
+                }
+            }
+            Some(Err(error)) => {
+                // A broken file: report where, and read no further.
+                problems.push(file_problem(&error, catalog, lang));
+                import.stop_writing();
+                broken = true;
+            }
+            None => {}
+        }
+        if chunk.len() == CHUNK_ROWS || end || broken {
+            import.add(&chunk).await?;
+            chunk.clear();
+            progress.rows.store(rows, Ordering::Relaxed);
+        }
+        if end || broken {
+            break;
+        }
+    }
+    if rows == 0 && problems.is_empty() {
+        problems.push(file_problem(&TableError::Empty, catalog, lang));
+    }
+    // The database's own checks (duplicates, scope, enabled fields) on the rows that passed;
+    // nothing is kept unless every row of the file is clean.
+    let outcome = import
+        .finish(request.dry_run || !problems.is_empty())
+        .await?;
+    for refusal in outcome.refused {
+        problems.push(Problem {
+            line: refusal.line,
+            column: reader.header_of(&refusal.invalid),
+            code: refusal.invalid.reason.key(),
+            message: say(&refusal.invalid),
+            existing: refusal.existing,
+        });
+    }
+    problems.sort_by_key(|p| p.line);
+    Ok(Report {
+        rows,
+        committed: outcome.committed && problems.is_empty(),
+        problems,
+    })
+}
+
+/// Turns the rows of a file into people, with the file's columns and the caller's units and
+/// sectors at hand.
+struct RowReader<'a> {
+    columns: &'a [(usize, Column)],
+    headers: &'a [String],
+    units: HashMap<String, i64>,
+    sectors: HashMap<String, i64>,
+    catalog: &'a Catalog,
+    lang: Lang,
+    today: chrono::NaiveDate,
+}
+
+impl RowReader<'_> {
+    /// The column a refusal is about: a sector field's is headed by its label.
+    fn header_of(&self, invalid: &Invalid) -> String {
         if let Some(label) = &invalid.label {
             return label.clone();
         }
         let key = invalid.field.key();
-        columns
+        self.columns
             .iter()
             .find(|(_, c)| *c == Column::Standard(key))
-            .map(|(i, _)| table.headers.get(*i).cloned().unwrap_or_default())
-            .unwrap_or_else(|| catalog.get(lang, &format!("field.{key}")).to_owned())
-    };
+            .map(|(i, _)| self.headers.get(*i).cloned().unwrap_or_default())
+            .unwrap_or_else(|| {
+                self.catalog
+                    .get(self.lang, &format!("field.{key}"))
+                    .to_owned()
+            })
+    }
 
-    let units: HashMap<String, i64> = all_units(store, actor).await?;
-    let sectors: HashMap<String, i64> = sector_list
-        .iter()
-        .flat_map(|s| [(s.name.clone(), s.id), (s.code.clone(), s.id)])
-        .collect();
-
-    let mut problems = Vec::new();
-    let mut valid: Vec<(usize, PersonInput)> = Vec::new();
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    for row in &table.rows {
+    /// One row as a person, or every problem found in it.
+    fn person(&self, row: &Row) -> Result<PersonInput, Vec<Problem>> {
         let cell = |key: &'static str| {
-            columns
+            self.columns
                 .iter()
                 .find(|(_, c)| *c == Column::Standard(key))
                 .and_then(|(i, _)| row.cells.get(*i))
                 .map(|c| c.trim().to_owned())
                 .unwrap_or_default()
         };
-        let mut row_problems = Vec::new();
+        let mut problems = Vec::new();
         let mut refuse = |invalid: Invalid| {
-            row_problems.push(Problem {
+            problems.push(Problem {
                 line: row.line,
-                column: header_of(&invalid),
+                column: self.header_of(&invalid),
                 code: invalid.reason.key(),
-                message: say(&invalid),
+                message: invalid_message(self.catalog, self.lang, &invalid),
                 existing: None,
             });
         };
         let unit_code = cell("unit");
-        let unit_id = match units.get(&unit_code) {
+        let unit_id = match self.units.get(&unit_code) {
             Some(id) => *id,
             None => {
                 let reason = if unit_code.is_empty() {
@@ -167,7 +269,7 @@ pub async fn import_people(
         };
         let mut memberships = Vec::new();
         for name in input::split_tags(&cell("sector")) {
-            match sectors.get(&name) {
+            match self.sectors.get(&name) {
                 Some(id) => memberships.push(MembershipFields {
                     sector_id: *id,
                     ..MembershipFields::default()
@@ -176,7 +278,7 @@ pub async fn import_people(
             }
         }
         // A value in a sector's own column puts the person in that sector.
-        for (i, column) in &columns {
+        for (i, column) in self.columns {
             let Column::SectorValue { sector_id, key } = column else {
                 continue;
             };
@@ -184,29 +286,17 @@ pub async fn import_people(
             if value.is_empty() {
                 continue;
             }
-            let membership = match memberships.iter().position(|m| m.sector_id == *sector_id) {
-                Some(at) => &mut memberships[at],
+            let at = match memberships.iter().position(|m| m.sector_id == *sector_id) {
+                Some(at) => at,
                 None => {
                     memberships.push(MembershipFields {
                         sector_id: *sector_id,
                         ..MembershipFields::default()
                     });
-                    let at = memberships.len() - 1;
-                    &mut memberships[at]
+                    memberships.len() - 1
                 }
             };
-            membership.values.insert(key.clone(), value.to_owned());
-        }
-        let id_number = cell("id_number").to_ascii_uppercase();
-        if !id_number.is_empty() {
-            if let Some(first) = seen_ids.get(&id_number) {
-                refuse(Invalid::new(
-                    Field::IdNumber,
-                    Reason::DuplicateInFile { line: *first },
-                ));
-            } else {
-                seen_ids.insert(id_number.clone(), row.line);
-            }
+            memberships[at].values.insert(key.clone(), value.to_owned());
         }
         let fields = PersonFields {
             unit_id,
@@ -220,42 +310,22 @@ pub async fn import_people(
             political_affiliation: cell("political_affiliation"),
             address: cell("address"),
             notes: cell("notes"),
-            id_number,
+            id_number: cell("id_number").to_ascii_uppercase(),
             phone: cell("phone"),
             ethnicity: cell("ethnicity"),
             religion: cell("religion"),
             sectors: memberships,
             tags: input::split_tags(&cell("tags")),
         };
-        let parsed = input::person(&fields, now.date());
+        let parsed = input::person(&fields, self.today);
         if let Err(invalid) = &parsed {
             invalid.iter().cloned().for_each(&mut refuse);
         }
         match parsed {
-            Ok(person) if row_problems.is_empty() => valid.push((row.line, person)),
-            _ => problems.extend(row_problems),
+            Ok(person) if problems.is_empty() => Ok(person),
+            _ => Err(problems),
         }
     }
-
-    // The database's own checks (duplicates on record, scope, enabled fields), on the rows
-    // that passed; nothing is kept unless every row of the file is clean.
-    let keep = !dry_run && problems.is_empty();
-    let outcome = store.import_people(actor, now, &valid, !keep).await?;
-    for refusal in outcome.refused {
-        problems.push(Problem {
-            line: refusal.line,
-            column: header_of(&refusal.invalid),
-            code: refusal.invalid.reason.key(),
-            message: say(&refusal.invalid),
-            existing: refusal.existing,
-        });
-    }
-    problems.sort_by_key(|p| p.line);
-    Ok(Report {
-        rows: table.rows.len(),
-        committed: outcome.committed && problems.is_empty(),
-        problems,
-    })
 }
 
 /// What a column of an import holds.
@@ -290,7 +360,7 @@ fn sector_column(header: &str, sectors: &[SectorView]) -> Option<Column> {
 
 /// Column index -> what it holds, or the header's problems.
 fn map_header(
-    table: &Table,
+    headers: &[String],
     sectors: &[SectorView],
     say: &impl Fn(&Invalid) -> String,
 ) -> Result<Vec<(usize, Column)>, Vec<Problem>> {
@@ -303,7 +373,7 @@ fn map_header(
         message: say(&invalid),
         existing: None,
     };
-    for (i, header) in table.headers.iter().enumerate() {
+    for (i, header) in headers.iter().enumerate() {
         let known = COLUMNS
             .iter()
             .find(|(zh, en, _)| header == zh || header.eq_ignore_ascii_case(en))

@@ -304,16 +304,20 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             };
             let store = server::open_store(&config).await?;
             let catalog = Catalog::load()?;
+            let request = tongxin_web::directory_file::ImportRequest {
+                bytes: &bytes,
+                format,
+                limits,
+                dry_run,
+                lang: terminal_lang(),
+            };
             let report = tongxin_web::directory_file::import_people(
                 &store,
                 &tongxin_store::Actor::system("cli"),
                 clock.now(),
-                &bytes,
-                format,
-                &limits,
-                dry_run,
                 &catalog,
-                terminal_lang(),
+                request,
+                &tongxin_web::directory_file::ImportProgress::default(),
             )
             .await
             .map_err(|e| e.to_string())?;

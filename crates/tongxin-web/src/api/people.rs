@@ -332,16 +332,20 @@ pub async fn import(
         ..Limits::default()
     };
     let lang = crate::session::request_lang(&headers, true);
-    let report = crate::directory_file::import_people(
+    let request = directory_file::ImportRequest {
+        bytes: &body,
+        format,
+        limits,
+        dry_run: query.dry_run,
+        lang,
+    };
+    let report = directory_file::import_people(
         &state.store,
         &user.actor,
         state.clock.now(),
-        &body,
-        format,
-        &limits,
-        query.dry_run,
         &state.catalog,
-        lang,
+        request,
+        &directory_file::ImportProgress::default(),
     )
     .await?;
     let status = if report.problems.is_empty() {

@@ -250,16 +250,20 @@ pub async fn import(
         max_bytes: state.config.max_import_bytes,
         ..Limits::default()
     };
+    let request = directory_file::ImportRequest {
+        bytes: &upload.bytes,
+        format,
+        limits,
+        dry_run: check_only,
+        lang: ctx.lang,
+    };
     let report = directory_file::import_people(
         &state.store,
         &auth.actor,
         state.clock.now(),
-        &upload.bytes,
-        format,
-        &limits,
-        check_only,
         &state.catalog,
-        ctx.lang,
+        request,
+        &directory_file::ImportProgress::default(),
     )
     .await?;
     let status = if report.problems.is_empty() {

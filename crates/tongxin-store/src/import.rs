@@ -1,0 +1,406 @@
+//! Importing people in bulk, all-or-nothing, in bounded memory.
+//!
+//! One write transaction holds the whole import. Rows arrive in chunks; each chunk is checked
+//! against what was loaded once (units of the subtree, sectors and their fields, enabled
+//! sensitive fields) and, for ID numbers, against the file so far and one query per chunk.
+//! While no row has been refused, checked chunks are written with multi-row inserts; after the
+//! first refusal the rest is only checked, so every problem is still reported. `finish`
+//! commits only a clean, non-dry run; anything else rolls back, leaving the database as it was.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, Statement, TryIntoModel,
+};
+use serde_json::json;
+use tongxin_core::{Field, IdNumber, Invalid, Reason, Timestamp, UnitPath};
+use tongxin_text::bigrams;
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
+use crate::error::{Result, StoreError};
+use crate::people::{
+    Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, SnapshotContext, date_text,
+    distinct_sectors, history_rows,
+};
+use crate::scope::Actor;
+use crate::sectors::{SectorFieldView, membership_values, sector_fields_of};
+
+/// Bind parameters per statement, under SQLite's limit of 32,766 (PostgreSQL allows 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// An import in progress; see the module documentation.
+pub struct PeopleImport<'s> {
+    store: &'s Store,
+    tx: DatabaseTransaction,
+    actor: Actor,
+    now: Timestamp,
+    units: HashMap<i64, unit::Model>,
+    sector_names: HashMap<i64, String>,
+    sector_fields: HashMap<i64, Vec<SectorFieldView>>,
+    enabled: HashSet<String>,
+    /// ID numbers seen so far (as numbers, to keep a million of them small) and their line.
+    seen: HashMap<u64, usize>,
+    refused: Vec<RowRefusal>,
+    rows: usize,
+    /// Whether checked rows are still written: until the first refusal, or until told to stop.
+    writing: bool,
+}
+
+/// A row that passed every check, ready to write.
+struct Checked<'a> {
+    input: &'a PersonInput,
+    /// Per distinct membership, the sector field values to store.
+    values: Vec<Option<String>>,
+}
+
+impl Store {
+    /// Starts an all-or-nothing import of people into the actor's subtree.
+    pub async fn begin_people_import(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<PeopleImport<'_>> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let units = unit::Entity::find()
+            .filter(actor.subtree(unit::Column::Path))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let sector_names: HashMap<i64, String> = sector::Entity::find()
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let sector_fields = sector_fields_of(&tx, sector_names.keys().copied()).await?;
+        let enabled = sensitive_field::Entity::find()
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|f| f.field)
+            .collect();
+        Ok(PeopleImport {
+            store: self,
+            tx,
+            actor: actor.clone(),
+            now,
+            units,
+            sector_names,
+            sector_fields,
+            enabled,
+            seen: HashMap::new(),
+            refused: Vec::new(),
+            rows: 0,
+            writing: true,
+        })
+    }
+
+    /// Imports `rows` (each with its line in the file) in one go; see [`PeopleImport`].
+    pub async fn import_people(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        rows: &[(usize, PersonInput)],
+        dry_run: bool,
+    ) -> Result<ImportOutcome> {
+        let mut import = self.begin_people_import(actor, now).await?;
+        import.add(rows).await?;
+        import.finish(dry_run).await
+    }
+}
+
+impl PeopleImport<'_> {
+    /// Checks a chunk of rows and, while the import is clean, writes it.
+    pub async fn add(&mut self, rows: &[(usize, PersonInput)]) -> Result<()> {
+        self.rows += rows.len();
+        let mut checked = Vec::with_capacity(rows.len());
+        let mut with_id: Vec<(usize, String)> = Vec::new();
+        for (line, input) in rows {
+            match self.check(*line, input) {
+                Ok(row) => {
+                    if let Some(id) = &input.id_number {
+                        let index = self.store.keys.blind_index("id_number", id.as_str());
+                        with_id.push((checked.len(), index));
+                    }
+                    checked.push((*line, row));
+                }
+                Err(refusal) => self.refused.push(refusal),
+            }
+        }
+        // ID numbers already on record, in one query per chunk.
+        let indexes: Vec<&String> = with_id.iter().map(|(_, index)| index).collect();
+        let on_record: HashMap<String, person::Model> = if indexes.is_empty() {
+            HashMap::new()
+        } else {
+            person::Entity::find()
+                .filter(person::Column::IdNumberIndex.is_in(indexes))
+                .all(&self.tx)
+                .await?
+                .into_iter()
+                .filter_map(|p| p.id_number_index.clone().map(|index| (index, p)))
+                .collect()
+        };
+        let mut duplicates = HashSet::new();
+        for (at, index) in &with_id {
+            if let Some(existing) = on_record.get(index) {
+                let visible = self
+                    .actor
+                    .covers(&UnitPath::from_stored(existing.unit_path.clone()));
+                duplicates.insert(*at);
+                self.refused.push(RowRefusal {
+                    line: checked[*at].0,
+                    invalid: Invalid::new(Field::IdNumber, Reason::Taken),
+                    existing: visible.then_some(existing.id),
+                });
+            }
+        }
+        if !self.refused.is_empty() {
+            self.writing = false;
+        }
+        if self.writing {
+            let clean: Vec<Checked<'_>> = checked.into_iter().map(|(_, row)| row).collect();
+            self.write(clean).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops writing (the caller found a problem of its own); rows are still checked.
+    pub fn stop_writing(&mut self) {
+        self.writing = false;
+    }
+
+    /// Rows refused so far.
+    pub fn refused(&self) -> &[RowRefusal] {
+        &self.refused
+    }
+
+    /// Commits a clean import (audited with its row count) unless `dry_run`; otherwise rolls
+    /// everything back.
+    pub async fn finish(self, dry_run: bool) -> Result<ImportOutcome> {
+        let mut refused = self.refused;
+        refused.sort_by_key(|r| r.line);
+        let keep = !dry_run && self.writing && refused.is_empty();
+        if !keep {
+            self.tx.rollback().await?;
+            return Ok(ImportOutcome {
+                rows: self.rows,
+                refused,
+                committed: false,
+            });
+        }
+        audit::append(
+            &self.tx,
+            self.now,
+            &self.actor,
+            Event::new("person.import")
+                .unit(self.actor.unit_path().as_str())
+                .detail(json!({ "rows": self.rows })),
+        )
+        .await?;
+        self.tx.commit().await?;
+        Ok(ImportOutcome {
+            rows: self.rows,
+            refused,
+            committed: true,
+        })
+    }
+
+    /// Everything about one row that needs no query: the same rules as a single create.
+    fn check<'a>(
+        &mut self,
+        line: usize,
+        input: &'a PersonInput,
+    ) -> std::result::Result<Checked<'a>, RowRefusal> {
+        let refuse = |invalid| RowRefusal {
+            line,
+            invalid,
+            existing: None,
+        };
+        let unit = self
+            .units
+            .get(&input.unit_id)
+            .ok_or_else(|| refuse(Invalid::new(Field::Unit, Reason::NotFound)))?;
+        if unit.archived_at.is_some() {
+            return Err(refuse(Invalid::new(Field::Unit, Reason::Archived)));
+        }
+        if input
+            .sectors
+            .iter()
+            .any(|m| !self.sector_names.contains_key(&m.sector_id))
+        {
+            return Err(refuse(Invalid::new(Field::Sector, Reason::NotFound)));
+        }
+        for (field, present) in [
+            (SensitiveField::Ethnicity, input.ethnicity.is_some()),
+            (SensitiveField::Religion, input.religion.is_some()),
+        ] {
+            if present && !self.enabled.contains(field.key()) {
+                return Err(refuse(Invalid::new(field.core_field(), Reason::NotEnabled)));
+            }
+        }
+        let values = membership_values(
+            &distinct_sectors(input),
+            &self.sector_fields,
+            &self.sector_names,
+            &[],
+        )
+        .map_err(refuse)?;
+        if let Some(id) = &input.id_number {
+            if let Some(first) = self.seen.get(&id_key(id)) {
+                return Err(refuse(Invalid::new(
+                    Field::IdNumber,
+                    Reason::DuplicateInFile { line: *first },
+                )));
+            }
+            self.seen.insert(id_key(id), line);
+        }
+        Ok(Checked { input, values })
+    }
+
+    /// Writes checked rows with multi-row inserts: people, memberships, tags, name bigrams
+    /// and each person's first history.
+    async fn write(&self, rows: Vec<Checked<'_>>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids = self.allocate_ids(rows.len()).await?;
+        let context = SnapshotContext {
+            sector_names: &self.sector_names,
+            sector_fields: &self.sector_fields,
+        };
+        let author = Author::of(&self.actor);
+        let mut people = Vec::with_capacity(rows.len());
+        let mut memberships = Vec::new();
+        let mut tags = Vec::new();
+        let mut grams = Vec::new();
+        let mut history = Vec::new();
+        for (row, id) in rows.into_iter().zip(ids) {
+            let input = row.input;
+            let unit = self.units.get(&input.unit_id).ok_or(StoreError::NotFound)?;
+            let mut model = self.store.person_model(unit, input);
+            model.id = Set(id);
+            model.version = Set(1);
+            model.archived_at = Set(None);
+            model.created_at = Set(self.now.micros());
+            model.updated_at = Set(self.now.micros());
+            let record = model.clone().try_into_model()?;
+            let own_memberships: Vec<person_sector::Model> = distinct_sectors(input)
+                .into_iter()
+                .zip(row.values)
+                .map(|(m, extra)| person_sector::Model {
+                    person_id: id,
+                    sector_id: m.sector_id,
+                    role: m.role.clone(),
+                    since: m.since.map(date_text),
+                    extra,
+                })
+                .collect();
+            let own_tags: Vec<String> = input
+                .tags
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .cloned()
+                .collect();
+            let snapshot = self.store.compose_snapshot(
+                &record,
+                Some(unit),
+                own_memberships.clone(),
+                own_tags.clone(),
+                &context,
+            )?;
+            let (_, rows) = history_rows(id, 1, self.now, author, &Vec::new(), &snapshot);
+            history.extend(rows);
+            memberships.extend(
+                own_memberships
+                    .into_iter()
+                    .map(|m| person_sector::ActiveModel::from(m).reset_all()),
+            );
+            tags.extend(own_tags.into_iter().map(|tag| person_tag::ActiveModel {
+                person_id: Set(id),
+                tag: Set(tag),
+            }));
+            grams.extend(
+                bigrams(&input.name)
+                    .into_iter()
+                    .map(|gram| name_gram::ActiveModel {
+                        gram: Set(gram),
+                        person_id: Set(id),
+                    }),
+            );
+            people.push(model);
+        }
+        insert_all(&self.tx, people, 30).await?;
+        insert_all(&self.tx, memberships, 5).await?;
+        insert_all(&self.tx, tags, 2).await?;
+        insert_all(&self.tx, grams, 2).await?;
+        insert_all(&self.tx, history, 9).await?;
+        Ok(())
+    }
+
+    /// `count` fresh person ids. The import holds the write lock on SQLite, so the ids after
+    /// the largest are free; PostgreSQL hands them out from the table's sequence.
+    async fn allocate_ids(&self, count: usize) -> Result<Vec<i64>> {
+        let backend = self.tx.get_database_backend();
+        let n = i64::try_from(count).unwrap_or(i64::MAX);
+        if backend == DbBackend::Postgres {
+            let rows = self
+                .tx
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT nextval(pg_get_serial_sequence('people', 'id')) \
+                     FROM generate_series(1, $1)",
+                    [n.into()],
+                ))
+                .await?;
+            rows.iter()
+                .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))
+                .collect()
+        } else {
+            let row = self
+                .tx
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT COALESCE(MAX(id), 0) FROM people",
+                ))
+                .await?;
+            let last: i64 = match row {
+                Some(row) => row.try_get_by_index(0)?,
+                None => 0,
+            };
+            Ok((1..=n).map(|k| last + k).collect())
+        }
+    }
+}
+
+/// An ID number as a number: 17 digits and the check character (X as 10).
+fn id_key(id: &IdNumber) -> u64 {
+    id.as_str().bytes().fold(0u64, |key, b| {
+        let digit = if b.is_ascii_digit() { b - b'0' } else { 10 };
+        key.wrapping_mul(11).wrapping_add(u64::from(digit))
+    })
+}
+
+/// Inserts `rows` of a table with `columns` columns, as many per statement as the engines'
+/// parameter limits allow.
+async fn insert_all<A, C>(conn: &C, rows: Vec<A>, columns: usize) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+    C: ConnectionTrait,
+{
+    let per_statement = (MAX_PARAMS / columns).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<A> = rows.by_ref().take(per_statement).collect();
+        A::Entity::insert_many(batch)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
