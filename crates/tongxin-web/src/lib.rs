@@ -10,6 +10,7 @@ pub mod directory_file;
 mod error;
 mod forms;
 pub mod i18n;
+mod import_jobs;
 mod input;
 mod pages;
 mod session;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub catalog: Arc<Catalog>,
     pub config: Arc<WebConfig>,
+    /// Imports started from the pages, running or recently done.
+    pub imports: Arc<import_jobs::ImportJobs>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             clock,
             catalog: Arc::new(Catalog::load()?),
             config: Arc::new(config),
+            imports: Arc::default(),
         })
     }
 }

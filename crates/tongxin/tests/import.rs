@@ -389,6 +389,22 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
     app.finish().await;
 }
 
+/// Follows an upload to its job page and polls it (bounded) until the report is shown.
+async fn import_report(browser: &common::Browser, upload: common::Reply) -> common::Reply {
+    assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
+    let job = upload.location.expect("the job's page");
+    assert!(job.starts_with("/directory/import/"), "{job}");
+    for _ in 0..500 {
+        let page = browser.get(&job).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if !page.body.contains("http-equiv=\"refresh\"") {
+            return page;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the import did not finish");
+}
+
 async fn the_import_and_export_pages(engine: Engine) {
     let (app, _) = setup(engine).await;
     let browser = app.login("saihan.staff").await;
@@ -399,7 +415,7 @@ async fn the_import_and_export_pages(engine: Engine) {
     let bad = "姓名,手机号,单位代码\n张伟,123,150105\n"
         .as_bytes()
         .to_vec();
-    let reply = browser
+    let upload = browser
         .upload(
             "/directory/import",
             "/directory/import",
@@ -408,7 +424,7 @@ async fn the_import_and_export_pages(engine: Engine) {
             &[],
         )
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reply = import_report(&browser, upload).await;
     assert!(
         reply.body.contains("发现 1 个问题") && reply.body.contains("手机号应为 11 位手机号码"),
         "{}",
@@ -418,7 +434,7 @@ async fn the_import_and_export_pages(engine: Engine) {
     let good = "姓名,手机号,单位代码\n张伟,13812345678,150105\n李娜,,150105001\n"
         .as_bytes()
         .to_vec();
-    let checked = browser
+    let upload = browser
         .upload(
             "/directory/import",
             "/directory/import",
@@ -427,7 +443,7 @@ async fn the_import_and_export_pages(engine: Engine) {
             &[("check_only", "1")],
         )
         .await;
-    assert_eq!(checked.status, StatusCode::OK);
+    let checked = import_report(&browser, upload).await;
     assert!(
         checked.body.contains("已检查 2 行，没有发现问题"),
         "{}",
@@ -441,7 +457,7 @@ async fn the_import_and_export_pages(engine: Engine) {
             .await,
         0
     );
-    let imported = browser
+    let upload = browser
         .upload(
             "/directory/import",
             "/directory/import",
@@ -450,7 +466,12 @@ async fn the_import_and_export_pages(engine: Engine) {
             &[],
         )
         .await;
+    let job = upload.location.clone().unwrap_or_default();
+    let imported = import_report(&browser, upload).await;
     assert!(imported.body.contains("已导入 2 人"), "{}", imported.body);
+    // The job is its starter's alone.
+    let other = app.login("saihan").await;
+    assert_eq!(other.get(&job).await.status, StatusCode::NOT_FOUND);
 
     // A forged upload is refused before anything is read into the directory.
     let forged = browser

@@ -89,6 +89,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
                 .post(people::import)
                 .layer(axum::extract::DefaultBodyLimit::max(max_import_bytes)),
         )
+        .route("/directory/import/{job}", get(people::import_job))
         .route("/people/new", get(people::new_page).post(people::create))
         .route("/people/{id}", get(people::show))
         .route(

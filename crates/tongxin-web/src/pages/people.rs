@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::directory_file;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPath, Query};
+use crate::import_jobs::NewJob;
 use crate::input::{self, MembershipFields, PersonFields};
 use crate::pages::auth::Empty;
 use crate::session::CurrentUser;
@@ -202,6 +203,8 @@ struct ImportPage {
     ctx: Ctx,
     /// The outcome of an upload, if one was made.
     report: Option<directory_file::Report>,
+    /// Rows read so far, while an import is running.
+    running: Option<usize>,
     file_name: String,
     check_only: bool,
     /// Sectors with fields of their own, each with its own template.
@@ -227,6 +230,7 @@ pub async fn import_page(
     let page = ImportPage {
         ctx: ctx.with_section("directory"),
         report: None,
+        running: None,
         file_name: String::new(),
         check_only: true,
         templates: sector_templates(&state, &auth.actor).await?,
@@ -234,51 +238,63 @@ pub async fn import_page(
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
+/// Starts importing the uploaded file in the background and shows its progress page.
 pub async fn import(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(auth): CurrentUser,
+    ctx: Ctx,
     upload: CsrfUpload,
 ) -> Result<Response, AppError> {
     if !can_edit(&auth.actor) {
         return Err(AppError::Forbidden);
     }
-    let check_only = upload.fields.contains_key("check_only");
     let format =
         Format::from_name(&upload.file_name).unwrap_or_else(|| Format::sniff(&upload.bytes));
-    let limits = Limits {
-        max_bytes: state.config.max_import_bytes,
-        ..Limits::default()
-    };
-    let request = directory_file::ImportRequest {
-        bytes: &upload.bytes,
+    let job = NewJob {
+        check_only: upload.fields.contains_key("check_only"),
+        file_name: upload.file_name,
+        bytes: upload.bytes,
         format,
-        limits,
-        dry_run: check_only,
+        limits: Limits {
+            max_bytes: state.config.max_import_bytes,
+            ..Limits::default()
+        },
         lang: ctx.lang,
     };
-    let report = directory_file::import_people(
-        &state.store,
-        &auth.actor,
-        state.clock.now(),
-        &state.catalog,
-        request,
-        &directory_file::ImportProgress::default(),
-    )
-    .await?;
-    let status = if report.problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let id = state.imports.start(&state, &auth.actor, job);
+    Ok(see_other(&format!("/directory/import/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct JobPath {
+    job: String,
+}
+
+/// `/directory/import/{job}`: the progress of an import, then its report.
+pub async fn import_job(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    axum::extract::Path(JobPath { job }): axum::extract::Path<JobPath>,
+) -> Result<Response, AppError> {
+    let job = state
+        .imports
+        .get(&job, &auth.actor)
+        .ok_or(AppError::NotFound)?;
+    let (report, running) = match job.outcome() {
+        Some(Ok(report)) => (Some(report), None),
+        Some(Err(cause)) => return Err(AppError::Internal(cause)),
+        None => (None, Some(job.progress.rows())),
     };
     let page = ImportPage {
         ctx: ctx.with_section("directory"),
-        report: Some(report),
-        file_name: upload.file_name,
-        check_only,
+        report,
+        running,
+        file_name: job.file_name.clone(),
+        check_only: job.check_only,
         templates: sector_templates(&state, &auth.actor).await?,
     };
-    Ok(page.ctx.respond(status, page.render()?))
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
 pub(super) fn can_edit(actor: &Actor) -> bool {

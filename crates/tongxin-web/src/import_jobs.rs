@@ -1,0 +1,117 @@
+//! Imports started from the directory page run in the background, so a long file shows its
+//! progress instead of a request that seems to hang. Each job belongs to the user who started
+//! it; others are told it does not exist. Finished jobs are kept for an hour to be read.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tongxin_core::Timestamp;
+use tongxin_store::Actor;
+use tongxin_tabular::{Format, Limits};
+
+use crate::AppState;
+use crate::directory_file::{self, ImportProgress, ImportRequest, Report};
+use crate::i18n::Lang;
+
+/// How long a finished job stays readable, in microseconds.
+const KEEP_FINISHED: i64 = 60 * 60 * 1_000_000;
+
+/// One import running or done.
+pub struct ImportJob {
+    owner: Option<i64>,
+    pub file_name: String,
+    pub check_only: bool,
+    pub progress: ImportProgress,
+    /// The report once done, or why the import failed.
+    outcome: Mutex<Option<Result<Report, String>>>,
+    finished_at: Mutex<Option<Timestamp>>,
+}
+
+impl ImportJob {
+    /// The outcome, once the job is done.
+    pub fn outcome(&self) -> Option<Result<Report, String>> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The jobs of this server process.
+#[derive(Default)]
+pub struct ImportJobs {
+    jobs: Mutex<HashMap<String, Arc<ImportJob>>>,
+}
+
+/// What a job is to import.
+pub struct NewJob {
+    pub file_name: String,
+    pub bytes: axum::body::Bytes,
+    pub format: Format,
+    pub limits: Limits,
+    pub check_only: bool,
+    pub lang: Lang,
+}
+
+impl ImportJobs {
+    /// Starts importing in the background and returns the job's id.
+    pub fn start(&self, state: &AppState, actor: &Actor, job: NewJob) -> String {
+        let id = tongxin_store::random_hex();
+        let now = state.clock.now();
+        let entry = Arc::new(ImportJob {
+            owner: actor.user_id(),
+            file_name: job.file_name,
+            check_only: job.check_only,
+            progress: ImportProgress::default(),
+            outcome: Mutex::new(None),
+            finished_at: Mutex::new(None),
+        });
+        {
+            let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            jobs.retain(|_, j| {
+                let finished = *j.finished_at.lock().unwrap_or_else(PoisonError::into_inner);
+                finished.is_none_or(|at| now.micros() - at.micros() < KEEP_FINISHED)
+            });
+            jobs.insert(id.clone(), entry.clone());
+        }
+        let (state, actor) = (state.clone(), actor.clone());
+        tokio::spawn(async move {
+            let request = ImportRequest {
+                bytes: &job.bytes,
+                format: job.format,
+                limits: job.limits,
+                dry_run: job.check_only,
+                lang: job.lang,
+            };
+            let result = directory_file::import_people(
+                &state.store,
+                &actor,
+                state.clock.now(),
+                &state.catalog,
+                request,
+                &entry.progress,
+            )
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "import failed");
+                e.to_string()
+            });
+            *entry.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+            *entry
+                .finished_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(state.clock.now());
+        });
+        id
+    }
+
+    /// The job `id`, if `actor` started it.
+    pub fn get(&self, id: &str, actor: &Actor) -> Option<Arc<ImportJob>> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .filter(|job| job.owner == actor.user_id())
+            .cloned()
+    }
+}
