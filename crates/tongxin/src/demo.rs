@@ -370,43 +370,65 @@ fn pick_char(rng: &mut ChaCha8Rng, chars: &str) -> char {
     all.choose(rng).copied().unwrap_or('伟')
 }
 
-/// `count` believable people spread over the given units, deterministic for the seed.
-fn people(
-    seed_value: u64,
-    count: usize,
-    units: &[(String, i64)],
-    sectors: &[SectorView],
+/// Believable people spread over the given units, made a chunk at a time so a million of
+/// them never sit in memory together; deterministic for the seed.
+struct PeopleMaker<'a> {
+    rng: ChaCha8Rng,
+    units: &'a [(String, i64)],
+    sectors: &'a [SectorView],
     today: chrono::NaiveDate,
-) -> Result<Vec<(usize, PersonInput)>, Invalid> {
-    use chrono::Datelike;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed_value ^ 0x7065_6f70_6c65);
-    let mut rows = Vec::with_capacity(count);
-    let mut issued = std::collections::HashSet::new();
-    for i in 0..count {
-        let Some((unit_code, unit_id)) = units.choose(&mut rng) else {
-            break;
-        };
+    /// ID numbers handed out so far (a repeat is left out rather than invented anew).
+    issued: std::collections::HashSet<String>,
+    made: usize,
+}
+
+impl<'a> PeopleMaker<'a> {
+    fn new(
+        seed_value: u64,
+        units: &'a [(String, i64)],
+        sectors: &'a [SectorView],
+        today: chrono::NaiveDate,
+    ) -> Self {
+        PeopleMaker {
+            rng: ChaCha8Rng::seed_from_u64(seed_value ^ 0x7065_6f70_6c65),
+            units,
+            sectors,
+            today,
+            issued: std::collections::HashSet::new(),
+            made: 0,
+        }
+    }
+
+    /// The next `count` people, each with the line it would have in a file.
+    fn chunk(&mut self, count: usize) -> Vec<(usize, PersonInput)> {
+        (0..count).map_while(|_| self.person()).collect()
+    }
+
+    fn person(&mut self) -> Option<(usize, PersonInput)> {
+        use chrono::Datelike;
+        let rng = &mut self.rng;
+        let (unit_code, unit_id) = self.units.choose(rng)?;
         let female = rng.random_bool(0.45);
         let name = if rng.random_bool(0.1) {
-            pick(&mut rng, &MONGOLIAN).to_owned()
+            pick(rng, &MONGOLIAN).to_owned()
         } else {
             let mut name = String::new();
-            name.push(pick_char(&mut rng, SURNAMES));
-            name.push(pick_char(&mut rng, GIVEN));
+            name.push(pick_char(rng, SURNAMES));
+            name.push(pick_char(rng, GIVEN));
             if rng.random_bool(0.6) {
-                name.push(pick_char(&mut rng, GIVEN));
+                name.push(pick_char(rng, GIVEN));
             }
             name
         };
-        let year = today.year() - rng.random_range(23..75);
+        let year = self.today.year() - rng.random_range(23..75);
         let birth = chrono::NaiveDate::from_ymd_opt(
             year,
             rng.random_range(1..=12),
             rng.random_range(1..=28),
         )
-        .unwrap_or(today);
+        .unwrap_or(self.today);
         // Sequence digits: unique per person; the last one's parity encodes the gender.
-        let sequence = (i % 500) * 2 + usize::from(!female);
+        let sequence = (self.made % 500) * 2 + usize::from(!female);
         let first17 = format!(
             "{}{}{:03}",
             &unit_code[..6],
@@ -416,54 +438,55 @@ fn people(
         let id_number = format!("{first17}{}", id_check_character(&first17).unwrap_or('0'));
         let phone = format!(
             "1{}{:09}",
-            pick(&mut rng, &["3", "5", "8", "9"]),
+            pick(rng, &["3", "5", "8", "9"]),
             rng.random_range(0..1_000_000_000u64)
         );
         let mut memberships = Vec::new();
-        if let Some(sector) = sectors.choose(&mut rng).filter(|_| rng.random_bool(0.8)) {
+        if let Some(sector) = self.sectors.choose(rng).filter(|_| rng.random_bool(0.8)) {
             let values = sector
                 .active_fields()
-                .filter_map(|field| Some((field.key.clone(), demo_value(&mut rng, field, today)?)))
+                .filter_map(|field| Some((field.key.clone(), demo_value(rng, field, self.today)?)))
                 .collect();
             memberships.push(Membership {
                 sector_id: sector.id,
                 values,
-                role: Some(pick(&mut rng, &ROLES).to_owned()),
+                role: Some(pick(rng, &ROLES).to_owned()),
                 since: chrono::NaiveDate::from_ymd_opt(
-                    today.year() - rng.random_range(0..15),
+                    self.today.year() - rng.random_range(0..15),
                     1,
                     1,
                 ),
             });
         }
         let tags = if rng.random_bool(0.4) {
-            vec![pick(&mut rng, &TAGS).to_owned()]
+            vec![pick(rng, &TAGS).to_owned()]
         } else {
             Vec::new()
         };
-        rows.push((
+        let i = self.made;
+        self.made += 1;
+        Some((
             i + 2,
             PersonInput {
                 unit_id: *unit_id,
                 name,
                 gender: Some(if female { Gender::Female } else { Gender::Male }),
                 birth_date: Some(birth),
-                education: Some(pick(&mut rng, &EDUCATION).to_owned()),
-                title: Some(pick(&mut rng, &TITLES).to_owned()),
-                employer: Some(pick(&mut rng, &EMPLOYERS).to_owned()),
-                political_affiliation: Some(pick(&mut rng, &AFFILIATIONS).to_owned()),
+                education: Some(pick(rng, &EDUCATION).to_owned()),
+                title: Some(pick(rng, &TITLES).to_owned()),
+                employer: Some(pick(rng, &EMPLOYERS).to_owned()),
+                political_affiliation: Some(pick(rng, &AFFILIATIONS).to_owned()),
                 // A number that happens to repeat is left out rather than invented anew.
-                id_number: IdNumber::parse(&id_number, today)
+                id_number: IdNumber::parse(&id_number, self.today)
                     .ok()
-                    .filter(|_| issued.insert(id_number.clone())),
+                    .filter(|_| self.issued.insert(id_number.clone())),
                 phone: MobilePhone::parse(&phone).ok(),
                 sectors: memberships,
                 tags,
                 ..PersonInput::default()
             },
-        ));
+        ))
     }
-    Ok(rows)
 }
 
 /// A believable value for a sector's own field; optional fields are sometimes left empty.
@@ -503,6 +526,9 @@ pub struct DemoAdmin {
     pub username: String,
     pub password: String,
 }
+
+/// People made and imported at a time.
+const DEMO_CHUNK: usize = 5_000;
 
 /// The user name of the demo administrator.
 pub const DEMO_ADMIN: &str = "admin";
@@ -569,11 +595,21 @@ pub async fn load(
         }
         page += 1;
     }
-    let rows = people(seed_value, people_count, &units, &sectors, now.date())?;
-    let outcome = store.import_people(&system, now, &rows, false).await?;
-    if let Some(refused) = outcome.refused.first() {
-        return Err(DemoError::Invalid(refused.invalid.clone()));
+    let mut maker = PeopleMaker::new(seed_value, &units, &sectors, now.date());
+    let mut import = store.begin_people_import(&system, now).await?;
+    let mut left = people_count;
+    while left > 0 {
+        let chunk = maker.chunk(left.min(DEMO_CHUNK));
+        if chunk.is_empty() {
+            break;
+        }
+        left -= chunk.len();
+        import.add(&chunk).await?;
+        if let Some(refused) = import.refused().first() {
+            return Err(DemoError::Invalid(refused.invalid.clone()));
+        }
     }
+    import.finish(false).await?;
     let password = tongxin_store::generate_password();
     store
         .add_user_as_system(
