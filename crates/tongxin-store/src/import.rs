@@ -7,11 +7,11 @@
 //! first refusal the rest is only checked, so every problem is still reported. `finish`
 //! commits only a clean, non-dry run; anything else rolls back, leaving the database as it was.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, Statement, TryIntoModel,
+    DbBackend, EntityTrait, QueryFilter, Statement,
 };
 use serde_json::json;
 use tongxin_core::{Field, IdNumber, Invalid, Reason, Timestamp, UnitPath};
@@ -22,8 +22,8 @@ use crate::audit::{self, Event};
 use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
 use crate::error::{Result, StoreError};
 use crate::people::{
-    Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, SnapshotContext, date_text,
-    distinct_sectors, history_rows,
+    Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry, date_text,
+    distinct_sectors,
 };
 use crate::scope::Actor;
 use crate::sectors::{SectorFieldView, membership_values, sector_fields_of};
@@ -264,16 +264,12 @@ impl PeopleImport<'_> {
     }
 
     /// Writes checked rows with multi-row inserts: people, memberships, tags, name bigrams
-    /// and each person's first history.
+    /// and each person's creation in history.
     async fn write(&self, rows: Vec<Checked<'_>>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         let ids = self.allocate_ids(rows.len()).await?;
-        let context = SnapshotContext {
-            sector_names: &self.sector_names,
-            sector_fields: &self.sector_fields,
-        };
         let author = Author::of(&self.actor);
         let mut people = Vec::with_capacity(rows.len());
         let mut memberships = Vec::new();
@@ -289,42 +285,23 @@ impl PeopleImport<'_> {
             model.archived_at = Set(None);
             model.created_at = Set(self.now.micros());
             model.updated_at = Set(self.now.micros());
-            let record = model.clone().try_into_model()?;
-            let own_memberships: Vec<person_sector::Model> = distinct_sectors(input)
-                .into_iter()
-                .zip(row.values)
-                .map(|(m, extra)| person_sector::Model {
-                    person_id: id,
-                    sector_id: m.sector_id,
-                    role: m.role.clone(),
-                    since: m.since.map(date_text),
-                    extra,
-                })
-                .collect();
-            let own_tags: Vec<String> = input
-                .tags
-                .iter()
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .cloned()
-                .collect();
-            let snapshot = self.store.compose_snapshot(
-                &record,
-                Some(unit),
-                own_memberships.clone(),
-                own_tags.clone(),
-                &context,
-            )?;
-            let (_, rows) = history_rows(id, 1, self.now, author, &Vec::new(), &snapshot);
-            history.extend(rows);
-            memberships.extend(
-                own_memberships
+            let own_memberships =
+                distinct_sectors(input)
                     .into_iter()
-                    .map(|m| person_sector::ActiveModel::from(m).reset_all()),
-            );
+                    .zip(row.values)
+                    .map(|(m, extra)| person_sector::ActiveModel {
+                        person_id: Set(id),
+                        sector_id: Set(m.sector_id),
+                        role: Set(m.role.clone()),
+                        since: Set(m.since.map(date_text)),
+                        extra: Set(extra),
+                    });
+            let own_tags: BTreeSet<&String> = input.tags.iter().collect();
+            history.push(creation_entry(id, self.now, author));
+            memberships.extend(own_memberships);
             tags.extend(own_tags.into_iter().map(|tag| person_tag::ActiveModel {
                 person_id: Set(id),
-                tag: Set(tag),
+                tag: Set(tag.clone()),
             }));
             grams.extend(
                 bigrams(&input.name)

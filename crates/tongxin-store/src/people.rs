@@ -29,9 +29,7 @@ use crate::entity::{
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
-use crate::sectors::{
-    MembershipValue, SectorFieldView, check_membership_values, labelled_values, sector_fields_of,
-};
+use crate::sectors::{MembershipValue, check_membership_values, labelled_values, sector_fields_of};
 
 /// A protected field of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -571,17 +569,9 @@ impl Store {
         model.updated_at = Set(now.micros());
         let created = model.insert(conn).await?;
         write_links(conn, created.id, input, &checked.values).await?;
-        let snapshot = self.snapshot(conn, &created).await?;
-        record_history(
-            conn,
-            created.id,
-            1,
-            now,
-            Author::of(actor),
-            &Vec::new(),
-            &snapshot,
-        )
-        .await?;
+        creation_entry(created.id, now, Author::of(actor))
+            .insert(conn)
+            .await?;
         Ok(created)
     }
 
@@ -1185,7 +1175,7 @@ impl Store {
         m: &person::Model,
     ) -> Result<Snapshot> {
         let unit = unit::Entity::find_by_id(m.unit_id).one(conn).await?;
-        let sectors = person_sector::Entity::find()
+        let mut sectors = person_sector::Entity::find()
             .filter(person_sector::Column::PersonId.eq(m.id))
             .all(conn)
             .await?;
@@ -1197,30 +1187,13 @@ impl Store {
             .map(|s| (s.id, s.name))
             .collect();
         let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
-        let tags: Vec<String> = person_tag::Entity::find()
+        let mut tags: Vec<String> = person_tag::Entity::find()
             .filter(person_tag::Column::PersonId.eq(m.id))
             .all(conn)
             .await?
             .into_iter()
             .map(|t| t.tag)
             .collect();
-        let context = SnapshotContext {
-            sector_names: &names,
-            sector_fields: &fields,
-        };
-        self.compose_snapshot(m, unit.as_ref(), sectors, tags, &context)
-    }
-
-    /// The history's view of a record from its parts, so records written in bulk read in
-    /// history exactly like records written one by one.
-    pub(crate) fn compose_snapshot(
-        &self,
-        m: &person::Model,
-        unit: Option<&unit::Model>,
-        mut sectors: Vec<person_sector::Model>,
-        mut tags: Vec<String>,
-        context: &SnapshotContext<'_>,
-    ) -> Result<Snapshot> {
         let plain = [
             Some(m.name.clone()),
             m.gender.clone(),
@@ -1243,17 +1216,10 @@ impl Store {
         let sectors: Vec<String> = sectors
             .into_iter()
             .map(|s| {
-                let name = context
-                    .sector_names
-                    .get(&s.sector_id)
-                    .cloned()
-                    .unwrap_or_default();
+                let name = names.get(&s.sector_id).cloned().unwrap_or_default();
                 let values = labelled_values(
                     s.extra.as_deref(),
-                    context
-                        .sector_fields
-                        .get(&s.sector_id)
-                        .map_or(&[], Vec::as_slice),
+                    fields.get(&s.sector_id).map_or(&[], Vec::as_slice),
                 )
                 .into_iter()
                 .map(|v| format!("{}：{}", v.label, v.value));
@@ -1274,12 +1240,6 @@ impl Store {
         snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
         Ok(snapshot)
     }
-}
-
-/// What composing a snapshot needs to know about sectors.
-pub(crate) struct SnapshotContext<'a> {
-    pub sector_names: &'a HashMap<i64, String>,
-    pub sector_fields: &'a HashMap<i64, Vec<SectorFieldView>>,
 }
 
 /// Leaves the columns of protected fields that `input` does not set untouched.
@@ -1383,6 +1343,29 @@ impl<'a> Author<'a> {
         }
     }
 }
+
+/// The history's first entry: who created the record, and when. The values themselves are
+/// the record's; later entries say what changed from them.
+pub(crate) fn creation_entry(
+    person_id: i64,
+    now: Timestamp,
+    author: Author<'_>,
+) -> person_history::ActiveModel {
+    person_history::ActiveModel {
+        person_id: Set(person_id),
+        version: Set(1),
+        at: Set(now.micros()),
+        actor_name: Set(author.name.to_owned()),
+        field: Set(CREATED.to_owned()),
+        old_value: Set(None),
+        new_value: Set(None),
+        proposed_by: Set(None),
+        ..Default::default()
+    }
+}
+
+/// The history field of a record's creation.
+const CREATED: &str = "created";
 
 /// Writes one history row per field that differs; returns the changed field names.
 pub(crate) async fn record_history<C: ConnectionTrait>(
