@@ -79,6 +79,9 @@ impl Store {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // A large import passes through the write-ahead log; give the space back after.
                 .pragma("journal_size_limit", "67108864")
+                // Searches read people at random across the file: map it rather than copy
+                // each page through a system call (SQLite caps the map at 2 GB).
+                .pragma("mmap_size", "2147418112")
                 // Multi-row inserts compile to large programs; caching a hundred of them (the
                 // default) doubled an import's memory for no gain.
                 .statement_cache_capacity(16);

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -981,16 +981,17 @@ impl Store {
             }
             PersonStatus::All => {}
         }
+        // A text search yields few candidates and should drive the query; membership and
+        // tag filters are then checked per candidate rather than listed in full (SQLite's
+        // planner would otherwise walk a whole sector's list).
+        let per_candidate = query.q.as_deref().is_some_and(|q| !q.trim().is_empty());
         if let Some(sector_id) = query.sector_id {
-            select = select.filter(
-                person::Column::Id.in_subquery(
-                    Query::select()
-                        .column(person_sector::Column::PersonId)
-                        .from(person_sector::Entity)
-                        .and_where(person_sector::Column::SectorId.eq(sector_id))
-                        .to_owned(),
-                ),
-            );
+            select = select.filter(linked(
+                person_sector::Entity,
+                person_sector::Column::PersonId,
+                person_sector::Column::SectorId.eq(sector_id),
+                per_candidate,
+            ));
         }
         if let Some(tag) = query
             .tag
@@ -998,15 +999,12 @@ impl Store {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            select = select.filter(
-                person::Column::Id.in_subquery(
-                    Query::select()
-                        .column(person_tag::Column::PersonId)
-                        .from(person_tag::Entity)
-                        .and_where(person_tag::Column::Tag.eq(tag))
-                        .to_owned(),
-                ),
-            );
+            select = select.filter(linked(
+                person_tag::Entity,
+                person_tag::Column::PersonId,
+                person_tag::Column::Tag.eq(tag),
+                per_candidate,
+            ));
         }
         if let Some(gender) = query.gender {
             select = select.filter(person::Column::Gender.eq(gender.as_str()));
@@ -1054,62 +1052,82 @@ impl Store {
 
     /// The condition for the search box: a name substring through the bigram index, pinyin or
     /// initials as an indexed prefix, or a phone's last four digits through its blind index.
+    /// The people a search box text finds, as a list of candidate ids (from the bigram,
+    /// pinyin or phone-tail indexes) that drives the rest of the query, plus what the
+    /// candidates must also satisfy.
     fn text_condition(&self, q: &str) -> Condition {
+        let people_where = |condition: SimpleExpr| {
+            Query::select()
+                .column(person::Column::Id)
+                .from(person::Entity)
+                .and_where(condition)
+                .to_owned()
+        };
         match classify_query(q) {
             QueryKind::Hanzi(text) => {
-                let grams = bigrams(&text);
-                if grams.is_empty() {
-                    return Condition::all().add(person::Column::Name.starts_with(&text));
-                }
-                let mut by_name = Condition::all();
-                for gram in grams {
-                    by_name = by_name.add(
-                        person::Column::Id.in_subquery(
-                            Query::select()
-                                .column(name_gram::Column::PersonId)
-                                .from(name_gram::Entity)
-                                .and_where(name_gram::Column::Gram.eq(gram))
-                                .to_owned(),
-                        ),
-                    );
-                }
                 // People who hold a position in an organization of that name (the organization
                 // list is small next to the directory).
-                let by_organization = person::Column::Id.in_subquery(
+                let affiliated = Query::select()
+                    .column(affiliation::Column::PersonId)
+                    .from(affiliation::Entity)
+                    .and_where(
+                        affiliation::Column::OrganizationId.in_subquery(
+                            Query::select()
+                                .column(organization::Column::Id)
+                                .from(organization::Entity)
+                                .and_where(organization::Column::Name.contains(&text))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned();
+                let grams = bigrams(&text);
+                let Some((first, rest)) = grams.split_first() else {
+                    return Condition::all().add(person::Column::Name.starts_with(&text));
+                };
+                // Names holding every bigram of the text, then the text itself.
+                let with_gram = |gram: &String| {
                     Query::select()
-                        .column(affiliation::Column::PersonId)
-                        .from(affiliation::Entity)
-                        .and_where(
-                            affiliation::Column::OrganizationId.in_subquery(
-                                Query::select()
-                                    .column(organization::Column::Id)
-                                    .from(organization::Entity)
-                                    .and_where(organization::Column::Name.contains(&text))
-                                    .to_owned(),
-                            ),
-                        )
-                        .to_owned(),
-                );
-                Condition::any()
-                    .add(by_name.add(person::Column::Name.contains(&text)))
-                    .add(by_organization)
+                        .column(name_gram::Column::PersonId)
+                        .from(name_gram::Entity)
+                        .and_where(name_gram::Column::Gram.eq(gram.as_str()))
+                        .to_owned()
+                };
+                let mut candidates = with_gram(first);
+                for gram in rest {
+                    candidates.union(UnionType::Intersect, with_gram(gram));
+                }
+                candidates.union(UnionType::Distinct, affiliated.clone());
+                Condition::all()
+                    .add(person::Column::Id.in_subquery(candidates))
+                    .add(
+                        Condition::any()
+                            .add(person::Column::Name.contains(&text))
+                            .add(person::Column::Id.in_subquery(affiliated)),
+                    )
             }
-            QueryKind::PhoneTail(digits) => Condition::all().add(
-                person::Column::PhoneTailIndex.eq(self.keys.blind_index("phone_tail", &digits)),
-            ),
+            QueryKind::PhoneTail(digits) => {
+                let tail = self.keys.blind_index("phone_tail", &digits);
+                Condition::all().add(
+                    person::Column::Id
+                        .in_subquery(people_where(person::Column::PhoneTailIndex.eq(tail))),
+                )
+            }
             QueryKind::Pinyin(letters) => {
                 let upper = format!("{letters}{{");
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(person::Column::NamePinyin.gte(letters.as_str()))
-                            .add(person::Column::NamePinyin.lt(upper.as_str())),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(person::Column::NameInitials.gte(letters.as_str()))
-                            .add(person::Column::NameInitials.lt(upper.as_str())),
-                    )
+                let mut candidates = people_where(
+                    person::Column::NamePinyin
+                        .gte(letters.as_str())
+                        .and(person::Column::NamePinyin.lt(upper.as_str())),
+                );
+                candidates.union(
+                    UnionType::All,
+                    people_where(
+                        person::Column::NameInitials
+                            .gte(letters.as_str())
+                            .and(person::Column::NameInitials.lt(upper.as_str())),
+                    ),
+                );
+                Condition::all().add(person::Column::Id.in_subquery(candidates))
             }
             QueryKind::Other(text) => Condition::any()
                 .add(person::Column::Name.contains(&text))
@@ -1239,6 +1257,28 @@ impl Store {
         tags.sort();
         snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
         Ok(snapshot)
+    }
+}
+
+/// People with a row matching `condition` in a link table whose `person_column` names them:
+/// checked per person (`per_candidate`) when something narrower drives the query, otherwise
+/// as the list of such people.
+fn linked<E: EntityTrait, C: ColumnTrait>(
+    table: E,
+    person_column: C,
+    condition: SimpleExpr,
+    per_candidate: bool,
+) -> SimpleExpr {
+    let mut rows = Query::select();
+    rows.from(table).and_where(condition);
+    if per_candidate {
+        rows.expr(Expr::val(1)).and_where(
+            Expr::col((table, person_column)).equals((person::Entity, person::Column::Id)),
+        );
+        Expr::exists(rows.to_owned())
+    } else {
+        rows.column(person_column);
+        person::Column::Id.in_subquery(rows.to_owned())
     }
 }
 

@@ -305,20 +305,40 @@ pub fn city(seed_value: u64) -> Result<UnitSeed, Invalid> {
 /// Surnames, most common first (a rough frequency order), and characters of given names.
 const SURNAMES: &str = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文";
 const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅玉兰志强海燕波宁斌文博宇浩然子涵思远晓东建华立新雅琴慧敏振华永红春梅";
-/// Mongolian names as commonly written in Chinese characters.
-const MONGOLIAN: [&str; 12] = [
-    "巴特尔",
-    "乌兰其其格",
-    "斯琴",
-    "额尔敦",
-    "其木格",
-    "敖登",
-    "苏日娜",
+/// Mongolian names as commonly written in Chinese characters: a first element, often followed
+/// by a second.
+const MONGOLIAN_FIRST: [&str; 16] = [
+    "巴特",
     "阿拉坦",
     "孟和",
-    "那仁",
-    "萨仁高娃",
+    "斯琴",
+    "乌兰",
+    "萨仁",
+    "额尔敦",
     "宝音",
+    "那仁",
+    "苏日",
+    "敖登",
+    "图雅",
+    "朝鲁",
+    "吉日嘎拉",
+    "哈斯",
+    "其木格",
+];
+/// Second elements of two-part Mongolian names.
+const MONGOLIAN_SECOND: [&str; 12] = [
+    "巴特尔",
+    "其其格",
+    "高娃",
+    "朝鲁",
+    "巴雅尔",
+    "图",
+    "毕力格",
+    "达来",
+    "格日勒",
+    "娜",
+    "夫",
+    "仓",
 ];
 const EMPLOYERS: [&str; 12] = [
     "内蒙古大学",
@@ -370,9 +390,52 @@ fn pick_char(rng: &mut ChaCha8Rng, chars: &str) -> char {
     all.choose(rng).copied().unwrap_or('伟')
 }
 
+/// Where demo people go: the townships and villages of a loaded demo city (code and id), and
+/// its sectors.
+pub struct Population {
+    pub units: Vec<(String, i64)>,
+    pub sectors: Vec<SectorView>,
+}
+
+impl Population {
+    /// The population of the city loaded in `store`.
+    pub async fn of(store: &Store) -> Result<Population, DemoError> {
+        let system = Actor::system("demo");
+        let sectors = store.sectors(&system, false).await?;
+        let mut units = Vec::new();
+        let mut page = 1;
+        loop {
+            let batch = store
+                .units(
+                    &system,
+                    &UnitQuery::default(),
+                    PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+                )
+                .await?;
+            let done = batch.items.len() < PageRequest::MAX_PER_PAGE as usize;
+            units.extend(
+                batch
+                    .items
+                    .into_iter()
+                    .filter(|u| u.level >= tongxin_core::UnitLevel::Township)
+                    .map(|u| (u.code, u.id)),
+            );
+            if done {
+                return Ok(Population { units, sectors });
+            }
+            page += 1;
+        }
+    }
+
+    /// Makes people for this population, deterministically for the seed.
+    pub fn maker(&self, seed_value: u64, today: chrono::NaiveDate) -> PeopleMaker<'_> {
+        PeopleMaker::new(seed_value, &self.units, &self.sectors, today)
+    }
+}
+
 /// Believable people spread over the given units, made a chunk at a time so a million of
 /// them never sit in memory together; deterministic for the seed.
-struct PeopleMaker<'a> {
+pub struct PeopleMaker<'a> {
     rng: ChaCha8Rng,
     units: &'a [(String, i64)],
     sectors: &'a [SectorView],
@@ -400,7 +463,7 @@ impl<'a> PeopleMaker<'a> {
     }
 
     /// The next `count` people, each with the line it would have in a file.
-    fn chunk(&mut self, count: usize) -> Vec<(usize, PersonInput)> {
+    pub fn chunk(&mut self, count: usize) -> Vec<(usize, PersonInput)> {
         (0..count).map_while(|_| self.person()).collect()
     }
 
@@ -410,7 +473,11 @@ impl<'a> PeopleMaker<'a> {
         let (unit_code, unit_id) = self.units.choose(rng)?;
         let female = rng.random_bool(0.45);
         let name = if rng.random_bool(0.1) {
-            pick(rng, &MONGOLIAN).to_owned()
+            let mut name = pick(rng, &MONGOLIAN_FIRST).to_owned();
+            if rng.random_bool(0.7) {
+                name.push_str(pick(rng, &MONGOLIAN_SECOND));
+            }
+            name
         } else {
             let mut name = String::new();
             name.push(pick_char(rng, SURNAMES));
@@ -570,32 +637,8 @@ pub async fn load(
                 .await?;
         }
     }
-    let sectors = store.sectors(&system, false).await?;
-    // People live in townships and villages.
-    let mut units = Vec::new();
-    let mut page = 1;
-    loop {
-        let batch = store
-            .units(
-                &system,
-                &UnitQuery::default(),
-                PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
-            )
-            .await?;
-        let done = batch.items.len() < PageRequest::MAX_PER_PAGE as usize;
-        units.extend(
-            batch
-                .items
-                .into_iter()
-                .filter(|u| u.level >= tongxin_core::UnitLevel::Township)
-                .map(|u| (u.code, u.id)),
-        );
-        if done {
-            break;
-        }
-        page += 1;
-    }
-    let mut maker = PeopleMaker::new(seed_value, &units, &sectors, now.date());
+    let population = Population::of(store).await?;
+    let mut maker = population.maker(seed_value, now.date());
     let mut import = store.begin_people_import(&system, now).await?;
     let mut left = people_count;
     while left > 0 {

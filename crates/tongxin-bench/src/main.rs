@@ -1,0 +1,409 @@
+//! `tongxin-bench`: the directory's performance figures (docs/PERFORMANCE.md).
+//!
+//! `import` loads the demo city without people, writes a CSV of N synthetic people and times
+//! `tongxin import people` on it (wall time, peak RSS) against the `sqlite3` shell's `.import`
+//! of the same file into a plain table, in the same run. `search` times the store's people
+//! search (the server's work for `GET /api/v1/people?q=…`, without HTTP) on a loaded database,
+//! for name substrings of two and three characters, full pinyin and initials, each with a
+//! county subtree and a sector filter.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tongxin::config::Config;
+use tongxin::demo::Population;
+use tongxin_core::{Clock, Gender, SystemClock};
+use tongxin_store::{Actor, PageRequest, PeopleQuery, PersonInput, PersonStatus, Store, UnitQuery};
+
+type Error = Box<dyn std::error::Error>;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks of Tongxin's directory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Bulk import of a generated CSV against sqlite3's .import of the same file.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Working directory (emptied first).
+        #[arg(long, default_value = "bench-work")]
+        work: PathBuf,
+        /// The tongxin binary (default: next to this one).
+        #[arg(long)]
+        tongxin: Option<PathBuf>,
+        #[arg(long, default_value = "sqlite3")]
+        sqlite3: PathBuf,
+    },
+    /// Search latency on a loaded data directory (e.g. after `tongxin demo --people 1000000`).
+    Search {
+        #[arg(long, default_value = "tongxin-data")]
+        data_dir: PathBuf,
+        /// Queries per kind.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    match Cli::parse().command {
+        Bench::Import {
+            rows,
+            work,
+            tongxin,
+            sqlite3,
+        } => {
+            let tongxin = match tongxin {
+                Some(path) => path,
+                None => std::env::current_exe()?.with_file_name("tongxin"),
+            };
+            import(rows, &work, &tongxin, &sqlite3).await
+        }
+        Bench::Search { data_dir, queries } => search(&data_dir, queries).await,
+    }
+}
+
+async fn open(data_dir: &Path) -> Result<Store, Error> {
+    let env = [(
+        "TONGXIN_DATA_DIR".to_owned(),
+        data_dir.display().to_string(),
+    )];
+    let config = Config::load(None, env.into_iter())?;
+    tongxin::server::open_store(&config).await
+}
+
+/// Wall time and peak resident memory of a finished child process.
+struct Run {
+    wall: Duration,
+    peak_rss_kib: u64,
+}
+
+/// Runs `command`, sampling its peak resident set (VmHWM) until it exits.
+fn measure(command: &mut Command) -> Result<Run, Error> {
+    let started = Instant::now();
+    let mut child = command.stdout(Stdio::null()).spawn()?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file) {
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(hwm);
+        }
+        if let Some(status) = child.try_wait()? {
+            if !status.success() {
+                return Err(format!("{command:?} failed: {status}").into());
+            }
+            return Ok(Run {
+                wall: started.elapsed(),
+                peak_rss_kib: peak,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn import(rows: usize, work: &Path, tongxin: &Path, sqlite3: &Path) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    if work.exists() {
+        std::fs::remove_dir_all(work)?;
+    }
+    std::fs::create_dir_all(work)?;
+    let data_dir = work.join("data");
+    let status = Command::new(tongxin)
+        .args(["demo", "--people", "0"])
+        .env("TONGXIN_DATA_DIR", &data_dir)
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        return Err("tongxin demo --people 0 failed".into());
+    }
+    let csv = work.join("people.csv");
+    let store = open(&data_dir).await?;
+    let population = Population::of(&store).await?;
+    write_csv(&csv, rows, &population)?;
+    drop(store);
+    let size = std::fs::metadata(&csv)?.len();
+    writeln!(out, "file: {rows} rows, {:.1} MB", size as f64 / 1e6)?;
+
+    let ours = measure(
+        Command::new(tongxin)
+            .args(["import", "people"])
+            .arg(&csv)
+            .env("TONGXIN_DATA_DIR", &data_dir)
+            .env("TONGXIN_MAX_IMPORT_BYTES", (size + 1_000_000).to_string()),
+    )?;
+    let baseline_db = work.join("baseline.db");
+    let script = format!(".mode csv\n.import {} people\n", csv.display());
+    let started = Instant::now();
+    let mut shell = Command::new(sqlite3)
+        .arg(&baseline_db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    shell
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(script.as_bytes())?;
+    if !shell.wait()?.success() {
+        return Err("sqlite3 .import failed".into());
+    }
+    let baseline = started.elapsed();
+
+    let rate = |d: Duration| rows as f64 / d.as_secs_f64();
+    writeln!(
+        out,
+        "tongxin import people: {:.1} s, {:.0} rows/s, peak RSS {:.0} MB",
+        ours.wall.as_secs_f64(),
+        rate(ours.wall),
+        ours.peak_rss_kib as f64 / 1024.0
+    )?;
+    writeln!(
+        out,
+        "sqlite3 .import:       {:.1} s, {:.0} rows/s",
+        baseline.as_secs_f64(),
+        rate(baseline)
+    )?;
+    writeln!(
+        out,
+        "ratio (tongxin / sqlite3 speed): {:.1}%",
+        100.0 * baseline.as_secs_f64() / ours.wall.as_secs_f64()
+    )?;
+    Ok(())
+}
+
+/// A directory file of `rows` people over the demo city: the common columns and, for each
+/// sector with fields of its own, one column per field.
+fn write_csv(path: &Path, rows: usize, population: &Population) -> Result<(), Error> {
+    let codes: HashMap<i64, &str> = population
+        .units
+        .iter()
+        .map(|(code, id)| (*id, code.as_str()))
+        .collect();
+    let extra: Vec<(i64, String, String)> = population
+        .sectors
+        .iter()
+        .flat_map(|s| {
+            s.active_fields()
+                .map(|f| (s.id, f.key.clone(), format!("{}·{}", s.name, f.label)))
+        })
+        .collect();
+    let mut header: Vec<String> = [
+        "姓名",
+        "性别",
+        "出生日期",
+        "身份证号",
+        "手机号",
+        "单位代码",
+        "界别",
+        "工作单位",
+        "职务",
+        "政治面貌",
+        "学历",
+        "标签",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend(extra.iter().map(|(_, _, h)| h.clone()));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    file.write_all(tongxin_tabular::UTF8_BOM)?;
+    file.write_all(&tongxin_tabular::csv_lines(&[header]))?;
+    let today = SystemClock.now().date();
+    let mut maker = population.maker(1, today);
+    let mut left = rows;
+    while left > 0 {
+        let chunk = maker.chunk(left.min(10_000));
+        if chunk.is_empty() {
+            break;
+        }
+        left -= chunk.len();
+        let lines: Vec<Vec<String>> = chunk
+            .iter()
+            .map(|(_, p)| cells(p, &codes, population, &extra))
+            .collect();
+        file.write_all(&tongxin_tabular::csv_lines(&lines))?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+fn cells(
+    p: &PersonInput,
+    codes: &HashMap<i64, &str>,
+    population: &Population,
+    extra: &[(i64, String, String)],
+) -> Vec<String> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let sector_name = |id: i64| {
+        population
+            .sectors
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let mut cells = vec![
+        p.name.clone(),
+        match p.gender {
+            Some(Gender::Male) => "男".to_owned(),
+            Some(Gender::Female) => "女".to_owned(),
+            None => String::new(),
+        },
+        p.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+        p.id_number
+            .as_ref()
+            .map(|i| i.as_str().to_owned())
+            .unwrap_or_default(),
+        p.phone
+            .as_ref()
+            .map(|i| i.as_str().to_owned())
+            .unwrap_or_default(),
+        codes
+            .get(&p.unit_id)
+            .copied()
+            .unwrap_or_default()
+            .to_owned(),
+        p.sectors
+            .iter()
+            .map(|m| sector_name(m.sector_id))
+            .collect::<Vec<_>>()
+            .join("、"),
+        text(&p.employer),
+        text(&p.title),
+        text(&p.political_affiliation),
+        text(&p.education),
+        p.tags.join("、"),
+    ];
+    cells.extend(extra.iter().map(|(sector, key, _)| {
+        p.sectors
+            .iter()
+            .find(|m| m.sector_id == *sector)
+            .and_then(|m| m.values.get(key).cloned())
+            .unwrap_or_default()
+    }));
+    cells
+}
+
+async fn search(data_dir: &Path, per_kind: usize) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    let store = open(data_dir).await?;
+    let system = Actor::system("bench");
+    let now = SystemClock.now();
+    let counties: Vec<i64> = store
+        .units(
+            &system,
+            &UnitQuery::default(),
+            PageRequest::new(None, Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|u| u.level == tongxin_core::UnitLevel::County)
+        .map(|u| u.id)
+        .collect();
+    let sectors: Vec<i64> = store
+        .sectors(&system, false)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    // Names to look for, from the directory itself.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut names = Vec::new();
+    for _ in 0..20 {
+        let page = rng.random_range(1..=200);
+        let found = store
+            .search_people(
+                &system,
+                &PeopleQuery::default(),
+                PageRequest::new(Some(page), Some(50)),
+                now,
+            )
+            .await?;
+        names.extend(found.items.into_iter().map(|p| p.name));
+    }
+    let hanzi: Vec<Vec<char>> = names
+        .iter()
+        .map(|n| n.chars().collect::<Vec<_>>())
+        .filter(|c| c.len() == 3)
+        .collect();
+    if hanzi.is_empty() || counties.is_empty() || sectors.is_empty() {
+        return Err("load a demo city with people first (tongxin demo --people N)".into());
+    }
+    let kinds = [
+        ("2-character substring", Probe::Bigram),
+        ("3-character name", Probe::Name),
+        ("full pinyin", Probe::Pinyin),
+        ("initials", Probe::Initials),
+    ];
+    writeln!(out, "| query | p50 ms | p99 ms | mean results |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for (label, probe) in kinds {
+        let mut times = Vec::with_capacity(per_kind);
+        let mut results = 0u64;
+        for _ in 0..per_kind {
+            let name = hanzi.choose(&mut rng).ok_or("no names")?;
+            let query = PeopleQuery {
+                q: Some(probe.text(name)),
+                unit_id: counties.choose(&mut rng).copied(),
+                sector_id: sectors.choose(&mut rng).copied(),
+                status: PersonStatus::Active,
+                ..PeopleQuery::default()
+            };
+            let started = Instant::now();
+            let page = store
+                .search_people(&system, &query, PageRequest::new(None, Some(20)), now)
+                .await?;
+            times.push(started.elapsed());
+            results += page.total;
+        }
+        times.sort();
+        let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+        writeln!(
+            out,
+            "| {label}, county + sector | {:.1} | {:.1} | {:.0} |",
+            at(0.5).as_secs_f64() * 1e3,
+            at(0.99).as_secs_f64() * 1e3,
+            results as f64 / per_kind as f64
+        )?;
+    }
+    Ok(())
+}
+
+/// What a benchmark query looks for, made from a three-character name.
+#[derive(Clone, Copy)]
+enum Probe {
+    /// The last two characters (the given name).
+    Bigram,
+    Name,
+    Pinyin,
+    Initials,
+}
+
+impl Probe {
+    fn text(self, name: &[char]) -> String {
+        let whole: String = name.iter().collect();
+        match self {
+            Probe::Bigram => name[1..].iter().collect(),
+            Probe::Name => whole,
+            Probe::Pinyin => tongxin_text::pinyin_keys(&whole).full,
+            Probe::Initials => tongxin_text::pinyin_keys(&whole).initials,
+        }
+    }
+}
