@@ -1033,14 +1033,15 @@ impl Store {
         now: Timestamp,
     ) -> Result<Page<PersonSummary>> {
         let select = self.people_matching(actor, query, now).await?;
-        let total = select.clone().count(&self.db).await?;
+        // The count and the page read the same candidates: on two connections at once.
+        let count = select.clone().count(&self.db);
         let rows = select
             .order_by_asc(person::Column::NamePinyin)
             .order_by_asc(person::Column::Id)
             .offset(page.offset())
             .limit(page.per_page)
-            .all(&self.db)
-            .await?;
+            .all(&self.db);
+        let (total, rows) = tokio::try_join!(count, rows)?;
         let items = self.summaries(rows).await?;
         Ok(Page {
             items,
@@ -1080,22 +1081,16 @@ impl Store {
                         ),
                     )
                     .to_owned();
-                let grams = bigrams(&text);
-                let Some((first, rest)) = grams.split_first() else {
+                // Names holding the text's first bigram (for a name typed from its start, the
+                // surname and one more character: few people), then the text itself.
+                let Some(first) = bigrams(&text).into_iter().next() else {
                     return Condition::all().add(person::Column::Name.starts_with(&text));
                 };
-                // Names holding every bigram of the text, then the text itself.
-                let with_gram = |gram: &String| {
-                    Query::select()
-                        .column(name_gram::Column::PersonId)
-                        .from(name_gram::Entity)
-                        .and_where(name_gram::Column::Gram.eq(gram.as_str()))
-                        .to_owned()
-                };
-                let mut candidates = with_gram(first);
-                for gram in rest {
-                    candidates.union(UnionType::Intersect, with_gram(gram));
-                }
+                let mut candidates = Query::select()
+                    .column(name_gram::Column::PersonId)
+                    .from(name_gram::Entity)
+                    .and_where(name_gram::Column::Gram.eq(first))
+                    .to_owned();
                 candidates.union(UnionType::Distinct, affiliated.clone());
                 Condition::all()
                     .add(person::Column::Id.in_subquery(candidates))
