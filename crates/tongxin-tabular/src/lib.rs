@@ -203,14 +203,20 @@ impl<'a> CsvRows<'a> {
             offset += 1;
         }
         if offset > self.counted_to {
-            self.line += text[self.counted_to..offset]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
+            self.line += line_breaks(&text[self.counted_to..offset]);
             self.counted_to = offset;
         }
         self.line
     }
+}
+
+/// Line breaks in `bytes` as the CSV reader sees them: `\n`, `\r\n`, or a lone `\r`.
+fn line_breaks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
 }
 
 impl Iterator for CsvRows<'_> {
@@ -356,6 +362,21 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(table.headers, vec!["姓名", "单位代码"]);
         assert_eq!(table.rows[0].line, 3);
+    }
+
+    #[test]
+    fn line_numbers_follow_any_line_ending() {
+        // A lone CR (old Mac files) ends a line too; found by fuzzing.
+        for text in [
+            "a,b\r1,2\r\r3,4\r",
+            "a,b\r\n1,2\r\n\r\n3,4\r\n",
+            "a,b\n1,2\n\n3,4",
+        ] {
+            let table = read(text.as_bytes(), Format::Csv, &Limits::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let lines: Vec<usize> = table.rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, vec![2, 4], "{text:?}");
+        }
     }
 
     #[test]

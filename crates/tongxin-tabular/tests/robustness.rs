@@ -32,11 +32,23 @@ fn valid_xlsx() -> Vec<u8> {
     workbook.save_to_buffer().unwrap()
 }
 
-/// Reads `bytes` both ways; a panic fails the test with the input's description.
+/// Reads `bytes` both ways; a panic, or a table whose rows are wider than its header or out of
+/// line order, fails the test with the input's description.
 fn survives(bytes: &[u8], what: &str) {
     for format in [Format::Csv, Format::Xlsx] {
         let result = std::panic::catch_unwind(|| read(bytes, format, &Limits::default()));
         assert!(result.is_ok(), "{what} ({format:?}) panicked");
+        if let (Ok(Ok(table)), Format::Csv) = (result, format) {
+            let width = table.headers.len();
+            assert!(
+                table.rows.iter().all(|r| r.cells.len() == width),
+                "{what}: width"
+            );
+            assert!(
+                table.rows.windows(2).all(|w| w[0].line < w[1].line),
+                "{what}: line numbers"
+            );
+        }
     }
 }
 
