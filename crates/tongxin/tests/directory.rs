@@ -1092,7 +1092,49 @@ async fn organizations_and_affiliations(engine: Engine) {
     app.finish().await;
 }
 
+async fn a_record_read_can_be_sent_back_whole(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("saihan.staff").await;
+    let unit = app.unit("150105001").await.id;
+    let id_number = id_number("15010519800101123");
+    let created = add(
+        &staff,
+        json!({ "unit_id": unit, "name": "张伟", "id_number": id_number, "phone": "13812345678" }),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    // GET, change one field, PUT the whole thing back: masked values stay as they were.
+    let mut record = staff.get(&format!("/people/{id}")).await.json();
+    record["title"] = json!("主任");
+    record["unit_id"] = json!(unit);
+    let saved = staff.put_json(&format!("/people/{id}"), &record).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.json()["title"], "主任");
+    let reveal = |field: &str| {
+        let staff = &staff;
+        let field = field.to_owned();
+        async move {
+            staff
+                .post_json(&format!("/people/{id}/reveal"), &json!({ "field": field }))
+                .await
+                .json()["value"]
+                .clone()
+        }
+    };
+    assert_eq!(reveal("id_number").await, json!(id_number));
+    assert_eq!(reveal("phone").await, json!("13812345678"));
+    // An emptied protected field is cleared.
+    record["version"] = saved.json()["version"].clone();
+    record["phone"] = json!(null);
+    let cleared = staff.put_json(&format!("/people/{id}"), &record).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.json()["phone"], Value::Null);
+    assert_eq!(cleared.json()["id_number"], record["id_number"]);
+    app.finish().await;
+}
+
 engine_tests!(
+    a_record_read_can_be_sent_back_whole,
     organizations_and_affiliations,
     likely_duplicates_are_flagged_side_by_side,
     the_sectors_page,

@@ -173,12 +173,49 @@ pub async fn replace(
     ApiJson(body): ApiJson<Replacement>,
 ) -> Result<Json<Value>, AppError> {
     // A person outside the subtree is a 404 before any field is judged.
-    state.store.person(&user.actor, id).await?;
+    let current = state.store.person(&user.actor, id).await?;
     let version = body
         .version
         .ok_or_else(|| Invalid::new(Field::Named("version"), Reason::Required))?;
     let now = state.clock.now();
-    let person = input::person(&body.fields, now.date()).map_err(AppError::Invalid)?;
+    // A protected field sent back as the API showed it (masked) stays as it is, so a record
+    // read with GET can be changed and sent back whole; an empty one is cleared.
+    let mut fields = body.fields;
+    let stars = |present: bool| present.then(|| "***".to_owned());
+    let mut unchanged = Vec::new();
+    for (field, sent, shown) in [
+        (
+            SensitiveField::IdNumber,
+            &mut fields.id_number,
+            current.id_number_masked,
+        ),
+        (
+            SensitiveField::Phone,
+            &mut fields.phone,
+            current.phone_masked,
+        ),
+        (
+            SensitiveField::Ethnicity,
+            &mut fields.ethnicity,
+            stars(current.has_ethnicity),
+        ),
+        (
+            SensitiveField::Religion,
+            &mut fields.religion,
+            stars(current.has_religion),
+        ),
+    ] {
+        if !sent.is_empty() && Some(sent.as_str()) == shown.as_deref() {
+            sent.clear();
+            unchanged.push(field);
+        }
+    }
+    let mut person = input::person(&fields, now.date()).map_err(AppError::Invalid)?;
+    person.keep_unset_protected = true;
+    person.clear_protected = SensitiveField::ALL
+        .into_iter()
+        .filter(|f| !unchanged.contains(f))
+        .collect();
     let updated = state
         .store
         .update_person(&user.actor, now, id, version, person)
