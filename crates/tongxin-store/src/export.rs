@@ -32,6 +32,9 @@ pub struct ExportRow {
     pub education: Option<String>,
     pub tags: Vec<String>,
     pub notes: Option<String>,
+    /// When the export is of one sector: the person's values of its own fields, in the order
+    /// of [`Export::field_headers`].
+    pub field_values: Vec<Option<String>>,
 }
 
 /// An export in progress: the filter, whether protected fields are in clear, and the cursor.
@@ -43,6 +46,15 @@ pub struct Export {
     after_id: i64,
     /// Rows the export will hold (counted, and audited, when it started).
     pub total: u64,
+    /// For an export of one sector: its fields that take values (headed `界别·字段`).
+    fields: Vec<(String, String)>,
+}
+
+impl Export {
+    /// Headers of the sector's own fields, as its import template writes them.
+    pub fn field_headers(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(header, _)| header.as_str())
+    }
 }
 
 /// Rows fetched per round trip.
@@ -64,6 +76,22 @@ impl Store {
             .count(&self.db)
             .await?;
         let reveal = actor.require_editor().is_ok();
+        let fields = match query.sector_id {
+            Some(sector_id) => self
+                .sectors(actor, true)
+                .await?
+                .into_iter()
+                .filter(|s| s.id == sector_id)
+                .flat_map(|s| {
+                    let name = s.name.clone();
+                    s.fields
+                        .into_iter()
+                        .filter(|f| !f.archived)
+                        .map(move |f| (format!("{name}·{}", f.label), f.key))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let tx = self.begin_write().await?;
         audit::append(
             &tx,
@@ -84,6 +112,7 @@ impl Store {
             reveal,
             after_id: 0,
             total,
+            fields,
         })
     }
 
@@ -116,6 +145,7 @@ impl Store {
             .map(|s| (s.id, s.name))
             .collect();
         let mut sectors: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut values: HashMap<i64, serde_json::Map<String, serde_json::Value>> = HashMap::new();
         for m in person_sector::Entity::find()
             .filter(person_sector::Column::PersonId.is_in(ids.clone()))
             .all(&self.db)
@@ -123,6 +153,13 @@ impl Store {
         {
             if let Some(name) = sector_names.get(&m.sector_id) {
                 sectors.entry(m.person_id).or_default().push(name.clone());
+            }
+            if Some(m.sector_id) == export.query.sector_id {
+                let extra = m
+                    .extra
+                    .as_deref()
+                    .and_then(|e| serde_json::from_str(e).ok());
+                values.insert(m.person_id, extra.unwrap_or_default());
             }
         }
         let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
@@ -145,7 +182,14 @@ impl Store {
                     (None, _, _) => None,
                 })
             };
+            let own = values.remove(&p.id).unwrap_or_default();
+            let field_values = export
+                .fields
+                .iter()
+                .map(|(_, key)| own.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+                .collect();
             rows.push(ExportRow {
+                field_values,
                 id_number: protected(SensitiveField::IdNumber)?,
                 phone: protected(SensitiveField::Phone)?,
                 unit_code: units.get(&p.unit_id).cloned().unwrap_or_default(),

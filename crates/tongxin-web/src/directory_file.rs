@@ -467,12 +467,14 @@ fn file_problem(error: &TableError, catalog: &Catalog, lang: Lang) -> Problem {
 /// The columns an export writes, in order (the data standard's first thirteen).
 const EXPORT_COLUMNS: usize = 13;
 
-/// The header row of an export, in Chinese (as the data standard names the columns).
-pub fn export_header() -> Vec<String> {
+/// The header row of an export, in Chinese (as the data standard names the columns), with
+/// the sector's own fields when the export is of one sector.
+pub fn export_header(export: &Export) -> Vec<String> {
     COLUMNS
         .iter()
         .take(EXPORT_COLUMNS)
         .map(|(zh, _, _)| (*zh).to_owned())
+        .chain(export.field_headers().map(str::to_owned))
         .collect()
 }
 
@@ -498,13 +500,16 @@ pub fn export_cells(row: &ExportRow) -> Vec<String> {
         row.tags.join("、"),
         text(&row.notes),
     ]
+    .into_iter()
+    .chain(row.field_values.iter().map(text))
+    .collect()
 }
 
 /// An export as a CSV download (UTF-8 with a BOM, Chinese headers), streamed a batch at a
 /// time so its size does not matter.
 pub fn csv_response(store: Store, export: Export) -> Response {
     let mut head = tongxin_tabular::UTF8_BOM.to_vec();
-    head.extend(tongxin_tabular::csv_lines(&[export_header()]));
+    head.extend(tongxin_tabular::csv_lines(&[export_header(&export)]));
     let batches = futures_util::stream::unfold(Some(export), move |export| {
         let store = store.clone();
         async move {
@@ -560,7 +565,7 @@ pub async fn xlsx_bytes(
         row += 1;
         Ok::<(), AppError>(())
     };
-    write(sheet, &export_header())?;
+    write(sheet, &export_header(&export))?;
     loop {
         let rows = store.next_export_batch(&mut export).await?;
         if rows.is_empty() {

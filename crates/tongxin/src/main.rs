@@ -372,7 +372,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             );
             file.write_all(tongxin_tabular::UTF8_BOM)?;
             file.write_all(&tongxin_tabular::csv_lines(&[
-                tongxin_web::directory_file::export_header(),
+                tongxin_web::directory_file::export_header(&export),
             ]))?;
             loop {
                 let rows = store.next_export_batch(&mut export).await?;

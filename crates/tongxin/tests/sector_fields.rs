@@ -355,6 +355,24 @@ async fn templates_and_imports_carry_the_fields(engine: Engine) {
         person["sectors"][0]["values"],
         json!({ "party": "民革", "circles": "经济、教育" })
     );
+
+    // An export of the sector carries its fields, headed as the template heads them.
+    let export = staff
+        .get(&format!("/people/export?sector_id={sector}"))
+        .await
+        .body;
+    let mut lines = export.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.ends_with(
+            "民主党派·所属党派,民主党派·任职届数,民主党派·入党时间,民主党派·所在界别小组"
+        ),
+        "{header}"
+    );
+    assert!(
+        lines.next().unwrap().ends_with("民革,,,经济、教育"),
+        "{export}"
+    );
     app.finish().await;
 }
 
