@@ -29,7 +29,9 @@ use crate::entity::{
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
-use crate::sectors::{MembershipValue, check_membership_values, labelled_values, sector_fields_of};
+use crate::sectors::{
+    MembershipValue, check_membership_values, labelled_values, sector_fields_of, sector_names,
+};
 
 /// A protected field of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,13 +351,7 @@ impl Store {
             .filter(person_sector::Column::PersonId.eq(m.id))
             .all(conn)
             .await?;
-        let names: HashMap<i64, String> = sector::Entity::find()
-            .filter(sector::Column::Id.is_in(memberships.iter().map(|s| s.sector_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let names = sector_names(conn, memberships.iter().map(|s| s.sector_id)).await?;
         let fields = sector_fields_of(conn, memberships.iter().map(|s| s.sector_id)).await?;
         let tags = person_tag::Entity::find()
             .filter(person_tag::Column::PersonId.eq(m.id))
@@ -1192,13 +1188,7 @@ impl Store {
             .filter(person_sector::Column::PersonId.eq(m.id))
             .all(conn)
             .await?;
-        let names: HashMap<i64, String> = sector::Entity::find()
-            .filter(sector::Column::Id.is_in(sectors.iter().map(|s| s.sector_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let names = sector_names(conn, sectors.iter().map(|s| s.sector_id)).await?;
         let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
         let mut tags: Vec<String> = person_tag::Entity::find()
             .filter(person_tag::Column::PersonId.eq(m.id))
@@ -1412,24 +1402,6 @@ pub(crate) async fn record_history<C: ConnectionTrait>(
     before: &Snapshot,
     after: &Snapshot,
 ) -> Result<Vec<&'static str>> {
-    let (changed, rows) = history_rows(person_id, version, now, author, before, after);
-    if !rows.is_empty() {
-        person_history::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(changed)
-}
-
-/// The history rows for the fields that differ between two snapshots, and their names.
-pub(crate) fn history_rows(
-    person_id: i64,
-    version: i32,
-    now: Timestamp,
-    author: Author<'_>,
-    before: &Snapshot,
-    after: &Snapshot,
-) -> (Vec<&'static str>, Vec<person_history::ActiveModel>) {
     let mut changed = Vec::new();
     let mut rows = Vec::new();
     for (field, new_value) in after {
@@ -1453,7 +1425,12 @@ pub(crate) fn history_rows(
             ..Default::default()
         });
     }
-    (changed, rows)
+    if !rows.is_empty() {
+        person_history::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(changed)
 }
 
 /// History rows of changes after `version`, newest first.

@@ -364,6 +364,20 @@ impl Store {
     }
 }
 
+/// The names of the given sectors, by id.
+pub(crate) async fn sector_names<C: ConnectionTrait>(
+    conn: &C,
+    sector_ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    Ok(sector::Entity::find()
+        .filter(sector::Column::Id.is_in(sector_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
+}
+
 /// The fields of the given sectors, by sector, in display order.
 pub(crate) async fn sector_fields_of<C: ConnectionTrait>(
     conn: &C,
@@ -399,13 +413,7 @@ pub(crate) async fn check_membership_values<C: ConnectionTrait>(
     let names: HashMap<i64, String> = if fields.is_empty() {
         HashMap::new()
     } else {
-        sector::Entity::find()
-            .filter(sector::Column::Id.is_in(ids.iter().copied()))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect()
+        sector_names(conn, ids.iter().copied()).await?
     };
     membership_values(memberships, &fields, &names, previous).map_err(StoreError::from)
 }
