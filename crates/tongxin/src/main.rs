@@ -16,6 +16,8 @@ use tongxin_web::i18n::Lang;
 
 /// How long a graceful shutdown waits for requests in flight before giving up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How often `tongxin import people` reports the rows read so far.
+const IMPORT_PROGRESS_EVERY: Duration = Duration::from_secs(3);
 
 #[derive(Parser)]
 #[command(
@@ -303,7 +305,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 Err(e) => return Err(format!("{name}: {e}").into()),
             };
             let store = server::open_store(&config).await?;
-            let catalog = Catalog::load()?;
+            let catalog = Arc::new(Catalog::load()?);
             let request = tongxin_web::directory_file::ImportRequest {
                 bytes: &bytes,
                 format,
@@ -311,16 +313,35 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 dry_run,
                 lang: terminal_lang(),
             };
+            // A long import says how far it has got on standard error, every few seconds.
+            let progress = Arc::new(tongxin_web::directory_file::ImportProgress::default());
+            let reporter = tokio::spawn({
+                let progress = progress.clone();
+                let lang = terminal_lang();
+                let catalog = catalog.clone();
+                async move {
+                    let mut ticks = tokio::time::interval(IMPORT_PROGRESS_EVERY);
+                    ticks.tick().await;
+                    loop {
+                        ticks.tick().await;
+                        let rows = progress.rows().to_string();
+                        let line = catalog.format(lang, "import_page.rows_read", &[("n", &rows)]);
+                        let _ = writeln!(std::io::stderr(), "{line}");
+                    }
+                }
+            });
             let report = tongxin_web::directory_file::import_people(
                 &store,
                 &tongxin_store::Actor::system("cli"),
                 clock.now(),
                 &catalog,
                 request,
-                &tongxin_web::directory_file::ImportProgress::default(),
+                &progress,
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string());
+            reporter.abort();
+            let report = report?;
             for problem in &report.problems {
                 let place = match (problem.line, problem.column.as_str()) {
                     (0, _) => name.clone(),
