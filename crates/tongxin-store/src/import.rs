@@ -146,13 +146,11 @@ impl PeopleImport<'_> {
                 .filter_map(|p| p.id_number_index.clone().map(|index| (index, p)))
                 .collect()
         };
-        let mut duplicates = HashSet::new();
         for (at, index) in &with_id {
             if let Some(existing) = on_record.get(index) {
                 let visible = self
                     .actor
                     .covers(&UnitPath::from_stored(existing.unit_path.clone()));
-                duplicates.insert(*at);
                 self.refused.push(RowRefusal {
                     line: checked[*at].0,
                     invalid: Invalid::new(Field::IdNumber, Reason::Taken),
