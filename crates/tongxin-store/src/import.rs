@@ -47,6 +47,8 @@ pub struct PeopleImport<'s> {
     rows: usize,
     /// Whether checked rows are still written: until the first refusal, or until told to stop.
     writing: bool,
+    /// Secondary indexes dropped for the import, to build again before it commits.
+    deferred_indexes: Vec<String>,
 }
 
 /// A row that passed every check, ready to write.
@@ -98,6 +100,7 @@ impl Store {
             refused: Vec::new(),
             rows: 0,
             writing: true,
+            deferred_indexes: Vec::new(),
         })
     }
 
@@ -168,6 +171,36 @@ impl PeopleImport<'_> {
         Ok(())
     }
 
+    /// For a large import on SQLite: drops the secondary indexes of the tables it writes, to be
+    /// built again in one pass each before the import commits, which is much cheaper than
+    /// keeping them up to date row by row. Unique indexes stay (the duplicate checks use the ID
+    /// number's). A rollback brings everything back; other connections keep seeing the indexes
+    /// until the import commits. Does nothing on PostgreSQL, where dropping an index would lock
+    /// the table for readers.
+    pub async fn defer_indexes(&mut self) -> Result<()> {
+        if self.tx.get_database_backend() != DbBackend::Sqlite || !self.deferred_indexes.is_empty()
+        {
+            return Ok(());
+        }
+        let rows = self
+            .tx
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('people', 'person_sectors', 'person_tags', 'person_history')",
+            ))
+            .await?;
+        for row in rows {
+            let name: String = row.try_get_by_index(0)?;
+            let sql: String = row.try_get_by_index(1)?;
+            self.tx
+                .execute_unprepared(&format!("DROP INDEX \"{name}\""))
+                .await?;
+            self.deferred_indexes.push(sql);
+        }
+        Ok(())
+    }
+
     /// Stops writing (the caller found a problem of its own); rows are still checked.
     pub fn stop_writing(&mut self) {
         self.writing = false;
@@ -191,6 +224,9 @@ impl PeopleImport<'_> {
                 refused,
                 committed: false,
             });
+        }
+        for index in &self.deferred_indexes {
+            self.tx.execute_unprepared(index).await?;
         }
         audit::append(
             &self.tx,

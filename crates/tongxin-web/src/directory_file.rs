@@ -93,6 +93,10 @@ impl ImportProgress {
     }
 }
 
+/// Files from this size (some 30,000 rows) rebuild the directory's indexes once at the end
+/// rather than row by row.
+const LARGE_IMPORT_BYTES: usize = 4 * 1024 * 1024;
+
 /// Rows checked and written per round trip to the store.
 const CHUNK_ROWS: usize = 2_000;
 
@@ -144,6 +148,9 @@ pub async fn import_people(
     };
 
     let mut import = store.begin_people_import(actor, now).await?;
+    if request.bytes.len() >= LARGE_IMPORT_BYTES {
+        import.defer_indexes().await?;
+    }
     let mut problems = Vec::new();
     let mut rows = 0;
     let mut chunk = Vec::with_capacity(CHUNK_ROWS);

@@ -594,6 +594,9 @@ pub struct DemoAdmin {
     pub password: String,
 }
 
+/// From this many people, the demo builds the directory's indexes once at the end.
+const LARGE_DEMO: usize = 30_000;
+
 /// People made and imported at a time.
 const DEMO_CHUNK: usize = 5_000;
 
@@ -640,6 +643,9 @@ pub async fn load(
     let population = Population::of(store).await?;
     let mut maker = population.maker(seed_value, now.date());
     let mut import = store.begin_people_import(&system, now).await?;
+    if people_count >= LARGE_DEMO {
+        import.defer_indexes().await?;
+    }
     let mut left = people_count;
     while left > 0 {
         let chunk = maker.chunk(left.min(DEMO_CHUNK));

@@ -389,6 +389,60 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
     app.finish().await;
 }
 
+/// A file over the large-import threshold (4 MiB): about 2,200 people with long notes.
+fn large_file(bad_last_row: bool) -> Vec<u8> {
+    let notes = "备注".repeat(600);
+    let mut csv = String::from("姓名,单位代码,手机号,备注\n");
+    for i in 0..2_200 {
+        let phone = format!("139{:08}", i);
+        csv.push_str(&format!(
+            "张{},150105,{phone},{notes}\n",
+            ["伟", "芳", "敏"][i % 3]
+        ));
+    }
+    if bad_last_row {
+        csv.push_str("李娜,150105,123,\n");
+    }
+    assert!(csv.len() > 4 * 1024 * 1024);
+    csv.into_bytes()
+}
+
+async fn large_files_rebuild_the_indexes_once(engine: Engine) {
+    let (app, staff) = setup(engine).await;
+    let raw = app.db.raw().await;
+    let indexes = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'people'";
+    let before = match engine {
+        Engine::Sqlite => raw.count(indexes).await,
+        Engine::Postgres => 0,
+    };
+
+    // A refused row at the end: nothing is kept, and the indexes are all there.
+    let (status, report) = import(&staff, large_file(true), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problems(&report),
+        vec![(2_202, "手机号".to_owned(), "phone_format".to_owned())]
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 0);
+    if engine == Engine::Sqlite {
+        assert_eq!(raw.count(indexes).await, before);
+    }
+
+    let (status, report) = import(&staff, large_file(false), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"], 2_200);
+    if engine == Engine::Sqlite {
+        assert_eq!(raw.count(indexes).await, before, "rebuilt before commit");
+        assert_eq!(raw.text("PRAGMA integrity_check").await, "ok");
+    }
+    // Every way of searching still finds them.
+    for (q, total) in [("张伟", 734), ("zhangwei", 734), ("zw", 734), ("0007", 1)] {
+        let found = staff.get(&format!("/people?q={q}")).await.json();
+        assert_eq!(found["total"], total, "{q}");
+    }
+    app.finish().await;
+}
+
 /// Follows an upload to its job page and polls it (bounded) until the report is shown.
 async fn import_report(browser: &common::Browser, upload: common::Reply) -> common::Reply {
     assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
@@ -519,6 +573,7 @@ async fn the_import_and_export_pages(engine: Engine) {
 }
 
 engine_tests!(
+    large_files_rebuild_the_indexes_once,
     the_import_and_export_pages,
     exports_are_masked_neutralised_and_audited,
     a_clean_file_imports_after_a_dry_run,
