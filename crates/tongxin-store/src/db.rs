@@ -19,9 +19,6 @@ use crate::entity::unit;
 use crate::error::{Result, StoreError};
 use crate::migration::Migrator;
 
-/// How long a writer waits for another writer's lock before giving up (SQLite).
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
@@ -43,6 +40,9 @@ pub struct StoreOptions {
     /// PostgreSQL schema to use (created if missing); `None` uses the server's default path.
     pub pg_schema: Option<String>,
     pub max_connections: u32,
+    /// How long a SQLite write waits for the write lock (held, say, by a long import) before
+    /// it fails with [`crate::StoreError::Busy`].
+    pub sqlite_busy_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -50,6 +50,7 @@ impl Default for StoreOptions {
         StoreOptions {
             pg_schema: None,
             max_connections: 16,
+            sqlite_busy_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -76,7 +77,7 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .busy_timeout(options.sqlite_busy_timeout)
                 // A large import passes through the write-ahead log; give the space back after.
                 .pragma("journal_size_limit", "67108864")
                 // Searches read people at random across the file: map it rather than copy

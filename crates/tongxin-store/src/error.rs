@@ -14,7 +14,11 @@ pub enum StoreError {
     #[error("invalid input: {0}")]
     Invalid(#[from] Invalid),
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
+    /// SQLite's write lock stayed taken (by a long import) past the busy timeout; worth
+    /// retrying later.
+    #[error("the database is busy")]
+    Busy,
     /// A person with this ID number is already on record; `existing` is their id when the
     /// caller may see them.
     #[error("a person with this ID number already exists")]
@@ -30,6 +34,17 @@ pub enum StoreError {
     Connect(String),
     #[error("password hashing failed: {0}")]
     Hash(String),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> Self {
+        // SQLITE_BUSY reaches us only as text through SeaORM's error.
+        if e.to_string().contains("database is locked") {
+            StoreError::Busy
+        } else {
+            StoreError::Db(e)
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -50,6 +65,6 @@ pub enum LoginError {
 
 impl From<DbErr> for LoginError {
     fn from(e: DbErr) -> Self {
-        LoginError::Store(StoreError::Db(e))
+        LoginError::Store(StoreError::from(e))
     }
 }

@@ -49,6 +49,8 @@ pub enum AppError {
     Conflict(Vec<tongxin_store::HistoryEntry>),
     #[error("duplicate person")]
     DuplicatePerson { existing: Option<i64> },
+    #[error("the database is busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -67,6 +69,7 @@ impl AppError {
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) | AppError::DuplicatePerson { .. } => StatusCode::CONFLICT,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +90,7 @@ impl AppError {
             AppError::Disabled => "disabled",
             AppError::Conflict(_) => "conflict",
             AppError::DuplicatePerson { .. } => "duplicate",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -152,6 +156,7 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(i) => AppError::Invalid(vec![i]),
             StoreError::Conflict { changes } => AppError::Conflict(changes),
             StoreError::DuplicatePerson { existing } => AppError::DuplicatePerson { existing },
+            StoreError::Busy => AppError::Busy,
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -33,6 +33,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest import file, in bytes.
     pub max_import_bytes: usize,
+    /// How long a SQLite write waits for another (a long import) before giving up.
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -67,6 +69,7 @@ const KEYS: [&str; 12] = [
     "session_idle_minutes",
     "max_body_bytes",
     "max_import_bytes",
+    "sqlite_busy_timeout_ms",
 ];
 
 #[derive(Deserialize)]
@@ -84,6 +87,7 @@ struct FileConfig {
     session_idle_minutes: Option<toml::Value>,
     max_body_bytes: Option<toml::Value>,
     max_import_bytes: Option<toml::Value>,
+    sqlite_busy_timeout_ms: Option<toml::Value>,
 }
 
 /// Raw settings with where each came from.
@@ -235,6 +239,12 @@ impl Config {
                 "must be a number of bytes, at least 1024",
                 |n| *n >= 1024,
             )?,
+            sqlite_busy_timeout_ms: layered.parse(
+                "sqlite_busy_timeout_ms",
+                10_000,
+                "must be a number of milliseconds",
+                |_| true,
+            )?,
             data_dir,
         })
     }
@@ -281,6 +291,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("session_idle_minutes", file.session_idle_minutes),
         ("max_body_bytes", file.max_body_bytes),
         ("max_import_bytes", file.max_import_bytes),
+        ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),
     ];
     for (key, value) in values {
         let text = match value {

@@ -443,6 +443,40 @@ async fn large_files_rebuild_the_indexes_once(engine: Engine) {
     app.finish().await;
 }
 
+/// SQLite only: PostgreSQL writers do not share one lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_blocked_by_an_import_say_so() {
+    let app =
+        TestApp::with_fixture_and(Engine::Sqlite, &[("TONGXIN_SQLITE_BUSY_TIMEOUT_MS", "100")])
+            .await;
+    let staff = app.api("saihan.staff").await;
+    let unit = app.unit("150105").await.id;
+    // Another writer (as a long import would) holds SQLite's write lock.
+    let common::RawDb::Sqlite(pool) = app.db.raw().await else {
+        unreachable!("a SQLite test");
+    };
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let person = json!({ "unit_id": unit, "name": "张伟" });
+    let refused = staff.post_json("/people", &person).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.error_code(), "busy");
+    assert!(refused.error_message().contains("稍后再试"));
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+    let saved = staff.post_json("/people", &person).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+    app.finish().await;
+}
+
 /// Follows an upload to its job page and polls it (bounded) until the report is shown.
 async fn import_report(browser: &common::Browser, upload: common::Reply) -> common::Reply {
     assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
