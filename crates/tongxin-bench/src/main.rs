@@ -75,12 +75,16 @@ async fn main() -> Result<(), Error> {
     }
 }
 
+/// The store `tongxin` would open with this data directory and the process's other
+/// `TONGXIN_*` settings (so `TONGXIN_DATABASE_URL` points the search benchmark at PostgreSQL).
 async fn open(data_dir: &Path) -> Result<Store, Error> {
-    let env = [(
-        "TONGXIN_DATA_DIR".to_owned(),
-        data_dir.display().to_string(),
-    )];
-    let config = Config::load(None, env.into_iter())?;
+    let env = std::env::vars()
+        .filter(|(name, _)| name != "TONGXIN_DATA_DIR")
+        .chain([(
+            "TONGXIN_DATA_DIR".to_owned(),
+            data_dir.display().to_string(),
+        )]);
+    let config = Config::load(None, env)?;
     tongxin::server::open_store(&config).await
 }
 

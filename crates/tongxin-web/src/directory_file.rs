@@ -549,14 +549,15 @@ pub fn csv_response(store: Store, export: Export) -> Response {
         .into_response()
 }
 
-/// An export as an XLSX workbook. Rows go to a constant-memory worksheet (spilled to temporary
-/// files in `tempdir`), so only the compressed workbook is ever held whole. Cells are written
-/// as text, which a spreadsheet never evaluates.
-pub async fn xlsx_bytes(
+/// An export as an XLSX download. Rows go to a constant-memory worksheet (spilled to temporary
+/// files in `tempdir`), the finished workbook to a temporary file that is streamed back and
+/// removed, so neither the rows nor the workbook are held in memory. Cells are written as
+/// text, which a spreadsheet never evaluates.
+pub async fn xlsx_response(
     store: &Store,
     mut export: Export,
     tempdir: &std::path::Path,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<Response, AppError> {
     let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx export: {e}"));
     let mut workbook = rust_xlsxwriter::Workbook::new();
     workbook.set_tempdir(tempdir).map_err(failed)?;
@@ -582,7 +583,43 @@ pub async fn xlsx_bytes(
             write(sheet, &export_cells(person))?;
         }
     }
-    workbook.save_to_buffer().map_err(failed)
+    let path = tempdir.join(format!(
+        "tongxin-export-{}.xlsx",
+        tongxin_store::random_hex()
+    ));
+    let saved = path.clone();
+    // Compressing a large workbook takes a while: off the async threads.
+    tokio::task::spawn_blocking(move || workbook.save(&saved))
+        .await
+        .map_err(|e| AppError::Internal(format!("xlsx export: {e}")))?
+        .map_err(failed)?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| AppError::Internal(format!("xlsx export: {e}")));
+    // Once open, the file needs no name: it goes when the download ends.
+    let _ = std::fs::remove_file(&path);
+    let body = futures_util::stream::unfold(file?, |mut file| async move {
+        let mut chunk = vec![0; 64 * 1024];
+        match tokio::io::AsyncReadExt::read(&mut file, &mut chunk).await {
+            Ok(0) => None,
+            Ok(n) => {
+                chunk.truncate(n);
+                Some((Ok::<_, std::io::Error>(chunk), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX_TYPE.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.xlsx\"".to_owned(),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// The headers of an import template: the common columns (ethnicity and religion only when
@@ -677,11 +714,6 @@ pub fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> 
 
 /// The content type of XLSX workbooks.
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// An export as an XLSX download.
-pub fn xlsx_response(bytes: Vec<u8>) -> Response {
-    download(bytes, XLSX_TYPE, "people.xlsx")
-}
 
 /// Which template to download.
 #[derive(Debug, serde::Deserialize)]

@@ -433,8 +433,7 @@ pub async fn export(
         )
         .await?;
     if xlsx {
-        let bytes = directory_file::xlsx_bytes(&state.store, export, &std::env::temp_dir()).await?;
-        Ok(directory_file::xlsx_response(bytes))
+        directory_file::xlsx_response(&state.store, export, &std::env::temp_dir()).await
     } else {
         Ok(directory_file::csv_response(state.store.clone(), export))
     }
