@@ -549,15 +549,15 @@ pub fn csv_response(store: Store, export: Export) -> Response {
         .into_response()
 }
 
-/// An export as an XLSX download. Rows go to a constant-memory worksheet (spilled to temporary
-/// files in `tempdir`), the finished workbook to a temporary file that is streamed back and
-/// removed, so neither the rows nor the workbook are held in memory. Cells are written as
-/// text, which a spreadsheet never evaluates.
-pub async fn xlsx_response(
+/// Writes an export as an XLSX workbook to `path`. Rows go to a constant-memory worksheet
+/// (spilled to temporary files in `tempdir`), so a large export never sits in memory. Cells are
+/// written as text, which a spreadsheet never evaluates.
+pub async fn write_xlsx(
     store: &Store,
     mut export: Export,
     tempdir: &std::path::Path,
-) -> Result<Response, AppError> {
+    path: &std::path::Path,
+) -> Result<(), AppError> {
     let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx export: {e}"));
     let mut workbook = rust_xlsxwriter::Workbook::new();
     workbook.set_tempdir(tempdir).map_err(failed)?;
@@ -583,16 +583,26 @@ pub async fn xlsx_response(
             write(sheet, &export_cells(person))?;
         }
     }
+    let path = path.to_owned();
+    // Compressing a large workbook takes a while: off the async threads.
+    tokio::task::spawn_blocking(move || workbook.save(&path))
+        .await
+        .map_err(|e| AppError::Internal(format!("xlsx export: {e}")))?
+        .map_err(failed)
+}
+
+/// An export as an XLSX download: written to a temporary file that is streamed back and
+/// removed, so neither the rows nor the workbook are held in memory.
+pub async fn xlsx_response(
+    store: &Store,
+    export: Export,
+    tempdir: &std::path::Path,
+) -> Result<Response, AppError> {
     let path = tempdir.join(format!(
         "tongxin-export-{}.xlsx",
         tongxin_store::random_hex()
     ));
-    let saved = path.clone();
-    // Compressing a large workbook takes a while: off the async threads.
-    tokio::task::spawn_blocking(move || workbook.save(&saved))
-        .await
-        .map_err(|e| AppError::Internal(format!("xlsx export: {e}")))?
-        .map_err(failed)?;
+    write_xlsx(store, export, tempdir, &path).await?;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| AppError::Internal(format!("xlsx export: {e}")));

@@ -375,9 +375,8 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             what: ExportCommand::People { out: path },
         } => {
             let name = path.display().to_string();
-            if tongxin_tabular::Format::from_name(&name) != Some(tongxin_tabular::Format::Csv) {
-                return Err(format!("{name}: export writes CSV files; name it *.csv").into());
-            }
+            let format = tongxin_tabular::Format::from_name(&name)
+                .ok_or_else(|| format!("{name}: name the file *.csv or *.xlsx"))?;
             let store = server::open_store(&config).await?;
             let system = tongxin_store::Actor::system("cli");
             let mut export = store
@@ -388,6 +387,15 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                     "tongxin export people",
                 )
                 .await?;
+            let total = export.total;
+            if format == tongxin_tabular::Format::Xlsx {
+                let tempdir = std::env::temp_dir();
+                tongxin_web::directory_file::write_xlsx(&store, export, &tempdir, &path)
+                    .await
+                    .map_err(|e| format!("{name}: {e}"))?;
+                writeln!(out, "Exported {total} people to {name}.")?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut file = std::io::BufWriter::new(
                 std::fs::File::create(&path).map_err(|e| format!("{name}: {e}"))?,
             );
@@ -407,7 +415,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 file.write_all(&tongxin_tabular::csv_lines(&cells))?;
             }
             file.flush()?;
-            writeln!(out, "Exported {} people to {name}.", export.total)?;
+            writeln!(out, "Exported {total} people to {name}.")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {

@@ -385,6 +385,25 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
         "already on record: {report}"
     );
     assert!(problems(&report).iter().any(|(_, _, code)| code == "taken"));
+
+    // The same as a workbook, by the file's extension.
+    let workbook = dir.join("people.xlsx");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .args(["export", "people", "--out", workbook.to_str().unwrap()])
+        .envs(app.db.env())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&workbook).unwrap();
+    let table =
+        tongxin_tabular::read(&bytes, tongxin_tabular::Format::Xlsx, &Default::default()).unwrap();
+    assert_eq!(table.headers[0], "姓名");
+    assert_eq!(table.rows.len(), 2);
     let _ = std::fs::remove_dir_all(dir);
     app.finish().await;
 }
