@@ -298,17 +298,19 @@ impl Store {
     }
 
     /// Changes a field's label, whether it is required and its choices; archives or restores
-    /// it. Values already recorded stay as they are (and in history).
+    /// it. Values already recorded stay as they are (and in history). A field of another
+    /// sector is not found.
     pub async fn change_sector_field(
         &self,
         actor: &Actor,
         now: Timestamp,
-        field_id: i64,
+        (sector_id, field_id): (i64, i64),
         change: SectorFieldChange,
     ) -> Result<SectorFieldView> {
         require_top_admin(actor)?;
         let tx = self.begin_write().await?;
         let current = sector_field::Entity::find_by_id(field_id)
+            .filter(sector_field::Column::SectorId.eq(sector_id))
             .one(&tx)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -176,15 +176,6 @@ pub async fn change_field(
     IdPair(sector_id, field_id): IdPair,
     ApiJson(patch): ApiJson<FieldPatch>,
 ) -> Result<Json<Value>, AppError> {
-    let belongs = state
-        .store
-        .sectors(&user.actor, true)
-        .await?
-        .iter()
-        .any(|s| s.id == sector_id && s.fields.iter().any(|f| f.id == field_id));
-    if !belongs {
-        return Err(AppError::NotFound);
-    }
     let change = match patch.archived {
         Some(true) => SectorFieldChange::Archive,
         Some(false) => SectorFieldChange::Restore,
@@ -195,7 +186,12 @@ pub async fn change_field(
     };
     let field = state
         .store
-        .change_sector_field(&user.actor, state.clock.now(), field_id, change)
+        .change_sector_field(
+            &user.actor,
+            state.clock.now(),
+            (sector_id, field_id),
+            change,
+        )
         .await?;
     Ok(Json(field_json(&field)))
 }

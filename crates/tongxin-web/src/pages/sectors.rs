@@ -301,15 +301,6 @@ pub async fn change_field(
     IdPair(id, field_id): IdPair,
     CsrfForm(form): CsrfForm<FieldAction>,
 ) -> Result<Response, AppError> {
-    let belongs = state
-        .store
-        .sectors(&auth.actor, true)
-        .await?
-        .iter()
-        .any(|s| s.id == id && s.fields.iter().any(|f| f.id == field_id));
-    if !belongs {
-        return Err(AppError::NotFound);
-    }
     let change = match form.action.as_str() {
         "archive" => SectorFieldChange::Archive,
         "restore" => SectorFieldChange::Restore,
@@ -330,7 +321,7 @@ pub async fn change_field(
     };
     match state
         .store
-        .change_sector_field(&auth.actor, state.clock.now(), field_id, change)
+        .change_sector_field(&auth.actor, state.clock.now(), (id, field_id), change)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/sectors/{id}"))),
