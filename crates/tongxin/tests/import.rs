@@ -496,6 +496,50 @@ async fn writes_blocked_by_an_import_say_so() {
     app.finish().await;
 }
 
+/// SQLite only, where another writer can hold the import back deterministically: while an
+/// import runs, its page says so and refreshes itself; then it shows the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_import_shows_its_progress() {
+    let app = TestApp::with_fixture_and(
+        Engine::Sqlite,
+        &[("TONGXIN_SQLITE_BUSY_TIMEOUT_MS", "60000")],
+    )
+    .await;
+    let browser = app.login("saihan.staff").await;
+    let common::RawDb::Sqlite(pool) = app.db.raw().await else {
+        unreachable!("a SQLite test");
+    };
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let upload = browser
+        .upload(
+            "/directory/import",
+            "/directory/import",
+            "名单.csv",
+            "姓名,单位代码\n张伟,150105\n".as_bytes().to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::SEE_OTHER);
+    let job = upload.location.clone().unwrap();
+    let running = browser.get(&job).await;
+    assert_eq!(running.status, StatusCode::OK);
+    assert!(
+        running.body.contains("http-equiv=\"refresh\"") && running.body.contains("正在导入"),
+        "{}",
+        running.body
+    );
+    assert!(running.body.contains("已读取 0 行"), "{}", running.body);
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+    let done = import_report(&browser, upload).await;
+    assert!(done.body.contains("已导入 1 人"), "{}", done.body);
+    app.finish().await;
+}
+
 /// Follows an upload to its job page and polls it (bounded) until the report is shown.
 async fn import_report(browser: &common::Browser, upload: common::Reply) -> common::Reply {
     assert_eq!(upload.status, StatusCode::SEE_OTHER, "{}", upload.body);
