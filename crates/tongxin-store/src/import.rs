@@ -106,19 +106,6 @@ impl Store {
             deferred_indexes: Vec::new(),
         })
     }
-
-    /// Imports `rows` (each with its line in the file) in one go; see [`PeopleImport`].
-    pub async fn import_people(
-        &self,
-        actor: &Actor,
-        now: Timestamp,
-        rows: &[(usize, PersonInput)],
-        dry_run: bool,
-    ) -> Result<ImportOutcome> {
-        let mut import = self.begin_people_import(actor, now).await?;
-        import.add(rows).await?;
-        import.finish(dry_run).await
-    }
 }
 
 impl PeopleImport<'_> {
