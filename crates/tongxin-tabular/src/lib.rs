@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader, Xlsx};
+use tongxin_text::document::{ArchiveError, check_unpacked_size};
 use tongxin_text::encoding::{DecodeError, decode};
 
 /// The kinds of file accepted.
@@ -252,21 +253,10 @@ impl Iterator for CsvRows<'_> {
 
 /// Checks an XLSX archive's declared unpacked size before any part is inflated.
 fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), TableError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
-    let mut total: u64 = 0;
-    for i in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(i)
-            .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
-        total = total.saturating_add(entry.size());
-        if total > limits.max_unpacked {
-            return Err(TableError::ZipBomb {
-                limit: limits.max_unpacked,
-            });
-        }
-    }
-    Ok(())
+    check_unpacked_size(bytes, limits.max_unpacked).map_err(|e| match e {
+        ArchiveError::Unreadable(why) => TableError::BadWorkbook(why),
+        ArchiveError::TooLarge { limit } => TableError::ZipBomb { limit },
+    })
 }
 
 fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Row>, TableError> {

@@ -1,10 +1,16 @@
 //! Chinese text: the keys that let people find a name by pinyin or initials, sort by pinyin,
 //! and match any two or more consecutive characters.
 //!
+//! Also: Simplified/Traditional conversion, repair of text mangled by converters, and the text
+//! of uploaded documents.
+//!
 //! What lives here: pure functions over strings and bytes (including detecting the encoding of
 //! files saved by Chinese Excel). What must not: I/O, databases, HTTP.
 
+pub mod document;
 pub mod encoding;
+pub mod repair;
+pub mod script;
 
 use pinyin::ToPinyin;
 
