@@ -51,6 +51,55 @@ impl Timestamp {
         self.to_cst().map(|t| t.date_naive()).unwrap_or_default()
     }
 
+    /// Reads a time as people type it, in China Standard Time: `2026-12-05T14:30` (what a
+    /// `datetime-local` input sends), `2026-12-05 14:30`, either with seconds; or RFC 3339 with
+    /// an explicit offset, as APIs send it.
+    pub fn parse_local(raw: &str) -> Option<Timestamp> {
+        let raw = raw.trim();
+        if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+            return Some(Timestamp(t.timestamp_micros()));
+        }
+        let offset = FixedOffset::east_opt(CST_OFFSET_SECONDS)?;
+        [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(raw, f).ok())
+        .and_then(|t| t.and_local_timezone(offset).single())
+        .map(|t| Timestamp(t.timestamp_micros()))
+    }
+
+    /// `2026-12-05T14:30` in China Standard Time: the value of a `datetime-local` input.
+    pub fn local_input(self) -> String {
+        self.to_cst()
+            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    /// `2026-12-05 14:30` in China Standard Time.
+    pub fn display_minutes(self) -> String {
+        self.to_cst()
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    /// Midnight at the start of `date` in China Standard Time.
+    pub fn start_of_day(date: chrono::NaiveDate) -> Timestamp {
+        let offset = FixedOffset::east_opt(CST_OFFSET_SECONDS);
+        offset
+            .and_then(|o| date.and_hms_opt(0, 0, 0)?.and_local_timezone(o).single())
+            .map(|t| Timestamp(t.timestamp_micros()))
+            .unwrap_or(Timestamp(0))
+    }
+
+    /// Whole seconds since the epoch.
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1_000_000)
+    }
+
     /// RFC 3339 in UTC with microseconds, for APIs and the audit hash.
     pub fn rfc3339(self) -> String {
         DateTime::<Utc>::from_timestamp_micros(self.0)

@@ -127,6 +127,42 @@ pub enum Reason {
     Repeated,
     /// The request was decided already (a proposal approved or rejected).
     AlreadyDecided,
+    /// An end (of an activity, a campaign) that is not after its start.
+    EndsBeforeStart,
+    /// The record's state does not allow this change (a cancelled activity cannot be held).
+    WrongState,
+    /// A campaign's target population that holds nobody.
+    EmptyTarget,
+    /// A check-in link past its validity.
+    LinkExpired,
+    /// A check-in link whose signature does not match: altered or made up.
+    LinkForged,
+    /// A check-in outside the activity's check-in window.
+    OutsideWindow,
+    /// The person is neither invited nor in the campaign's target population.
+    NotInTarget,
+    /// A file over the size limit, in MiB.
+    FileTooLarge {
+        max_mib: u64,
+    },
+    /// A file's extension is not one that is accepted here.
+    UnknownFileKind,
+    /// A `.docx` that is not a zip archive.
+    NotADocx,
+    /// An archive that would unpack to more than the limit.
+    ZipBomb,
+    /// The file's content is not what its extension says.
+    ContentMismatch,
+    /// The file could not be read (a damaged document, an unknown text encoding).
+    Unreadable,
+    /// A person named by id who does not exist or lies outside the caller's subtree.
+    UnknownPerson {
+        id: u64,
+    },
+    /// More records than one request may touch.
+    TooMany {
+        max: u64,
+    },
 }
 
 impl Reason {
@@ -167,6 +203,21 @@ impl Reason {
             Reason::NotAChoice => "not_a_choice",
             Reason::Repeated => "repeated",
             Reason::AlreadyDecided => "already_decided",
+            Reason::EndsBeforeStart => "ends_before_start",
+            Reason::WrongState => "wrong_state",
+            Reason::EmptyTarget => "empty_target",
+            Reason::LinkExpired => "link_expired",
+            Reason::LinkForged => "link_forged",
+            Reason::OutsideWindow => "outside_window",
+            Reason::NotInTarget => "not_in_target",
+            Reason::FileTooLarge { .. } => "file_too_large",
+            Reason::UnknownFileKind => "unknown_file_kind",
+            Reason::NotADocx => "not_a_docx",
+            Reason::ZipBomb => "zip_bomb",
+            Reason::ContentMismatch => "content_mismatch",
+            Reason::Unreadable => "unreadable",
+            Reason::UnknownPerson { .. } => "unknown_person",
+            Reason::TooMany { .. } => "too_many",
         }
     }
 
@@ -179,6 +230,9 @@ impl Reason {
                 Some(*count)
             }
             Reason::DuplicateInFile { line } => Some(*line as u64),
+            Reason::FileTooLarge { max_mib } => Some(*max_mib),
+            Reason::UnknownPerson { id } => Some(*id),
+            Reason::TooMany { max } => Some(*max),
             _ => None,
         }
     }

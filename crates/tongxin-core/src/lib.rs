@@ -1,18 +1,22 @@
 //! Tongxin's domain: the types and rules every other crate agrees on.
 //!
 //! What lives here: validated newtypes (unit codes, names, user names, roles), the unit tree's
-//! path arithmetic, the clock abstraction and the validation error vocabulary.
+//! path arithmetic, activity states and coverage arithmetic, the clock abstraction and the
+//! validation error vocabulary.
 //! What must not: I/O of any kind (no database, no HTTP, no files) and no wall-clock reads
 //! outside [`clock::SystemClock`].
 
 pub mod account;
+pub mod activity;
 pub mod clock;
 pub mod error;
+pub mod files;
 pub mod person;
 pub mod sector_field;
 pub mod unit;
 
 pub use account::{Password, Role, Username};
+pub use activity::{ActivityState, Attendance, Coverage};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{Field, Invalid, Reason};
 pub use person::{

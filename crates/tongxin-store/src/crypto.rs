@@ -45,6 +45,7 @@ pub struct SealError;
 pub struct FieldKeys {
     cipher: Sm4Gcm,
     index_key: [u8; 32],
+    link_key: [u8; 32],
 }
 
 impl FieldKeys {
@@ -56,9 +57,12 @@ impl FieldKeys {
         // Expanding to these fixed, short lengths cannot fail.
         let _ = hkdf.expand(b"field-encryption sm4-gcm", &mut enc);
         let _ = hkdf.expand(b"blind-index hmac-sm3", &mut index_key);
+        let mut link_key = [0u8; 32];
+        let _ = hkdf.expand(b"signed-links hmac-sm3", &mut link_key);
         FieldKeys {
             cipher: Sm4Gcm::new(&enc.into()),
             index_key,
+            link_key,
         }
     }
 
@@ -140,6 +144,29 @@ impl FieldKeys {
         mac.update(&[0]);
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl FieldKeys {
+    fn link_mac(&self, message: &str) -> Hmac<Sm3> {
+        let mut mac = <Hmac<Sm3>>::new_from_slice(&self.link_key)
+            .unwrap_or_else(|_| <Hmac<Sm3>>::new(&Default::default()));
+        mac.update(message.as_bytes());
+        mac
+    }
+
+    /// The signature of a link (a check-in link), hex.
+    pub(crate) fn sign_link(&self, message: &str) -> String {
+        hex::encode(self.link_mac(message).finalize().into_bytes())
+    }
+
+    /// Whether `signature` (hex) was made by [`FieldKeys::sign_link`] for `message`; compared in
+    /// constant time.
+    pub(crate) fn verify_link(&self, message: &str, signature: &str) -> bool {
+        match hex::decode(signature) {
+            Ok(bytes) => self.link_mac(message).verify_slice(&bytes).is_ok(),
+            Err(_) => false,
+        }
     }
 }
 

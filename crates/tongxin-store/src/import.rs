@@ -19,6 +19,7 @@ use tongxin_text::bigrams;
 
 use crate::Store;
 use crate::audit::{self, Event};
+use crate::coverage;
 use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
 use crate::error::{Result, StoreError};
 use crate::people::{
@@ -218,6 +219,8 @@ impl PeopleImport<'_> {
         for index in &self.deferred_indexes {
             self.tx.execute_unprepared(index).await?;
         }
+        // New people may belong to campaigns' target populations.
+        coverage::recount_all(&self.tx, self.now).await?;
         audit::append(
             &self.tx,
             self.now,

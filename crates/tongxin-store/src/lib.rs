@@ -6,14 +6,18 @@
 //! What must not: HTTP, templates, or wall-clock reads (time is passed in as a
 //! [`tongxin_core::Timestamp`]).
 
+mod activities;
 mod audit;
+mod campaigns;
 mod check;
+mod coverage;
 mod crypto;
 mod db;
 mod entity;
 mod error;
 mod export;
 mod import;
+mod materials;
 mod migration;
 mod organizations;
 mod page;
@@ -26,13 +30,20 @@ mod sessions;
 mod units;
 mod users;
 
+pub use activities::{
+    ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, AttendanceCounts,
+    CHECK_IN_LINK_MINUTES, CHECK_IN_MARGIN_MINUTES, CheckIn, CheckInLink, InvitationView, Invitees,
+    MAX_INVITES_PER_REQUEST, PhotoView,
+};
 pub use audit::{AuditEntry, AuditQuery};
+pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
 pub use check::{CheckReport, Fault};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
 pub use export::{Export, ExportRow};
 pub use import::PeopleImport;
+pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
 pub use organizations::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
     OrganizationView,

@@ -16,7 +16,7 @@ use crate::audit::{self, Event};
 use crate::entity::{affiliation, organization, person, sector, unit};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::Actor;
+use crate::scope::{Actor, filing_unit, find_scoped};
 
 /// The kinds of organization the directory keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,11 +125,7 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<organization::Model> {
-        organization::Entity::find_by_id(id)
-            .filter(actor.subtree(organization::Column::UnitPath))
-            .one(conn)
-            .await?
-            .ok_or(StoreError::NotFound)
+        find_scoped::<organization::Entity, _>(conn, actor, id).await
     }
 
     async fn organization_views(
@@ -223,14 +219,7 @@ impl Store {
         actor: &Actor,
         input: &OrganizationInput,
     ) -> Result<organization::ActiveModel> {
-        let unit = unit::Entity::find_by_id(input.unit_id)
-            .filter(actor.subtree(unit::Column::Path))
-            .one(conn)
-            .await?
-            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-        if unit.archived_at.is_some() {
-            return Err(Invalid::new(Field::Unit, Reason::Archived).into());
-        }
+        let unit = filing_unit(conn, actor, input.unit_id, Field::Unit).await?;
         if let Some(sector_id) = input.sector_id
             && sector::Entity::find_by_id(sector_id)
                 .one(conn)
@@ -366,11 +355,7 @@ impl Store {
             return Err(Invalid::new(Field::Named("until"), Reason::DateFormat).into());
         }
         let tx = self.begin_write().await?;
-        let person = person::Entity::find_by_id(person_id)
-            .filter(actor.subtree(person::Column::UnitPath))
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let person = find_scoped::<person::Entity, _>(&tx, actor, person_id).await?;
         let org = self
             .find_organization(&tx, actor, organization_id)
             .await
@@ -416,11 +401,7 @@ impl Store {
             .one(&tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let person = person::Entity::find_by_id(link.person_id)
-            .filter(actor.subtree(person::Column::UnitPath))
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let person = find_scoped::<person::Entity, _>(&tx, actor, link.person_id).await?;
         affiliation::Entity::delete_by_id(id).exec(&tx).await?;
         audit::append(
             &tx,

@@ -22,13 +22,14 @@ use tongxin_text::{QueryKind, bigrams, classify_query, pinyin_keys};
 
 use crate::Store;
 use crate::audit::{self, Event};
+use crate::coverage;
 use crate::entity::{
     affiliation, name_gram, organization, person, person_history, person_sector, person_tag,
     sector, sensitive_field, unit,
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::Actor;
+use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::sectors::{
     MembershipValue, check_membership_values, labelled_values, sector_fields_of, sector_names,
 };
@@ -330,11 +331,7 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<person::Model> {
-        person::Entity::find_by_id(id)
-            .filter(actor.subtree(person::Column::UnitPath))
-            .one(conn)
-            .await?
-            .ok_or(StoreError::NotFound)
+        find_scoped::<person::Entity, _>(conn, actor, id).await
     }
 
     pub(crate) async fn person_view<C: ConnectionTrait>(
@@ -466,14 +463,7 @@ impl Store {
         input: &PersonInput,
         except: Option<i64>,
     ) -> Result<CheckedPerson> {
-        let unit = unit::Entity::find_by_id(input.unit_id)
-            .filter(actor.subtree(unit::Column::Path))
-            .one(conn)
-            .await?
-            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-        if unit.archived_at.is_some() {
-            return Err(Invalid::new(Field::Unit, Reason::Archived).into());
-        }
+        let unit = filing_unit(conn, actor, input.unit_id, Field::Unit).await?;
         let wanted: BTreeSet<i64> = input.sectors.iter().map(|s| s.sector_id).collect();
         let mut values = Vec::new();
         if !wanted.is_empty() {
@@ -544,6 +534,7 @@ impl Store {
                 .unit(&created.unit_path),
         )
         .await?;
+        coverage::sync(&tx, None, &[created.id], now).await?;
         let view = self.person_view(&tx, created).await?;
         tx.commit().await?;
         Ok(view)
@@ -627,6 +618,7 @@ impl Store {
                 .detail(json!({ "fields": changed, "version": version })),
         )
         .await?;
+        coverage::sync(&tx, None, &[id], now).await?;
         let view = self.person_view(&tx, updated).await?;
         tx.commit().await?;
         Ok(view)
@@ -678,6 +670,7 @@ impl Store {
                 .unit(&updated.unit_path),
         )
         .await?;
+        coverage::sync(&tx, None, &[id], now).await?;
         let view = self.person_view(&tx, updated).await?;
         tx.commit().await?;
         Ok(view)
@@ -880,6 +873,7 @@ impl Store {
                 .detail(json!({ "merged": other.id })),
         )
         .await?;
+        coverage::sync(&tx, None, &[keep.id, other.id], now).await?;
         let view = self.person_view(&tx, merged).await?;
         tx.commit().await?;
         Ok(view)

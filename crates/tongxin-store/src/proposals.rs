@@ -494,6 +494,17 @@ impl Store {
     }
 
     /// The person a member account is linked to.
+    /// The person record linked to the actor's account, if any.
+    pub(crate) async fn linked_person_id(&self, actor: &Actor) -> Result<Option<i64>> {
+        let Some(user_id) = actor.user_id() else {
+            return Ok(None);
+        };
+        Ok(user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .and_then(|u| u.person_id))
+    }
+
     async fn own_person<C: ConnectionTrait>(
         &self,
         conn: &C,

@@ -2,9 +2,10 @@
 //! subtree. Every business query in this crate takes an [`Actor`] and filters with
 //! [`Actor::subtree`]; a record outside it is reported as [`StoreError::NotFound`].
 
-use sea_orm::{ColumnTrait, Condition};
-use tongxin_core::{Role, UnitPath};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter};
+use tongxin_core::{Field, Invalid, Reason, Role, UnitPath};
 
+use crate::entity::{activity, campaign, material, organization, person, unit};
 use crate::error::{Result, StoreError};
 
 /// The authenticated caller of a store operation. Only the store creates actors (from a session,
@@ -141,6 +142,16 @@ impl Actor {
         }
     }
 
+    /// Refuses all but administrators of a top unit (or the system), who keep what the whole
+    /// network shares: the sector list, the activity kinds.
+    pub(crate) fn require_top_admin(&self) -> Result<()> {
+        self.require_admin()?;
+        if !self.at_top() {
+            return Err(StoreError::Forbidden);
+        }
+        Ok(())
+    }
+
     /// Refuses all but administrators and staff, who keep the work records.
     pub(crate) fn require_editor(&self) -> Result<()> {
         if matches!(self.role, Role::Admin | Role::Staff) {
@@ -158,4 +169,57 @@ impl Actor {
             Err(StoreError::Forbidden)
         }
     }
+}
+
+/// A table whose rows are filed under a unit and carry a copy of its path, so that the scope
+/// condition is one range on an indexed column of the row itself.
+pub(crate) trait UnitScoped: EntityTrait {
+    /// The column holding the copy of the unit's path.
+    fn unit_path() -> Self::Column;
+}
+
+macro_rules! unit_scoped {
+    ($($module:ident),*) => {$(
+        impl UnitScoped for $module::Entity {
+            fn unit_path() -> Self::Column {
+                $module::Column::UnitPath
+            }
+        }
+    )*};
+}
+
+unit_scoped!(person, organization, activity, campaign, material);
+
+/// One row of a scoped table, if it lies in the actor's subtree; otherwise not found, so a
+/// record outside the subtree cannot be told from one that does not exist.
+pub(crate) async fn find_scoped<E, C>(conn: &C, actor: &Actor, id: i64) -> Result<E::Model>
+where
+    E: UnitScoped,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = i64>,
+    C: ConnectionTrait,
+{
+    E::find_by_id(id)
+        .filter(actor.subtree(E::unit_path()))
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The unit a record is being filed under: it must be in the actor's subtree and active; a
+/// refusal names `field`.
+pub(crate) async fn filing_unit<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    unit_id: i64,
+    field: Field,
+) -> Result<unit::Model> {
+    let unit = unit::Entity::find_by_id(unit_id)
+        .filter(actor.subtree(unit::Column::Path))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Invalid::new(field, Reason::NotFound))?;
+    if unit.archived_at.is_some() {
+        return Err(Invalid::new(field, Reason::Archived).into());
+    }
+    Ok(unit)
 }

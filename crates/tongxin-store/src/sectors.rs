@@ -89,15 +89,6 @@ pub struct SectorFieldInput {
     pub choices: Vec<String>,
 }
 
-/// Only administrators of a top unit (or the system) change the shared sector list.
-fn require_top_admin(actor: &Actor) -> Result<()> {
-    actor.require_admin()?;
-    if !actor.at_top() {
-        return Err(StoreError::Forbidden);
-    }
-    Ok(())
-}
-
 impl Store {
     /// All sectors in display order; archived ones only if asked.
     pub async fn sectors(&self, actor: &Actor, include_archived: bool) -> Result<Vec<SectorView>> {
@@ -129,7 +120,7 @@ impl Store {
         code: &SectorCode,
         name: &str,
     ) -> Result<SectorView> {
-        require_top_admin(actor)?;
+        actor.require_top_admin()?;
         let tx = self.begin_write().await?;
         let taken = sector::Entity::find()
             .filter(sector::Column::Code.eq(code.as_str()))
@@ -179,7 +170,7 @@ impl Store {
         id: i64,
         change: SectorChange,
     ) -> Result<SectorView> {
-        require_top_admin(actor)?;
+        actor.require_top_admin()?;
         let tx = self.begin_write().await?;
         let current = sector::Entity::find_by_id(id)
             .one(&tx)
@@ -251,7 +242,7 @@ impl Store {
         kind: FieldKind,
         input: SectorFieldInput,
     ) -> Result<SectorFieldView> {
-        require_top_admin(actor)?;
+        actor.require_top_admin()?;
         let tx = self.begin_write().await?;
         let sector = sector::Entity::find_by_id(sector_id)
             .one(&tx)
@@ -307,7 +298,7 @@ impl Store {
         (sector_id, field_id): (i64, i64),
         change: SectorFieldChange,
     ) -> Result<SectorFieldView> {
-        require_top_admin(actor)?;
+        actor.require_top_admin()?;
         let tx = self.begin_write().await?;
         let current = sector_field::Entity::find_by_id(field_id)
             .filter(sector_field::Column::SectorId.eq(sector_id))

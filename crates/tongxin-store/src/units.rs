@@ -13,7 +13,10 @@ use tongxin_core::{Field, Invalid, Reason, Timestamp, UnitCode, UnitLevel, UnitN
 
 use crate::Store;
 use crate::audit::{self, Event};
-use crate::entity::{organization, person, unit, user};
+use crate::coverage;
+use crate::entity::{
+    activity, campaign, campaign_target, material, organization, person, unit, user,
+};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::Actor;
@@ -467,15 +470,9 @@ impl Store {
         }
         let new_path = UnitPath::from_stored(parent.path).child(unit.id);
         rewrite_prefix::<unit::Entity, _>(conn, unit::Column::Path, &old_path, &new_path).await?;
-        rewrite_prefix::<person::Entity, _>(conn, person::Column::UnitPath, &old_path, &new_path)
-            .await?;
-        rewrite_prefix::<organization::Entity, _>(
-            conn,
-            organization::Column::UnitPath,
-            &old_path,
-            &new_path,
-        )
-        .await?;
+        rewrite_path_copies(conn, &old_path, &new_path).await?;
+        // The subtree may have entered or left campaigns' target populations.
+        coverage::recount_all(conn, now).await?;
         unit::Entity::update_many()
             .col_expr(unit::Column::UpdatedAt, Expr::val(now.micros()))
             .filter(unit::Column::Path.gte(new_path.as_str()))
@@ -588,6 +585,24 @@ async fn rewrite_prefix<E: EntityTrait, C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Rewrites every copy of a moved subtree's paths kept on the records filed under its units.
+/// A table that copies a unit path must be added here.
+async fn rewrite_path_copies<C: ConnectionTrait>(
+    conn: &C,
+    old: &UnitPath,
+    new: &UnitPath,
+) -> Result<()> {
+    rewrite_prefix::<person::Entity, _>(conn, person::Column::UnitPath, old, new).await?;
+    rewrite_prefix::<organization::Entity, _>(conn, organization::Column::UnitPath, old, new)
+        .await?;
+    rewrite_prefix::<activity::Entity, _>(conn, activity::Column::UnitPath, old, new).await?;
+    rewrite_prefix::<campaign::Entity, _>(conn, campaign::Column::UnitPath, old, new).await?;
+    rewrite_prefix::<campaign::Entity, _>(conn, campaign::Column::TargetUnitPath, old, new).await?;
+    rewrite_prefix::<material::Entity, _>(conn, material::Column::UnitPath, old, new).await?;
+    rewrite_prefix::<campaign_target::Entity, _>(conn, campaign_target::Column::UnitPath, old, new)
+        .await
 }
 
 /// Runs a `key, COUNT(*) AS n … GROUP BY key` query into a map.

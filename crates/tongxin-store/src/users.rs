@@ -14,7 +14,7 @@ use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::password;
-use crate::scope::Actor;
+use crate::scope::{Actor, filing_unit};
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
 #[derive(Debug, Clone, Copy)]
@@ -180,14 +180,7 @@ impl Store {
         actor.require_admin()?;
         let hash = password::hash(new.password.expose().to_owned()).await?;
         let tx = self.begin_write().await?;
-        let unit = unit::Entity::find_by_id(new.unit_id)
-            .filter(actor.subtree(unit::Column::Path))
-            .one(&tx)
-            .await?
-            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-        if unit.archived_at.is_some() {
-            return Err(Invalid::new(Field::Unit, Reason::Archived).into());
-        }
+        let unit = filing_unit(&tx, actor, new.unit_id, Field::Unit).await?;
         let taken = user::Entity::find()
             .filter(user::Column::Username.eq(new.username.as_str()))
             .count(&tx)

@@ -1,8 +1,21 @@
 //! SeaORM entities, one per table. Only this crate sees them; other crates get plain views.
 
+pub mod activity;
+pub mod activity_kind;
+pub mod activity_material;
+pub mod activity_photo;
 pub mod affiliation;
+pub mod attachment;
 pub mod audit_entry;
 pub mod audit_head;
+pub mod campaign;
+pub mod campaign_count;
+pub mod campaign_material;
+pub mod campaign_sector;
+pub mod campaign_tag;
+pub mod campaign_target;
+pub mod invitation;
+pub mod material;
 pub mod name_gram;
 pub mod organization;
 pub mod person;

@@ -16,6 +16,8 @@ pub struct Model {
     pub disabled_at: Option<i64>,
     /// For a member account: the member's own person record.
     pub person_id: Option<i64>,
+    /// Secret in the URL of this account's calendar feed; set on first use.
+    pub calendar_token: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

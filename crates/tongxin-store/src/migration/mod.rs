@@ -7,6 +7,7 @@ mod m0002_directory;
 mod m0003_organizations;
 mod m0004_sector_fields;
 mod m0005_proposals;
+mod m0006_activities;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_organizations::Migration),
             Box::new(m0004_sector_fields::Migration),
             Box::new(m0005_proposals::Migration),
+            Box::new(m0006_activities::Migration),
         ]
     }
 }

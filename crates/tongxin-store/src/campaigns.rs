@@ -1,0 +1,742 @@
+//! Study campaigns: a period, a target population (unit subtree × sectors × tags), the
+//! activities held for it in batches, and coverage — who of the target attended at least one of
+//! them — for every unit of the tree and by sector, read from the counters [`crate::coverage`]
+//! keeps.
+//!
+//! A campaign is filed under the unit that runs it, but it concerns its whole target: staff of a
+//! county see a city campaign that targets their county, with the figures of their part only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tongxin_core::{Coverage, Field, Invalid, Reason, Timestamp, UnitPath};
+
+use crate::Store;
+use crate::activities::{ActivityInput, ActivityView, insert_invitations};
+use crate::audit::{self, Event};
+use crate::coverage;
+use crate::entity::{
+    campaign, campaign_count, campaign_material, campaign_sector, campaign_tag, campaign_target,
+    material, person, sector, unit,
+};
+use crate::error::{Result, StoreError};
+use crate::page::{Page, PageRequest};
+use crate::scope::{Actor, filing_unit};
+use crate::units::UnitView;
+
+/// A campaign to create or replace, already parsed.
+#[derive(Debug, Clone)]
+pub struct CampaignInput {
+    pub unit_id: i64,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub description: Option<String>,
+    pub target_unit_id: i64,
+    pub sector_ids: Vec<i64>,
+    pub tags: Vec<String>,
+    pub material_ids: Vec<i64>,
+}
+
+/// A campaign as listed and shown; `coverage` is for the actor's part of the target.
+#[derive(Debug, Clone)]
+pub struct CampaignView {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub title: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub description: Option<String>,
+    pub target_unit: (i64, String),
+    pub sectors: Vec<(i64, String)>,
+    pub tags: Vec<String>,
+    pub archived: bool,
+    /// Whether the actor's subtree holds the organizing unit (and so may edit it).
+    pub editable: bool,
+    pub coverage: Coverage,
+}
+
+/// Coverage of one unit's subtree.
+#[derive(Debug, Clone)]
+pub struct UnitCoverage {
+    pub unit: UnitView,
+    pub has_children: bool,
+    pub coverage: Coverage,
+}
+
+/// Coverage of a campaign at one unit: the unit's whole subtree, each child's subtree, the
+/// people filed at the unit itself, and each sector.
+#[derive(Debug, Clone)]
+pub struct CoverageReport {
+    pub campaign: CampaignView,
+    pub unit: UnitView,
+    pub lineage: Vec<UnitView>,
+    pub total: Coverage,
+    pub own: Coverage,
+    pub children: Vec<UnitCoverage>,
+    pub sectors: Vec<(i64, String, Coverage)>,
+}
+
+/// A targeted person not reached yet.
+#[derive(Debug, Clone)]
+pub struct UnreachedPerson {
+    pub person_id: i64,
+    pub name: String,
+    pub unit_name: String,
+    pub joined_at: Timestamp,
+}
+
+fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The paths of a unit and all its ancestors: a campaign targeting any of them concerns the
+/// unit.
+fn lineage_paths(path: &UnitPath) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut current = String::from("/");
+    for id in path.ids() {
+        current.push_str(&format!("{id}/"));
+        paths.push(current.clone());
+    }
+    paths
+}
+
+/// The campaigns an actor may see: run in their subtree, targeting (part of) it, or targeting
+/// a unit above them.
+fn visible(actor: &Actor) -> Condition {
+    Condition::any()
+        .add(actor.subtree(campaign::Column::UnitPath))
+        .add(actor.subtree(campaign::Column::TargetUnitPath))
+        .add(campaign::Column::TargetUnitPath.is_in(lineage_paths(actor.unit_path())))
+}
+
+/// The part of a campaign's target the actor sees: the narrower of the two subtrees.
+fn visible_part(actor: &Actor, target: &UnitPath) -> UnitPath {
+    if actor.unit_path().contains(target) {
+        target.clone()
+    } else {
+        actor.unit_path().clone()
+    }
+}
+
+impl Store {
+    pub(crate) async fn visible_campaign<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<campaign::Model> {
+        campaign::Entity::find_by_id(id)
+            .filter(visible(actor))
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A campaign run in the actor's subtree: one they may change.
+    async fn own_campaign<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<campaign::Model> {
+        campaign::Entity::find_by_id(id)
+            .filter(actor.subtree(campaign::Column::UnitPath))
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Sums the counters of a campaign over a subtree.
+    async fn coverage_of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        campaign_id: i64,
+        path: &UnitPath,
+    ) -> Result<Coverage> {
+        let sums: Option<(Option<i64>, Option<i64>)> = campaign_count::Entity::find()
+            .select_only()
+            .column_as(campaign_count::Column::Targeted.sum(), "t")
+            .column_as(campaign_count::Column::Reached.sum(), "r")
+            .filter(campaign_count::Column::CampaignId.eq(campaign_id))
+            .filter(campaign_count::Column::SectorId.eq(0))
+            .filter(campaign_count::Column::UnitId.in_subquery(units_under(path)))
+            .into_tuple()
+            .one(conn)
+            .await?;
+        let (t, r) = sums.unwrap_or_default();
+        Ok(Coverage {
+            targeted: u64::try_from(t.unwrap_or(0)).unwrap_or(0),
+            reached: u64::try_from(r.unwrap_or(0)).unwrap_or(0),
+        })
+    }
+
+    async fn campaign_views<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        rows: Vec<campaign::Model>,
+    ) -> Result<Vec<CampaignView>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let units: HashMap<i64, String> = unit::Entity::find()
+            .filter(
+                unit::Column::Id.is_in(
+                    rows.iter()
+                        .flat_map(|r| [r.unit_id, r.target_unit_id])
+                        .collect::<Vec<_>>(),
+                ),
+            )
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        let sector_names: HashMap<i64, String> = sector::Entity::find()
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let mut sectors: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+        for link in campaign_sector::Entity::find()
+            .filter(campaign_sector::Column::CampaignId.is_in(ids.clone()))
+            .all(conn)
+            .await?
+        {
+            sectors.entry(link.campaign_id).or_default().push((
+                link.sector_id,
+                sector_names
+                    .get(&link.sector_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            ));
+        }
+        let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+        for link in campaign_tag::Entity::find()
+            .filter(campaign_tag::Column::CampaignId.is_in(ids))
+            .all(conn)
+            .await?
+        {
+            tags.entry(link.campaign_id).or_default().push(link.tag);
+        }
+        let mut views = Vec::with_capacity(rows.len());
+        for c in rows {
+            let target = UnitPath::from_stored(c.target_unit_path.clone());
+            let part = visible_part(actor, &target);
+            let coverage = if target.contains(&part) || part.contains(&target) {
+                self.coverage_of(conn, c.id, &part).await?
+            } else {
+                Coverage::default()
+            };
+            views.push(CampaignView {
+                unit_name: units.get(&c.unit_id).cloned().unwrap_or_default(),
+                target_unit: (
+                    c.target_unit_id,
+                    units.get(&c.target_unit_id).cloned().unwrap_or_default(),
+                ),
+                sectors: sectors.remove(&c.id).unwrap_or_default(),
+                tags: tags.remove(&c.id).unwrap_or_default(),
+                archived: c.archived_at.is_some(),
+                editable: actor.covers(&UnitPath::from_stored(c.unit_path.clone())),
+                coverage,
+                id: c.id,
+                unit_id: c.unit_id,
+                title: c.title,
+                starts_on: c.starts_on,
+                ends_on: c.ends_on,
+                description: c.description,
+            });
+        }
+        Ok(views)
+    }
+
+    /// The campaigns the actor sees, the latest first.
+    pub async fn campaigns(
+        &self,
+        actor: &Actor,
+        include_archived: bool,
+        page: PageRequest,
+    ) -> Result<Page<CampaignView>> {
+        actor.require_staff_area()?;
+        let mut select = campaign::Entity::find().filter(visible(actor));
+        if !include_archived {
+            select = select.filter(campaign::Column::ArchivedAt.is_null());
+        }
+        let total = select.clone().count(&self.db).await?;
+        let rows = select
+            .order_by_desc(campaign::Column::StartsOn)
+            .order_by_desc(campaign::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await?;
+        Ok(Page {
+            items: self.campaign_views(&self.db, actor, rows).await?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// One campaign the actor sees.
+    pub async fn campaign(&self, actor: &Actor, id: i64) -> Result<CampaignView> {
+        actor.require_staff_area()?;
+        let model = self.visible_campaign(&self.db, actor, id).await?;
+        let mut views = self.campaign_views(&self.db, actor, vec![model]).await?;
+        views.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Checks a campaign's input and writes its columns and target lists.
+    async fn write_campaign<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        now: Timestamp,
+        id: Option<i64>,
+        input: &CampaignInput,
+    ) -> Result<campaign::Model> {
+        if input.ends_on < input.starts_on {
+            return Err(Invalid::new(Field::Named("ends_on"), Reason::EndsBeforeStart).into());
+        }
+        let unit = filing_unit(conn, actor, input.unit_id, Field::Unit).await?;
+        let target = filing_unit(
+            conn,
+            actor,
+            input.target_unit_id,
+            Field::Named("target_unit"),
+        )
+        .await?;
+        let mut sector_ids = input.sector_ids.clone();
+        sector_ids.sort_unstable();
+        sector_ids.dedup();
+        let found = sector::Entity::find()
+            .filter(sector::Column::Id.is_in(sector_ids.clone()))
+            .count(conn)
+            .await?;
+        if found != sector_ids.len() as u64 {
+            return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
+        }
+        self.check_materials(conn, actor, &input.material_ids)
+            .await?;
+        let mut model = campaign::ActiveModel {
+            unit_id: Set(unit.id),
+            unit_path: Set(unit.path),
+            title: Set(input.title.clone()),
+            starts_on: Set(date_text(input.starts_on)),
+            ends_on: Set(date_text(input.ends_on)),
+            description: Set(input.description.clone()),
+            target_unit_id: Set(target.id),
+            target_unit_path: Set(target.path),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        };
+        let saved = match id {
+            Some(id) => {
+                model.id = Set(id);
+                model.update(conn).await?
+            }
+            None => {
+                model.archived_at = Set(None);
+                model.created_at = Set(now.micros());
+                model.insert(conn).await?
+            }
+        };
+        campaign_sector::Entity::delete_many()
+            .filter(campaign_sector::Column::CampaignId.eq(saved.id))
+            .exec(conn)
+            .await?;
+        if !sector_ids.is_empty() {
+            campaign_sector::Entity::insert_many(sector_ids.iter().map(|&sector_id| {
+                campaign_sector::ActiveModel {
+                    campaign_id: Set(saved.id),
+                    sector_id: Set(sector_id),
+                }
+            }))
+            .exec(conn)
+            .await?;
+        }
+        campaign_tag::Entity::delete_many()
+            .filter(campaign_tag::Column::CampaignId.eq(saved.id))
+            .exec(conn)
+            .await?;
+        let mut tags = input.tags.clone();
+        tags.sort();
+        tags.dedup();
+        if !tags.is_empty() {
+            campaign_tag::Entity::insert_many(tags.into_iter().map(|tag| {
+                campaign_tag::ActiveModel {
+                    campaign_id: Set(saved.id),
+                    tag: Set(tag),
+                }
+            }))
+            .exec(conn)
+            .await?;
+        }
+        campaign_material::Entity::delete_many()
+            .filter(campaign_material::Column::CampaignId.eq(saved.id))
+            .exec(conn)
+            .await?;
+        let mut materials = input.material_ids.clone();
+        materials.sort_unstable();
+        materials.dedup();
+        if !materials.is_empty() {
+            campaign_material::Entity::insert_many(materials.into_iter().map(|material_id| {
+                campaign_material::ActiveModel {
+                    campaign_id: Set(saved.id),
+                    material_id: Set(material_id),
+                }
+            }))
+            .exec(conn)
+            .await?;
+        }
+        if coverage::target_size(conn, saved.id).await? == 0 {
+            return Err(Invalid::new(Field::Named("target"), Reason::EmptyTarget).into());
+        }
+        coverage::recount(conn, saved.id, now).await?;
+        Ok(saved)
+    }
+
+    /// Starts a campaign run by a unit of the actor's subtree for a target within it.
+    pub async fn create_campaign(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        input: &CampaignInput,
+    ) -> Result<CampaignView> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let created = self.write_campaign(&tx, actor, now, None, input).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("campaign.create")
+                .target("campaign", created.id, &created.title)
+                .unit(&created.unit_path),
+        )
+        .await?;
+        tx.commit().await?;
+        self.campaign(actor, created.id).await
+    }
+
+    /// Replaces a campaign's details and target; coverage is recounted.
+    pub async fn update_campaign(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        input: &CampaignInput,
+    ) -> Result<CampaignView> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let current = self.own_campaign(&tx, actor, id).await?;
+        let updated = self
+            .write_campaign(&tx, actor, now, Some(id), input)
+            .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("campaign.update")
+                .target("campaign", id, &updated.title)
+                .unit(&updated.unit_path)
+                .detail(json!({ "title": [current.title, updated.title] })),
+        )
+        .await?;
+        tx.commit().await?;
+        self.campaign(actor, id).await
+    }
+
+    /// Archives (coverage is no longer kept) or restores (recounted) a campaign.
+    pub async fn set_campaign_archived(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        archived: bool,
+    ) -> Result<CampaignView> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let current = self.own_campaign(&tx, actor, id).await?;
+        campaign::ActiveModel {
+            id: Set(id),
+            archived_at: Set(archived.then_some(now.micros())),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        if !archived {
+            coverage::recount(&tx, id, now).await?;
+        }
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new(if archived {
+                "campaign.archive"
+            } else {
+                "campaign.restore"
+            })
+            .target("campaign", id, &current.title)
+            .unit(&current.unit_path),
+        )
+        .await?;
+        tx.commit().await?;
+        self.campaign(actor, id).await
+    }
+
+    /// The unit a coverage view is about: the one asked for (in the actor's subtree), or the
+    /// visible part's top.
+    async fn coverage_unit(
+        &self,
+        actor: &Actor,
+        campaign: &campaign::Model,
+        unit_id: Option<i64>,
+    ) -> Result<unit::Model> {
+        let target = UnitPath::from_stored(campaign.target_unit_path.clone());
+        let select = match unit_id {
+            Some(id) => unit::Entity::find_by_id(id),
+            None => {
+                let top = visible_part(actor, &target);
+                unit::Entity::find().filter(unit::Column::Path.eq(top.as_str()))
+            }
+        };
+        select
+            .filter(actor.subtree(unit::Column::Path))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound).into())
+    }
+
+    /// Coverage of a campaign at a unit, from the counters: no scan of people or attendance.
+    pub async fn campaign_coverage(
+        &self,
+        actor: &Actor,
+        campaign_id: i64,
+        unit_id: Option<i64>,
+    ) -> Result<CoverageReport> {
+        actor.require_staff_area()?;
+        let model = self.visible_campaign(&self.db, actor, campaign_id).await?;
+        let at = self.coverage_unit(actor, &model, unit_id).await?;
+        let at_path = UnitPath::from_stored(at.path.clone());
+        let depth = at_path.ids().len();
+        let units: Vec<unit::Model> = unit::Entity::find()
+            .filter(unit::Column::Path.gte(at_path.as_str()))
+            .filter(unit::Column::Path.lt(at_path.upper_bound()))
+            .all(&self.db)
+            .await?;
+        // Which child of `at` each unit of the subtree lies under (None: `at` itself).
+        let branch: HashMap<i64, Option<i64>> = units
+            .iter()
+            .map(|u| {
+                let ids = UnitPath::from_stored(u.path.clone()).ids();
+                (u.id, ids.get(depth).copied())
+            })
+            .collect();
+        let counts = campaign_count::Entity::find()
+            .filter(campaign_count::Column::CampaignId.eq(campaign_id))
+            .filter(campaign_count::Column::UnitId.in_subquery(units_under(&at_path)))
+            .all(&self.db)
+            .await?;
+        let mut total = Coverage::default();
+        let mut own = Coverage::default();
+        let mut by_child: HashMap<i64, Coverage> = HashMap::new();
+        let mut by_sector: BTreeMap<i64, Coverage> = BTreeMap::new();
+        for row in counts {
+            let c = Coverage {
+                targeted: u64::try_from(row.targeted).unwrap_or(0),
+                reached: u64::try_from(row.reached).unwrap_or(0),
+            };
+            if row.sector_id != 0 {
+                by_sector.entry(row.sector_id).or_default().add(c);
+                continue;
+            }
+            total.add(c);
+            match branch.get(&row.unit_id).copied().flatten() {
+                Some(child) => by_child.entry(child).or_default().add(c),
+                None => own.add(c),
+            }
+        }
+        let parents: std::collections::HashSet<i64> =
+            units.iter().filter_map(|u| u.parent_id).collect();
+        let mut children: Vec<UnitCoverage> = units
+            .iter()
+            .filter(|u| u.parent_id == Some(at.id) && u.archived_at.is_none())
+            .map(|u| UnitCoverage {
+                has_children: parents.contains(&u.id),
+                coverage: by_child.get(&u.id).copied().unwrap_or_default(),
+                unit: UnitView::from(u.clone()),
+            })
+            .collect();
+        children.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
+        let names: HashMap<i64, String> = sector::Entity::find()
+            .filter(sector::Column::Id.is_in(by_sector.keys().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let sectors = by_sector
+            .into_iter()
+            .map(|(id, c)| (id, names.get(&id).cloned().unwrap_or_default(), c))
+            .collect();
+        let unit_view = UnitView::from(at);
+        let lineage = self.lineage(actor, &unit_view).await?;
+        let campaign = self
+            .campaign_views(&self.db, actor, vec![model])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        Ok(CoverageReport {
+            campaign,
+            unit: unit_view,
+            lineage,
+            total,
+            own,
+            children,
+            sectors,
+        })
+    }
+
+    /// Targeted people of a unit's subtree not reached yet, by unit then name order.
+    pub async fn unreached(
+        &self,
+        actor: &Actor,
+        campaign_id: i64,
+        unit_id: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<UnreachedPerson>> {
+        actor.require_staff_area()?;
+        let model = self.visible_campaign(&self.db, actor, campaign_id).await?;
+        let at = self.coverage_unit(actor, &model, unit_id).await?;
+        let path = UnitPath::from_stored(at.path);
+        let total = self
+            .coverage_of(&self.db, campaign_id, &path)
+            .await?
+            .unreached();
+        let rows = campaign_target::Entity::find()
+            .filter(campaign_target::Column::CampaignId.eq(campaign_id))
+            .filter(campaign_target::Column::UnitPath.gte(path.as_str()))
+            .filter(campaign_target::Column::UnitPath.lt(path.upper_bound()))
+            .filter(campaign_target::Column::ReachedAt.is_null())
+            .order_by_asc(campaign_target::Column::UnitPath)
+            .order_by_asc(campaign_target::Column::PersonId)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await?;
+        let people: HashMap<i64, person::Model> = person::Entity::find()
+            .filter(person::Column::Id.is_in(rows.iter().map(|r| r.person_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let units: HashMap<i64, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        let items = rows
+            .into_iter()
+            .filter_map(|r| {
+                let person = people.get(&r.person_id)?;
+                Some(UnreachedPerson {
+                    person_id: r.person_id,
+                    name: person.name.clone(),
+                    unit_name: units.get(&r.unit_id).cloned().unwrap_or_default(),
+                    joined_at: Timestamp(r.joined_at),
+                })
+            })
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Plans the next batch: an activity of the campaign in `input.unit_id` that invites the
+    /// people of that unit's subtree the campaign has not reached yet.
+    pub async fn plan_next_batch(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        campaign_id: i64,
+        input: &ActivityInput,
+    ) -> Result<(ActivityView, u64)> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        self.visible_campaign(&tx, actor, campaign_id).await?;
+        let unit = filing_unit(&tx, actor, input.unit_id, Field::Unit).await?;
+        let path = UnitPath::from_stored(unit.path);
+        let unreached: Vec<i64> = campaign_target::Entity::find()
+            .select_only()
+            .column(campaign_target::Column::PersonId)
+            .filter(campaign_target::Column::CampaignId.eq(campaign_id))
+            .filter(campaign_target::Column::UnitPath.gte(path.as_str()))
+            .filter(campaign_target::Column::UnitPath.lt(path.upper_bound()))
+            .filter(campaign_target::Column::ReachedAt.is_null())
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        if unreached.is_empty() {
+            return Err(Invalid::new(Field::Named("target"), Reason::EmptyTarget).into());
+        }
+        let mut input = input.clone();
+        input.campaign_id = Some(campaign_id);
+        let created = self.insert_activity(&tx, actor, now, &input).await?;
+        let invited = insert_invitations(&tx, created.id, &unreached, now).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("campaign.next_batch")
+                .target("campaign", campaign_id, &created.title)
+                .unit(&created.unit_path)
+                .detail(json!({ "activity": created.id, "invited": invited })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((self.activity(actor, created.id).await?, invited))
+    }
+
+    /// Materials attached to a campaign, as (id, title).
+    pub async fn campaign_materials(&self, actor: &Actor, id: i64) -> Result<Vec<(i64, String)>> {
+        actor.require_staff_area()?;
+        self.visible_campaign(&self.db, actor, id).await?;
+        let links = campaign_material::Entity::find()
+            .filter(campaign_material::Column::CampaignId.eq(id))
+            .all(&self.db)
+            .await?;
+        Ok(material::Entity::find()
+            .filter(material::Column::Id.is_in(links.iter().map(|l| l.material_id)))
+            .order_by_asc(material::Column::Title)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.title))
+            .collect())
+    }
+}
+
+/// `SELECT id FROM units` of a subtree, for `unit_id IN (…)` filters on the counters.
+fn units_under(path: &UnitPath) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(unit::Column::Id)
+        .from(unit::Entity)
+        .and_where(unit::Column::Path.gte(path.as_str()))
+        .and_where(unit::Column::Path.lt(path.upper_bound()))
+        .to_owned()
+}

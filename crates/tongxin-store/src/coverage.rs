@@ -1,0 +1,376 @@
+//! Campaign coverage, kept rather than computed per page view.
+//!
+//! For every live campaign, `campaign_targets` holds who is in the target population now (and
+//! whether they were reached), `campaign_target_sectors` the sectors each counts under, and
+//! `campaign_counts` the totals per unit and sector. Every write that can change who is targeted
+//! (a person's unit, sectors, tags, archiving; a unit move; a campaign's target) or who was
+//! reached (attendance) calls [`sync`] or [`recount`] in its own transaction, so the counters
+//! never drift from the rows they count. Both run the same target statements; `sync` limits them
+//! to some people and moves the counters by the difference.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use tongxin_core::{Timestamp, UnitPath};
+
+use crate::error::Result;
+
+/// At most this many ids go into one `IN (…)` list.
+const CHUNK: usize = 500;
+
+/// Which campaigns keep coverage: every campaign not archived.
+async fn live_campaigns<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>> {
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT id FROM campaigns WHERE archived_at IS NULL ORDER BY id",
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get_by_index::<i64>(0).map_err(Into::into))
+        .collect()
+}
+
+/// A statement written with `?` placeholders, numbered for PostgreSQL.
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DbBackend::Postgres {
+        let mut numbered = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                numbered.push('$');
+                numbered.push_str(&n.to_string());
+            } else {
+                numbered.push(c);
+            }
+        }
+        numbered
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `(?, ?, …)` for `n` values.
+fn placeholders(n: usize) -> String {
+    let mut s = String::from("(");
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('?');
+    }
+    s.push(')');
+    s
+}
+
+/// The target population of a campaign as a condition on `people p`: not archived, in the
+/// target subtree, in one of the campaign's sectors (if it names any) and with one of its tags
+/// (if it names any). Takes the values of [`target_binds`].
+const TARGET_CONDITION: &str = "p.archived_at IS NULL \
+     AND p.unit_path >= ? AND p.unit_path < ? \
+     AND (NOT EXISTS (SELECT 1 FROM campaign_sectors cs WHERE cs.campaign_id = ?) \
+          OR EXISTS (SELECT 1 FROM person_sectors ps JOIN campaign_sectors cs \
+                     ON cs.sector_id = ps.sector_id AND cs.campaign_id = ? \
+                     WHERE ps.person_id = p.id)) \
+     AND (NOT EXISTS (SELECT 1 FROM campaign_tags ct WHERE ct.campaign_id = ?) \
+          OR EXISTS (SELECT 1 FROM person_tags pt JOIN campaign_tags ct \
+                     ON ct.tag = pt.tag AND ct.campaign_id = ? \
+                     WHERE pt.person_id = p.id))";
+
+/// The values [`TARGET_CONDITION`] takes: the target subtree's bounds, then the campaign id
+/// four times.
+async fn target_binds<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<Vec<Value>> {
+    let row = conn
+        .query_one_raw(statement(
+            conn.get_database_backend(),
+            "SELECT target_unit_path FROM campaigns WHERE id = ?",
+            vec![campaign.into()],
+        ))
+        .await?
+        .ok_or(crate::error::StoreError::NotFound)?;
+    let path = UnitPath::from_stored(row.try_get_by_index(0)?);
+    let mut values: Vec<Value> = vec![path.as_str().into(), path.upper_bound().into()];
+    values.extend(std::iter::repeat_n(Value::from(campaign), 4));
+    Ok(values)
+}
+
+/// When a targeted person was first reached: their earliest attendance at an activity of the
+/// campaign. Takes the campaign id once; correlated on `campaign_targets.person_id`.
+const REACHED_AT: &str = "(SELECT MIN(i.updated_at) FROM invitations i \
+     JOIN activities a ON a.id = i.activity_id \
+     WHERE a.campaign_id = ? AND i.person_id = campaign_targets.person_id \
+     AND i.status = 'attended')";
+
+/// Brings the target rows of `campaign` in line with the directory and attendance, for the
+/// people in `only` (or everyone). Counters are not touched.
+async fn refresh_targets<C: ConnectionTrait>(
+    conn: &C,
+    campaign: i64,
+    only: Option<&[i64]>,
+    now: Timestamp,
+) -> Result<()> {
+    let backend = conn.get_database_backend();
+    let ids: Vec<Value> = only
+        .unwrap_or_default()
+        .iter()
+        .map(|&id| id.into())
+        .collect();
+    let (people_in, targets_in) = match only {
+        Some(list) => (
+            format!(" AND p.id IN {}", placeholders(list.len())),
+            format!(" AND person_id IN {}", placeholders(list.len())),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let c: Value = campaign.into();
+    let target = target_binds(conn, campaign).await?;
+    let target_binds = || target.clone();
+    let with_ids = |mut v: Vec<Value>| {
+        v.extend(ids.iter().cloned());
+        v
+    };
+    // Those who left the target population.
+    let mut values = vec![c.clone()];
+    values.extend(target_binds());
+    values.extend(ids.iter().cloned());
+    conn.execute_raw(statement(
+        backend,
+        &format!(
+            "DELETE FROM campaign_targets WHERE campaign_id = ? AND person_id NOT IN \
+             (SELECT p.id FROM people p WHERE {TARGET_CONDITION}){targets_in}"
+        ),
+        values,
+    ))
+    .await?;
+    // Those who stayed but moved to another unit.
+    conn.execute_raw(statement(
+        backend,
+        &format!(
+            "UPDATE campaign_targets SET \
+             unit_id = (SELECT p.unit_id FROM people p WHERE p.id = campaign_targets.person_id), \
+             unit_path = (SELECT p.unit_path FROM people p WHERE p.id = campaign_targets.person_id) \
+             WHERE campaign_id = ?{targets_in}"
+        ),
+        with_ids(vec![c.clone()]),
+    ))
+    .await?;
+    // Those who joined: they count from now on.
+    let mut values = vec![c.clone(), now.micros().into()];
+    values.extend(target_binds());
+    values.extend(ids.iter().cloned());
+    values.push(c.clone());
+    conn.execute_raw(statement(
+        backend,
+        &format!(
+            "INSERT INTO campaign_targets \
+             (campaign_id, person_id, unit_id, unit_path, joined_at, reached_at) \
+             SELECT ?, p.id, p.unit_id, p.unit_path, ?, NULL FROM people p \
+             WHERE {TARGET_CONDITION}{people_in} AND NOT EXISTS \
+             (SELECT 1 FROM campaign_targets t WHERE t.campaign_id = ? AND t.person_id = p.id)"
+        ),
+        values,
+    ))
+    .await?;
+    conn.execute_raw(statement(
+        backend,
+        &format!("UPDATE campaign_targets SET reached_at = {REACHED_AT} WHERE campaign_id = ?{targets_in}"),
+        with_ids(vec![c.clone(), c.clone()]),
+    ))
+    .await?;
+    // The sectors each counts under: those of the campaign, or all of theirs if it names none.
+    conn.execute_raw(statement(
+        backend,
+        &format!("DELETE FROM campaign_target_sectors WHERE campaign_id = ?{targets_in}"),
+        with_ids(vec![c.clone()]),
+    ))
+    .await?;
+    let ps_in = match only {
+        Some(list) => format!(" AND ps.person_id IN {}", placeholders(list.len())),
+        None => String::new(),
+    };
+    conn.execute_raw(statement(
+        backend,
+        &format!(
+            "INSERT INTO campaign_target_sectors (campaign_id, person_id, sector_id) \
+             SELECT t.campaign_id, ps.person_id, ps.sector_id FROM person_sectors ps \
+             JOIN campaign_targets t ON t.person_id = ps.person_id AND t.campaign_id = ? \
+             WHERE (NOT EXISTS (SELECT 1 FROM campaign_sectors cs WHERE cs.campaign_id = ?) \
+                OR ps.sector_id IN (SELECT sector_id FROM campaign_sectors WHERE campaign_id = ?))\
+             {ps_in}"
+        ),
+        with_ids(vec![c.clone(), c.clone(), c]),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Counter contributions per (unit, sector) of some people in a campaign: `(targeted, reached)`.
+type Contributions = HashMap<(i64, i64), (i64, i64)>;
+
+async fn contributions<C: ConnectionTrait>(
+    conn: &C,
+    campaign: i64,
+    people: &[i64],
+) -> Result<Contributions> {
+    let backend = conn.get_database_backend();
+    let mut values: Vec<Value> = vec![campaign.into()];
+    values.extend(people.iter().map(|&id| Value::from(id)));
+    let sql = format!(
+        "SELECT t.unit_id, 0, COUNT(*), COUNT(t.reached_at) FROM campaign_targets t \
+         WHERE t.campaign_id = ? AND t.person_id IN {list} GROUP BY t.unit_id \
+         UNION ALL \
+         SELECT t.unit_id, s.sector_id, COUNT(*), COUNT(t.reached_at) \
+         FROM campaign_target_sectors s JOIN campaign_targets t \
+         ON t.campaign_id = s.campaign_id AND t.person_id = s.person_id \
+         WHERE s.campaign_id = ? AND s.person_id IN {list} GROUP BY t.unit_id, s.sector_id",
+        list = placeholders(people.len())
+    );
+    let mut all = values.clone();
+    all.extend(values);
+    let rows = conn.query_all_raw(statement(backend, &sql, all)).await?;
+    let mut out = Contributions::new();
+    for row in rows {
+        let unit: i64 = row.try_get_by_index(0)?;
+        let sector: i64 = row.try_get_by_index(1)?;
+        let targeted: i64 = row.try_get_by_index(2)?;
+        let reached: i64 = row.try_get_by_index(3)?;
+        out.insert((unit, sector), (targeted, reached));
+    }
+    Ok(out)
+}
+
+/// Re-evaluates `people` in the campaigns given (or every live campaign) and moves the
+/// counters by the difference. Call it in the transaction of the write that changed them.
+pub(crate) async fn sync<C: ConnectionTrait>(
+    conn: &C,
+    campaigns: Option<&[i64]>,
+    people: &[i64],
+    now: Timestamp,
+) -> Result<()> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let campaigns = match campaigns {
+        Some(list) => list.to_vec(),
+        None => live_campaigns(conn).await?,
+    };
+    for &campaign in &campaigns {
+        for chunk in people.chunks(CHUNK) {
+            let before = contributions(conn, campaign, chunk).await?;
+            refresh_targets(conn, campaign, Some(chunk), now).await?;
+            let after = contributions(conn, campaign, chunk).await?;
+            let mut delta: Contributions = HashMap::new();
+            for (key, (t, r)) in after {
+                let d = delta.entry(key).or_default();
+                d.0 += t;
+                d.1 += r;
+            }
+            for (key, (t, r)) in before {
+                let d = delta.entry(key).or_default();
+                d.0 -= t;
+                d.1 -= r;
+            }
+            apply(conn, campaign, &delta).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds `delta` to the counters, creating rows that are missing.
+async fn apply<C: ConnectionTrait>(conn: &C, campaign: i64, delta: &Contributions) -> Result<()> {
+    let backend = conn.get_database_backend();
+    for (&(unit, sector), &(targeted, reached)) in delta {
+        if targeted == 0 && reached == 0 {
+            continue;
+        }
+        conn.execute_raw(statement(
+            backend,
+            "INSERT INTO campaign_counts (campaign_id, unit_id, sector_id, targeted, reached) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id, unit_id, sector_id) DO UPDATE SET \
+             targeted = campaign_counts.targeted + excluded.targeted, \
+             reached = campaign_counts.reached + excluded.reached",
+            vec![
+                campaign.into(),
+                unit.into(),
+                sector.into(),
+                targeted.into(),
+                reached.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds one campaign's targets and counters from scratch: for a new campaign, a changed
+/// target, and bulk changes (imports, unit moves) where per-person sync would be slower.
+pub(crate) async fn recount<C: ConnectionTrait>(
+    conn: &C,
+    campaign: i64,
+    now: Timestamp,
+) -> Result<()> {
+    let backend = conn.get_database_backend();
+    refresh_targets(conn, campaign, None, now).await?;
+    conn.execute_raw(statement(
+        backend,
+        "DELETE FROM campaign_counts WHERE campaign_id = ?",
+        vec![campaign.into()],
+    ))
+    .await?;
+    conn.execute_raw(statement(
+        backend,
+        "INSERT INTO campaign_counts (campaign_id, unit_id, sector_id, targeted, reached) \
+         SELECT campaign_id, unit_id, 0, COUNT(*), COUNT(reached_at) FROM campaign_targets \
+         WHERE campaign_id = ? GROUP BY campaign_id, unit_id",
+        vec![campaign.into()],
+    ))
+    .await?;
+    conn.execute_raw(statement(
+        backend,
+        "INSERT INTO campaign_counts (campaign_id, unit_id, sector_id, targeted, reached) \
+         SELECT s.campaign_id, t.unit_id, s.sector_id, COUNT(*), COUNT(t.reached_at) \
+         FROM campaign_target_sectors s JOIN campaign_targets t \
+         ON t.campaign_id = s.campaign_id AND t.person_id = s.person_id \
+         WHERE s.campaign_id = ? GROUP BY s.campaign_id, t.unit_id, s.sector_id",
+        vec![campaign.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Rebuilds every live campaign (after an import or a unit move).
+pub(crate) async fn recount_all<C: ConnectionTrait>(conn: &C, now: Timestamp) -> Result<()> {
+    for campaign in live_campaigns(conn).await? {
+        recount(conn, campaign, now).await?;
+    }
+    Ok(())
+}
+
+/// How many people a campaign's target population holds, read from the directory (the
+/// campaign's rows may be uncommitted in the same transaction).
+pub(crate) async fn target_size<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<i64> {
+    let row = conn
+        .query_one_raw(statement(
+            conn.get_database_backend(),
+            &format!("SELECT COUNT(*) FROM people p WHERE {TARGET_CONDITION}"),
+            target_binds(conn, campaign).await?,
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        let s = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![]);
+        assert_eq!(s.sql, "a = $1 AND b IN ($2, $3)");
+    }
+}

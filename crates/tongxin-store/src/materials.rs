@@ -1,0 +1,257 @@
+//! The study-material library: documents uploaded by units, repaired of converter damage,
+//! searchable by their text in either script, attached to campaigns and activities.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_name};
+use tongxin_text::document::{DocumentError, DocumentKind, DocumentLimits, extract_text};
+use tongxin_text::repair::repair_converted;
+use tongxin_text::script::{Script, to_script};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{attachment, material, unit};
+use crate::error::{Result, StoreError};
+use crate::page::{Page, PageRequest};
+use crate::scope::{Actor, filing_unit, find_scoped};
+
+/// Largest material accepted, in MiB.
+pub const MAX_MATERIAL_MIB: u64 = 10;
+
+/// A document to add to the library.
+#[derive(Debug, Clone)]
+pub struct MaterialUpload {
+    pub unit_id: i64,
+    /// The title; the file name without its extension when empty.
+    pub title: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A material as listed and shown.
+#[derive(Debug, Clone)]
+pub struct MaterialView {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub title: String,
+    pub file_name: String,
+    pub kind: String,
+    pub repairs: i32,
+    pub chars: usize,
+    pub created_at: Timestamp,
+    pub archived: bool,
+}
+
+/// What importing a document did.
+#[derive(Debug, Clone)]
+pub struct MaterialImport {
+    pub material: MaterialView,
+    /// Excerpts where characters were lost before the file reached us.
+    pub suspects: Vec<String>,
+}
+
+fn refusal(e: DocumentError) -> Invalid {
+    let field = Field::Named("file");
+    let reason = match e {
+        DocumentError::TooLarge { .. } => Reason::FileTooLarge {
+            max_mib: MAX_MATERIAL_MIB,
+        },
+        DocumentError::UnknownKind => Reason::UnknownFileKind,
+        DocumentError::NotZip => Reason::NotADocx,
+        DocumentError::ZipBomb { .. } => Reason::ZipBomb,
+        DocumentError::ContentMismatch { .. } => Reason::ContentMismatch,
+        DocumentError::BadDocx(_) | DocumentError::Unreadable => Reason::Unreadable,
+    };
+    Invalid::new(field, reason)
+}
+
+fn view(m: material::Model, unit_name: String) -> MaterialView {
+    MaterialView {
+        id: m.id,
+        unit_id: m.unit_id,
+        unit_name,
+        chars: m.body.chars().count(),
+        title: m.title,
+        file_name: m.file_name,
+        kind: m.kind,
+        repairs: m.repairs,
+        created_at: Timestamp(m.created_at),
+        archived: m.archived_at.is_some(),
+    }
+}
+
+impl Store {
+    /// Reads, repairs and stores a document. Nothing is written if it cannot be read.
+    pub async fn import_material(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        upload: &MaterialUpload,
+    ) -> Result<MaterialImport> {
+        actor.require_editor()?;
+        let kind = DocumentKind::from_name(&upload.file_name)
+            .ok_or_else(|| refusal(DocumentError::UnknownKind))?;
+        let limits = DocumentLimits {
+            max_bytes: usize::try_from(MAX_MATERIAL_MIB * 1024 * 1024).unwrap_or(usize::MAX),
+            ..DocumentLimits::default()
+        };
+        let text = extract_text(&upload.bytes, kind, &limits).map_err(refusal)?;
+        let repaired = repair_converted(&text);
+        if repaired.text.trim().is_empty() {
+            return Err(Invalid::new(Field::Named("file"), Reason::Required).into());
+        }
+        let title = match upload.title.trim() {
+            "" => upload
+                .file_name
+                .rsplit_once('.')
+                .map_or(upload.file_name.as_str(), |(stem, _)| stem)
+                .to_owned(),
+            t => t.to_owned(),
+        };
+        let title = parse_name(Field::Named("title"), &title)?;
+        let simplified = to_script(&repaired.text, Script::Simplified);
+        let tx = self.begin_write().await?;
+        let unit = filing_unit(&tx, actor, upload.unit_id, Field::Unit).await?;
+        let media_type = match kind {
+            DocumentKind::Text => "text/plain",
+            DocumentKind::Html => "text/html",
+            DocumentKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+        };
+        let attachment_id = self
+            .store_attachment(&tx, now, media_type, &upload.bytes)
+            .await?;
+        let created = material::ActiveModel {
+            unit_id: Set(unit.id),
+            unit_path: Set(unit.path.clone()),
+            title: Set(title),
+            file_name: Set(upload.file_name.chars().take(200).collect()),
+            kind: Set(kind.key().to_owned()),
+            attachment_id: Set(attachment_id),
+            body: Set(repaired.text),
+            body_simplified: Set(simplified),
+            repairs: Set(i32::try_from(repaired.repairs).unwrap_or(i32::MAX)),
+            archived_at: Set(None),
+            created_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("material.create")
+                .target("material", created.id, &created.title)
+                .unit(&created.unit_path)
+                .detail(json!({ "repairs": created.repairs, "suspects": repaired.suspects.len() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(MaterialImport {
+            material: view(created, unit.name),
+            suspects: repaired.suspects,
+        })
+    }
+
+    /// Materials of the actor's subtree; `q` searches titles and full text in either script.
+    pub async fn materials(
+        &self,
+        actor: &Actor,
+        q: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<MaterialView>> {
+        actor.require_staff_area()?;
+        let mut select = material::Entity::find()
+            .filter(actor.subtree(material::Column::UnitPath))
+            .filter(material::Column::ArchivedAt.is_null());
+        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+            let simplified = to_script(q, Script::Simplified);
+            select = select.filter(
+                Condition::any()
+                    .add(material::Column::Title.contains(q))
+                    .add(material::Column::BodySimplified.contains(&simplified)),
+            );
+        }
+        let total = select.clone().count(&self.db).await?;
+        let rows = select
+            .order_by_desc(material::Column::CreatedAt)
+            .order_by_desc(material::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await?;
+        let units: std::collections::HashMap<i64, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|m| {
+                    let unit_name = units.get(&m.unit_id).cloned().unwrap_or_default();
+                    view(m, unit_name)
+                })
+                .collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// One material and its text in the script asked for.
+    pub async fn material(
+        &self,
+        actor: &Actor,
+        id: i64,
+        script: Script,
+    ) -> Result<(MaterialView, String)> {
+        actor.require_staff_area()?;
+        let m = find_scoped::<material::Entity, _>(&self.db, actor, id).await?;
+        let text = match script {
+            Script::Simplified => m.body_simplified.clone(),
+            Script::Traditional => to_script(&m.body, Script::Traditional),
+        };
+        let unit_name = unit::Entity::find_by_id(m.unit_id)
+            .one(&self.db)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        Ok((view(m, unit_name), text))
+    }
+
+    /// The uploaded file of a material: (file name, media type, bytes).
+    pub async fn material_file(&self, actor: &Actor, id: i64) -> Result<(String, String, Vec<u8>)> {
+        actor.require_staff_area()?;
+        let m = find_scoped::<material::Entity, _>(&self.db, actor, id).await?;
+        let file = attachment::Entity::find_by_id(m.attachment_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((m.file_name, file.media_type, file.bytes))
+    }
+
+    /// Every material of the actor's subtree as (id, title), for attaching.
+    pub async fn material_choices(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+        actor.require_staff_area()?;
+        Ok(material::Entity::find()
+            .select_only()
+            .column(material::Column::Id)
+            .column(material::Column::Title)
+            .filter(actor.subtree(material::Column::UnitPath))
+            .filter(material::Column::ArchivedAt.is_null())
+            .order_by_asc(material::Column::Title)
+            .limit(500)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+}
