@@ -665,27 +665,28 @@ impl Store {
         };
         let next = match &change {
             ActivityChange::Held => ActivityState::Held,
-            ActivityChange::Summarized { minutes } => {
-                let minutes = minutes.trim();
-                if minutes.is_empty() {
-                    return Err(Invalid::new(Field::Named("minutes"), Reason::Required).into());
-                }
-                model.minutes = Set(Some(minutes.to_owned()));
-                ActivityState::Summarized
-            }
-            ActivityChange::Cancelled { reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() {
-                    return Err(
-                        Invalid::new(Field::Named("cancel_reason"), Reason::Required).into(),
-                    );
-                }
-                model.cancel_reason = Set(Some(reason.to_owned()));
-                ActivityState::Cancelled
-            }
+            ActivityChange::Summarized { .. } => ActivityState::Summarized,
+            ActivityChange::Cancelled { .. } => ActivityState::Cancelled,
         };
         if !state.can_become(next) {
             return Err(Invalid::new(Field::Named("state"), Reason::WrongState).into());
+        }
+        let required = |field: &'static str, text: &str| {
+            let text = text.trim();
+            if text.is_empty() {
+                Err(Invalid::new(Field::Named(field), Reason::Required))
+            } else {
+                Ok(Some(text.to_owned()))
+            }
+        };
+        match &change {
+            ActivityChange::Held => {}
+            ActivityChange::Summarized { minutes } => {
+                model.minutes = Set(required("minutes", minutes)?);
+            }
+            ActivityChange::Cancelled { reason } => {
+                model.cancel_reason = Set(required("cancel_reason", reason)?);
+            }
         }
         model.state = Set(next.key().to_owned());
         model.update(&tx).await?;
@@ -1066,7 +1067,13 @@ impl Store {
         activity_id: i64,
     ) -> Result<(ActivityView, Vec<InvitationView>)> {
         actor.require_staff_area()?;
-        let activity = self.activity(actor, activity_id).await?;
+        let model = find_scoped::<activity::Entity, _>(&self.db, actor, activity_id).await?;
+        let unit_path = model.unit_path.clone();
+        let activity = self
+            .activity_views(&self.db, vec![model])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
         let people = person::Entity::find()
             .filter(
                 person::Column::Id.in_subquery(
@@ -1089,6 +1096,7 @@ impl Store {
             actor,
             Event::new("activity.attendance_export")
                 .target("activity", activity_id, &activity.title)
+                .unit(&unit_path)
                 .detail(json!({ "rows": list.len() })),
         )
         .await?;

@@ -112,7 +112,7 @@ impl Store {
                 .to_owned(),
             t => t.to_owned(),
         };
-        let title = parse_name(Field::Named("title"), &title)?;
+        let title = parse_name(Field::Named("material_title"), &title)?;
         let simplified = to_script(&repaired.text, Script::Simplified);
         let tx = self.begin_write().await?;
         let unit = filing_unit(&tx, actor, upload.unit_id, Field::Unit).await?;

@@ -777,3 +777,45 @@ pub async fn template_response(
         }),
     }
 }
+
+/// A small table (an attendance list) as CSV with a BOM or as an XLSX workbook, in memory.
+pub fn table_download(
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    xlsx: bool,
+    file_stem: &str,
+) -> Result<Response, AppError> {
+    if !xlsx {
+        let mut lines = vec![header];
+        lines.extend(rows);
+        let mut bytes = tongxin_tabular::UTF8_BOM.to_vec();
+        bytes.extend(tongxin_tabular::csv_lines(&lines));
+        return Ok(download(
+            bytes,
+            "text/csv; charset=utf-8",
+            &format!("{file_stem}.csv"),
+        ));
+    }
+    let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx table: {e}"));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, title) in header.iter().enumerate() {
+        let col = u16::try_from(col).unwrap_or(u16::MAX);
+        sheet
+            .write_string_with_format(0, col, title, &bold)
+            .map_err(failed)?;
+        sheet.set_column_width(col, 16).map_err(failed)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+        for (col, cell) in row.iter().enumerate() {
+            let col = u16::try_from(col).unwrap_or(u16::MAX);
+            sheet
+                .write_string(r, col, tongxin_tabular::neutralise(cell))
+                .map_err(failed)?;
+        }
+    }
+    let bytes = workbook.save_to_buffer().map_err(failed)?;
+    Ok(download(bytes, XLSX_TYPE, &format!("{file_stem}.xlsx")))
+}

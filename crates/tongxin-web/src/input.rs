@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tongxin_core::sector_field::{parse_choices, parse_field_key};
 use tongxin_core::{
-    Field, FieldKind, Gender, IdNumber, Invalid, MobilePhone, Password, Reason, Role, UnitCode,
-    UnitName, Username, parse_birth_date, parse_name, parse_optional_text,
+    Field, FieldKind, Gender, IdNumber, Invalid, MobilePhone, Password, Reason, Role, Timestamp,
+    UnitCode, UnitName, Username, parse_birth_date, parse_name, parse_optional_text,
 };
 use tongxin_store::{
-    Actor, Membership, NewAccount, NewUnit, PersonInput, ProposalField, ProposedChange,
-    SectorFieldInput, Store, StoreError,
+    ActivityInput, Actor, CampaignInput, Membership, NewAccount, NewUnit, PersonInput,
+    ProposalField, ProposedChange, SectorFieldInput, Store, StoreError,
 };
 
 use crate::error::AppError;
@@ -384,5 +384,187 @@ pub fn proposed_changes(
         Ok(changes)
     } else {
         Err(checks.into_inner())
+    }
+}
+
+/// The fields of an activity as submitted by a form or the API, still text.
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ActivityFields {
+    pub kind_id: String,
+    pub unit_code: String,
+    pub title: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub venue_id: String,
+    pub place: String,
+    pub campaign_id: String,
+    pub agenda: String,
+}
+
+/// An optional id: blank is none, anything else must be a number.
+fn optional_id(field: Field, raw: &str) -> Result<Option<i64>, Invalid> {
+    match raw.trim() {
+        "" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| Invalid::new(field, Reason::NotFound)),
+    }
+}
+
+fn time(field: Field, raw: &str) -> Result<Timestamp, Invalid> {
+    if raw.trim().is_empty() {
+        return Err(Invalid::new(field, Reason::Required));
+    }
+    Timestamp::parse_local(raw).ok_or_else(|| Invalid::new(field, Reason::DateFormat))
+}
+
+/// An activity to plan in `unit_id` (resolved from the unit code by the caller).
+pub fn activity(
+    fields: &ActivityFields,
+    unit_id: Option<i64>,
+    material_ids: Vec<i64>,
+) -> Result<ActivityInput, Vec<Invalid>> {
+    let mut checks = Checks::default();
+    let kind_id = checks
+        .check(optional_id(Field::Named("kind"), &fields.kind_id))
+        .flatten();
+    if kind_id.is_none() && checks.is_empty() {
+        checks.check::<()>(Err(Invalid::new(Field::Named("kind"), Reason::Required)));
+    }
+    let title = checks.check(parse_name(Field::Named("activity_title"), &fields.title));
+    let starts_at = checks.check(time(Field::Named("starts_at"), &fields.starts_at));
+    let ends_at = checks.check(time(Field::Named("ends_at"), &fields.ends_at));
+    if let (Some(s), Some(e)) = (starts_at, ends_at)
+        && e <= s
+    {
+        checks.check::<()>(Err(Invalid::new(
+            Field::Named("ends_at"),
+            Reason::EndsBeforeStart,
+        )));
+    }
+    let venue_id = checks
+        .check(optional_id(Field::Named("venue"), &fields.venue_id))
+        .flatten();
+    let place = checks
+        .check(parse_optional_text(
+            Field::Named("place"),
+            &fields.place,
+            200,
+        ))
+        .flatten();
+    let campaign_id = checks
+        .check(optional_id(Field::Named("campaign"), &fields.campaign_id))
+        .flatten();
+    let agenda = checks
+        .check(parse_optional_text(
+            Field::Named("agenda"),
+            &fields.agenda,
+            5000,
+        ))
+        .flatten();
+    if unit_id.is_none() {
+        checks.check::<()>(Err(Invalid::new(Field::Unit, Reason::NotFound)));
+    }
+    match (kind_id, unit_id, title, starts_at, ends_at) {
+        (Some(kind_id), Some(unit_id), Some(title), Some(starts_at), Some(ends_at))
+            if checks.is_empty() =>
+        {
+            Ok(ActivityInput {
+                kind_id,
+                unit_id,
+                title,
+                starts_at,
+                ends_at,
+                venue_id,
+                place,
+                campaign_id,
+                agenda,
+                material_ids,
+            })
+        }
+        _ => Err(checks.into_inner()),
+    }
+}
+
+/// The fields of a campaign as submitted, still text.
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct CampaignFields {
+    pub unit_code: String,
+    pub title: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub description: String,
+    pub target_unit_code: String,
+    pub tags: String,
+}
+
+fn date(field: Field, raw: &str) -> Result<NaiveDate, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Invalid::new(field, Reason::Required));
+    }
+    ["%Y-%m-%d", "%Y/%m/%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
+        .ok_or_else(|| Invalid::new(field, Reason::DateFormat))
+}
+
+/// A campaign run by `unit_id` for the people of `target_unit_id` (both resolved by the
+/// caller), of `sector_ids` and `material_ids` (checked by the store).
+pub fn campaign(
+    fields: &CampaignFields,
+    unit_id: Option<i64>,
+    target_unit_id: Option<i64>,
+    sector_ids: Vec<i64>,
+    material_ids: Vec<i64>,
+) -> Result<CampaignInput, Vec<Invalid>> {
+    let mut checks = Checks::default();
+    let title = checks.check(parse_name(Field::Named("campaign_title"), &fields.title));
+    let starts_on = checks.check(date(Field::Named("starts_on"), &fields.starts_on));
+    let ends_on = checks.check(date(Field::Named("ends_on"), &fields.ends_on));
+    if let (Some(s), Some(e)) = (starts_on, ends_on)
+        && e < s
+    {
+        checks.check::<()>(Err(Invalid::new(
+            Field::Named("ends_on"),
+            Reason::EndsBeforeStart,
+        )));
+    }
+    let description = checks
+        .check(parse_optional_text(
+            Field::Named("description"),
+            &fields.description,
+            5000,
+        ))
+        .flatten();
+    if unit_id.is_none() {
+        checks.check::<()>(Err(Invalid::new(Field::Unit, Reason::NotFound)));
+    }
+    if target_unit_id.is_none() {
+        checks.check::<()>(Err(Invalid::new(
+            Field::Named("target_unit"),
+            Reason::NotFound,
+        )));
+    }
+    match (unit_id, target_unit_id, title, starts_on, ends_on) {
+        (Some(unit_id), Some(target_unit_id), Some(title), Some(starts_on), Some(ends_on))
+            if checks.is_empty() =>
+        {
+            Ok(CampaignInput {
+                unit_id,
+                title,
+                starts_on,
+                ends_on,
+                description,
+                target_unit_id,
+                sector_ids,
+                tags: split_tags(&fields.tags),
+                material_ids,
+            })
+        }
+        _ => Err(checks.into_inner()),
     }
 }

@@ -4,7 +4,10 @@
 //! `{"error":{"code","message"}}`. The OpenAPI document describes every route.
 
 mod accounts;
+mod activities;
 mod auth;
+mod campaigns;
+mod materials;
 mod organizations;
 mod people;
 mod proposals;
@@ -91,8 +94,77 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/sectors/{id}/fields/{field_id}",
             axum::routing::patch(sectors::change_field),
         )
+        .route(
+            "/activity-kinds",
+            get(activities::kinds).post(activities::create_kind),
+        )
+        .route(
+            "/activity-kinds/{id}",
+            axum::routing::patch(activities::change_kind),
+        )
+        .route(
+            "/activities",
+            get(activities::list).post(activities::create),
+        )
+        .route(
+            "/activities/{id}",
+            get(activities::show).put(activities::replace),
+        )
+        .route("/activities/{id}/state", post(activities::change_state))
+        .route(
+            "/activities/{id}/invitations",
+            get(activities::invitations).post(activities::invite),
+        )
+        .route(
+            "/activities/{id}/attendance",
+            post(activities::mark_attendance),
+        )
+        .route(
+            "/activities/{id}/attendance/export",
+            get(activities::export_attendance),
+        )
+        .route(
+            "/activities/{id}/check-in-link",
+            post(activities::check_in_link),
+        )
+        .route(
+            "/activities/{id}/check-ins",
+            post(activities::staff_check_in),
+        )
+        .route(
+            "/activities/{id}/photos",
+            post(activities::add_photo).layer(DefaultBodyLimit::max(PHOTO_BODY_BYTES)),
+        )
+        .route("/activities/{id}/photos/{photo}", get(activities::photo))
+        .route("/check-in", post(activities::member_check_in))
+        .route("/me/activities", get(activities::mine))
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route(
+            "/campaigns/{id}",
+            get(campaigns::show).put(campaigns::replace),
+        )
+        .route("/campaigns/{id}/archive", post(campaigns::archive))
+        .route("/campaigns/{id}/restore", post(campaigns::restore))
+        .route("/campaigns/{id}/coverage", get(campaigns::coverage))
+        .route("/campaigns/{id}/unreached", get(campaigns::unreached))
+        .route("/campaigns/{id}/next-batch", post(campaigns::next_batch))
+        .route(
+            "/materials",
+            get(materials::list)
+                .post(materials::upload)
+                .layer(DefaultBodyLimit::max(MATERIAL_BODY_BYTES)),
+        )
+        .route("/materials/{id}", get(materials::show))
+        .route("/materials/{id}/file", get(materials::file))
         .route("/openapi.json", get(openapi))
 }
+
+/// Request bodies of photo uploads may exceed the photo limit a little, so that the store, not
+/// the transport, refuses an oversized photo with its clear message.
+pub const PHOTO_BODY_BYTES: usize = (tongxin_core::files::MAX_PHOTO_MIB as usize + 1) * 1024 * 1024;
+
+/// Likewise for study materials.
+pub const MATERIAL_BODY_BYTES: usize = (tongxin_store::MAX_MATERIAL_MIB as usize + 1) * 1024 * 1024;
 
 /// A page of results in the list envelope.
 fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {

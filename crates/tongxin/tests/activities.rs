@@ -1,0 +1,539 @@
+//! Activities (issue 4, points 1–4 and 7): kinds configured by top administrators, activities
+//! planned, held, summarized or cancelled, invitations by filter or by picking, bulk attendance
+//! and its export, and QR check-in with signed, time-limited links; on both engines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Api, Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A kind, a sector, and people: three in 新城区 (two in the 民主党派 sector, one tagged 青年)
+/// and one in 赛罕区. Returns (kind id, sector id, xincheng ids, saihan id).
+pub async fn setup(app: &TestApp) -> (i64, i64, Vec<i64>, i64) {
+    let admin = app.api("admin").await;
+    let kind = admin
+        .post_json(
+            "/activity-kinds",
+            &json!({ "code": "seminar", "name": "学习研讨会" }),
+        )
+        .await;
+    assert_eq!(kind.status, StatusCode::CREATED, "{}", kind.body);
+    let sector = admin
+        .post_json("/sectors", &json!({ "code": "minzhu", "name": "民主党派" }))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let guangming = app.unit("150102001001").await.id;
+    let dongfeng = app.unit("150102100200").await.id;
+    let jinqiao = app.unit("150105001001").await.id;
+    let mut xincheng = Vec::new();
+    for (name, unit, sectors, tags) in [
+        ("王芳", guangming, vec![sector], vec![]),
+        ("李强", guangming, vec![sector], vec!["青年"]),
+        ("赵敏", dongfeng, vec![], vec!["青年"]),
+    ] {
+        let sectors: Vec<Value> = sectors.iter().map(|s| json!({ "sector_id": s })).collect();
+        let reply = admin
+            .post_json(
+                "/people",
+                &json!({ "unit_id": unit, "name": name, "sectors": sectors, "tags": tags }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        xincheng.push(reply.json()["id"].as_i64().unwrap());
+    }
+    let saihan = admin
+        .post_json("/people", &json!({ "unit_id": jinqiao, "name": "孙杰" }))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    (
+        kind.json()["id"].as_i64().unwrap(),
+        sector,
+        xincheng,
+        saihan,
+    )
+}
+
+/// Plans an activity of 新城区 at 2026-12-05 14:30–16:30 (China time).
+pub async fn plan(api: &Api, app: &TestApp, kind: i64, extra: Value) -> Value {
+    let mut body = json!({
+        "kind_id": kind,
+        "unit_id": app.unit("150102").await.id,
+        "title": "学习贯彻二十大精神研讨会",
+        "starts_at": "2026-12-05T14:30",
+        "ends_at": "2026-12-05T16:30",
+        "place": "区委党校报告厅",
+        "agenda": "一、传达精神\n二、交流发言",
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    let reply = api.post_json("/activities", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()
+}
+
+async fn kinds_are_configured_by_top_administrators(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let reply = admin
+        .post_json(
+            "/activity-kinds",
+            &json!({ "code": "forum", "name": "论坛" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id = reply.json()["id"].as_i64().unwrap();
+    let again = admin
+        .post_json(
+            "/activity-kinds",
+            &json!({ "code": "forum", "name": "另一个" }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.error_code(), "taken");
+    let county = app.api("xincheng").await;
+    let refused = county
+        .post_json(
+            "/activity-kinds",
+            &json!({ "code": "tea", "name": "茶话会" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let renamed = admin
+        .patch_json(
+            &format!("/activity-kinds/{id}"),
+            &json!({ "name": "同心论坛", "archived": true }),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::NO_CONTENT, "{}", renamed.body);
+    let listed = county.get("/activity-kinds").await.json();
+    assert_eq!(listed["items"][0]["name"], "同心论坛");
+    assert_eq!(listed["items"][0]["archived"], true);
+    // An archived kind takes no new activities.
+    let refused = county
+        .post_json(
+            "/activities",
+            &json!({ "kind_id": id, "unit_id": app.unit("150102").await.id, "title": "x",
+                     "starts_at": "2026-12-05T14:30", "ends_at": "2026-12-05T15:30" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_code(), "archived");
+    app.finish().await;
+}
+
+async fn activities_go_from_planned_to_summarized_or_cancelled(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    // The end must come after the start; nothing is written when it does not.
+    let refused = staff
+        .post_json(
+            "/activities",
+            &json!({ "kind_id": kind, "unit_id": app.unit("150102").await.id, "title": "倒序",
+                     "starts_at": "2026-12-05T16:30", "ends_at": "2026-12-05T14:30" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_code(), "ends_before_start");
+    assert!(
+        refused.error_message().contains("结束时间"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(staff.get("/activities").await.json()["total"], 0);
+
+    let activity = plan(&staff, &app, kind, json!({})).await;
+    let id = activity["id"].as_i64().unwrap();
+    assert_eq!(activity["state"], "planned");
+    assert_eq!(activity["starts_at"], "2026-12-05T06:30:00.000000Z");
+    assert_eq!(activity["place"], "区委党校报告厅");
+    let path = format!("/activities/{id}/state");
+    let no_minutes = staff
+        .post_json(&path, &json!({ "state": "summarized" }))
+        .await;
+    assert_eq!(no_minutes.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_minutes.error_code(), "wrong_state");
+    let held = staff.post_json(&path, &json!({ "state": "held" })).await;
+    assert_eq!(held.json()["state"], "held", "{}", held.body);
+    let empty = staff
+        .post_json(&path, &json!({ "state": "summarized", "minutes": " " }))
+        .await;
+    assert_eq!(empty.error_code(), "required");
+    let summarized = staff
+        .post_json(
+            &path,
+            &json!({ "state": "summarized", "minutes": "到会 30 人，交流发言 6 人。" }),
+        )
+        .await;
+    assert_eq!(summarized.json()["state"], "summarized");
+    assert_eq!(summarized.json()["minutes"], "到会 30 人，交流发言 6 人。");
+    let cancel = staff
+        .post_json(&path, &json!({ "state": "cancelled", "reason": "天气" }))
+        .await;
+    assert_eq!(cancel.error_code(), "wrong_state");
+
+    let other = plan(&staff, &app, kind, json!({ "title": "读书会" })).await;
+    let other_path = format!("/activities/{}/state", other["id"]);
+    let no_reason = staff
+        .post_json(&other_path, &json!({ "state": "cancelled" }))
+        .await;
+    assert_eq!(no_reason.error_code(), "required");
+    let cancelled = staff
+        .post_json(
+            &other_path,
+            &json!({ "state": "cancelled", "reason": "与全市会议冲突" }),
+        )
+        .await;
+    assert_eq!(cancelled.json()["cancel_reason"], "与全市会议冲突");
+    let held = staff
+        .post_json(&other_path, &json!({ "state": "held" }))
+        .await;
+    assert_eq!(held.error_code(), "wrong_state");
+
+    // The list filters by state and by period; another county sees none of it.
+    let listed = staff.get("/activities?state=cancelled").await.json();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["title"], "读书会");
+    let december = staff
+        .get("/activities?from=2026-12-01&until=2027-01-01")
+        .await
+        .json();
+    assert_eq!(december["total"], 2);
+    let saihan = app.api("saihan").await;
+    assert_eq!(saihan.get("/activities").await.json()["total"], 0);
+    assert_eq!(
+        saihan.get(&format!("/activities/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.finish().await;
+}
+
+async fn invitations_and_bulk_attendance(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, sector, xincheng, saihan_person) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let invite = format!("/activities/{id}/invitations");
+
+    // One person outside the caller's subtree refuses the whole request.
+    let refused = staff
+        .post_json(
+            &invite,
+            &json!({ "person_ids": [xincheng[0], saihan_person] }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_code(), "unknown_person");
+    assert!(
+        refused.error_message().contains(&saihan_person.to_string()),
+        "{}",
+        refused.body
+    );
+    assert_eq!(staff.get(&invite).await.json()["total"], 0);
+
+    // A filter: the sector within 新城区.
+    let by_filter = staff
+        .post_json(
+            &invite,
+            &json!({ "filter": { "unit_id": app.unit("150102").await.id, "sector_id": sector } }),
+        )
+        .await;
+    assert_eq!(by_filter.json()["invited"], 2, "{}", by_filter.body);
+    // Tags; those invited already are not counted twice.
+    let by_tag = staff
+        .post_json(
+            &invite,
+            &json!({ "filter": { "unit_id": app.unit("150102").await.id, "tags": ["青年"] } }),
+        )
+        .await;
+    assert_eq!(by_tag.json()["invited"], 1);
+    let empty = staff
+        .post_json(
+            &invite,
+            &json!({ "filter": { "unit_id": app.unit("150102").await.id, "tags": ["无此标签"] } }),
+        )
+        .await;
+    assert_eq!(empty.error_code(), "empty_target");
+    let outside = staff
+        .post_json(
+            &invite,
+            &json!({ "filter": { "unit_id": app.unit("150105").await.id } }),
+        )
+        .await;
+    assert_eq!(outside.error_code(), "not_found");
+
+    let mark = format!("/activities/{id}/attendance");
+    let marked = staff
+        .post_json(
+            &mark,
+            &json!({ "person_ids": [xincheng[0], xincheng[1]], "status": "attended" }),
+        )
+        .await;
+    assert_eq!(marked.json()["changed"], 2, "{}", marked.body);
+    let excused = staff
+        .post_json(
+            &mark,
+            &json!({ "person_ids": [xincheng[2]], "status": "excused" }),
+        )
+        .await;
+    assert_eq!(excused.json()["changed"], 1);
+    let stranger = staff
+        .post_json(
+            &mark,
+            &json!({ "person_ids": [saihan_person], "status": "absent" }),
+        )
+        .await;
+    assert_eq!(stranger.error_code(), "unknown_person");
+    let shown = staff.get(&format!("/activities/{id}")).await.json();
+    assert_eq!(shown["attendance"]["attended"], 2);
+    assert_eq!(shown["attendance"]["excused"], 1);
+    let found = staff.get(&format!("{invite}?q=li")).await.json();
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["person"]["name"], "李强");
+    assert_eq!(found["items"][0]["status"], "attended");
+
+    let (status, content_type, bytes) = staff
+        .get_bytes(&format!("/activities/{id}/attendance/export?format=csv"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/csv"));
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.contains("姓名"), "{csv}");
+    assert!(csv.contains("王芳,光明社区,出席"), "{csv}");
+    assert!(csv.contains("赵敏,东风村,请假"), "{csv}");
+    let (status, content_type, _) = staff
+        .get_bytes(&format!("/activities/{id}/attendance/export?format=xlsx"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.contains("spreadsheetml"));
+    let audit = app
+        .api("admin")
+        .await
+        .get("/audit?action=activity.attendance_export")
+        .await;
+    assert_eq!(audit.json()["total"], 2, "{}", audit.body);
+    app.finish().await;
+}
+
+/// Links the member account to a person of its unit and returns the person's id.
+pub async fn linked_member(app: &TestApp) -> i64 {
+    let staff = app.api("xincheng").await;
+    let id = staff
+        .post_json(
+            "/people",
+            &json!({ "unit_id": app.unit("150102001001").await.id, "name": "周明" }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let linked = staff
+        .put_json(
+            &format!("/people/{id}/member"),
+            &json!({ "username": "xincheng.member" }),
+        )
+        .await;
+    assert!(linked.status.is_success(), "{}", linked.body);
+    id
+}
+
+async fn members_check_in_once_with_a_signed_link(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let member_person = linked_member(&app).await;
+    let staff = app.api("xincheng").await;
+    // The clock stands at 2026-11-30 16:00 China time; the activity is today 15:30–17:00.
+    let id = plan(
+        &staff,
+        &app,
+        kind,
+        json!({ "starts_at": "2026-11-30T15:30", "ends_at": "2026-11-30T17:00" }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let link = staff
+        .post_json(&format!("/activities/{id}/check-in-link"), &json!({}))
+        .await
+        .json();
+    assert!(
+        link["url"].as_str().unwrap().contains("/check-in?a="),
+        "{link}"
+    );
+    let member = app.api("xincheng.member").await;
+    let body = json!({ "activity_id": id, "until": link["until"], "sig": link["sig"] });
+
+    // Not invited yet: refused.
+    let refused = member.post_json("/check-in", &body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_code(), "not_in_target");
+    staff
+        .post_json(
+            &format!("/activities/{id}/invitations"),
+            &json!({ "person_ids": [member_person] }),
+        )
+        .await;
+    // A tampered signature or a moved deadline is refused.
+    let mut forged = body.clone();
+    forged["sig"] = json!(format!("{}00", &link["sig"].as_str().unwrap()[2..]));
+    assert_eq!(
+        member.post_json("/check-in", &forged).await.error_code(),
+        "link_forged"
+    );
+    let mut stretched = body.clone();
+    stretched["until"] = json!(link["until"].as_i64().unwrap() + 3600);
+    assert_eq!(
+        member.post_json("/check-in", &stretched).await.error_code(),
+        "link_forged"
+    );
+
+    let first = member.post_json("/check-in", &body).await;
+    assert_eq!(first.json()["result"], "checked_in", "{}", first.body);
+    let second = member.post_json("/check-in", &body).await;
+    assert_eq!(second.json()["result"], "already_checked_in");
+    let listed = staff
+        .get(&format!("/activities/{id}/invitations"))
+        .await
+        .json();
+    assert_eq!(listed["items"][0]["status"], "attended");
+    assert!(listed["items"][0]["checked_in_at"].is_string());
+
+    // Eleven minutes later the link has expired.
+    app.clock.advance_minutes(11);
+    let late = member.post_json("/check-in", &body).await;
+    assert_eq!(late.error_code(), "link_expired");
+    assert!(late.error_message().contains("过期"), "{}", late.body);
+
+    // A fresh link for an activity next week: outside its check-in window.
+    let later = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    staff
+        .post_json(
+            &format!("/activities/{later}/invitations"),
+            &json!({ "person_ids": [member_person] }),
+        )
+        .await;
+    let link = staff
+        .post_json(&format!("/activities/{later}/check-in-link"), &json!({}))
+        .await
+        .json();
+    let early = member
+        .post_json(
+            "/check-in",
+            &json!({ "activity_id": later, "until": link["until"], "sig": link["sig"] }),
+        )
+        .await;
+    assert_eq!(early.error_code(), "outside_window");
+    app.finish().await;
+}
+
+async fn staff_check_people_in_by_name(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, _, xincheng, saihan_person) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(
+        &staff,
+        &app,
+        kind,
+        json!({ "starts_at": "2026-11-30T15:30", "ends_at": "2026-11-30T17:00" }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    staff
+        .post_json(
+            &format!("/activities/{id}/invitations"),
+            &json!({ "person_ids": [xincheng[0]] }),
+        )
+        .await;
+    let path = format!("/activities/{id}/check-ins");
+    let done = staff
+        .post_json(&path, &json!({ "person_id": xincheng[0] }))
+        .await;
+    assert_eq!(done.json()["result"], "checked_in", "{}", done.body);
+    let again = staff
+        .post_json(&path, &json!({ "person_id": xincheng[0] }))
+        .await;
+    assert_eq!(again.json()["result"], "already_checked_in");
+    let uninvited = staff
+        .post_json(&path, &json!({ "person_id": xincheng[1] }))
+        .await;
+    assert_eq!(uninvited.error_code(), "not_in_target");
+    let outside = staff
+        .post_json(&path, &json!({ "person_id": saihan_person }))
+        .await;
+    assert_eq!(outside.status, StatusCode::NOT_FOUND);
+
+    // On a phone: the page lists invitees by name with a check-in button.
+    let browser = app.login("xincheng").await;
+    let page = browser
+        .get(&format!("/activities/{id}/check-in/staff?q=wang"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("王芳"), "{}", page.body);
+    assert!(page.body.contains("已签到"), "{}", page.body);
+    app.finish().await;
+}
+
+async fn photos_must_be_what_they_say(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let added = staff
+        .post_bytes(
+            &format!("/activities/{id}/photos?file_name=合影.png"),
+            png.clone(),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let photo = added.json()["id"].as_i64().unwrap();
+    let (status, content_type, bytes) = staff
+        .get_bytes(&format!("/activities/{id}/photos/{photo}"))
+        .await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "image/png")
+    );
+    assert_eq!(bytes, png);
+    let mismatch = staff
+        .post_bytes(&format!("/activities/{id}/photos?file_name=合影.jpg"), png)
+        .await;
+    assert_eq!(mismatch.error_code(), "content_mismatch");
+    let shown = staff.get(&format!("/activities/{id}")).await.json();
+    assert_eq!(shown["photos"].as_array().unwrap().len(), 1);
+    let saihan = app.api("saihan").await;
+    assert_eq!(
+        saihan
+            .get_bytes(&format!("/activities/{id}/photos/{photo}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    app.finish().await;
+}
+
+engine_tests!(
+    kinds_are_configured_by_top_administrators,
+    activities_go_from_planned_to_summarized_or_cancelled,
+    invitations_and_bulk_attendance,
+    members_check_in_once_with_a_signed_link,
+    staff_check_people_in_by_name,
+    photos_must_be_what_they_say,
+);
