@@ -161,21 +161,26 @@ impl Store {
         campaign_id: i64,
         path: &UnitPath,
     ) -> Result<Coverage> {
-        let sums: Option<(Option<i64>, Option<i64>)> = campaign_count::Entity::find()
+        // Summed here rather than in SQL: PostgreSQL's SUM of BIGINT is NUMERIC, and a subtree
+        // has at most a few thousand counter rows.
+        let rows: Vec<(i64, i64)> = campaign_count::Entity::find()
             .select_only()
-            .column_as(campaign_count::Column::Targeted.sum(), "t")
-            .column_as(campaign_count::Column::Reached.sum(), "r")
+            .column(campaign_count::Column::Targeted)
+            .column(campaign_count::Column::Reached)
             .filter(campaign_count::Column::CampaignId.eq(campaign_id))
             .filter(campaign_count::Column::SectorId.eq(0))
             .filter(campaign_count::Column::UnitId.in_subquery(units_under(path)))
             .into_tuple()
-            .one(conn)
+            .all(conn)
             .await?;
-        let (t, r) = sums.unwrap_or_default();
-        Ok(Coverage {
-            targeted: u64::try_from(t.unwrap_or(0)).unwrap_or(0),
-            reached: u64::try_from(r.unwrap_or(0)).unwrap_or(0),
-        })
+        let mut total = Coverage::default();
+        for (targeted, reached) in rows {
+            total.add(Coverage {
+                targeted: u64::try_from(targeted).unwrap_or(0),
+                reached: u64::try_from(reached).unwrap_or(0),
+            });
+        }
+        Ok(total)
     }
 
     async fn campaign_views<C: ConnectionTrait>(

@@ -7,6 +7,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod activity;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
