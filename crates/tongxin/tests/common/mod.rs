@@ -641,3 +641,10 @@ impl Api {
         Reply::read(request.send().await.unwrap()).await
     }
 }
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)])
+        .map(|s| s.trim_start_matches('=').to_owned())
+        .unwrap()
+}
