@@ -8,6 +8,7 @@
 
 mod activities;
 mod audit;
+mod calendar;
 mod campaigns;
 mod check;
 mod coverage;

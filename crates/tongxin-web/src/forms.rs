@@ -191,3 +191,26 @@ impl FromRequest<AppState> for CsrfUpload {
         Ok(upload)
     }
 }
+
+/// A posted form read as name/value pairs, for forms that repeat a name (checkboxes).
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl Pairs {
+    /// The first value of `name`, or the empty string.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every numeric value of `name` (checked boxes of ids); others are ignored.
+    pub fn ids(&self, name: &str) -> Vec<i64> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| v.trim().parse().ok())
+            .collect()
+    }
+}

@@ -4,7 +4,7 @@
 //! `{"error":{"code","message"}}`. The OpenAPI document describes every route.
 
 mod accounts;
-mod activities;
+pub(crate) mod activities;
 mod auth;
 mod campaigns;
 mod materials;

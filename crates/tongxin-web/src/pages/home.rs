@@ -65,7 +65,7 @@ pub async fn home(
 }
 
 /// Navigation areas that exist in the plan but not yet in the product.
-const PLANNED: [&str; 4] = ["activities", "cases", "tasks", "cockpit"];
+const PLANNED: [&str; 3] = ["cases", "tasks", "cockpit"];
 
 #[derive(Template)]
 #[template(path = "coming_soon.html")]

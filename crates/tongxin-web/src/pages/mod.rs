@@ -2,9 +2,13 @@
 //! user, the CSRF token for its forms, and the navigation section.
 
 mod accounts;
+mod activities;
 mod audit;
 mod auth;
+mod calendar;
+mod campaigns;
 mod home;
+mod materials;
 mod organizations;
 mod people;
 mod proposals;
@@ -108,6 +112,61 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
+        .route("/activities", get(activities::index))
+        .route(
+            "/activities/new",
+            get(activities::new_page).post(activities::create),
+        )
+        .route("/activities/calendar", get(calendar::calendar))
+        .route("/activities/{id}", get(activities::show))
+        .route(
+            "/activities/{id}/edit",
+            get(activities::edit_page).post(activities::update),
+        )
+        .route("/activities/{id}/state", post(activities::change_state))
+        .route("/activities/{id}/invitations", post(activities::invite))
+        .route(
+            "/activities/{id}/attendance",
+            get(activities::export).post(activities::mark),
+        )
+        .route(
+            "/activities/{id}/photos",
+            post(activities::add_photo).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::PHOTO_BODY_BYTES,
+            )),
+        )
+        .route("/activities/{id}/photos/{photo}", get(activities::photo))
+        .route(
+            "/activities/{id}/check-in",
+            get(activities::check_in_screen),
+        )
+        .route(
+            "/activities/{id}/check-in/staff",
+            get(activities::check_in_staff).post(activities::check_in_staff_post),
+        )
+        .route(
+            "/check-in",
+            get(activities::member_check_in_page).post(activities::member_check_in),
+        )
+        .route("/my-activities", get(activities::mine))
+        .route(
+            "/activity-kinds",
+            get(activities::kinds).post(activities::create_kind),
+        )
+        .route("/activity-kinds/{id}", post(activities::change_kind))
+        .route("/campaigns", get(campaigns::index).post(campaigns::create))
+        .route("/campaigns/{id}", get(campaigns::show))
+        .route("/campaigns/{id}/next-batch", post(campaigns::next_batch))
+        .route(
+            "/materials",
+            get(materials::index).post(materials::upload).layer(
+                axum::extract::DefaultBodyLimit::max(crate::api::MATERIAL_BODY_BYTES),
+            ),
+        )
+        .route("/materials/{id}", get(materials::show))
+        .route("/materials/{id}/file", get(materials::file))
+        .route("/calendar", get(calendar::feed_page))
+        .route("/calendar/reset", post(calendar::reset_feed))
         .route("/{section}", get(home::coming_soon))
 }
 
@@ -212,6 +271,16 @@ impl Ctx {
     pub fn organization_kind(&self, kind: &tongxin_store::OrganizationKind) -> &str {
         self.catalog
             .get(self.lang, &format!("organizations.{}", kind.key()))
+    }
+
+    pub fn attendance_name(&self, status: &tongxin_core::Attendance) -> &str {
+        self.catalog
+            .get(self.lang, &format!("attendance.{}", status.key()))
+    }
+
+    pub fn state_name(&self, state: &tongxin_core::ActivityState) -> &str {
+        self.catalog
+            .get(self.lang, &format!("activity_state.{}", state.key()))
     }
 
     pub fn gender_name(&self, gender: &tongxin_core::Gender) -> &str {
@@ -381,6 +450,8 @@ pub fn safe_next(next: Option<&str>) -> String {
         _ => "/".to_owned(),
     }
 }
+
+pub use calendar::ical;
 
 pub async fn healthz() -> &'static str {
     "ok"

@@ -1,0 +1,102 @@
+//! Calendar feeds: each account may subscribe to its activities from a phone's calendar with a
+//! secret URL (iCalendar needs no login, so the URL's token is the credential).
+
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use tongxin_core::{Role, Timestamp, UnitPath};
+
+use crate::Store;
+use crate::activities::{ActivityQuery, ActivityView};
+use crate::audit::{self, Event};
+use crate::entity::{unit, user};
+use crate::error::{Result, StoreError};
+use crate::page::PageRequest;
+use crate::scope::Actor;
+use crate::sessions::random_hex;
+
+/// How far back and ahead a staff feed reaches, in days.
+const FEED_PAST_DAYS: i64 = 60;
+const FEED_AHEAD_DAYS: i64 = 366;
+
+impl Store {
+    /// The token of the actor's calendar feed, created on first use.
+    pub async fn calendar_token(&self, actor: &Actor, now: Timestamp) -> Result<String> {
+        let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
+        let account = user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        match account.calendar_token {
+            Some(token) => Ok(token),
+            None => self.reset_calendar_token(actor, now).await,
+        }
+    }
+
+    /// Replaces the actor's calendar token: the old feed URL stops working.
+    pub async fn reset_calendar_token(&self, actor: &Actor, now: Timestamp) -> Result<String> {
+        let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
+        let token = random_hex();
+        let tx = self.begin_write().await?;
+        user::ActiveModel {
+            id: Set(user_id),
+            calendar_token: Set(Some(token.clone())),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("calendar.token").target("user", user_id, actor.username()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The activities of the feed with this token: a member's invitations, or the activities of
+    /// a staff member's subtree from two months back to a year ahead.
+    pub async fn calendar_feed(&self, token: &str, now: Timestamp) -> Result<Vec<ActivityView>> {
+        if token.len() != 64 {
+            return Err(StoreError::NotFound);
+        }
+        let account = user::Entity::find()
+            .filter(user::Column::CalendarToken.eq(token))
+            .filter(user::Column::DisabledAt.is_null())
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let unit = unit::Entity::find_by_id(account.unit_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let role = Role::parse(&account.role).unwrap_or(Role::Member);
+        let actor = Actor::user(
+            account.id,
+            account.username,
+            account.display_name,
+            role,
+            unit.id,
+            unit.name,
+            UnitPath::from_stored(unit.path),
+            None,
+        );
+        if !role.works_in_tree() {
+            return Ok(self
+                .my_activities(&actor)
+                .await?
+                .into_iter()
+                .map(|(a, _)| a)
+                .collect());
+        }
+        let query = ActivityQuery {
+            from: Some(now.plus_minutes(-FEED_PAST_DAYS * 24 * 60)),
+            until: Some(now.plus_minutes(FEED_AHEAD_DAYS * 24 * 60)),
+            ..ActivityQuery::default()
+        };
+        Ok(self
+            .activities(&actor, &query, PageRequest::new(Some(1), Some(500)))
+            .await?
+            .items)
+    }
+}

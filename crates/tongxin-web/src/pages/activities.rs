@@ -1,0 +1,908 @@
+//! Activity pages: the list, planning and editing, one activity with its invitees (invite by
+//! filter or by picking, bulk marking, export), state changes, photos, and the check-in screens
+//! (the QR code for the room, check-in by name for staff on a phone, the member's scan).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use tongxin_core::{ActivityState, Attendance, Invalid, Timestamp};
+use tongxin_store::{
+    ActivityChange, ActivityKindView, ActivityQuery, ActivityView, Actor, CampaignView, CheckIn,
+    CheckInLink, InvitationView, Invitees, OrganizationQuery, OrganizationView, Page, PageRequest,
+    PeopleQuery, PersonSummary, PhotoView, SectorView, StoreError,
+};
+
+use super::{Ctx, FormErrors, Pager, encode_query_value, refused, see_other};
+use crate::AppState;
+use crate::api::activities::{attendance_download, check_in_url};
+use crate::error::AppError;
+use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs, Query};
+use crate::input::{self, ActivityFields};
+use crate::session::CurrentUser;
+
+#[derive(Deserialize, Default)]
+pub struct ListForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    kind: String,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "activities/index.html")]
+struct IndexPage {
+    ctx: Ctx,
+    list: ListForm,
+    results: Page<ActivityView>,
+    pager: Pager,
+    kinds: Vec<ActivityKindView>,
+    states: [ActivityState; 4],
+    can_edit: bool,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(list): Query<ListForm>,
+) -> Result<Response, AppError> {
+    let query = ActivityQuery {
+        q: Some(list.q.clone()),
+        state: ActivityState::parse(&list.state).ok(),
+        kind_id: list.kind.parse().ok(),
+        ..ActivityQuery::default()
+    };
+    let results = state
+        .store
+        .activities(&auth.actor, &query, PageRequest::new(list.page, None))
+        .await?;
+    let pager = Pager::new(
+        &results,
+        "/activities",
+        &[("q", &list.q), ("state", &list.state), ("kind", &list.kind)],
+    );
+    let page = IndexPage {
+        ctx: ctx.with_section("activities"),
+        results,
+        pager,
+        kinds: state.store.activity_kinds(false).await?,
+        states: ActivityState::ALL,
+        can_edit: can_edit(&auth.actor),
+        list,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+fn can_edit(actor: &Actor) -> bool {
+    matches!(
+        actor.role(),
+        tongxin_core::Role::Admin | tongxin_core::Role::Staff
+    )
+}
+
+/// What the activity form offers to choose from.
+struct Choices {
+    kinds: Vec<ActivityKindView>,
+    venues: Vec<OrganizationView>,
+    campaigns: Vec<CampaignView>,
+    materials: Vec<(i64, String)>,
+}
+
+async fn choices(state: &AppState, actor: &Actor) -> Result<Choices, AppError> {
+    let venues = state
+        .store
+        .organizations(
+            actor,
+            &OrganizationQuery {
+                venues_only: true,
+                ..OrganizationQuery::default()
+            },
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?
+        .items;
+    Ok(Choices {
+        kinds: state.store.activity_kinds(false).await?,
+        venues,
+        campaigns: state
+            .store
+            .campaigns(actor, false, PageRequest::new(Some(1), Some(100)))
+            .await?
+            .items,
+        materials: state.store.material_choices(actor).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "activities/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    /// `None` for a new activity.
+    id: Option<i64>,
+    action: String,
+    form: ActivityFields,
+    chosen_materials: Vec<i64>,
+    choices: Choices,
+    errors: FormErrors,
+}
+
+impl FormPage {
+    fn material_chosen(&self, id: &i64) -> bool {
+        self.chosen_materials.contains(id)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    #[serde(default)]
+    campaign: String,
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let unit_code = state
+        .store
+        .unit(&auth.actor, auth.actor.unit_id().unwrap_or_default())
+        .await
+        .map(|u| u.code)
+        .unwrap_or_default();
+    let form = ActivityFields {
+        unit_code,
+        campaign_id: query.campaign,
+        ..ActivityFields::default()
+    };
+    render_form(&state, ctx, &auth.actor, None, form, Vec::new(), &[]).await
+}
+
+async fn render_form(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: Option<i64>,
+    form: ActivityFields,
+    chosen_materials: Vec<i64>,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = FormPage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("activities"),
+        action: match id {
+            Some(id) => format!("/activities/{id}/edit"),
+            None => "/activities/new".to_owned(),
+        },
+        id,
+        form,
+        chosen_materials,
+        choices: choices(state, actor).await?,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+/// The activity form's fields and chosen materials from posted pairs.
+fn posted_activity(pairs: &Pairs) -> (ActivityFields, Vec<i64>) {
+    let text = |name: &str| pairs.get(name).to_owned();
+    (
+        ActivityFields {
+            kind_id: text("kind_id"),
+            unit_code: text("unit_code"),
+            title: text("title"),
+            starts_at: text("starts_at"),
+            ends_at: text("ends_at"),
+            venue_id: text("venue_id"),
+            place: text("place"),
+            campaign_id: text("campaign_id"),
+            agenda: text("agenda"),
+        },
+        pairs.ids("material_ids"),
+    )
+}
+
+/// The unit id for a typed unit code, if it is one of the actor's subtree.
+pub async fn unit_id_of(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+) -> Result<Option<i64>, AppError> {
+    match state.store.unit_by_code(actor, code.trim()).await {
+        Ok(unit) => Ok(Some(unit.id)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (form, materials) = posted_activity(&Pairs(pairs));
+    let unit_id = unit_id_of(&state, &auth.actor, &form.unit_code).await?;
+    let outcome = match input::activity(&form, unit_id, materials.clone()) {
+        Ok(input) => refused(
+            state
+                .store
+                .create_activity(&auth.actor, state.clock.now(), &input)
+                .await,
+        )?,
+        Err(invalid) => Err(invalid),
+    };
+    match outcome {
+        Ok(created) => Ok(see_other(&format!("/activities/{}", created.id))),
+        Err(invalid) => {
+            render_form(&state, ctx, &auth.actor, None, form, materials, &invalid).await
+        }
+    }
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    let a = state.store.activity(&auth.actor, id).await?;
+    let unit_code = state.store.unit(&auth.actor, a.unit_id).await?.code;
+    let materials = state.store.activity_materials(&auth.actor, id).await?;
+    let form = ActivityFields {
+        kind_id: a.kind.0.to_string(),
+        unit_code,
+        title: a.title,
+        starts_at: a.starts_at.local_input(),
+        ends_at: a.ends_at.local_input(),
+        venue_id: a.venue.map(|(id, _)| id.to_string()).unwrap_or_default(),
+        place: a.place.unwrap_or_default(),
+        campaign_id: a.campaign.map(|(id, _)| id.to_string()).unwrap_or_default(),
+        agenda: a.agenda.unwrap_or_default(),
+    };
+    let chosen = materials.into_iter().map(|(id, _)| id).collect();
+    render_form(&state, ctx, &auth.actor, Some(id), form, chosen, &[]).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (form, materials) = posted_activity(&Pairs(pairs));
+    let unit_id = unit_id_of(&state, &auth.actor, &form.unit_code).await?;
+    let outcome = match input::activity(&form, unit_id, materials.clone()) {
+        Ok(input) => refused(
+            state
+                .store
+                .update_activity(&auth.actor, state.clock.now(), id, &input)
+                .await,
+        )?,
+        Err(invalid) => Err(invalid),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/activities/{id}"))),
+        Err(invalid) => {
+            render_form(
+                &state,
+                ctx,
+                &auth.actor,
+                Some(id),
+                form,
+                materials,
+                &invalid,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<u64>,
+    /// Directory search for picking invitees.
+    #[serde(default)]
+    pick: String,
+    /// A notice to show after a redirect.
+    #[serde(default)]
+    done: String,
+}
+
+#[derive(Template)]
+#[template(path = "activities/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    activity: ActivityView,
+    invitees: Page<InvitationView>,
+    pager: Pager,
+    query: ShowQuery,
+    candidates: Vec<PersonSummary>,
+    sectors: Vec<SectorView>,
+    materials: Vec<(i64, String)>,
+    photos: Vec<PhotoView>,
+    marks: [Attendance; 5],
+    can_edit: bool,
+    errors: FormErrors,
+}
+
+impl ShowPage {
+    fn is(&self, state: &str) -> bool {
+        self.activity.state.key() == state
+    }
+
+    /// The message for what the last form did (`invited:3`, `state:held`, …).
+    fn notice(&self) -> Option<String> {
+        let (what, n) = self
+            .query
+            .done
+            .split_once(':')
+            .unwrap_or((self.query.done.as_str(), ""));
+        match what {
+            "" => None,
+            "state" => Some(self.ctx.t(&format!("activities.done_{n}")).to_owned()),
+            "invited" | "marked" => Some(self.ctx.tn(&format!("activities.done_{what}"), n)),
+            _ => Some(self.ctx.t("activities.done_photo").to_owned()),
+        }
+    }
+}
+
+async fn render_show(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: i64,
+    query: ShowQuery,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let activity = state.store.activity(actor, id).await?;
+    let invitees = state
+        .store
+        .invitations(
+            actor,
+            id,
+            Some(&query.q),
+            PageRequest::new(query.page, None),
+        )
+        .await?;
+    let path = format!("/activities/{id}");
+    let pager = Pager::new(&invitees, &path, &[("q", &query.q)]);
+    let candidates = if query.pick.trim().is_empty() {
+        Vec::new()
+    } else {
+        let search = PeopleQuery {
+            q: Some(query.pick.clone()),
+            ..PeopleQuery::default()
+        };
+        state
+            .store
+            .search_people(
+                actor,
+                &search,
+                PageRequest::new(Some(1), Some(30)),
+                state.clock.now(),
+            )
+            .await?
+            .items
+    };
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ShowPage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("activities"),
+        invitees,
+        pager,
+        candidates,
+        sectors: state.store.sectors(actor, false).await?,
+        materials: state.store.activity_materials(actor, id).await?,
+        photos: state.store.activity_photos(actor, id).await?,
+        marks: Attendance::ALL,
+        can_edit: can_edit(actor),
+        activity,
+        query,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    render_show(&state, ctx, &auth.actor, id, query, &[]).await
+}
+
+/// A store result on the activity page: on success back to the page with a notice, on refused
+/// input the page again with the messages.
+async fn after(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: i64,
+    result: Result<String, StoreError>,
+) -> Result<Response, AppError> {
+    match refused(result)? {
+        Ok(done) => Ok(see_other(&format!(
+            "/activities/{id}?done={}",
+            encode_query_value(&done)
+        ))),
+        Err(invalid) => render_show(state, ctx, actor, id, ShowQuery::default(), &invalid).await,
+    }
+}
+
+pub async fn change_state(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    let change = match pairs.get("state") {
+        "held" => ActivityChange::Held,
+        "summarized" => ActivityChange::Summarized {
+            minutes: pairs.get("minutes").to_owned(),
+        },
+        "cancelled" => ActivityChange::Cancelled {
+            reason: pairs.get("reason").to_owned(),
+        },
+        _ => return Err(AppError::NotFound),
+    };
+    let result = state
+        .store
+        .change_activity_state(&auth.actor, state.clock.now(), id, change)
+        .await
+        .map(|a| format!("state:{}", a.state.key()));
+    after(&state, ctx, &auth.actor, id, result).await
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    let invitees = if pairs.get("by") == "filter" {
+        let Some(unit_id) = unit_id_of(&state, &auth.actor, pairs.get("unit_code")).await? else {
+            let invalid = Invalid::new(tongxin_core::Field::Unit, tongxin_core::Reason::NotFound);
+            return render_show(
+                &state,
+                ctx,
+                &auth.actor,
+                id,
+                ShowQuery::default(),
+                &[invalid],
+            )
+            .await;
+        };
+        Invitees::Filter {
+            unit_id,
+            sector_id: pairs.get("sector").parse().ok(),
+            tags: input::split_tags(pairs.get("tags")),
+        }
+    } else {
+        Invitees::People(pairs.ids("person"))
+    };
+    let result = state
+        .store
+        .invite(&auth.actor, state.clock.now(), id, &invitees)
+        .await
+        .map(|n| format!("invited:{n}"));
+    after(&state, ctx, &auth.actor, id, result).await
+}
+
+pub async fn mark(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    let status = Attendance::parse(pairs.get("status")).map_err(|i| AppError::Invalid(vec![i]))?;
+    let result = state
+        .store
+        .mark_attendance(
+            &auth.actor,
+            state.clock.now(),
+            id,
+            &pairs.ids("person"),
+            status,
+        )
+        .await
+        .map(|n| format!("marked:{n}"));
+    after(&state, ctx, &auth.actor, id, result).await
+}
+
+pub async fn add_photo(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    upload: CsrfUpload,
+) -> Result<Response, AppError> {
+    let result = state
+        .store
+        .add_activity_photo(
+            &auth.actor,
+            state.clock.now(),
+            id,
+            &upload.file_name,
+            &upload.bytes,
+        )
+        .await
+        .map(|_| "photo".to_owned());
+    after(&state, ctx, &auth.actor, id, result).await
+}
+
+pub async fn photo(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPair(id, photo_id): IdPair,
+) -> Result<Response, AppError> {
+    use axum::response::IntoResponse;
+    let (media_type, bytes) = state
+        .store
+        .activity_photo(&auth.actor, id, photo_id)
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, media_type)], bytes).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    attendance_download(&state, &auth.actor, id, query.format == "xlsx", ctx.lang).await
+}
+
+#[derive(Template)]
+#[template(path = "activities/check_in_screen.html")]
+struct ScreenPage {
+    ctx: Ctx,
+    activity: ActivityView,
+    qr_svg: String,
+    url: String,
+    until: String,
+    refresh_seconds: i64,
+}
+
+/// The screen for the room: a QR code of a fresh signed link, replaced before it expires.
+pub async fn check_in_screen(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let activity = state.store.activity(&auth.actor, id).await?;
+    let link = state
+        .store
+        .check_in_link(&auth.actor, state.clock.now(), id)
+        .await?;
+    let url = check_in_url(&state, &headers, &link);
+    let qr = qrcode::QrCode::new(url.as_bytes())
+        .map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
+    let qr_svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(320, 320)
+        .build();
+    let page = ScreenPage {
+        ctx: ctx.with_section("activities"),
+        activity,
+        qr_svg,
+        until: Timestamp(link.until * 1_000_000).display_time(),
+        url,
+        refresh_seconds: (tongxin_store::CHECK_IN_LINK_MINUTES - 2) * 60,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "activities/check_in_staff.html")]
+struct StaffCheckInPage {
+    ctx: Ctx,
+    activity: ActivityView,
+    q: String,
+    invitees: Page<InvitationView>,
+    notice: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct StaffQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    done: String,
+}
+
+async fn render_staff(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: i64,
+    query: StaffQuery,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let activity = state.store.activity(actor, id).await?;
+    let invitees = state
+        .store
+        .invitations(
+            actor,
+            id,
+            Some(&query.q),
+            PageRequest::new(Some(1), Some(50)),
+        )
+        .await?;
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = StaffCheckInPage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("activities"),
+        activity,
+        q: query.q,
+        invitees,
+        notice: query.done,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+/// Staff check people in by name on a phone.
+pub async fn check_in_staff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    Query(query): Query<StaffQuery>,
+) -> Result<Response, AppError> {
+    render_staff(&state, ctx, &auth.actor, id, query, &[]).await
+}
+
+pub async fn check_in_staff_post(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    let person = pairs
+        .get("person")
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
+    let q = pairs.get("q").to_owned();
+    match refused(
+        state
+            .store
+            .check_in_person(&auth.actor, state.clock.now(), id, person)
+            .await,
+    )? {
+        Ok(outcome) => {
+            let done = match outcome {
+                CheckIn::CheckedIn => "checked_in",
+                CheckIn::AlreadyCheckedIn => "already",
+            };
+            Ok(see_other(&format!(
+                "/activities/{id}/check-in/staff?q={}&done={done}",
+                encode_query_value(&q)
+            )))
+        }
+        Err(invalid) => {
+            let query = StaffQuery {
+                q,
+                done: String::new(),
+            };
+            render_staff(&state, ctx, &auth.actor, id, query, &invalid).await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct LinkQuery {
+    #[serde(default)]
+    a: i64,
+    #[serde(default)]
+    until: i64,
+    #[serde(default)]
+    sig: String,
+}
+
+#[derive(Template)]
+#[template(path = "check_in.html")]
+struct MemberCheckInPage {
+    ctx: Ctx,
+    link: LinkQuery,
+    /// After posting: the activity's title and whether this was the first check-in.
+    result: Option<(String, bool)>,
+    errors: FormErrors,
+}
+
+/// Where a scanned QR code leads: one large button (a GET never checks anyone in).
+pub async fn member_check_in_page(
+    ctx: Ctx,
+    CurrentUser(_auth): CurrentUser,
+    Query(link): Query<LinkQuery>,
+) -> Result<Response, AppError> {
+    let page = MemberCheckInPage {
+        ctx: ctx.with_section("my_activities"),
+        link,
+        result: None,
+        errors: FormErrors::default(),
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+pub async fn member_check_in(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    let link = LinkQuery {
+        a: pairs.get("a").parse().unwrap_or_default(),
+        until: pairs.get("until").parse().unwrap_or_default(),
+        sig: pairs.get("sig").to_owned(),
+    };
+    let signed = CheckInLink {
+        activity_id: link.a,
+        until: link.until,
+        signature: link.sig.clone(),
+    };
+    let outcome = refused(
+        state
+            .store
+            .check_in_with_link(&auth.actor, state.clock.now(), &signed)
+            .await,
+    )?;
+    let (result, invalid) = match outcome {
+        Ok((outcome, title)) => (Some((title, outcome == CheckIn::CheckedIn)), Vec::new()),
+        Err(invalid) => (None, invalid),
+    };
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = MemberCheckInPage {
+        errors: ctx.errors(&invalid),
+        ctx: ctx.with_section("my_activities"),
+        link,
+        result,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "my_activities.html")]
+struct MinePage {
+    ctx: Ctx,
+    items: Vec<(ActivityView, Attendance)>,
+}
+
+/// The member's invitations, phone first.
+pub async fn mine(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
+    let page = MinePage {
+        ctx: ctx.with_section("my_activities"),
+        items: state.store.my_activities(&auth.actor).await?,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "activities/kinds.html")]
+struct KindsPage {
+    ctx: Ctx,
+    kinds: Vec<ActivityKindView>,
+    errors: FormErrors,
+}
+
+/// The activity kinds, kept by administrators of a top unit.
+pub async fn kinds(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(_auth): CurrentUser,
+) -> Result<Response, AppError> {
+    render_kinds(&state, ctx, &[]).await
+}
+
+async fn render_kinds(
+    state: &AppState,
+    ctx: Ctx,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = KindsPage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("activity_kinds"),
+        kinds: state.store.activity_kinds(true).await?,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+pub async fn create_kind(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    match refused(
+        state
+            .store
+            .create_activity_kind(
+                &auth.actor,
+                state.clock.now(),
+                pairs.get("code"),
+                pairs.get("name"),
+            )
+            .await,
+    )? {
+        Ok(_) => Ok(see_other("/activity-kinds")),
+        Err(invalid) => render_kinds(&state, ctx, &invalid).await,
+    }
+}
+
+pub async fn change_kind(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    match refused(
+        state
+            .store
+            .change_activity_kind(
+                &auth.actor,
+                state.clock.now(),
+                id,
+                pairs.get("name"),
+                pairs.get("archived") == "true",
+            )
+            .await,
+    )? {
+        Ok(()) => Ok(see_other("/activity-kinds")),
+        Err(invalid) => render_kinds(&state, ctx, &invalid).await,
+    }
+}

@@ -1,0 +1,190 @@
+//! The study-material library: search, upload (with the repair report), and reading a material
+//! in Simplified or Traditional Chinese.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tongxin_core::Invalid;
+use tongxin_store::{MaterialImport, MaterialUpload, MaterialView, Page, PageRequest};
+use tongxin_text::script::Script;
+
+use super::activities::unit_id_of;
+use super::{Ctx, FormErrors, Pager, refused};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{CsrfUpload, IdPath, Query};
+use crate::session::CurrentUser;
+
+#[derive(Deserialize, Default)]
+pub struct ListForm {
+    #[serde(default)]
+    q: String,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "materials/index.html")]
+struct IndexPage {
+    ctx: Ctx,
+    q: String,
+    results: Page<MaterialView>,
+    pager: Pager,
+    unit_code: String,
+    imported: Option<MaterialImport>,
+    errors: FormErrors,
+}
+
+async fn render_index(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &tongxin_store::Actor,
+    list: ListForm,
+    unit_code: String,
+    imported: Option<MaterialImport>,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let results = state
+        .store
+        .materials(actor, Some(&list.q), PageRequest::new(list.page, None))
+        .await?;
+    let pager = Pager::new(&results, "/materials", &[("q", &list.q)]);
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = IndexPage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("materials"),
+        q: list.q,
+        results,
+        pager,
+        unit_code,
+        imported,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(list): Query<ListForm>,
+) -> Result<Response, AppError> {
+    let unit_code = state
+        .store
+        .unit(&auth.actor, auth.actor.unit_id().unwrap_or_default())
+        .await
+        .map(|u| u.code)
+        .unwrap_or_default();
+    render_index(&state, ctx, &auth.actor, list, unit_code, None, &[]).await
+}
+
+/// Uploads a document and shows what the import repaired on the same page.
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    upload: CsrfUpload,
+) -> Result<Response, AppError> {
+    let field = |name: &str| upload.fields.get(name).cloned().unwrap_or_default();
+    let unit_code = field("unit_code");
+    let Some(unit_id) = unit_id_of(&state, &auth.actor, &unit_code).await? else {
+        let invalid = Invalid::new(tongxin_core::Field::Unit, tongxin_core::Reason::NotFound);
+        return render_index(
+            &state,
+            ctx,
+            &auth.actor,
+            ListForm::default(),
+            unit_code,
+            None,
+            &[invalid],
+        )
+        .await;
+    };
+    let material = MaterialUpload {
+        unit_id,
+        title: field("title"),
+        file_name: upload.file_name.clone(),
+        bytes: upload.bytes.to_vec(),
+    };
+    let (imported, invalid) = match refused(
+        state
+            .store
+            .import_material(&auth.actor, state.clock.now(), &material)
+            .await,
+    )? {
+        Ok(imported) => (Some(imported), Vec::new()),
+        Err(invalid) => (None, invalid),
+    };
+    render_index(
+        &state,
+        ctx,
+        &auth.actor,
+        ListForm::default(),
+        unit_code,
+        imported,
+        &invalid,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    script: String,
+}
+
+#[derive(Template)]
+#[template(path = "materials/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    material: MaterialView,
+    paragraphs: Vec<String>,
+    traditional: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    let script = Script::parse(&query.script).unwrap_or(Script::Simplified);
+    let (material, text) = state.store.material(&auth.actor, id, script).await?;
+    let page = ShowPage {
+        ctx: ctx.with_section("materials"),
+        material,
+        paragraphs: text.lines().map(str::to_owned).collect(),
+        traditional: script == Script::Traditional,
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+/// The file as uploaded, for download.
+pub async fn file(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    let (name, media_type, bytes) = state.store.material_file(&auth.actor, id).await?;
+    let ascii_name = format!(
+        "material-{id}.{}",
+        name.rsplit_once('.').map_or("bin", |(_, e)| e)
+    );
+    let disposition = format!(
+        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
+        super::encode_query_value(&name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
