@@ -1,0 +1,441 @@
+//! The pages of issue 4 as people use them: planning and running an activity, the member's QR
+//! scan, the calendar and its iCalendar feed, a campaign's coverage page with "plan next batch",
+//! and the material library; each refusing what is outside the user's subtree. Both engines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::activity::{linked_member, plan, setup};
+use common::{Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn location(reply: &common::Reply) -> String {
+    reply.location.clone().unwrap_or_default()
+}
+
+async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, sector, people, _) = setup(&app).await;
+    let browser = app.login("xincheng").await;
+    let kind_text = kind.to_string();
+    // A refused form keeps what was typed and says what is wrong.
+    let refused = browser
+        .submit(
+            "/activities/new",
+            "/activities/new",
+            &[
+                ("title", "界别委员读书会"),
+                ("kind_id", &kind_text),
+                ("unit_code", "150102"),
+                ("starts_at", "2026-12-08T15:00"),
+                ("ends_at", "2026-12-08T14:00"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("结束时间必须晚于开始时间"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("界别委员读书会"));
+    let created = browser
+        .submit(
+            "/activities/new",
+            "/activities/new",
+            &[
+                ("title", "界别委员读书会"),
+                ("kind_id", &kind_text),
+                ("unit_code", "150102"),
+                ("starts_at", "2026-12-08T14:00"),
+                ("ends_at", "2026-12-08T16:00"),
+                ("place", "新城区图书馆"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page_path = location(&created);
+    let id: i64 = page_path.rsplit('/').next().unwrap().parse().unwrap();
+
+    // Invite by filter: the sector within 新城区.
+    let sector_text = sector.to_string();
+    let invited = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{id}/invitations"),
+            &[
+                ("by", "filter"),
+                ("unit_code", "150102"),
+                ("sector", &sector_text),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
+    let shown = browser.get(&location(&invited)).await;
+    assert!(shown.body.contains("已新邀请 2 人"), "{}", shown.body);
+    assert!(shown.body.contains("王芳") && shown.body.contains("李强"));
+    // Picking: search, then tick.
+    let picking = browser.get(&format!("{page_path}?pick=zhao")).await;
+    assert!(picking.body.contains("赵敏"), "{}", picking.body);
+    let third = people[2].to_string();
+    let picked = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{id}/invitations"),
+            &[("by", "people"), ("person", &third)],
+        )
+        .await;
+    assert_eq!(picked.status, StatusCode::SEE_OTHER);
+
+    // Bulk marking of the ticked rows.
+    let (first, second) = (people[0].to_string(), people[1].to_string());
+    let marked = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{id}/attendance"),
+            &[
+                ("person", &first),
+                ("person", &second),
+                ("status", "attended"),
+            ],
+        )
+        .await;
+    assert_eq!(marked.status, StatusCode::SEE_OTHER, "{}", marked.body);
+    let shown = browser.get(&location(&marked)).await;
+    assert!(
+        shown.body.contains("已更新 2 人的出席情况"),
+        "{}",
+        shown.body
+    );
+    let export = browser
+        .get(&format!("/activities/{id}/attendance?format=csv"))
+        .await;
+    assert!(
+        export.body.contains("李强,光明社区,出席"),
+        "{}",
+        export.body
+    );
+
+    // Held, then summarized; the minutes show.
+    let held = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{id}/state"),
+            &[("state", "held")],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    let summarized = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{id}/state"),
+            &[("state", "summarized"), ("minutes", "到会 3 人。")],
+        )
+        .await;
+    assert_eq!(summarized.status, StatusCode::SEE_OTHER);
+    let shown = browser.get(&page_path).await;
+    assert!(shown.body.contains("到会 3 人。") && shown.body.contains("已总结"));
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let photo = browser
+        .upload(
+            &page_path,
+            &format!("/activities/{id}/photos"),
+            "合影.jpg",
+            png,
+            &[],
+        )
+        .await;
+    assert_eq!(photo.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        photo.body.contains("照片的内容与扩展名不符"),
+        "{}",
+        photo.body
+    );
+
+    // The QR screen shows a code; the list and calendar show the activity.
+    let screen = browser.get(&format!("/activities/{id}/check-in")).await;
+    assert!(screen.body.contains("<svg"), "{}", screen.body);
+    assert!(screen.body.contains("/check-in?a="));
+    let list = browser.get("/activities").await;
+    assert!(list.body.contains("界别委员读书会"));
+    let month = browser
+        .get("/activities/calendar?view=month&date=2026-12-01")
+        .await;
+    assert!(
+        month.body.contains("14:00 界别委员读书会"),
+        "{}",
+        month.body
+    );
+    let week = browser
+        .get("/activities/calendar?view=week&date=2026-12-09")
+        .await;
+    assert!(week.body.contains("界别委员读书会"));
+    let other_week = browser
+        .get("/activities/calendar?view=week&date=2026-12-20")
+        .await;
+    assert!(!other_week.body.contains("界别委员读书会"));
+
+    // Another county sees none of it.
+    let saihan = app.login("saihan").await;
+    for path in [
+        page_path.clone(),
+        format!("/activities/{id}/check-in"),
+        format!("/activities/{id}/check-in/staff"),
+        format!("/activities/{id}/edit"),
+        format!("/activities/{id}/attendance?format=csv"),
+    ] {
+        assert_eq!(
+            saihan.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    app.finish().await;
+}
+
+async fn a_member_scans_logs_in_and_is_checked_in_once(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let person = linked_member(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(
+        &staff,
+        &app,
+        kind,
+        json!({ "title": "同心大讲堂", "starts_at": "2026-11-30T15:30", "ends_at": "2026-11-30T17:00" }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    staff
+        .post_json(
+            &format!("/activities/{id}/invitations"),
+            &json!({ "person_ids": [person] }),
+        )
+        .await;
+    let link = staff
+        .post_json(&format!("/activities/{id}/check-in-link"), &json!({}))
+        .await
+        .json();
+    let url = link["url"].as_str().unwrap();
+    let path = &url[url.find("/check-in").unwrap()..];
+
+    // The phone is not logged in: the scan leads to the login page and back.
+    let phone = app.browser();
+    let first = phone.get(path).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert!(
+        location(&first).starts_with("/login?next="),
+        "{}",
+        location(&first)
+    );
+    let login = phone.login("xincheng.member", common::PASSWORD).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let page = phone.get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("确认签到"), "{}", page.body);
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(path.split_once('?').unwrap().1).unwrap();
+    let fields: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = phone.submit(path, "/check-in", &fields).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("已签到") && done.body.contains("同心大讲堂"));
+    let again = phone.submit(path, "/check-in", &fields).await;
+    assert!(again.body.contains("已经签到过了"), "{}", again.body);
+    let mine = phone.get("/my-activities").await;
+    assert!(mine.body.contains("同心大讲堂") && mine.body.contains("出席"));
+
+    // A forged link says so.
+    let mut forged = fields.clone();
+    forged.retain(|(k, _)| *k != "sig");
+    forged.push(("sig", "00"));
+    let refused = phone.submit(path, "/check-in", &forged).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("签到链接无效"), "{}", refused.body);
+    app.finish().await;
+}
+
+async fn the_calendar_feed_subscribes_without_a_login(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    plan(&staff, &app, kind, json!({})).await;
+    let browser = app.login("xincheng").await;
+    let page = browser.get("/calendar").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let start = page.body.find("/ical/").unwrap();
+    let feed_path: String = page.body[start..start + 6 + 64].to_owned();
+    let anonymous = app.browser();
+    let feed = anonymous.get(&feed_path).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert!(
+        feed.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    assert!(feed.body.contains("BEGIN:VEVENT"), "{}", feed.body);
+    assert!(
+        feed.body.contains("SUMMARY:学习贯彻二十大精神研讨会"),
+        "{}",
+        feed.body
+    );
+    assert!(
+        feed.body.contains("DTSTART:20261205T063000Z"),
+        "{}",
+        feed.body
+    );
+    assert!(feed.body.contains("LOCATION:区委党校报告厅"));
+    // A new address retires the old one.
+    let reset = browser.submit("/calendar", "/calendar/reset", &[]).await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        anonymous.get(&feed_path).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        anonymous
+            .get(&format!("/ical/{}", "0".repeat(64)))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.finish().await;
+}
+
+async fn the_campaign_page_shows_coverage_and_plans_the_next_batch(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, sector, ..) = setup(&app).await;
+    let browser = app.login("admin").await;
+    let sector_text = sector.to_string();
+    let empty = browser
+        .submit(
+            "/campaigns",
+            "/campaigns",
+            &[
+                ("title", "空目标"),
+                ("unit_code", "150100"),
+                ("starts_on", "2026-11-01"),
+                ("ends_on", "2027-01-31"),
+                ("target_unit_code", "150105"),
+                ("sector", &sector_text),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty.body.contains("目标人群中没有任何人员"),
+        "{}",
+        empty.body
+    );
+    let created = browser
+        .submit(
+            "/campaigns",
+            "/campaigns",
+            &[
+                ("title", "学习贯彻党的二十大精神"),
+                ("unit_code", "150100"),
+                ("starts_on", "2026-11-01"),
+                ("ends_on", "2027-01-31"),
+                ("target_unit_code", "150102"),
+                ("sector", &sector_text),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let path = location(&created);
+    let page = browser.get(&path).await;
+    assert!(page.body.contains("海拉尔东路街道"), "{}", page.body);
+    assert!(page.body.contains("0.0%"));
+    assert!(page.body.contains("王芳") && page.body.contains("李强"));
+    let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let kind_text = kind.to_string();
+    let planned = browser
+        .submit(
+            &path,
+            &format!("/campaigns/{id}/next-batch"),
+            &[
+                ("title", "第一批集中学习"),
+                ("kind_id", &kind_text),
+                ("unit_code", "150102001"),
+                ("starts_at", "2026-12-10T09:00"),
+                ("ends_at", "2026-12-10T11:00"),
+            ],
+        )
+        .await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.body);
+    let activity = browser.get(&location(&planned)).await;
+    assert!(activity.body.contains("已新邀请 2 人"), "{}", activity.body);
+    assert!(activity.body.contains("学习贯彻党的二十大精神"));
+    let saihan = app.login("saihan").await;
+    assert_eq!(saihan.get(&path).await.status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+async fn the_library_page_reports_repairs_and_switches_script(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let browser = app.login("xincheng").await;
+    let bytes = include_bytes!("fixtures/materials/work-plan.converted-zh-Hant.txt").to_vec();
+    let uploaded = browser
+        .upload(
+            "/materials",
+            "/materials",
+            "工作计划.txt",
+            bytes,
+            &[("title", "首府统战工作计划"), ("unit_code", "150102")],
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.body);
+    assert!(uploaded.body.contains("修复了 302 处"), "{}", uploaded.body);
+    assert!(
+        uploaded.body.contains("敢擔當?shù)慕y("),
+        "{}",
+        uploaded.body
+    );
+    let start = uploaded.body.find("/materials/").unwrap();
+    let end = start + uploaded.body[start..].find('"').unwrap();
+    let path = uploaded.body[start..end].to_owned();
+    let simplified = browser.get(&path).await;
+    assert!(simplified.body.contains("统筹推进"), "{}", simplified.body);
+    let traditional = browser.get(&format!("{path}?script=zh-Hant")).await;
+    assert!(
+        traditional.body.contains("統籌推進"),
+        "{}",
+        traditional.body
+    );
+    let found = browser
+        .get(&format!("/materials?q={}", common::encode("統戰幹部")))
+        .await;
+    assert!(found.body.contains("首府统战工作计划"));
+    let refused = browser
+        .upload(
+            "/materials",
+            "/materials",
+            "计划.docx",
+            b"plain".to_vec(),
+            &[("unit_code", "150102")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("不是有效的 DOCX 文档"),
+        "{}",
+        refused.body
+    );
+    let saihan = app.login("saihan").await;
+    assert_eq!(saihan.get(&path).await.status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+engine_tests!(
+    staff_plan_and_run_an_activity_from_the_pages,
+    a_member_scans_logs_in_and_is_checked_in_once,
+    the_calendar_feed_subscribes_without_a_login,
+    the_campaign_page_shows_coverage_and_plans_the_next_batch,
+    the_library_page_reports_repairs_and_switches_script,
+);
