@@ -1,6 +1,8 @@
 //! The demo city: Hohhot (150100) with its nine real county-level units and generated
 //! township- and village-level units, deterministic for a given seed.
 
+mod activities;
+
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -659,6 +661,7 @@ pub async fn load(
         }
     }
     import.finish(false).await?;
+    activities::load(store, now, seed_value).await?;
     let password = tongxin_store::generate_password();
     store
         .add_user_as_system(
