@@ -5,7 +5,10 @@
 //! of the same file into a plain table, in the same run. `search` times the store's people
 //! search (the server's work for `GET /api/v1/people?q=…`, without HTTP) on a loaded database,
 //! for name substrings of two and three characters, full pinyin and initials, each with a
-//! county subtree and a sector filter.
+//! county subtree and a sector filter. `coverage` times campaign coverage at scale (see its
+//! module).
+
+mod coverage;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -25,7 +28,7 @@ use tongxin_store::{Actor, PageRequest, PeopleQuery, PersonInput, PersonStatus, 
 type Error = Box<dyn std::error::Error>;
 
 #[derive(Parser)]
-#[command(about = "Benchmarks of Tongxin's directory")]
+#[command(about = "Benchmarks of Tongxin")]
 struct Cli {
     #[command(subcommand)]
     command: Bench,
@@ -54,6 +57,18 @@ enum Bench {
         #[arg(long, default_value_t = 300)]
         queries: usize,
     },
+    /// Campaign coverage with synthetic activities and attendance on a loaded demo database.
+    Coverage {
+        #[arg(long, default_value = "tongxin-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 200_000)]
+        activities: i64,
+        #[arg(long, default_value_t = 5_000_000)]
+        attendance: i64,
+        /// Page views timed per measurement.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
 }
 
 #[tokio::main]
@@ -72,12 +87,26 @@ async fn main() -> Result<(), Error> {
             import(rows, &work, &tongxin, &sqlite3).await
         }
         Bench::Search { data_dir, queries } => search(&data_dir, queries).await,
+        Bench::Coverage {
+            data_dir,
+            activities,
+            attendance,
+            queries,
+        } => {
+            let (store, config) = open_with_config(&data_dir).await?;
+            coverage::coverage(&store, &config.database_url, activities, attendance, queries).await
+        }
     }
 }
 
 /// The store `tongxin` would open with this data directory and the process's other
 /// `TONGXIN_*` settings (so `TONGXIN_DATABASE_URL` points the search benchmark at PostgreSQL).
 async fn open(data_dir: &Path) -> Result<Store, Error> {
+    Ok(open_with_config(data_dir).await?.0)
+}
+
+/// The store and the configuration it was opened with.
+async fn open_with_config(data_dir: &Path) -> Result<(Store, Config), Error> {
     let env = std::env::vars()
         .filter(|(name, _)| name != "TONGXIN_DATA_DIR")
         .chain([(
@@ -85,7 +114,8 @@ async fn open(data_dir: &Path) -> Result<Store, Error> {
             data_dir.display().to_string(),
         )]);
     let config = Config::load(None, env)?;
-    tongxin::server::open_store(&config).await
+    let store = tongxin::server::open_store(&config).await?;
+    Ok((store, config))
 }
 
 /// Wall time and peak resident memory of a finished child process.
