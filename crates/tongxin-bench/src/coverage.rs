@@ -57,7 +57,13 @@ fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
 }
 
 /// Fills synthetic activities and attendance up to the targets; both are idempotent.
-async fn fill(raw: &Raw, campaign: i64, activities: i64, attendance: i64, now: i64) -> Result<(), Error> {
+async fn fill(
+    raw: &Raw,
+    campaign: i64,
+    activities: i64,
+    attendance: i64,
+    now: i64,
+) -> Result<(), Error> {
     let have = raw
         .number("SELECT COUNT(*) FROM activities WHERE title LIKE 'bench %'")
         .await?;
@@ -80,7 +86,10 @@ async fn fill(raw: &Raw, campaign: i64, activities: i64, attendance: i64, now: i
             last = activities - 1
         ))
         .await?;
-        println!("filled activities in {:.0} s", started.elapsed().as_secs_f64());
+        println!(
+            "filled activities in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let have = raw
         .number(
@@ -112,7 +121,10 @@ async fn fill(raw: &Raw, campaign: i64, activities: i64, attendance: i64, now: i
             last = attendance - 1
         ))
         .await?;
-        println!("filled attendance in {:.0} s", started.elapsed().as_secs_f64());
+        println!(
+            "filled attendance in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
         raw.execute("ANALYZE").await?;
     }
     Ok(())
@@ -219,7 +231,10 @@ pub async fn coverage(
         );
     }
     let (b50, _, _) = percentiles(baseline);
-    writeln!(out, "| what | p50 ms | p99 ms | max ms | vs. counting from scratch |")?;
+    writeln!(
+        out,
+        "| what | p50 ms | p99 ms | max ms | vs. counting from scratch |"
+    )?;
     writeln!(out, "|---|---|---|---|---|")?;
     for (label, times) in [
         ("coverage, whole tree", whole),
@@ -232,6 +247,9 @@ pub async fn coverage(
             p50 / b50
         )?;
     }
-    writeln!(out, "| counting from scratch (baseline) | {b50:.0} | | | 1× |")?;
+    writeln!(
+        out,
+        "| counting from scratch (baseline) | {b50:.0} | | | 1× |"
+    )?;
     Ok(())
 }

@@ -94,7 +94,14 @@ async fn main() -> Result<(), Error> {
             queries,
         } => {
             let (store, config) = open_with_config(&data_dir).await?;
-            coverage::coverage(&store, &config.database_url, activities, attendance, queries).await
+            coverage::coverage(
+                &store,
+                &config.database_url,
+                activities,
+                attendance,
+                queries,
+            )
+            .await
         }
     }
 }

@@ -42,6 +42,25 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Largest file an import accepts, in bytes.
     pub max_import_bytes: usize,
+    /// The address users reach (no trailing `/`), for links that leave the browser: QR codes,
+    /// calendar feeds. Without it, links use the Host of the request.
+    pub public_url: Option<String>,
+}
+
+impl WebConfig {
+    /// The absolute address of `path` as users reach it.
+    pub fn absolute(&self, headers: &axum::http::HeaderMap, path: &str) -> String {
+        match &self.public_url {
+            Some(base) => format!("{base}{path}"),
+            None => {
+                let host = headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
+                format!("http://{host}{path}")
+            }
+        }
+    }
 }
 
 impl Default for WebConfig {
@@ -51,6 +70,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 50 * 1024 * 1024,
+            public_url: None,
         }
     }
 }

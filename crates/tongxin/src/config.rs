@@ -259,6 +259,10 @@ impl Config {
                 .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes,
             max_import_bytes: self.max_import_bytes,
+            public_url: self
+                .public_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
         }
     }
 

@@ -437,7 +437,108 @@ async fn photos_must_be_what_they_say(engine: Engine) {
     app.finish().await;
 }
 
+/// Every activity, campaign and material route answers 404 for a record of another county,
+/// and writes nothing.
+async fn records_of_another_county_are_not_found_on_any_route(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, sector, people, _) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let campaign = staff
+        .post_json(
+            "/campaigns",
+            &json!({ "unit_id": app.unit("150102").await.id, "title": "区内学习",
+                     "starts_on": "2026-12-01", "ends_on": "2026-12-31",
+                     "target_unit_id": app.unit("150102").await.id, "sector_ids": [sector] }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let unit = app.unit("150102").await.id;
+    let material = staff
+        .post_bytes(
+            &format!("/materials?unit_id={unit}&file_name=a.txt"),
+            "学习材料".as_bytes().to_vec(),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let other = app.api("saihan").await;
+    let body = json!({ "kind_id": kind, "unit_id": app.unit("150105").await.id, "title": "x",
+                       "starts_at": "2026-12-05T14:30", "ends_at": "2026-12-05T15:30" });
+    let reads = [
+        format!("/activities/{id}"),
+        format!("/activities/{id}/invitations"),
+        format!("/activities/{id}/attendance/export"),
+        format!("/activities/{id}/photos/1"),
+        format!("/campaigns/{campaign}"),
+        format!("/campaigns/{campaign}/coverage"),
+        format!("/campaigns/{campaign}/unreached"),
+        format!("/materials/{material}"),
+        format!("/materials/{material}/file"),
+    ];
+    for path in reads {
+        assert_eq!(
+            other.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "GET {path}"
+        );
+    }
+    let writes = [
+        (
+            format!("/activities/{id}/state"),
+            json!({ "state": "held" }),
+        ),
+        (
+            format!("/activities/{id}/invitations"),
+            json!({ "person_ids": [people[0]] }),
+        ),
+        (
+            format!("/activities/{id}/attendance"),
+            json!({ "person_ids": [people[0]], "status": "attended" }),
+        ),
+        (format!("/activities/{id}/check-in-link"), json!({})),
+        (
+            format!("/activities/{id}/check-ins"),
+            json!({ "person_id": people[0] }),
+        ),
+        (format!("/campaigns/{campaign}/archive"), json!({})),
+        (format!("/campaigns/{campaign}/next-batch"), body.clone()),
+    ];
+    for (path, body) in writes {
+        assert_eq!(
+            other.post_json(&path, &body).await.status,
+            StatusCode::NOT_FOUND,
+            "POST {path}"
+        );
+    }
+    assert_eq!(
+        other
+            .put_json(&format!("/activities/{id}"), &body)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    assert_eq!(
+        other
+            .post_bytes(&format!("/activities/{id}/photos?file_name=a.png"), png)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let shown = staff.get(&format!("/activities/{id}")).await.json();
+    assert_eq!(shown["state"], "planned");
+    assert_eq!(shown["attendance"]["invited"], 0);
+    app.finish().await;
+}
+
 engine_tests!(
+    records_of_another_county_are_not_found_on_any_route,
     kinds_are_configured_by_top_administrators,
     activities_go_from_planned_to_summarized_or_cancelled,
     invitations_and_bulk_attendance,

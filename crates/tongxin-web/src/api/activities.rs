@@ -425,20 +425,14 @@ pub async fn attendance_download(
     crate::directory_file::table_download(header, rows, xlsx, &format!("attendance-{id}"))
 }
 
-/// An absolute check-in URL for a QR code, on the host the organizer reached.
+/// An absolute check-in URL for a QR code.
 pub fn check_in_url(state: &AppState, headers: &HeaderMap, link: &CheckInLink) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!(
-        "{scheme}://{host}/check-in?a={}&until={}&sig={}",
-        link.activity_id, link.until, link.signature
+    state.config.absolute(
+        headers,
+        &format!(
+            "/check-in?a={}&until={}&sig={}",
+            link.activity_id, link.until, link.signature
+        ),
     )
 }
 

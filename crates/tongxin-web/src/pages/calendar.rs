@@ -151,19 +151,12 @@ struct FeedPage {
 }
 
 fn feed_urls(state: &AppState, headers: &HeaderMap, token: &str) -> (String, String) {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies {
-        "https"
-    } else {
-        "http"
+    let https_url = state.config.absolute(headers, &format!("/ical/{token}"));
+    let webcal_url = match https_url.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => https_url.clone(),
     };
-    (
-        format!("{scheme}://{host}/ical/{token}"),
-        format!("webcal://{host}/ical/{token}"),
-    )
+    (https_url, webcal_url)
 }
 
 /// The account's feed address, to subscribe from a phone.
