@@ -1,4 +1,5 @@
-//! `tongxin check`: database integrity and the audit chain, verified end to end.
+//! `tongxin check`: database integrity, campaign coverage counters and the audit chain,
+//! verified end to end.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -10,6 +11,7 @@ use tongxin_core::UnitPath;
 
 use crate::Store;
 use crate::audit::{GENESIS_HASH, row_hash};
+use crate::coverage;
 use crate::db::Engine;
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::Result;
@@ -39,6 +41,8 @@ pub enum Fault {
     AuditBroken { seq: i64 },
     /// The chain ends before the recorded head: the newest rows were removed.
     AuditTruncated { head_seq: i64, last_seq: i64 },
+    /// A campaign's coverage counters differ from a recount.
+    CoverageCounters { campaign_id: i64 },
 }
 
 impl fmt::Display for Fault {
@@ -69,6 +73,10 @@ impl fmt::Display for Fault {
                 f,
                 "audit row {seq}: does not follow the row before it (a row was removed or inserted)"
             ),
+            Fault::CoverageCounters { campaign_id } => write!(
+                f,
+                "campaign {campaign_id}: coverage counters differ from a recount (archive and restore the campaign to rebuild them)"
+            ),
             Fault::AuditTruncated { head_seq, last_seq } => write!(
                 f,
                 "audit log ends at row {last_seq} but {head_seq} rows were written (rows removed at the end)"
@@ -95,6 +103,11 @@ impl Store {
         }
         self.check_unit_paths(&mut report).await?;
         self.check_people_paths(&mut report).await?;
+        for campaign_id in coverage::campaigns(&self.db).await? {
+            if !coverage::verify(&self.db, campaign_id).await? {
+                report.faults.push(Fault::CoverageCounters { campaign_id });
+            }
+        }
         self.check_audit_chain(&mut report).await?;
         Ok(report)
     }

@@ -340,12 +340,61 @@ pub(crate) async fn recount<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The campaigns whose coverage is kept.
+pub(crate) async fn campaigns<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>> {
+    live_campaigns(conn).await
+}
+
 /// Rebuilds every live campaign (after an import or a unit move).
 pub(crate) async fn recount_all<C: ConnectionTrait>(conn: &C, now: Timestamp) -> Result<()> {
     for campaign in live_campaigns(conn).await? {
         recount(conn, campaign, now).await?;
     }
     Ok(())
+}
+
+/// Whether a campaign's counters equal its target rows summed afresh, and its target rows
+/// number the people its target holds in the directory (for `tongxin check`).
+pub(crate) async fn verify<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<bool> {
+    let backend = conn.get_database_backend();
+    let read = |sql: &'static str| {
+        let statement = statement(backend, sql, vec![campaign.into()]);
+        async move {
+            let mut map: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
+            for row in conn.query_all_raw(statement).await? {
+                let key = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+                let value = (row.try_get_by_index(2)?, row.try_get_by_index(3)?);
+                if value != (0, 0) {
+                    map.insert(key, value);
+                }
+            }
+            Ok::<_, crate::error::StoreError>(map)
+        }
+    };
+    let kept = read(
+        "SELECT unit_id, sector_id, targeted, reached FROM campaign_counts WHERE campaign_id = ?",
+    )
+    .await?;
+    let mut fresh = read(
+        "SELECT unit_id, CAST(0 AS BIGINT), COUNT(*), COUNT(reached_at) FROM campaign_targets \
+         WHERE campaign_id = ? GROUP BY unit_id",
+    )
+    .await?;
+    fresh.extend(
+        read(
+            "SELECT t.unit_id, s.sector_id, COUNT(*), COUNT(t.reached_at) \
+             FROM campaign_target_sectors s JOIN campaign_targets t \
+             ON t.campaign_id = s.campaign_id AND t.person_id = s.person_id \
+             WHERE s.campaign_id = ? GROUP BY t.unit_id, s.sector_id",
+        )
+        .await?,
+    );
+    let targeted: i64 = fresh
+        .iter()
+        .filter(|((_, sector), _)| *sector == 0)
+        .map(|(_, (t, _))| t)
+        .sum();
+    Ok(kept == fresh && targeted == target_size(conn, campaign).await?)
 }
 
 /// How many people a campaign's target population holds, read from the directory (the

@@ -422,6 +422,20 @@ async fn coverage_counters_equal_a_recount_after_random_changes(engine: Engine) 
         }
     }
     assert!(people.len() > 10, "the walk made too few people");
+    // `tongxin check` agrees, and notices a counter changed behind Tongxin's back.
+    assert!(app.store.check().await.unwrap().faults.is_empty());
+    db.execute(&format!(
+        "UPDATE campaign_counts SET reached = reached + 1 WHERE campaign_id = {by_tag} AND sector_id = 0 \
+         AND unit_id = (SELECT MIN(unit_id) FROM campaign_counts WHERE campaign_id = {by_tag})"
+    ))
+    .await;
+    let faults = app.store.check().await.unwrap().faults;
+    assert_eq!(
+        faults,
+        vec![tongxin_store::Fault::CoverageCounters {
+            campaign_id: by_tag
+        }]
+    );
     app.finish().await;
 }
 
