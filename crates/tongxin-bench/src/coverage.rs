@@ -86,7 +86,7 @@ async fn fill(
             last = activities - 1
         ))
         .await?;
-        println!(
+        eprintln!(
             "filled activities in {:.0} s",
             started.elapsed().as_secs_f64()
         );
@@ -121,7 +121,7 @@ async fn fill(
             last = attendance - 1
         ))
         .await?;
-        println!(
+        eprintln!(
             "filled attendance in {:.0} s",
             started.elapsed().as_secs_f64()
         );

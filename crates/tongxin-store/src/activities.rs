@@ -1330,6 +1330,64 @@ impl Store {
         Ok(CheckIn::CheckedIn)
     }
 
+    /// A member answers an invitation before the activity starts: they will come (confirmed)
+    /// or ask to be excused.
+    pub async fn answer_invitation(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        activity_id: i64,
+        answer: Attendance,
+    ) -> Result<()> {
+        let field = Field::Named("status");
+        if !matches!(answer, Attendance::Confirmed | Attendance::Excused) {
+            return Err(Invalid::new(field, Reason::NotAChoice).into());
+        }
+        let person_id = self
+            .linked_person_id(actor)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let tx = self.begin_write().await?;
+        let invite = invitation::Entity::find_by_id((activity_id, person_id))
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let activity = activity::Entity::find_by_id(activity_id)
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let open =
+            activity.state == ActivityState::Planned.key() && now.micros() < activity.starts_at;
+        let answerable = matches!(
+            Attendance::parse(&invite.status),
+            Ok(Attendance::Invited | Attendance::Confirmed | Attendance::Excused)
+        );
+        if !open || !answerable {
+            return Err(Invalid::new(field, Reason::WrongState).into());
+        }
+        invitation::ActiveModel {
+            activity_id: Set(activity_id),
+            person_id: Set(person_id),
+            status: Set(answer.key().to_owned()),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("activity.answer")
+                .target("activity", activity_id, &activity.title)
+                .unit(&activity.unit_path)
+                .detail(json!({ "status": answer.key() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Activities of the actor's own person record (members): what they are invited to.
     pub async fn my_activities(&self, actor: &Actor) -> Result<Vec<(ActivityView, Attendance)>> {
         let Some(person_id) = self.linked_person_id(actor).await? else {

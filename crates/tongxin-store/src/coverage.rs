@@ -131,15 +131,17 @@ async fn refresh_targets<C: ConnectionTrait>(
         v.extend(ids.iter().cloned());
         v
     };
-    // Those who left the target population.
+    // Those who left the target population. The subquery is limited to the same people, so
+    // syncing a few people never evaluates the whole target.
     let mut values = vec![c.clone()];
     values.extend(target_binds());
+    values.extend(ids.iter().cloned());
     values.extend(ids.iter().cloned());
     conn.execute_raw(statement(
         backend,
         &format!(
             "DELETE FROM campaign_targets WHERE campaign_id = ? AND person_id NOT IN \
-             (SELECT p.id FROM people p WHERE {TARGET_CONDITION}){targets_in}"
+             (SELECT p.id FROM people p WHERE {TARGET_CONDITION}{people_in}){targets_in}"
         ),
         values,
     ))

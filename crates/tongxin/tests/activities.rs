@@ -348,6 +348,57 @@ async fn members_check_in_once_with_a_signed_link(engine: Engine) {
     app.finish().await;
 }
 
+async fn members_answer_their_invitations(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let person = linked_member(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let member = app.api("xincheng.member").await;
+    let path = format!("/me/activities/{id}/answer");
+    assert_eq!(
+        member
+            .post_json(&path, &json!({ "status": "confirmed" }))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "not invited yet"
+    );
+    staff
+        .post_json(
+            &format!("/activities/{id}/invitations"),
+            &json!({ "person_ids": [person] }),
+        )
+        .await;
+    let browser = app.login("xincheng.member").await;
+    let page = browser.get("/my-activities").await;
+    assert!(page.body.contains("我会参加"), "{}", page.body);
+    let answered = browser
+        .submit(
+            "/my-activities",
+            &format!("/my-activities/{id}"),
+            &[("status", "confirmed")],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    let mine = member.get("/me/activities").await.json();
+    assert_eq!(mine["items"][0]["my_status"], "confirmed");
+    let refused = member
+        .post_json(&path, &json!({ "status": "attended" }))
+        .await;
+    assert_eq!(refused.error_code(), "not_a_choice");
+    // Once the activity has started, answers are closed.
+    app.clock.advance_minutes(8 * 24 * 60);
+    let member = app.api("xincheng.member").await;
+    let late = member
+        .post_json(&path, &json!({ "status": "excused" }))
+        .await;
+    assert_eq!(late.error_code(), "wrong_state");
+    app.finish().await;
+}
+
 async fn staff_check_people_in_by_name(engine: Engine) {
     let app = TestApp::with_fixture(engine).await;
     let (kind, _, xincheng, saihan_person) = setup(&app).await;
@@ -543,6 +594,7 @@ engine_tests!(
     activities_go_from_planned_to_summarized_or_cancelled,
     invitations_and_bulk_attendance,
     members_check_in_once_with_a_signed_link,
+    members_answer_their_invitations,
     staff_check_people_in_by_name,
     photos_must_be_what_they_say,
 );

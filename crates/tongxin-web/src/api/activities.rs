@@ -540,6 +540,26 @@ pub async fn photo(
     Ok(([(axum::http::header::CONTENT_TYPE, media_type)], bytes).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct AnswerBody {
+    status: String,
+}
+
+/// The member confirms or asks to be excused.
+pub async fn answer(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<AnswerBody>,
+) -> Result<StatusCode, AppError> {
+    let status = Attendance::parse(&body.status).map_err(|i| AppError::Invalid(vec![i]))?;
+    state
+        .store
+        .answer_invitation(&user.actor, state.clock.now(), id, status)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The member's invitations.
 pub async fn mine(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, AppError> {
     let items = state.store.my_activities(&user.actor).await?;

@@ -138,6 +138,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/activities/{id}/photos/{photo}", get(activities::photo))
         .route("/check-in", post(activities::member_check_in))
         .route("/me/activities", get(activities::mine))
+        .route("/me/activities/{id}/answer", post(activities::answer))
         .route("/campaigns", get(campaigns::list).post(campaigns::create))
         .route(
             "/campaigns/{id}",

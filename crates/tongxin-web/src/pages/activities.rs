@@ -809,6 +809,20 @@ pub async fn member_check_in(
 struct MinePage {
     ctx: Ctx,
     items: Vec<(ActivityView, Attendance)>,
+    now: Timestamp,
+    errors: FormErrors,
+}
+
+impl MinePage {
+    /// Whether the member may still answer: planned, not started, not yet marked.
+    fn answerable(&self, activity: &ActivityView, status: &Attendance) -> bool {
+        activity.state == ActivityState::Planned
+            && self.now < activity.starts_at
+            && matches!(
+                status,
+                Attendance::Invited | Attendance::Confirmed | Attendance::Excused
+            )
+    }
 }
 
 /// The member's invitations, phone first.
@@ -817,11 +831,48 @@ pub async fn mine(
     ctx: Ctx,
     CurrentUser(auth): CurrentUser,
 ) -> Result<Response, AppError> {
-    let page = MinePage {
-        ctx: ctx.with_section("my_activities"),
-        items: state.store.my_activities(&auth.actor).await?,
+    render_mine(&state, ctx, &auth.actor, &[]).await
+}
+
+async fn render_mine(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let status = if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+    let page = MinePage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("my_activities"),
+        items: state.store.my_activities(actor).await?,
+        now: state.clock.now(),
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+/// The member's answer to an invitation, from the card's buttons.
+pub async fn answer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let pairs = Pairs(pairs);
+    let status = Attendance::parse(pairs.get("status")).map_err(|i| AppError::Invalid(vec![i]))?;
+    match refused(
+        state
+            .store
+            .answer_invitation(&auth.actor, state.clock.now(), id, status)
+            .await,
+    )? {
+        Ok(()) => Ok(see_other("/my-activities")),
+        Err(invalid) => render_mine(&state, ctx, &auth.actor, &invalid).await,
+    }
 }
 
 #[derive(Template)]

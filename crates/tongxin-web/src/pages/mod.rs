@@ -149,6 +149,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             get(activities::member_check_in_page).post(activities::member_check_in),
         )
         .route("/my-activities", get(activities::mine))
+        .route("/my-activities/{id}", post(activities::answer))
         .route(
             "/activity-kinds",
             get(activities::kinds).post(activities::create_kind),
