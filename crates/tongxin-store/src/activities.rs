@@ -712,14 +712,8 @@ impl Store {
             .filter(activity_material::Column::ActivityId.eq(id))
             .all(&self.db)
             .await?;
-        Ok(material::Entity::find()
-            .filter(material::Column::Id.is_in(links.iter().map(|l| l.material_id)))
-            .order_by_asc(material::Column::Title)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m.title))
-            .collect())
+        self.material_titles(links.iter().map(|l| l.material_id))
+            .await
     }
 
     /// Stores a file once by its SM3 digest and returns its id.

@@ -22,7 +22,7 @@ use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{
     campaign, campaign_count, campaign_material, campaign_sector, campaign_tag, campaign_target,
-    material, person, sector, unit,
+    person, sector, unit,
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
@@ -725,14 +725,8 @@ impl Store {
             .filter(campaign_material::Column::CampaignId.eq(id))
             .all(&self.db)
             .await?;
-        Ok(material::Entity::find()
-            .filter(material::Column::Id.is_in(links.iter().map(|l| l.material_id)))
-            .order_by_asc(material::Column::Title)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m.title))
-            .collect())
+        self.material_titles(links.iter().map(|l| l.material_id))
+            .await
     }
 }
 

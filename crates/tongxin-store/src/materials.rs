@@ -239,6 +239,22 @@ impl Store {
         Ok((m.file_name, file.media_type, file.bytes))
     }
 
+    /// The (id, title) of some materials, by title: what an activity or campaign links to.
+    pub(crate) async fn material_titles(
+        &self,
+        ids: impl Iterator<Item = i64>,
+    ) -> Result<Vec<(i64, String)>> {
+        Ok(material::Entity::find()
+            .select_only()
+            .column(material::Column::Id)
+            .column(material::Column::Title)
+            .filter(material::Column::Id.is_in(ids.collect::<Vec<_>>()))
+            .order_by_asc(material::Column::Title)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Every material of the actor's subtree as (id, title), for attaching.
     pub async fn material_choices(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
         actor.require_staff_area()?;

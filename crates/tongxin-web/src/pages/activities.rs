@@ -14,7 +14,7 @@ use tongxin_store::{
     PeopleQuery, PersonSummary, PhotoView, SectorView, StoreError,
 };
 
-use super::{Ctx, FormErrors, Pager, encode_query_value, refused, see_other};
+use super::{Ctx, FormErrors, Pager, encode_query_value, form_status, refused, see_other};
 use crate::AppState;
 use crate::api::activities::{attendance_download, check_in_url};
 use crate::error::AppError;
@@ -172,11 +172,7 @@ async fn render_form(
     chosen_materials: Vec<i64>,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = FormPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("activities"),
@@ -397,11 +393,7 @@ async fn render_show(
             .await?
             .items
     };
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = ShowPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("activities"),
@@ -662,11 +654,7 @@ async fn render_staff(
             PageRequest::new(Some(1), Some(50)),
         )
         .await?;
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = StaffCheckInPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("activities"),
@@ -790,11 +778,7 @@ pub async fn member_check_in(
         Ok((outcome, title)) => (Some((title, outcome == CheckIn::CheckedIn)), Vec::new()),
         Err(invalid) => (None, invalid),
     };
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&invalid);
     let page = MemberCheckInPage {
         errors: ctx.errors(&invalid),
         ctx: ctx.with_section("my_activities"),
@@ -840,11 +824,7 @@ async fn render_mine(
     actor: &Actor,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = MinePage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("my_activities"),
@@ -897,11 +877,7 @@ async fn render_kinds(
     ctx: Ctx,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = KindsPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("activity_kinds"),

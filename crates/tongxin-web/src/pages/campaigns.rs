@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::{Coverage, Invalid};
@@ -13,7 +12,7 @@ use tongxin_store::{
 };
 
 use super::activities::unit_id_of;
-use super::{Ctx, FormErrors, Pager, refused, see_other};
+use super::{Ctx, FormErrors, Pager, form_status, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Pairs, Query};
@@ -66,11 +65,7 @@ async fn render_index(
         .campaigns(actor, false, PageRequest::new(page, None))
         .await?;
     let pager = Pager::new(&results, "/campaigns", &[]);
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("campaigns"),
@@ -194,11 +189,7 @@ async fn render_show(
         .await?;
     let unit = report.unit.id.to_string();
     let pager = Pager::new(&unreached, &format!("/campaigns/{id}"), &[("unit", &unit)]);
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let batch = ActivityFields {
         unit_code: if batch.unit_code.is_empty() {
             report.unit.code.clone()

@@ -11,7 +11,7 @@ use tongxin_store::{MaterialImport, MaterialUpload, MaterialView, Page, PageRequ
 use tongxin_text::script::Script;
 
 use super::activities::unit_id_of;
-use super::{Ctx, FormErrors, Pager, refused};
+use super::{Ctx, FormErrors, Pager, form_status, refused};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfUpload, IdPath, Query};
@@ -50,11 +50,7 @@ async fn render_index(
         .materials(actor, Some(&list.q), PageRequest::new(list.page, None))
         .await?;
     let pager = Pager::new(&results, "/materials", &[("q", &list.q)]);
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("materials"),

@@ -432,6 +432,15 @@ pub fn refused<T>(result: Result<T, StoreError>) -> Result<Result<T, Vec<Invalid
     }
 }
 
+/// The status of a form page: 422 when it shows refused input, 200 otherwise.
+pub fn form_status(invalid: &[Invalid]) -> StatusCode {
+    if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// A 303 to `path`, the answer to a successful form post.
 pub fn see_other(path: &str) -> Response {
     axum::response::Redirect::to(path).into_response()

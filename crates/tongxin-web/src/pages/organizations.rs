@@ -12,7 +12,7 @@ use tongxin_store::{
     OrganizationView, Page, PageRequest, SectorView, StoreError,
 };
 
-use super::{Ctx, FormErrors, Pager, see_other};
+use super::{Ctx, FormErrors, Pager, form_status, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
@@ -70,11 +70,7 @@ async fn render_index(
         .organizations(&auth.actor, &query, PageRequest::new(list.page, None))
         .await?;
     let pager = Pager::new(&results, "/organizations", &[("q", &list.q)]);
-    let status = if invalid.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("organizations"),
