@@ -19,7 +19,8 @@ use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, attachment, campaign,
-    campaign_target, invitation, material, organization, person, person_sector, person_tag, unit,
+    campaign_target, invitation, material, organization, person, person_sector, person_tag,
+    saved_filter, unit,
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
@@ -157,6 +158,8 @@ pub enum Invitees {
         sector_id: Option<i64>,
         tags: Vec<String>,
     },
+    /// The people a saved filter selects now.
+    Saved(i64),
 }
 
 /// One invitee of an activity.
@@ -914,56 +917,13 @@ impl Store {
                 unit_id,
                 sector_id,
                 tags,
-            } => {
-                let unit = unit::Entity::find_by_id(*unit_id)
-                    .filter(actor.subtree(unit::Column::Path))
-                    .one(conn)
-                    .await?
-                    .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-                let path = UnitPath::from_stored(unit.path);
-                let mut select = person::Entity::find()
-                    .select_only()
-                    .column(person::Column::Id)
-                    .filter(person::Column::ArchivedAt.is_null())
-                    .filter(person::Column::UnitPath.gte(path.as_str()))
-                    .filter(person::Column::UnitPath.lt(path.upper_bound()));
-                if let Some(sector_id) = sector_id {
-                    select = select.filter(
-                        person::Column::Id.in_subquery(
-                            sea_orm::sea_query::Query::select()
-                                .column(person_sector::Column::PersonId)
-                                .from(person_sector::Entity)
-                                .and_where(person_sector::Column::SectorId.eq(*sector_id))
-                                .to_owned(),
-                        ),
-                    );
-                }
-                if !tags.is_empty() {
-                    select = select.filter(
-                        person::Column::Id.in_subquery(
-                            sea_orm::sea_query::Query::select()
-                                .column(person_tag::Column::PersonId)
-                                .from(person_tag::Entity)
-                                .and_where(person_tag::Column::Tag.is_in(tags.iter().cloned()))
-                                .to_owned(),
-                        ),
-                    );
-                }
-                let ids: Vec<i64> = select
-                    .limit(MAX_INVITES_PER_REQUEST + 1)
-                    .into_tuple()
-                    .all(conn)
-                    .await?;
-                if ids.len() as u64 > MAX_INVITES_PER_REQUEST {
-                    return Err(Invalid::new(
-                        field,
-                        Reason::TooMany {
-                            max: MAX_INVITES_PER_REQUEST,
-                        },
-                    )
-                    .into());
-                }
-                ids
+            } => filter_people(conn, actor, *unit_id, *sector_id, tags).await?,
+            Invitees::Saved(id) => {
+                let saved = find_scoped::<saved_filter::Entity, _>(conn, actor, *id)
+                    .await
+                    .map_err(|_| Invalid::new(Field::Named("saved_filter"), Reason::NotFound))?;
+                let tags: Vec<String> = serde_json::from_str(&saved.tags).unwrap_or_default();
+                filter_people(conn, actor, saved.unit_id, saved.sector_id, &tags).await?
             }
         };
         if ids.is_empty() {
@@ -1413,6 +1373,66 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The people of a unit's subtree (within the actor's), of a sector and with any of some tags
+/// when given; refused when more than one request may invite.
+async fn filter_people<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    unit_id: i64,
+    sector_id: Option<i64>,
+    tags: &[String],
+) -> Result<Vec<i64>> {
+    let unit = unit::Entity::find_by_id(unit_id)
+        .filter(actor.subtree(unit::Column::Path))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+    let path = UnitPath::from_stored(unit.path);
+    let mut select = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::ArchivedAt.is_null())
+        .filter(person::Column::UnitPath.gte(path.as_str()))
+        .filter(person::Column::UnitPath.lt(path.upper_bound()));
+    if let Some(sector_id) = sector_id {
+        select = select.filter(
+            person::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(person_sector::Column::PersonId)
+                    .from(person_sector::Entity)
+                    .and_where(person_sector::Column::SectorId.eq(sector_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if !tags.is_empty() {
+        select = select.filter(
+            person::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(person_tag::Column::PersonId)
+                    .from(person_tag::Entity)
+                    .and_where(person_tag::Column::Tag.is_in(tags.iter().cloned()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let ids: Vec<i64> = select
+        .limit(MAX_INVITES_PER_REQUEST + 1)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if ids.len() as u64 > MAX_INVITES_PER_REQUEST {
+        return Err(Invalid::new(
+            Field::Named("invitees"),
+            Reason::TooMany {
+                max: MAX_INVITES_PER_REQUEST,
+            },
+        )
+        .into());
+    }
+    Ok(ids)
 }
 
 /// Inserts invitations, leaving existing ones as they are; returns how many were new.

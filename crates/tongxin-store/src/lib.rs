@@ -17,6 +17,7 @@ mod db;
 mod entity;
 mod error;
 mod export;
+mod filters;
 mod import;
 mod materials;
 mod migration;
@@ -43,6 +44,7 @@ pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
 pub use export::{Export, ExportRow};
+pub use filters::SavedFilter;
 pub use import::PeopleImport;
 pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
 pub use organizations::{

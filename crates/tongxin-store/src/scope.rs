@@ -5,7 +5,7 @@
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter};
 use tongxin_core::{Field, Invalid, Reason, Role, UnitPath};
 
-use crate::entity::{activity, campaign, material, organization, person, unit};
+use crate::entity::{activity, campaign, material, organization, person, saved_filter, unit};
 use crate::error::{Result, StoreError};
 
 /// The authenticated caller of a store operation. Only the store creates actors (from a session,
@@ -188,7 +188,14 @@ macro_rules! unit_scoped {
     )*};
 }
 
-unit_scoped!(person, organization, activity, campaign, material);
+unit_scoped!(
+    person,
+    organization,
+    activity,
+    campaign,
+    material,
+    saved_filter
+);
 
 /// One row of a scoped table, if it lies in the actor's subtree; otherwise not found, so a
 /// record outside the subtree cannot be told from one that does not exist.

@@ -15,7 +15,7 @@ use crate::Store;
 use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{
-    activity, campaign, campaign_target, material, organization, person, unit, user,
+    activity, campaign, campaign_target, material, organization, person, saved_filter, unit, user,
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
@@ -601,6 +601,8 @@ async fn rewrite_path_copies<C: ConnectionTrait>(
     rewrite_prefix::<campaign::Entity, _>(conn, campaign::Column::UnitPath, old, new).await?;
     rewrite_prefix::<campaign::Entity, _>(conn, campaign::Column::TargetUnitPath, old, new).await?;
     rewrite_prefix::<material::Entity, _>(conn, material::Column::UnitPath, old, new).await?;
+    rewrite_prefix::<saved_filter::Entity, _>(conn, saved_filter::Column::UnitPath, old, new)
+        .await?;
     rewrite_prefix::<campaign_target::Entity, _>(conn, campaign_target::Column::UnitPath, old, new)
         .await
 }

@@ -204,6 +204,35 @@ async fn invitations_and_bulk_attendance(engine: Engine) {
         .await;
     assert_eq!(outside.error_code(), "not_found");
 
+    // A saved filter invites the same people again, and stays within its owners' subtree.
+    let saved = staff
+        .post_json(
+            "/saved-filters",
+            &json!({ "name": "新城区青年", "unit_id": app.unit("150102").await.id, "tags": ["青年"] }),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+    let saved_id = saved.json()["id"].as_i64().unwrap();
+    let second = plan(&staff, &app, kind, json!({ "title": "青年读书会" })).await["id"]
+        .as_i64()
+        .unwrap();
+    let by_saved = staff
+        .post_json(
+            &format!("/activities/{second}/invitations"),
+            &json!({ "saved_filter_id": saved_id }),
+        )
+        .await;
+    assert_eq!(by_saved.json()["invited"], 2, "{}", by_saved.body);
+    let saihan = app.api("saihan").await;
+    assert_eq!(saihan.get("/saved-filters").await.json()["total"], 0);
+    assert_eq!(
+        saihan
+            .delete(&format!("/saved-filters/{saved_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
     let mark = format!("/activities/{id}/attendance");
     let marked = staff
         .post_json(

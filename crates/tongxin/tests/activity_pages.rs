@@ -69,6 +69,7 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
                 ("by", "filter"),
                 ("unit_code", "150102"),
                 ("sector", &sector_text),
+                ("save_as", "新城区民主党派"),
             ],
         )
         .await;
@@ -76,6 +77,7 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
     let shown = browser.get(&location(&invited)).await;
     assert!(shown.body.contains("已新邀请 2 人"), "{}", shown.body);
     assert!(shown.body.contains("王芳") && shown.body.contains("李强"));
+    assert!(shown.body.contains("按常用条件邀请") && shown.body.contains("新城区民主党派"));
     // Picking: search, then tick.
     let picking = browser.get(&format!("{page_path}?pick=zhao")).await;
     assert!(picking.body.contains("赵敏"), "{}", picking.body);

@@ -23,6 +23,7 @@ pub mod person_history;
 pub mod person_proposal;
 pub mod person_sector;
 pub mod person_tag;
+pub mod saved_filter;
 pub mod sector;
 pub mod sector_field;
 pub mod sensitive_field;

@@ -8,6 +8,7 @@ mod m0003_organizations;
 mod m0004_sector_fields;
 mod m0005_proposals;
 mod m0006_activities;
+mod m0007_saved_filters;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_sector_fields::Migration),
             Box::new(m0005_proposals::Migration),
             Box::new(m0006_activities::Migration),
+            Box::new(m0007_saved_filters::Migration),
         ]
     }
 }

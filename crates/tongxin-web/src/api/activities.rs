@@ -313,6 +313,7 @@ pub async fn invitations(
 pub struct InviteBody {
     person_ids: Option<Vec<i64>>,
     filter: Option<FilterBody>,
+    saved_filter_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -329,17 +330,18 @@ pub async fn invite(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<Json<Value>, AppError> {
-    let invitees = match (body.person_ids, body.filter) {
-        (Some(ids), None) => Invitees::People(ids),
-        (None, Some(f)) => Invitees::Filter {
+    let invitees = match (body.person_ids, body.filter, body.saved_filter_id) {
+        (Some(ids), None, None) => Invitees::People(ids),
+        (None, Some(f), None) => Invitees::Filter {
             unit_id: f.unit_id,
             sector_id: f.sector_id,
             tags: f.tags,
         },
+        (None, None, Some(id)) => Invitees::Saved(id),
         _ => {
             return Err(AppError::Malformed {
                 code: "bad_body",
-                detail: "give either person_ids or filter".into(),
+                detail: "give one of person_ids, filter or saved_filter_id".into(),
             });
         }
     };
@@ -348,6 +350,65 @@ pub async fn invite(
         .invite(&user.actor, state.clock.now(), id, &invitees)
         .await?;
     Ok(Json(json!({ "invited": added })))
+}
+
+fn saved_filter_json(f: &tongxin_store::SavedFilter) -> Value {
+    json!({
+        "id": f.id,
+        "name": f.name,
+        "unit": { "id": f.unit.0, "name": f.unit.1 },
+        "sector": f.sector.as_ref().map(|(id, name)| json!({ "id": id, "name": name })),
+        "tags": f.tags,
+    })
+}
+
+pub async fn saved_filters(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Value>, AppError> {
+    let filters = state.store.saved_filters(&user.actor).await?;
+    Ok(Json(json!({
+        "items": filters.iter().map(saved_filter_json).collect::<Vec<_>>(),
+        "total": filters.len(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct NewFilter {
+    name: String,
+    #[serde(flatten)]
+    filter: FilterBody,
+}
+
+pub async fn save_filter(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<NewFilter>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let saved = state
+        .store
+        .save_filter(
+            &user.actor,
+            state.clock.now(),
+            &body.name,
+            body.filter.unit_id,
+            body.filter.sector_id,
+            &body.filter.tags,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(saved_filter_json(&saved))))
+}
+
+pub async fn delete_filter(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .delete_filter(&user.actor, state.clock.now(), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -137,6 +137,14 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/activities/{id}/photos/{photo}", get(activities::photo))
         .route("/check-in", post(activities::member_check_in))
+        .route(
+            "/saved-filters",
+            get(activities::saved_filters).post(activities::save_filter),
+        )
+        .route(
+            "/saved-filters/{id}",
+            axum::routing::delete(activities::delete_filter),
+        )
         .route("/me/activities", get(activities::mine))
         .route("/me/activities/{id}/answer", post(activities::answer))
         .route("/campaigns", get(campaigns::list).post(campaigns::create))

@@ -11,7 +11,7 @@ use tongxin_core::{ActivityState, Attendance, Invalid, Timestamp};
 use tongxin_store::{
     ActivityChange, ActivityKindView, ActivityQuery, ActivityView, Actor, CampaignView, CheckIn,
     CheckInLink, InvitationView, Invitees, OrganizationQuery, OrganizationView, Page, PageRequest,
-    PeopleQuery, PersonSummary, PhotoView, SectorView, StoreError,
+    PeopleQuery, PersonSummary, PhotoView, SavedFilter, SectorView, StoreError,
 };
 
 use super::{Ctx, FormErrors, Pager, encode_query_value, form_status, refused, see_other};
@@ -327,6 +327,7 @@ struct ShowPage {
     query: ShowQuery,
     candidates: Vec<PersonSummary>,
     sectors: Vec<SectorView>,
+    saved_filters: Vec<SavedFilter>,
     materials: Vec<(i64, String)>,
     photos: Vec<PhotoView>,
     marks: [Attendance; 5],
@@ -401,6 +402,7 @@ async fn render_show(
         pager,
         candidates,
         sectors: state.store.sectors(actor, false).await?,
+        saved_filters: state.store.saved_filters(actor).await?,
         materials: state.store.activity_materials(actor, id).await?,
         photos: state.store.activity_photos(actor, id).await?,
         marks: Attendance::ALL,
@@ -473,7 +475,9 @@ pub async fn invite(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let pairs = Pairs(pairs);
-    let invitees = if pairs.get("by") == "filter" {
+    let invitees = if pairs.get("by") == "saved" {
+        Invitees::Saved(pairs.get("saved_filter").parse().unwrap_or_default())
+    } else if pairs.get("by") == "filter" {
         let Some(unit_id) = unit_id_of(&state, &auth.actor, pairs.get("unit_code")).await? else {
             let invalid = Invalid::new(tongxin_core::Field::Unit, tongxin_core::Reason::NotFound);
             return render_show(
@@ -486,10 +490,29 @@ pub async fn invite(
             )
             .await;
         };
+        let sector_id = pairs.get("sector").parse().ok();
+        let tags = input::split_tags(pairs.get("tags"));
+        let name = pairs.get("save_as").trim();
+        if !name.is_empty()
+            && let Err(e) = state
+                .store
+                .save_filter(
+                    &auth.actor,
+                    state.clock.now(),
+                    name,
+                    unit_id,
+                    sector_id,
+                    &tags,
+                )
+                .await
+        {
+            let invalid = refused::<()>(Err(e))?.err().unwrap_or_default();
+            return render_show(&state, ctx, &auth.actor, id, ShowQuery::default(), &invalid).await;
+        }
         Invitees::Filter {
             unit_id,
-            sector_id: pairs.get("sector").parse().ok(),
-            tags: input::split_tags(pairs.get("tags")),
+            sector_id,
+            tags,
         }
     } else {
         Invitees::People(pairs.ids("person"))

@@ -1,0 +1,127 @@
+//! Saved invitation filters: a unit keeps a named "unit subtree × sector × tags" to invite the
+//! same people to activity after activity. A filter is filed under the unit whose subtree it
+//! selects, so it is shared by the staff of every unit above.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::json;
+use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_name};
+
+use crate::Store;
+use crate::audit::{self, Event};
+use crate::entity::{saved_filter, sector, unit};
+use crate::error::{Result, StoreError};
+use crate::scope::{Actor, filing_unit, find_scoped};
+
+/// A saved filter as listed.
+#[derive(Debug, Clone)]
+pub struct SavedFilter {
+    pub id: i64,
+    pub name: String,
+    pub unit: (i64, String),
+    pub sector: Option<(i64, String)>,
+    pub tags: Vec<String>,
+}
+
+impl Store {
+    /// The saved filters of the actor's subtree, by name.
+    pub async fn saved_filters(&self, actor: &Actor) -> Result<Vec<SavedFilter>> {
+        actor.require_staff_area()?;
+        let rows = saved_filter::Entity::find()
+            .filter(actor.subtree(saved_filter::Column::UnitPath))
+            .order_by_asc(saved_filter::Column::Name)
+            .all(&self.db)
+            .await?;
+        let units: std::collections::HashMap<i64, String> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        let sectors =
+            crate::sectors::sector_names(&self.db, rows.iter().filter_map(|r| r.sector_id)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SavedFilter {
+                unit: (
+                    r.unit_id,
+                    units.get(&r.unit_id).cloned().unwrap_or_default(),
+                ),
+                sector: r
+                    .sector_id
+                    .map(|id| (id, sectors.get(&id).cloned().unwrap_or_default())),
+                tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+                id: r.id,
+                name: r.name,
+            })
+            .collect())
+    }
+
+    /// Saves a filter of a unit of the actor's subtree.
+    pub async fn save_filter(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        name: &str,
+        unit_id: i64,
+        sector_id: Option<i64>,
+        tags: &[String],
+    ) -> Result<SavedFilter> {
+        actor.require_editor()?;
+        let name = parse_name(Field::Named("filter_name"), name)?;
+        let tx = self.begin_write().await?;
+        let unit = filing_unit(&tx, actor, unit_id, Field::Unit).await?;
+        if let Some(id) = sector_id
+            && sector::Entity::find_by_id(id).one(&tx).await?.is_none()
+        {
+            return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
+        }
+        let created = saved_filter::ActiveModel {
+            name: Set(name),
+            unit_id: Set(unit.id),
+            unit_path: Set(unit.path.clone()),
+            sector_id: Set(sector_id),
+            tags: Set(json!(tags).to_string()),
+            created_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("filter.create")
+                .target("saved_filter", created.id, &created.name)
+                .unit(&created.unit_path),
+        )
+        .await?;
+        tx.commit().await?;
+        self.saved_filters(actor)
+            .await?
+            .into_iter()
+            .find(|f| f.id == created.id)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes a saved filter of the actor's subtree.
+    pub async fn delete_filter(&self, actor: &Actor, now: Timestamp, id: i64) -> Result<()> {
+        actor.require_editor()?;
+        let tx = self.begin_write().await?;
+        let filter = find_scoped::<saved_filter::Entity, _>(&tx, actor, id).await?;
+        saved_filter::Entity::delete_by_id(id).exec(&tx).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("filter.delete")
+                .target("saved_filter", id, &filter.name)
+                .unit(&filter.unit_path),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
