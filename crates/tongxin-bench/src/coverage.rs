@@ -21,9 +21,13 @@ enum Raw {
 }
 
 impl Raw {
-    async fn connect(url: &str) -> Result<Raw, Error> {
+    async fn connect(url: &str, schema: Option<&str>) -> Result<Raw, Error> {
         Ok(if url.starts_with("postgres") {
-            Raw::Postgres(sqlx::PgPool::connect(url).await?)
+            let mut options: sqlx::postgres::PgConnectOptions = url.parse()?;
+            if let Some(schema) = schema {
+                options = options.options([("search_path", schema)]);
+            }
+            Raw::Postgres(sqlx::PgPool::connect_with(options).await?)
         } else {
             Raw::Sqlite(sqlx::SqlitePool::connect(url).await?)
         })
@@ -133,6 +137,7 @@ async fn fill(
 pub async fn coverage(
     store: &Store,
     database_url: &str,
+    schema: Option<&str>,
     activities: i64,
     attendance: i64,
     queries: usize,
@@ -147,7 +152,7 @@ pub async fn coverage(
         .into_iter()
         .next()
         .ok_or("load a demo city first (tongxin demo --people N): it has a campaign")?;
-    let raw = Raw::connect(database_url).await?;
+    let raw = Raw::connect(database_url, schema).await?;
     fill(&raw, campaign.id, activities, attendance, now.micros()).await?;
     writeln!(
         out,

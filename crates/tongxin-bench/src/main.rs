@@ -97,6 +97,7 @@ async fn main() -> Result<(), Error> {
             coverage::coverage(
                 &store,
                 &config.database_url,
+                config.database_schema.as_deref(),
                 activities,
                 attendance,
                 queries,
