@@ -80,7 +80,7 @@ async fn fill(
         .await?;
         let started = Instant::now();
         raw.execute(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT {have} UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+            "WITH RECURSIVE n(i) AS (SELECT CAST({have} AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
              INSERT INTO activities (kind_id, unit_id, unit_path, title, starts_at, ends_at, \
              venue_id, place, campaign_id, agenda, state, cancel_reason, minutes, created_at, updated_at) \
              SELECT (SELECT MIN(id) FROM activity_kinds), u.id, u.path, 'bench ' || n.i, \
@@ -117,7 +117,7 @@ async fn fill(
         // activity as long as attendance / activities stays under P / 40009.
         let started = Instant::now();
         raw.execute(&format!(
-            "WITH RECURSIVE n(j) AS (SELECT {have} UNION ALL SELECT j + 1 FROM n WHERE j < {last}) \
+            "WITH RECURSIVE n(j) AS (SELECT CAST({have} AS BIGINT) UNION ALL SELECT j + 1 FROM n WHERE j < {last}) \
              INSERT INTO invitations (activity_id, person_id, status, checked_in_at, updated_at) \
              SELECT {first} + n.j % {activities}, \
              {low} + ((n.j / {activities}) * 40009 + (n.j % {activities}) * 7) % {people}, \

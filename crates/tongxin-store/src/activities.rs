@@ -1083,20 +1083,20 @@ impl Store {
         }
         let mut changed = 0;
         for chunk in ids.chunks(500) {
+            // Both by primary key: the people of the chunk within scope, and their invitations.
+            let in_scope: Vec<i64> = person::Entity::find()
+                .select_only()
+                .column(person::Column::Id)
+                .filter(person::Column::Id.is_in(chunk.iter().copied()))
+                .filter(actor.subtree(person::Column::UnitPath))
+                .into_tuple()
+                .all(&tx)
+                .await?;
             let invited: Vec<i64> = invitation::Entity::find()
                 .select_only()
                 .column(invitation::Column::PersonId)
                 .filter(invitation::Column::ActivityId.eq(activity_id))
-                .filter(invitation::Column::PersonId.is_in(chunk.iter().copied()))
-                .filter(
-                    invitation::Column::PersonId.in_subquery(
-                        sea_orm::sea_query::Query::select()
-                            .column(person::Column::Id)
-                            .from(person::Entity)
-                            .cond_where(actor.subtree(person::Column::UnitPath))
-                            .to_owned(),
-                    ),
-                )
+                .filter(invitation::Column::PersonId.is_in(in_scope))
                 .into_tuple()
                 .all(&tx)
                 .await?;
