@@ -146,7 +146,7 @@ pub async fn coverage(
     let system = Actor::system("bench");
     let now = SystemClock.now();
     let campaign = store
-        .campaigns(&system, false, PageRequest::new(Some(1), Some(1)))
+        .campaigns(&system, true, PageRequest::new(Some(1), Some(1)))
         .await?
         .items
         .into_iter()

@@ -131,17 +131,17 @@ async fn refresh_targets<C: ConnectionTrait>(
         v.extend(ids.iter().cloned());
         v
     };
-    // Those who left the target population. The subquery is limited to the same people, so
-    // syncing a few people never evaluates the whole target.
+    // Those who left the target population: an anti-join by person, so syncing a few people
+    // never evaluates the whole target (and PostgreSQL never runs `NOT IN` over a million ids).
     let mut values = vec![c.clone()];
     values.extend(target_binds());
-    values.extend(ids.iter().cloned());
     values.extend(ids.iter().cloned());
     conn.execute_raw(statement(
         backend,
         &format!(
-            "DELETE FROM campaign_targets WHERE campaign_id = ? AND person_id NOT IN \
-             (SELECT p.id FROM people p WHERE {TARGET_CONDITION}{people_in}){targets_in}"
+            "DELETE FROM campaign_targets WHERE campaign_id = ? AND NOT EXISTS \
+             (SELECT 1 FROM people p WHERE p.id = campaign_targets.person_id \
+             AND {TARGET_CONDITION}){targets_in}"
         ),
         values,
     ))
