@@ -25,6 +25,7 @@ use crate::entity::{
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::{Actor, filing_unit, find_scoped};
+use crate::units::unit_names;
 
 /// Most people one invitation request may add.
 pub const MAX_INVITES_PER_REQUEST: u64 = 20_000;
@@ -315,13 +316,7 @@ impl Store {
             .into_iter()
             .map(|k| (k.id, k.name))
             .collect();
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(conn, rows.iter().map(|r| r.unit_id)).await?;
         let venues: HashMap<i64, String> = organization::Entity::find()
             .filter(organization::Column::Id.is_in(rows.iter().filter_map(|r| r.venue_id)))
             .all(conn)
@@ -991,13 +986,7 @@ impl Store {
             .into_iter()
             .map(|i| (i.person_id, i))
             .collect();
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(people.iter().map(|p| p.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(&self.db, people.iter().map(|p| p.unit_id)).await?;
         Ok(people
             .into_iter()
             .filter_map(|p| {

@@ -28,6 +28,7 @@ use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::{Actor, filing_unit};
 use crate::units::UnitView;
+use crate::units::unit_names;
 
 /// A campaign to create or replace, already parsed.
 #[derive(Debug, Clone)]
@@ -190,19 +191,11 @@ impl Store {
         rows: Vec<campaign::Model>,
     ) -> Result<Vec<CampaignView>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(
-                unit::Column::Id.is_in(
-                    rows.iter()
-                        .flat_map(|r| [r.unit_id, r.target_unit_id])
-                        .collect::<Vec<_>>(),
-                ),
-            )
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(
+            conn,
+            rows.iter().flat_map(|r| [r.unit_id, r.target_unit_id]),
+        )
+        .await?;
         let sector_names: HashMap<i64, String> = sector::Entity::find()
             .all(conn)
             .await?
@@ -645,13 +638,7 @@ impl Store {
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         let items = rows
             .into_iter()
             .filter_map(|r| {

@@ -2,17 +2,16 @@
 //! same people to activity after activity. A filter is filed under the unit whose subtree it
 //! selects, so it is shared by the staff of every unit above.
 
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_name};
 
 use crate::Store;
 use crate::audit::{self, Event};
-use crate::entity::{saved_filter, sector, unit};
+use crate::entity::{saved_filter, sector};
 use crate::error::{Result, StoreError};
 use crate::scope::{Actor, filing_unit, find_scoped};
+use crate::units::unit_names;
 
 /// A saved filter as listed.
 #[derive(Debug, Clone)]
@@ -33,13 +32,7 @@ impl Store {
             .order_by_asc(saved_filter::Column::Name)
             .all(&self.db)
             .await?;
-        let units: std::collections::HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         let sectors =
             crate::sectors::sector_names(&self.db, rows.iter().filter_map(|r| r.sector_id)).await?;
         Ok(rows

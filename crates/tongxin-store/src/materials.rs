@@ -17,6 +17,7 @@ use crate::entity::{attachment, material, unit};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::{Actor, filing_unit, find_scoped};
+use crate::units::unit_names;
 
 /// Largest material accepted, in MiB.
 pub const MAX_MATERIAL_MIB: u64 = 10;
@@ -186,13 +187,7 @@ impl Store {
             .limit(page.per_page)
             .all(&self.db)
             .await?;
-        let units: std::collections::HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         Ok(Page {
             items: rows
                 .into_iter()

@@ -13,10 +13,11 @@ use tongxin_core::{Field, Invalid, Reason, Timestamp};
 
 use crate::Store;
 use crate::audit::{self, Event};
-use crate::entity::{affiliation, organization, person, sector, unit};
+use crate::entity::{affiliation, organization, person, sector};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::scope::{Actor, filing_unit, find_scoped};
+use crate::units::unit_names;
 
 /// The kinds of organization the directory keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,13 +133,7 @@ impl Store {
         &self,
         rows: Vec<organization::Model>,
     ) -> Result<Vec<OrganizationView>> {
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         let sectors: HashMap<i64, String> = sector::Entity::find()
             .filter(sector::Column::Id.is_in(rows.iter().filter_map(|r| r.sector_id)))
             .all(&self.db)

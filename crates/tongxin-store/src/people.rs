@@ -5,7 +5,7 @@
 //! values are sealed before they reach SQL and only leave this module masked, or in clear
 //! through [`Store::reveal_person_field`], which is audited.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType};
@@ -33,6 +33,7 @@ use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::sectors::{
     MembershipValue, check_membership_values, labelled_values, sector_fields_of, sector_names,
 };
+use crate::units::unit_names;
 
 /// A protected field of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -912,13 +913,7 @@ impl Store {
 
     /// List rows for people models (unit names looked up once).
     async fn summaries(&self, rows: Vec<person::Model>) -> Result<Vec<PersonSummary>> {
-        let units: HashMap<i64, String> = unit::Entity::find()
-            .filter(unit::Column::Id.is_in(rows.iter().map(|r| r.unit_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         let mut items = Vec::with_capacity(rows.len());
         for m in rows {
             items.push(PersonSummary {

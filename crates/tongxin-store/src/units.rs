@@ -607,6 +607,23 @@ async fn rewrite_path_copies<C: ConnectionTrait>(
         .await
 }
 
+/// The names of some units by id, for views that show where records are filed.
+pub(crate) async fn unit_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    Ok(unit::Entity::find()
+        .select_only()
+        .column(unit::Column::Id)
+        .column(unit::Column::Name)
+        .filter(unit::Column::Id.is_in(ids.into_iter().collect::<Vec<_>>()))
+        .into_tuple()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Runs a `key, COUNT(*) AS n … GROUP BY key` query into a map.
 async fn count_by<E: EntityTrait, C: ConnectionTrait>(
     conn: &C,

@@ -14,7 +14,9 @@ use tongxin_store::{
     PeopleQuery, PersonSummary, PhotoView, SavedFilter, SectorView, StoreError,
 };
 
-use super::{Ctx, FormErrors, Pager, encode_query_value, form_status, refused, see_other};
+use super::{
+    Ctx, FormErrors, Pager, can_edit, encode_query_value, form_status, refused, see_other,
+};
 use crate::AppState;
 use crate::api::activities::{attendance_download, check_in_url};
 use crate::error::AppError;
@@ -76,13 +78,6 @@ pub async fn index(
         list,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
-}
-
-fn can_edit(actor: &Actor) -> bool {
-    matches!(
-        actor.role(),
-        tongxin_core::Role::Admin | tongxin_core::Role::Staff
-    )
 }
 
 /// What the activity form offers to choose from.

@@ -12,7 +12,7 @@ use tongxin_store::{
 };
 
 use super::activities::unit_id_of;
-use super::{Ctx, FormErrors, Pager, form_status, refused, see_other};
+use super::{Ctx, FormErrors, Pager, can_edit, form_status, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Pairs, Query};
@@ -42,13 +42,6 @@ impl IndexPage {
     fn sector_chosen(&self, id: &i64) -> bool {
         self.chosen_sectors.contains(id)
     }
-}
-
-fn can_edit(actor: &Actor) -> bool {
-    matches!(
-        actor.role(),
-        tongxin_core::Role::Admin | tongxin_core::Role::Staff
-    )
 }
 
 async fn render_index(

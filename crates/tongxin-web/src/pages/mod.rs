@@ -432,6 +432,12 @@ pub fn refused<T>(result: Result<T, StoreError>) -> Result<Result<T, Vec<Invalid
     }
 }
 
+/// Whether the actor keeps work records (administrators and staff), to show the forms that
+/// change them; the store enforces the same rule.
+pub fn can_edit(actor: &Actor) -> bool {
+    matches!(actor.role(), Role::Admin | Role::Staff)
+}
+
 /// The status of a form page: 422 when it shows refused input, 200 otherwise.
 pub fn form_status(invalid: &[Invalid]) -> StatusCode {
     if invalid.is_empty() {

@@ -15,7 +15,7 @@ use tongxin_store::{
 };
 use tongxin_tabular::{Format, Limits};
 
-use super::{Ctx, FormErrors, Pager, see_other};
+use super::{Ctx, FormErrors, Pager, can_edit, see_other};
 use crate::AppState;
 use crate::directory_file;
 use crate::error::AppError;
@@ -294,13 +294,6 @@ pub async fn import_job(
         templates: sector_templates(&state, &auth.actor).await?,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
-}
-
-pub(super) fn can_edit(actor: &Actor) -> bool {
-    matches!(
-        actor.role(),
-        tongxin_core::Role::Admin | tongxin_core::Role::Staff
-    )
 }
 
 #[derive(Template)]

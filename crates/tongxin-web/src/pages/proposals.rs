@@ -175,7 +175,7 @@ pub async fn index(
     let page = ProposalsPage {
         proposals,
         showing,
-        can_decide: super::people::can_edit(actor),
+        can_decide: super::can_edit(actor),
         back: "queue",
         ctx: ctx.with_section("proposals"),
     };
