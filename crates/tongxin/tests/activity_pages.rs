@@ -374,8 +374,65 @@ async fn the_campaign_page_shows_coverage_and_plans_the_next_batch(engine: Engin
     let activity = browser.get(&location(&planned)).await;
     assert!(activity.body.contains("已新邀请 2 人"), "{}", activity.body);
     assert!(activity.body.contains("学习贯彻党的二十大精神"));
+    // Edit the title and the target; archive and restore.
+    let edit = format!("/campaigns/{id}/edit");
+    let form = browser.get(&edit).await;
+    assert!(form.body.contains("学习贯彻党的二十大精神") && form.body.contains("150102"));
+    let backwards = browser
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("title", "学习贯彻党的二十大精神（第二阶段）"),
+                ("unit_code", "150100"),
+                ("starts_on", "2026-11-01"),
+                ("ends_on", "2026-10-01"),
+                ("target_unit_code", "150102"),
+                ("sector", &sector_text),
+            ],
+        )
+        .await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        backwards.body.contains("必须晚于开始时间"),
+        "{}",
+        backwards.body
+    );
+    let saved = browser
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("title", "学习贯彻党的二十大精神（第二阶段）"),
+                ("unit_code", "150100"),
+                ("starts_on", "2026-11-01"),
+                ("ends_on", "2027-03-31"),
+                ("target_unit_code", "150102001"),
+                ("sector", &sector_text),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = browser.get(&path).await;
+    assert!(page.body.contains("（第二阶段）") && page.body.contains("光明社区"));
+    let archived = browser
+        .submit(
+            &edit,
+            &format!("/campaigns/{id}/archived"),
+            &[("archived", "true")],
+        )
+        .await;
+    assert_eq!(archived.status, StatusCode::SEE_OTHER);
+    assert!(
+        !browser
+            .get("/campaigns")
+            .await
+            .body
+            .contains("（第二阶段）")
+    );
     let saihan = app.login("saihan").await;
     assert_eq!(saihan.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(saihan.get(&edit).await.status, StatusCode::NOT_FOUND);
     app.finish().await;
 }
 

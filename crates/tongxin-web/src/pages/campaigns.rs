@@ -33,14 +33,48 @@ struct IndexPage {
     sectors: Vec<SectorView>,
     materials: Vec<(i64, String)>,
     form: CampaignFields,
-    chosen_sectors: Vec<i64>,
+    chosen: Chosen,
     can_edit: bool,
     errors: FormErrors,
 }
 
+/// The sectors and materials ticked in a campaign form.
+#[derive(Default)]
+struct Chosen {
+    sectors: Vec<i64>,
+    materials: Vec<i64>,
+}
+
 impl IndexPage {
     fn sector_chosen(&self, id: &i64) -> bool {
-        self.chosen_sectors.contains(id)
+        self.chosen.sectors.contains(id)
+    }
+
+    fn material_chosen(&self, id: &i64) -> bool {
+        self.chosen.materials.contains(id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/edit.html")]
+struct EditPage {
+    ctx: Ctx,
+    id: i64,
+    archived: bool,
+    sectors: Vec<SectorView>,
+    materials: Vec<(i64, String)>,
+    form: CampaignFields,
+    chosen: Chosen,
+    errors: FormErrors,
+}
+
+impl EditPage {
+    fn sector_chosen(&self, id: &i64) -> bool {
+        self.chosen.sectors.contains(id)
+    }
+
+    fn material_chosen(&self, id: &i64) -> bool {
+        self.chosen.materials.contains(id)
     }
 }
 
@@ -50,7 +84,7 @@ async fn render_index(
     actor: &Actor,
     page: Option<u64>,
     form: CampaignFields,
-    chosen_sectors: Vec<i64>,
+    chosen: Chosen,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
     let results = state
@@ -67,7 +101,7 @@ async fn render_index(
         sectors: state.store.sectors(actor, false).await?,
         materials: state.store.material_choices(actor).await?,
         form,
-        chosen_sectors,
+        chosen,
         can_edit: can_edit(actor),
     };
     Ok(page.ctx.respond(status, page.render()?))
@@ -90,16 +124,32 @@ pub async fn index(
         target_unit_code: unit_code,
         ..CampaignFields::default()
     };
-    render_index(&state, ctx, &auth.actor, list.page, form, Vec::new(), &[]).await
+    render_index(
+        &state,
+        ctx,
+        &auth.actor,
+        list.page,
+        form,
+        Chosen::default(),
+        &[],
+    )
+    .await
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CurrentUser(auth): CurrentUser,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
-) -> Result<Response, AppError> {
-    let pairs = Pairs(pairs);
+/// A campaign form as posted: its fields, the ticked sectors and materials, and the input for
+/// the store when everything parsed.
+async fn posted_campaign(
+    state: &AppState,
+    actor: &Actor,
+    pairs: &Pairs,
+) -> Result<
+    (
+        CampaignFields,
+        Chosen,
+        Result<tongxin_store::CampaignInput, Vec<Invalid>>,
+    ),
+    AppError,
+> {
     let text = |name: &str| pairs.get(name).to_owned();
     let form = CampaignFields {
         unit_code: text("unit_code"),
@@ -110,16 +160,30 @@ pub async fn create(
         target_unit_code: text("target_unit_code"),
         tags: text("tags"),
     };
-    let sectors = pairs.ids("sector");
-    let unit = unit_id_of(&state, &auth.actor, &form.unit_code).await?;
-    let target = unit_id_of(&state, &auth.actor, &form.target_unit_code).await?;
-    let outcome = match input::campaign(
+    let chosen = Chosen {
+        sectors: pairs.ids("sector"),
+        materials: pairs.ids("material_ids"),
+    };
+    let unit = unit_id_of(state, actor, &form.unit_code).await?;
+    let target = unit_id_of(state, actor, &form.target_unit_code).await?;
+    let input = input::campaign(
         &form,
         unit,
         target,
-        sectors.clone(),
-        pairs.ids("material_ids"),
-    ) {
+        chosen.sectors.clone(),
+        chosen.materials.clone(),
+    );
+    Ok((form, chosen, input))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (form, chosen, input) = posted_campaign(&state, &auth.actor, &Pairs(pairs)).await?;
+    let outcome = match input {
         Ok(input) => refused(
             state
                 .store
@@ -130,8 +194,108 @@ pub async fn create(
     };
     match outcome {
         Ok(created) => Ok(see_other(&format!("/campaigns/{}", created.id))),
-        Err(invalid) => render_index(&state, ctx, &auth.actor, None, form, sectors, &invalid).await,
+        Err(invalid) => render_index(&state, ctx, &auth.actor, None, form, chosen, &invalid).await,
     }
+}
+
+async fn render_edit(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: i64,
+    form: CampaignFields,
+    chosen: Chosen,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    let campaign = state.store.campaign(actor, id).await?;
+    if !campaign.editable {
+        return Err(AppError::Forbidden);
+    }
+    let status = form_status(invalid);
+    let page = EditPage {
+        errors: ctx.errors(invalid),
+        ctx: ctx.with_section("campaigns"),
+        id,
+        archived: campaign.archived,
+        sectors: state.store.sectors(actor, false).await?,
+        materials: state.store.material_choices(actor).await?,
+        form,
+        chosen,
+    };
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+/// The campaign's details and target to change, with archive or restore.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+) -> Result<Response, AppError> {
+    let actor = &auth.actor;
+    let c = state.store.campaign(actor, id).await?;
+    let code = |unit_id: i64| {
+        let state = &state;
+        async move { state.store.unit(actor, unit_id).await.map(|u| u.code) }
+    };
+    let form = CampaignFields {
+        unit_code: code(c.unit_id).await.unwrap_or_default(),
+        title: c.title.clone(),
+        starts_on: c.starts_on.clone(),
+        ends_on: c.ends_on.clone(),
+        description: c.description.clone().unwrap_or_default(),
+        target_unit_code: code(c.target_unit.0).await.unwrap_or_default(),
+        tags: c.tags.join("；"),
+    };
+    let chosen = Chosen {
+        sectors: c.sectors.iter().map(|(id, _)| *id).collect(),
+        materials: state
+            .store
+            .campaign_materials(actor, id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    };
+    render_edit(&state, ctx, actor, id, form, chosen, &[]).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (form, chosen, input) = posted_campaign(&state, &auth.actor, &Pairs(pairs)).await?;
+    let outcome = match input {
+        Ok(input) => refused(
+            state
+                .store
+                .update_campaign(&auth.actor, state.clock.now(), id, &input)
+                .await,
+        )?,
+        Err(invalid) => Err(invalid),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/campaigns/{id}"))),
+        Err(invalid) => render_edit(&state, ctx, &auth.actor, id, form, chosen, &invalid).await,
+    }
+}
+
+/// Archives (`archive`) or restores (`restore`) a campaign.
+pub async fn set_archived(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let archived = Pairs(pairs).get("archived") == "true";
+    state
+        .store
+        .set_campaign_archived(&auth.actor, state.clock.now(), id, archived)
+        .await?;
+    Ok(see_other(&format!("/campaigns/{id}/edit")))
 }
 
 #[derive(Deserialize, Default)]

@@ -157,6 +157,11 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/activity-kinds/{id}", post(activities::change_kind))
         .route("/campaigns", get(campaigns::index).post(campaigns::create))
         .route("/campaigns/{id}", get(campaigns::show))
+        .route(
+            "/campaigns/{id}/edit",
+            get(campaigns::edit_page).post(campaigns::update),
+        )
+        .route("/campaigns/{id}/archived", post(campaigns::set_archived))
         .route("/campaigns/{id}/next-batch", post(campaigns::next_batch))
         .route(
             "/materials",
