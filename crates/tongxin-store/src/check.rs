@@ -103,7 +103,7 @@ impl Store {
         }
         self.check_unit_paths(&mut report).await?;
         self.check_people_paths(&mut report).await?;
-        for campaign_id in coverage::campaigns(&self.db).await? {
+        for campaign_id in coverage::live_campaigns(&self.db).await? {
             if !coverage::verify(&self.db, campaign_id).await? {
                 report.faults.push(Fault::CoverageCounters { campaign_id });
             }

@@ -19,7 +19,7 @@ use crate::error::Result;
 const CHUNK: usize = 500;
 
 /// Which campaigns keep coverage: every campaign not archived.
-async fn live_campaigns<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>> {
+pub(crate) async fn live_campaigns<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>> {
     let rows = conn
         .query_all_raw(Statement::from_string(
             conn.get_database_backend(),
@@ -340,11 +340,6 @@ pub(crate) async fn recount<C: ConnectionTrait>(
     ))
     .await?;
     Ok(())
-}
-
-/// The campaigns whose coverage is kept.
-pub(crate) async fn campaigns<C: ConnectionTrait>(conn: &C) -> Result<Vec<i64>> {
-    live_campaigns(conn).await
 }
 
 /// Rebuilds every live campaign (after an import or a unit move).

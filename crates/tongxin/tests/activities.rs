@@ -139,6 +139,62 @@ async fn activities_go_from_planned_to_summarized_or_cancelled(engine: Engine) {
         .await
         .json();
     assert_eq!(december["total"], 2);
+    // A venue from the directory: it must be a venue, and of the caller's subtree.
+    let org = |name: &str, kind: &str, unit: i64| json!({ "unit_id": unit, "name": name, "kind": kind, "is_venue": kind == "venue" });
+    let xincheng_unit = app.unit("150102").await.id;
+    let hall = staff
+        .post_json(
+            "/organizations",
+            &org("新城区统战活动中心", "venue", xincheng_unit),
+        )
+        .await;
+    assert_eq!(hall.status, StatusCode::CREATED, "{}", hall.body);
+    let hall = hall.json()["id"].as_i64().unwrap();
+    let held_there = plan(
+        &staff,
+        &app,
+        kind,
+        json!({ "venue_id": hall, "place": null }),
+    )
+    .await;
+    assert_eq!(held_there["venue"]["name"], "新城区统战活动中心");
+    let club = staff
+        .post_json(
+            "/organizations",
+            &org("新城区青年商会", "chamber", xincheng_unit),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let admin = app.api("admin").await;
+    let elsewhere = admin
+        .post_json(
+            "/organizations",
+            &org("赛罕区会议中心", "venue", app.unit("150105").await.id),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    for venue in [club, elsewhere] {
+        let refused = staff
+            .post_json(
+                "/activities",
+                &json!({ "kind_id": kind, "unit_id": xincheng_unit, "title": "场地",
+                         "starts_at": "2026-12-05T14:30", "ends_at": "2026-12-05T15:30",
+                         "venue_id": venue }),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert_eq!(refused.error_code(), "not_found");
+    }
+
     let saihan = app.api("saihan").await;
     assert_eq!(saihan.get("/activities").await.json()["total"], 0);
     assert_eq!(

@@ -488,8 +488,8 @@ pub async fn invite(
         let sector_id = pairs.get("sector").parse().ok();
         let tags = input::split_tags(pairs.get("tags"));
         let name = pairs.get("save_as").trim();
-        if !name.is_empty()
-            && let Err(e) = state
+        if !name.is_empty() {
+            let saved = state
                 .store
                 .save_filter(
                     &auth.actor,
@@ -499,10 +499,11 @@ pub async fn invite(
                     sector_id,
                     &tags,
                 )
-                .await
-        {
-            let invalid = refused::<()>(Err(e))?.err().unwrap_or_default();
-            return render_show(&state, ctx, &auth.actor, id, ShowQuery::default(), &invalid).await;
+                .await;
+            if let Err(invalid) = refused(saved)? {
+                return render_show(&state, ctx, &auth.actor, id, ShowQuery::default(), &invalid)
+                    .await;
+            }
         }
         Invitees::Filter {
             unit_id,
