@@ -3,7 +3,8 @@
 //!
 //! Every scenario runs on both engines (see [`engine_tests!`]). PostgreSQL runs when
 //! `TONGXIN_TEST_POSTGRES_URL` is set; if it is set and the server is unreachable, the tests
-//! fail rather than skip.
+//! fail rather than skip. Each test binary migrates once per engine and copies the result for
+//! every test; a failed test's database is kept and named on standard error.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -67,12 +68,14 @@ fn random_suffix() -> String {
     tongxin_store::random_hex()[..16].to_owned()
 }
 
-/// Where one test's database lives; removed by [`TestApp::finish`].
+/// Where one test's database lives. Removed by [`TestApp::finish`]; kept, and named on
+/// standard error, when the test fails, so it can be inspected.
 pub enum Database {
     Sqlite {
         dir: PathBuf,
     },
-    /// `dir` holds the key file.
+    /// A schema of its own on the test server, restored from the template's dump; `dir` holds
+    /// the key file.
     Postgres {
         url: String,
         schema: String,
@@ -80,18 +83,66 @@ pub enum Database {
     },
 }
 
+/// What a test's database holds when the test starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Migrated, with no units.
+    Empty,
+    /// Migrated, with the fixture tree and accounts of [`TestApp::with_fixture`].
+    Fixture,
+}
+
+type Template = tokio::sync::OnceCell<String>;
+
+/// Each test binary migrates (and seeds the fixture) once per engine and start; every test
+/// copies the result: an SQLite file, or the dump of a PostgreSQL schema (`pg_dump`), which
+/// restores in one transaction much faster than migrating.
+static TEMPLATES: [Template; 4] = [
+    Template::const_new(),
+    Template::const_new(),
+    Template::const_new(),
+    Template::const_new(),
+];
+
+async fn template(engine: Engine, start: Start) -> &'static str {
+    let index = (engine as usize) * 2 + start as usize;
+    TEMPLATES[index]
+        .get_or_init(|| async move {
+            match engine {
+                Engine::Sqlite => sqlite_template(start).await,
+                Engine::Postgres => postgres_template(start).await,
+            }
+        })
+        .await
+}
+
 impl Database {
-    pub fn fresh(engine: Engine) -> Database {
+    /// A database of its own for one test, holding what `start` says.
+    pub async fn fresh(engine: Engine, start: Start) -> Database {
         let suffix = random_suffix();
         let dir = std::env::temp_dir().join(format!("tongxin-test-{suffix}"));
         std::fs::create_dir_all(&dir).unwrap();
         match engine {
-            Engine::Sqlite => Database::Sqlite { dir },
-            Engine::Postgres => Database::Postgres {
-                url: postgres_url().expect("TONGXIN_TEST_POSTGRES_URL"),
-                schema: format!("t_{suffix}"),
-                dir,
-            },
+            Engine::Sqlite => {
+                std::fs::copy(template(engine, start).await, dir.join("tongxin.db")).unwrap();
+                Database::Sqlite { dir }
+            }
+            Engine::Postgres => {
+                let schema = format!("t_{suffix}");
+                let dump = template(engine, start).await;
+                let restore = dump.replace(TEMPLATE_SCHEMA_MARK, &schema);
+                let mut connection = admin_connection().await;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN;\n{restore}\nCOMMIT;")))
+                    .execute(&mut connection)
+                    .await
+                    .unwrap_or_else(|e| panic!("restoring the template into {schema}: {e}"));
+                let _ = sqlx::Connection::close(connection).await;
+                Database::Postgres {
+                    url: test_server_url(),
+                    schema,
+                    dir,
+                }
+            }
         }
     }
 
@@ -135,23 +186,187 @@ impl Database {
         }
     }
 
+    /// Where to find this database after a failed test.
+    fn location(&self) -> String {
+        match self {
+            Database::Sqlite { dir } => dir.join("tongxin.db").display().to_string(),
+            Database::Postgres { url, schema, dir } => {
+                format!("{url}, schema {schema} (key file in {})", dir.display())
+            }
+        }
+    }
+
     async fn remove(&self) {
         match self {
             Database::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Database::Postgres { url, schema, dir } => {
+            Database::Postgres { schema, dir, .. } => {
                 let _ = std::fs::remove_dir_all(dir);
-                if let Ok(pool) = sqlx::PgPool::connect(url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-                    )))
-                    .execute(&pool)
+                let mut connection = admin_connection().await;
+                let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut connection)
                     .await;
-                }
+                let _ = sqlx::Connection::close(connection).await;
             }
         }
     }
+}
+
+/// Migrates (and seeds) an SQLite file once; tests copy it.
+async fn sqlite_template(start: Start) -> String {
+    let dir = std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tongxin.db");
+    let env = [
+        ("TONGXIN_DATA_DIR".to_owned(), dir.display().to_string()),
+        (
+            "TONGXIN_DATABASE_URL".to_owned(),
+            format!("sqlite://{}", file.display()),
+        ),
+    ];
+    let config = Config::load(None, env.into_iter()).unwrap();
+    let store = tongxin::server::open_store(&config).await.unwrap();
+    if start == Start::Fixture {
+        seed_fixture(&store).await;
+    }
+    // Closing the last connection folds the write-ahead log into the file.
+    store.close().await.unwrap();
+    file.display().to_string()
+}
+
+/// The name the template schema has in its dump; each test's schema replaces it.
+const TEMPLATE_SCHEMA_MARK: &str = "tongxin_test_template_schema";
+
+/// Migrates (and seeds) a PostgreSQL schema once per test binary and returns its dump (made by
+/// the server's `pg_dump`, with rows as `INSERT`s), the schema named [`TEMPLATE_SCHEMA_MARK`].
+async fn postgres_template(start: Start) -> String {
+    let server = test_server_url();
+    let schema = format!("tpl_{}", random_suffix());
+    let dir = std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()));
+    let env = [
+        ("TONGXIN_DATA_DIR".to_owned(), dir.display().to_string()),
+        ("TONGXIN_DATABASE_URL".to_owned(), server.clone()),
+        ("TONGXIN_DATABASE_SCHEMA".to_owned(), schema.clone()),
+    ];
+    let config = Config::load(None, env.into_iter()).unwrap();
+    let store = tongxin::server::open_store(&config).await.unwrap();
+    if start == Start::Fixture {
+        seed_fixture(&store).await;
+    }
+    store.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    let output = std::process::Command::new("pg_dump")
+        .args([
+            "--schema",
+            &schema,
+            "--inserts",
+            "--no-owner",
+            "--no-privileges",
+        ])
+        .arg(postgres_url().expect("TONGXIN_TEST_POSTGRES_URL"))
+        .output()
+        .unwrap_or_else(|e| panic!("pg_dump (PostgreSQL's client tools) is needed: {e}"));
+    assert!(
+        output.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut connection = admin_connection().await;
+    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let _ = sqlx::Connection::close(connection).await;
+    // psql's meta-commands (`\restrict`) are not SQL.
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with('\\'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(&schema, TEMPLATE_SCHEMA_MARK)
+}
+
+/// The fixture tree and one account per role (see [`TestApp::with_fixture`]).
+async fn seed_fixture(store: &Store) {
+    let tree = seed(
+        "150100",
+        "呼和浩特市",
+        vec![
+            seed(
+                "150102",
+                "新城区",
+                vec![
+                    seed(
+                        "150102001",
+                        "海拉尔东路街道",
+                        vec![
+                            seed("150102001001", "光明社区", vec![]),
+                            seed("150102001002", "团结社区", vec![]),
+                        ],
+                    ),
+                    seed(
+                        "150102100",
+                        "保合少镇",
+                        vec![seed("150102100200", "东风村", vec![])],
+                    ),
+                ],
+            ),
+            seed(
+                "150105",
+                "赛罕区",
+                vec![
+                    seed(
+                        "150105001",
+                        "敕勒川路街道",
+                        vec![seed("150105001001", "金桥社区", vec![])],
+                    ),
+                    seed("150105002", "大学西路街道", vec![]),
+                ],
+            ),
+        ],
+    );
+    store
+        .create_tree(&Actor::system("test"), START, &tree)
+        .await
+        .unwrap();
+    for (name, unit, role) in [
+        ("admin", "150100", Role::Admin),
+        ("xincheng", "150102", Role::Admin),
+        ("xincheng.member", "150102001001", Role::Member),
+        ("saihan", "150105", Role::Admin),
+        ("saihan.staff", "150105", Role::Staff),
+        ("saihan.leader", "150105", Role::Leader),
+    ] {
+        store
+            .add_user_as_system(
+                START,
+                unit,
+                Username::parse(name).unwrap(),
+                role,
+                Password::parse(PASSWORD).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// The test server's URL, with commits that do not wait for the disk: nothing a test writes
+/// outlives it.
+fn test_server_url() -> String {
+    let url = postgres_url().expect("TONGXIN_TEST_POSTGRES_URL");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20synchronous_commit%3Doff")
+}
+
+/// One connection to the test server, for creating and dropping schemas.
+async fn admin_connection() -> sqlx::PgConnection {
+    <sqlx::PgConnection as sqlx::Connection>::connect(&test_server_url())
+        .await
+        .unwrap()
 }
 
 /// A direct connection that bypasses Tongxin entirely.
@@ -211,6 +426,16 @@ pub struct TestApp {
     pub db: Database,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    /// Set by [`TestApp::finish`]; a test that ends without it failed.
+    finished: bool,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if !self.finished && std::thread::panicking() {
+            eprintln!("test database kept: {}", self.db.location());
+        }
+    }
 }
 
 /// 2026-11-30 08:00 UTC: tests start at a fixed instant and move the clock by hand.
@@ -224,7 +449,12 @@ impl TestApp {
 
     /// A server on an empty database, with extra `TONGXIN_*` settings.
     pub async fn empty_with(engine: Engine, settings: &[(&str, &str)]) -> TestApp {
-        let db = Database::fresh(engine);
+        TestApp::start(engine, Start::Empty, settings).await
+    }
+
+    /// A server on a database holding what `start` says, with extra `TONGXIN_*` settings.
+    async fn start(engine: Engine, start: Start, settings: &[(&str, &str)]) -> TestApp {
+        let db = Database::fresh(engine, start).await;
         let config = db.config(settings);
         let store = tongxin::server::open_store(&config).await.unwrap();
         let clock = Arc::new(ManualClock::new(START));
@@ -247,6 +477,7 @@ impl TestApp {
             db,
             shutdown: Some(shutdown),
             server: Some(server),
+            finished: false,
         }
     }
 
@@ -271,68 +502,7 @@ impl TestApp {
 
     /// The fixture, with extra `TONGXIN_*` settings.
     pub async fn with_fixture_and(engine: Engine, settings: &[(&str, &str)]) -> TestApp {
-        let app = TestApp::empty_with(engine, settings).await;
-        let tree = seed(
-            "150100",
-            "呼和浩特市",
-            vec![
-                seed(
-                    "150102",
-                    "新城区",
-                    vec![
-                        seed(
-                            "150102001",
-                            "海拉尔东路街道",
-                            vec![
-                                seed("150102001001", "光明社区", vec![]),
-                                seed("150102001002", "团结社区", vec![]),
-                            ],
-                        ),
-                        seed(
-                            "150102100",
-                            "保合少镇",
-                            vec![seed("150102100200", "东风村", vec![])],
-                        ),
-                    ],
-                ),
-                seed(
-                    "150105",
-                    "赛罕区",
-                    vec![
-                        seed(
-                            "150105001",
-                            "敕勒川路街道",
-                            vec![seed("150105001001", "金桥社区", vec![])],
-                        ),
-                        seed("150105002", "大学西路街道", vec![]),
-                    ],
-                ),
-            ],
-        );
-        app.store
-            .create_tree(&Actor::system("test"), START, &tree)
-            .await
-            .unwrap();
-        for (name, unit, role) in [
-            ("admin", "150100", Role::Admin),
-            ("xincheng", "150102", Role::Admin),
-            ("xincheng.member", "150102001001", Role::Member),
-            ("saihan", "150105", Role::Admin),
-            ("saihan.staff", "150105", Role::Staff),
-            ("saihan.leader", "150105", Role::Leader),
-        ] {
-            app.store
-                .add_user_as_system(
-                    START,
-                    unit,
-                    Username::parse(name).unwrap(),
-                    role,
-                    Password::parse(PASSWORD).unwrap(),
-                )
-                .await
-                .unwrap();
-        }
-        app
+        TestApp::start(engine, Start::Fixture, settings).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -397,6 +567,7 @@ impl TestApp {
         }
         self.store.clone().close().await.unwrap();
         self.db.remove().await;
+        self.finished = true;
     }
 
     /// Signals shutdown without waiting; returns the server task to await.
