@@ -69,7 +69,7 @@ impl Store {
     /// sensitive fields.
     pub async fn connect(url: &str, options: &StoreOptions, keys: FieldKeys) -> Result<Store> {
         let keys = Arc::new(keys);
-        let connect_err = |e: sqlx::Error| StoreError::Connect(e.to_string());
+        let connect_err = StoreError::Connect;
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(connect_err)?
@@ -103,7 +103,7 @@ impl Store {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
                 {
-                    return Err(StoreError::Connect(format!(
+                    return Err(StoreError::Settings(format!(
                         "schema name {schema:?} may only contain letters, digits and _"
                     )));
                 }
@@ -125,7 +125,7 @@ impl Store {
                 keys,
             })
         } else {
-            Err(StoreError::Connect(format!(
+            Err(StoreError::Settings(format!(
                 "unsupported database URL {url:?}: use sqlite://FILE or postgres://…"
             )))
         }

@@ -13,10 +13,9 @@ pub(crate) async fn hash(password: String) -> Result<String> {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| StoreError::Hash(e.to_string()))
+            .map_err(StoreError::Hash)
     })
-    .await
-    .map_err(|e| StoreError::Hash(e.to_string()))?
+    .await?
 }
 
 /// Whether `password` matches `phc`. A malformed stored hash never matches.

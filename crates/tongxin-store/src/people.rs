@@ -413,7 +413,7 @@ impl Store {
             .as_deref()
             .map(|s| self.keys.open(field.key(), s))
             .transpose()
-            .map_err(|e| StoreError::Sealed(e.to_string()))
+            .map_err(StoreError::from)
     }
 
     pub(crate) fn masked(

@@ -400,8 +400,9 @@ impl Store {
         if proposal.status != ProposalStatus::Pending.key() {
             return Err(Invalid::new(Field::Named("proposal"), Reason::AlreadyDecided).into());
         }
-        let field = ProposalField::parse(&proposal.field)
-            .ok_or_else(|| StoreError::Sealed(format!("unknown field {}", proposal.field)))?;
+        let field = ProposalField::parse(&proposal.field).ok_or_else(|| StoreError::Corrupt {
+            what: format!("proposal field {:?}", proposal.field),
+        })?;
         let (status, reason, action) = match &decision {
             Decision::Approve => {
                 self.apply_proposal(&tx, actor, now, &person, field, &proposal)
@@ -463,7 +464,7 @@ impl Store {
                 let phone = value
                     .map(|sealed| self.keys.open(SensitiveField::Phone.key(), &sealed))
                     .transpose()
-                    .map_err(|e| StoreError::Sealed(e.to_string()))?
+                    .map_err(StoreError::from)?
                     .map(|plain| MobilePhone::parse(&plain))
                     .transpose()?;
                 update.phone_sealed = Set(phone
@@ -532,7 +533,7 @@ impl Store {
                 &self
                     .keys
                     .open(SensitiveField::Phone.key(), &sealed)
-                    .map_err(|e| StoreError::Sealed(e.to_string()))?,
+                    .map_err(StoreError::from)?,
             )),
             (_, value) => value,
         };

@@ -558,7 +558,7 @@ pub async fn write_xlsx(
     tempdir: &std::path::Path,
     path: &std::path::Path,
 ) -> Result<(), AppError> {
-    let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx export: {e}"));
+    let failed = |e: rust_xlsxwriter::XlsxError| AppError::internal("xlsx export", e);
     let mut workbook = rust_xlsxwriter::Workbook::new();
     workbook.set_tempdir(tempdir).map_err(failed)?;
     let sheet = workbook
@@ -587,7 +587,7 @@ pub async fn write_xlsx(
     // Compressing a large workbook takes a while: off the async threads.
     tokio::task::spawn_blocking(move || workbook.save(&path))
         .await
-        .map_err(|e| AppError::Internal(format!("xlsx export: {e}")))?
+        .map_err(|e| AppError::internal("xlsx export", e))?
         .map_err(failed)
 }
 
@@ -605,7 +605,7 @@ pub async fn xlsx_response(
     write_xlsx(store, export, tempdir, &path).await?;
     let file = tokio::fs::File::open(&path)
         .await
-        .map_err(|e| AppError::Internal(format!("xlsx export: {e}")));
+        .map_err(|e| AppError::internal("xlsx export", e));
     // Once open, the file needs no name: it goes when the download ends.
     let _ = std::fs::remove_file(&path);
     let body = futures_util::stream::unfold(file?, |mut file| async move {
@@ -660,7 +660,7 @@ pub fn template_xlsx(
     sector: Option<&SectorView>,
     enabled: &[SensitiveField],
 ) -> Result<Vec<u8>, AppError> {
-    let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx template: {e}"));
+    let failed = |e: rust_xlsxwriter::XlsxError| AppError::internal("xlsx template", e);
     let header = template_header(sector, enabled);
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -796,7 +796,7 @@ pub fn table_download(
             &format!("{file_stem}.csv"),
         ));
     }
-    let failed = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx table: {e}"));
+    let failed = |e: rust_xlsxwriter::XlsxError| AppError::internal("xlsx table", e);
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     let bold = rust_xlsxwriter::Format::new().set_bold();

@@ -49,13 +49,32 @@ pub enum AppError {
     Conflict(Vec<tongxin_store::HistoryEntry>),
     #[error("duplicate person")]
     DuplicatePerson { existing: Option<i64> },
+    /// A simultaneous request wrote the same thing first.
+    #[error("already exists")]
+    Duplicate,
     #[error("the database is busy")]
     Busy,
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A cause the user cannot act on: logged with its whole chain of sources, never shown.
+    #[error("internal error: {context}")]
+    Internal {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl AppError {
+    /// An internal failure while doing `context`, keeping its cause.
+    pub fn internal(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> AppError {
+        AppError::Internal {
+            context,
+            source: source.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -68,9 +87,11 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Conflict(_) | AppError::DuplicatePerson { .. } => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::DuplicatePerson { .. } | AppError::Duplicate => {
+                StatusCode::CONFLICT
+            }
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -90,8 +111,9 @@ impl AppError {
             AppError::Disabled => "disabled",
             AppError::Conflict(_) => "conflict",
             AppError::DuplicatePerson { .. } => "duplicate",
+            AppError::Duplicate => "already_exists",
             AppError::Busy => "busy",
-            AppError::Internal(_) => "internal",
+            AppError::Internal { .. } => "internal",
         }
     }
 
@@ -156,8 +178,12 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(i) => AppError::Invalid(vec![i]),
             StoreError::Conflict { changes } => AppError::Conflict(changes),
             StoreError::DuplicatePerson { existing } => AppError::DuplicatePerson { existing },
+            StoreError::Duplicate { key, source } => {
+                tracing::info!(%key, error = %source, "a simultaneous write got there first");
+                AppError::Duplicate
+            }
             StoreError::Busy => AppError::Busy,
-            other => AppError::Internal(other.to_string()),
+            other => AppError::internal("store", other),
         }
     }
 }
@@ -181,7 +207,22 @@ impl From<LoginError> for AppError {
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(format!("template: {e}"))
+        AppError::internal("template", e)
+    }
+}
+
+/// An error and its sources, as one line: `a: b: c`.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            write!(f, ": {cause}")?;
+            next = cause.source();
+        }
+        Ok(())
     }
 }
 
@@ -230,8 +271,8 @@ pub async fn render_errors(
     let Some(Pending(error)) = response.extensions_mut().remove::<Pending>() else {
         return response;
     };
-    if let AppError::Internal(cause) = error.as_ref() {
-        tracing::error!(%cause, "request failed");
+    if let AppError::Internal { context, source } = error.as_ref() {
+        tracing::error!(context, cause = %Chain(source.as_ref()), "request failed");
     }
     let status = error.status();
     let message = error.message(&state.catalog, lang, state.config.max_body_bytes);

@@ -166,7 +166,14 @@ fn explain(error: &(dyn std::error::Error + 'static)) -> String {
         _ => error.downcast_ref::<Invalid>(),
     };
     let (Some(invalid), Ok(catalog)) = (invalid, Catalog::load()) else {
-        return error.to_string();
+        // The error and each of its causes: "cannot connect to the database: …: …".
+        let mut text = error.to_string();
+        let mut next = error.source();
+        while let Some(cause) = next {
+            text.push_str(&format!(": {cause}"));
+            next = cause.source();
+        }
+        return text;
     };
     tongxin_web::invalid_message(&catalog, terminal_lang(), invalid)
 }

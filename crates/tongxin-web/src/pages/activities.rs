@@ -619,8 +619,7 @@ pub async fn check_in_screen(
         .check_in_link(&auth.actor, state.clock.now(), id)
         .await?;
     let url = check_in_url(&state, &headers, &link);
-    let qr = qrcode::QrCode::new(url.as_bytes())
-        .map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
+    let qr = qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::internal("QR code", e))?;
     let qr_svg = qr
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(320, 320)

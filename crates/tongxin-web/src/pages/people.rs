@@ -282,7 +282,7 @@ pub async fn import_job(
         .ok_or(AppError::NotFound)?;
     let (report, running) = match job.outcome() {
         Some(Ok(report)) => (Some(report), None),
-        Some(Err(cause)) => return Err(AppError::Internal(cause)),
+        Some(Err(cause)) => return Err(AppError::internal("import", cause)),
         None => (None, Some(job.progress.rows())),
     };
     let page = ImportPage {

@@ -744,6 +744,7 @@ impl Browser {
 }
 
 /// An API client with a bearer token.
+#[derive(Clone)]
 pub struct Api {
     client: reqwest::Client,
     base: String,
