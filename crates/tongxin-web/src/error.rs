@@ -49,9 +49,9 @@ pub enum AppError {
     Conflict(Vec<tongxin_store::HistoryEntry>),
     #[error("duplicate person")]
     DuplicatePerson { existing: Option<i64> },
-    /// A simultaneous request wrote the same thing first.
-    #[error("already exists")]
-    Duplicate,
+    /// A simultaneous request wrote the same thing first; `key` names the unique key.
+    #[error("already exists ({key})")]
+    Duplicate { key: String },
     #[error("the database is busy")]
     Busy,
     /// A cause the user cannot act on: logged with its whole chain of sources, never shown.
@@ -87,9 +87,9 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Conflict(_) | AppError::DuplicatePerson { .. } | AppError::Duplicate => {
-                StatusCode::CONFLICT
-            }
+            AppError::Conflict(_)
+            | AppError::DuplicatePerson { .. }
+            | AppError::Duplicate { .. } => StatusCode::CONFLICT,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -111,7 +111,7 @@ impl AppError {
             AppError::Disabled => "disabled",
             AppError::Conflict(_) => "conflict",
             AppError::DuplicatePerson { .. } => "duplicate",
-            AppError::Duplicate => "already_exists",
+            AppError::Duplicate { .. } => "already_exists",
             AppError::Busy => "busy",
             AppError::Internal { .. } => "internal",
         }
@@ -178,10 +178,7 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(i) => AppError::Invalid(vec![i]),
             StoreError::Conflict { changes } => AppError::Conflict(changes),
             StoreError::DuplicatePerson { existing } => AppError::DuplicatePerson { existing },
-            StoreError::Duplicate { key, source } => {
-                tracing::info!(%key, error = %source, "a simultaneous write got there first");
-                AppError::Duplicate
-            }
+            StoreError::Duplicate { key, .. } => AppError::Duplicate { key },
             StoreError::Busy => AppError::Busy,
             other => AppError::internal("store", other),
         }
@@ -211,10 +208,10 @@ impl From<askama::Error> for AppError {
     }
 }
 
-/// An error and its sources, as one line: `a: b: c`.
-struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+/// An error and its sources, as one line: `a: b: c` (for logs and the command line).
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
-impl std::fmt::Display for Chain<'_> {
+impl std::fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)?;
         let mut next = self.0.source();
@@ -271,8 +268,14 @@ pub async fn render_errors(
     let Some(Pending(error)) = response.extensions_mut().remove::<Pending>() else {
         return response;
     };
-    if let AppError::Internal { context, source } = error.as_ref() {
-        tracing::error!(context, cause = %Chain(source.as_ref()), "request failed");
+    match error.as_ref() {
+        AppError::Internal { context, source } => {
+            tracing::error!(context, cause = %ErrorChain(source.as_ref()), "request failed");
+        }
+        AppError::Duplicate { key } => {
+            tracing::info!(%key, "a simultaneous write got there first");
+        }
+        _ => {}
     }
     let status = error.status();
     let message = error.message(&state.catalog, lang, state.config.max_body_bytes);

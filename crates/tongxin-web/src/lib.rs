@@ -29,7 +29,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-pub use error::{AppError, invalid_message};
+pub use error::{AppError, ErrorChain, invalid_message};
 pub use i18n::Catalog;
 
 /// Settings of the web layer.

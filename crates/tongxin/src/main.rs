@@ -167,13 +167,7 @@ fn explain(error: &(dyn std::error::Error + 'static)) -> String {
     };
     let (Some(invalid), Ok(catalog)) = (invalid, Catalog::load()) else {
         // The error and each of its causes: "cannot connect to the database: …: …".
-        let mut text = error.to_string();
-        let mut next = error.source();
-        while let Some(cause) = next {
-            text.push_str(&format!(": {cause}"));
-            next = cause.source();
-        }
-        return text;
+        return tongxin_web::ErrorChain(error).to_string();
     };
     tongxin_web::invalid_message(&catalog, terminal_lang(), invalid)
 }

@@ -13,8 +13,15 @@ use serde_json::{Value, json};
 /// How many requests race.
 const RACERS: usize = 8;
 
-/// Sends `body` to `path` from `RACERS` tasks at once; returns the replies' statuses and codes.
-async fn race(api: &Api, path: &str, body: Value) -> Vec<(StatusCode, String)> {
+/// Sends `body` to `path` from `RACERS` tasks at once, and checks that exactly one request
+/// created `what` and every other was refused with `status` and error `code`.
+async fn race_to_create(
+    api: &Api,
+    what: &str,
+    path: &str,
+    body: Value,
+    refusal: (StatusCode, &str),
+) {
     let mut tasks = tokio::task::JoinSet::new();
     let start = std::sync::Arc::new(tokio::sync::Barrier::new(RACERS));
     for _ in 0..RACERS {
@@ -30,18 +37,14 @@ async fn race(api: &Api, path: &str, body: Value) -> Vec<(StatusCode, String)> {
             (reply.status, code)
         });
     }
-    tasks.join_all().await
-}
-
-/// One created, the rest refused with `status` and `code`.
-fn assert_one_winner(what: &str, replies: &[(StatusCode, String)], status: StatusCode, code: &str) {
+    let replies = tasks.join_all().await;
     let created = replies
         .iter()
         .filter(|(s, _)| *s == StatusCode::CREATED)
         .count();
     assert_eq!(created, 1, "{what}: {replies:?}");
-    for (s, c) in replies.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!((*s, c.as_str()), (status, code), "{what}: {replies:?}");
+    for (status, code) in replies.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!((*status, code.as_str()), refusal, "{what}: {replies:?}");
     }
 }
 
@@ -49,60 +52,55 @@ async fn simultaneous_creates_of_one_key_answer_one_created_and_clear_refusals(e
     let app = TestApp::with_fixture(engine).await;
     let admin = app.api("admin").await;
     let county = app.unit("150105").await.id;
-    let taken = StatusCode::UNPROCESSABLE_ENTITY;
 
-    let units = race(
-        &admin,
-        "/units",
-        json!({ "parent_id": county, "code": "150105003", "name": "巴彦街道" }),
-    )
-    .await;
-    assert_one_winner("unit code", &units, taken, "taken");
+    let taken = (StatusCode::UNPROCESSABLE_ENTITY, "taken");
+    for (what, path, body) in [
+        (
+            "unit code",
+            "/units",
+            json!({ "parent_id": county, "code": "150105003", "name": "巴彦街道" }),
+        ),
+        (
+            "user name",
+            "/accounts",
+            json!({ "unit_code": "150105", "username": "saihan.new", "role": "staff", "password": PASSWORD }),
+        ),
+        (
+            "sector code",
+            "/sectors",
+            json!({ "code": "minzhu", "name": "民主党派" }),
+        ),
+        (
+            "activity kind code",
+            "/activity-kinds",
+            json!({ "code": "forum", "name": "论坛" }),
+        ),
+    ] {
+        race_to_create(&admin, what, path, body, taken).await;
+    }
 
-    let accounts = race(
-        &admin,
-        "/accounts",
-        json!({ "unit_code": "150105", "username": "saihan.new", "role": "staff", "password": PASSWORD }),
-    )
-    .await;
-    assert_one_winner("user name", &accounts, taken, "taken");
-
-    let sectors = race(
-        &admin,
-        "/sectors",
-        json!({ "code": "minzhu", "name": "民主党派" }),
-    )
-    .await;
-    assert_one_winner("sector code", &sectors, taken, "taken");
     let sector = admin.get("/sectors").await.json()["items"][0]["id"]
         .as_i64()
         .unwrap();
-
-    let fields = race(
+    race_to_create(
         &admin,
+        "sector field key",
         &format!("/sectors/{sector}/fields"),
         json!({ "key": "terms", "label": "任职届数", "kind": "number" }),
+        taken,
     )
     .await;
-    assert_one_winner("sector field key", &fields, taken, "taken");
-
-    let kinds = race(
-        &admin,
-        "/activity-kinds",
-        json!({ "code": "forum", "name": "论坛" }),
-    )
-    .await;
-    assert_one_winner("activity kind code", &kinds, taken, "taken");
 
     let staff = app.api("saihan.staff").await;
     let unit = app.unit("150105001").await.id;
-    let people = race(
+    race_to_create(
         &staff,
+        "ID number",
         "/people",
         json!({ "unit_id": unit, "name": "张伟", "id_number": id_number("15010519800101123") }),
+        (StatusCode::CONFLICT, "duplicate"),
     )
     .await;
-    assert_one_winner("ID number", &people, StatusCode::CONFLICT, "duplicate");
 
     app.finish().await;
 }

@@ -97,16 +97,13 @@ type Template = tokio::sync::OnceCell<String>;
 /// Each test binary migrates (and seeds the fixture) once per engine and start; every test
 /// copies the result: an SQLite file, or the dump of a PostgreSQL schema (`pg_dump`), which
 /// restores in one transaction much faster than migrating.
-static TEMPLATES: [Template; 4] = [
-    Template::const_new(),
-    Template::const_new(),
-    Template::const_new(),
-    Template::const_new(),
+static TEMPLATES: [[Template; 2]; 2] = [
+    [Template::const_new(), Template::const_new()],
+    [Template::const_new(), Template::const_new()],
 ];
 
 async fn template(engine: Engine, start: Start) -> &'static str {
-    let index = (engine as usize) * 2 + start as usize;
-    TEMPLATES[index]
+    TEMPLATES[engine as usize][start as usize]
         .get_or_init(|| async move {
             match engine {
                 Engine::Sqlite => sqlite_template(start).await,
@@ -186,7 +183,7 @@ impl Database {
         }
     }
 
-    /// Where to find this database after a failed test.
+    /// Where this database is (a file, or a server and schema).
     fn location(&self) -> String {
         match self {
             Database::Sqlite { dir } => dir.join("tongxin.db").display().to_string(),
@@ -214,26 +211,28 @@ impl Database {
     }
 }
 
-/// Migrates (and seeds) an SQLite file once; tests copy it.
-async fn sqlite_template(start: Start) -> String {
-    let dir = std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("tongxin.db");
-    let env = [
-        ("TONGXIN_DATA_DIR".to_owned(), dir.display().to_string()),
-        (
-            "TONGXIN_DATABASE_URL".to_owned(),
-            format!("sqlite://{}", file.display()),
-        ),
-    ];
-    let config = Config::load(None, env.into_iter()).unwrap();
-    let store = tongxin::server::open_store(&config).await.unwrap();
+/// Migrates `db` and, for [`Start::Fixture`], seeds the fixture.
+async fn build_template(db: &Database, start: Start) {
+    let store = tongxin::server::open_store(&db.config(&[])).await.unwrap();
     if start == Start::Fixture {
         seed_fixture(&store).await;
     }
-    // Closing the last connection folds the write-ahead log into the file.
+    // Closing the last connection folds SQLite's write-ahead log into the file, and leaves a
+    // PostgreSQL schema free to dump.
     store.close().await.unwrap();
-    file.display().to_string()
+}
+
+fn template_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()))
+}
+
+/// Migrates (and seeds) an SQLite file once; tests copy it.
+async fn sqlite_template(start: Start) -> String {
+    let dir = template_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Database::Sqlite { dir };
+    build_template(&db, start).await;
+    db.location()
 }
 
 /// The name the template schema has in its dump; each test's schema replaces it.
@@ -242,21 +241,13 @@ const TEMPLATE_SCHEMA_MARK: &str = "tongxin_test_template_schema";
 /// Migrates (and seeds) a PostgreSQL schema once per test binary and returns its dump (made by
 /// the server's `pg_dump`, with rows as `INSERT`s), the schema named [`TEMPLATE_SCHEMA_MARK`].
 async fn postgres_template(start: Start) -> String {
-    let server = test_server_url();
     let schema = format!("tpl_{}", random_suffix());
-    let dir = std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()));
-    let env = [
-        ("TONGXIN_DATA_DIR".to_owned(), dir.display().to_string()),
-        ("TONGXIN_DATABASE_URL".to_owned(), server.clone()),
-        ("TONGXIN_DATABASE_SCHEMA".to_owned(), schema.clone()),
-    ];
-    let config = Config::load(None, env.into_iter()).unwrap();
-    let store = tongxin::server::open_store(&config).await.unwrap();
-    if start == Start::Fixture {
-        seed_fixture(&store).await;
-    }
-    store.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
+    let db = Database::Postgres {
+        url: test_server_url(),
+        schema: schema.clone(),
+        dir: template_dir(),
+    };
+    build_template(&db, start).await;
     let output = std::process::Command::new("pg_dump")
         .args([
             "--schema",
@@ -273,13 +264,7 @@ async fn postgres_template(start: Start) -> String {
         "pg_dump failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let mut connection = admin_connection().await;
-    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-        .execute(&mut connection)
-        .await
-        .unwrap();
-    let _ = sqlx::Connection::close(connection).await;
+    db.remove().await;
     // psql's meta-commands (`\restrict`) are not SQL.
     String::from_utf8(output.stdout)
         .unwrap()
