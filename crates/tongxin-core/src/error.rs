@@ -155,6 +155,8 @@ pub enum Reason {
     ContentMismatch,
     /// The file could not be read (a damaged document, an unknown text encoding).
     Unreadable,
+    /// A stored record (a saved filter) can no longer be read; using it would guess.
+    Damaged,
     /// A person named by id who does not exist or lies outside the caller's subtree.
     UnknownPerson {
         id: u64,
@@ -216,6 +218,7 @@ impl Reason {
             Reason::ZipBomb => "zip_bomb",
             Reason::ContentMismatch => "content_mismatch",
             Reason::Unreadable => "unreadable",
+            Reason::Damaged => "damaged",
             Reason::UnknownPerson { .. } => "unknown_person",
             Reason::TooMany { .. } => "too_many",
         }

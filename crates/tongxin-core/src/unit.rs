@@ -166,6 +166,19 @@ impl UnitPath {
             .collect()
     }
 
+    /// The paths of this unit's ancestors, from the root, and of the unit itself: what
+    /// concerns a unit includes what targets any unit above it.
+    pub fn lineage(&self) -> Vec<String> {
+        let mut current = String::from("/");
+        self.ids()
+            .into_iter()
+            .map(|id| {
+                current.push_str(&format!("{id}/"));
+                current.clone()
+            })
+            .collect()
+    }
+
     /// The exclusive upper bound of this subtree: the path with its final `/` replaced by `0`,
     /// the next byte after `/`. No descendant path reaches it, and no outside path falls below it.
     pub fn upper_bound(&self) -> String {

@@ -15,6 +15,7 @@ use tongxin_core::{
 };
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{
@@ -23,8 +24,8 @@ use crate::entity::{
     saved_filter, unit,
 };
 use crate::error::{Result, StoreError};
+use crate::filters::saved_filter_tags;
 use crate::page::{Page, PageRequest};
-use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::units::unit_names;
 
 /// Most people one invitation request may add.
@@ -197,7 +198,7 @@ fn check_in_message(activity_id: i64, until: i64) -> String {
 impl Store {
     /// The activity kinds, in their configured order.
     pub async fn activity_kinds(&self, include_archived: bool) -> Result<Vec<ActivityKindView>> {
-        let mut select = activity_kind::Entity::find();
+        let mut select = access::unguarded::<activity_kind::Entity>(Unguarded::Reference);
         if !include_archived {
             select = select.filter(activity_kind::Column::ArchivedAt.is_null());
         }
@@ -229,7 +230,7 @@ impl Store {
             parse_field_key(code).map_err(|e| Invalid::new(Field::Named("kind_code"), e.reason))?;
         let name = parse_name(Field::Named("kind_name"), name)?;
         let tx = self.begin_write().await?;
-        let taken = activity_kind::Entity::find()
+        let taken = access::unguarded::<activity_kind::Entity>(Unguarded::Reference)
             .filter(activity_kind::Column::Code.eq(&code))
             .count(&tx)
             .await?
@@ -237,7 +238,9 @@ impl Store {
         if taken {
             return Err(Invalid::new(Field::Named("kind_code"), Reason::Taken).into());
         }
-        let position = activity_kind::Entity::find().count(&tx).await?;
+        let position = access::unguarded::<activity_kind::Entity>(Unguarded::Reference)
+            .count(&tx)
+            .await?;
         let created = activity_kind::ActiveModel {
             code: Set(code),
             name: Set(name),
@@ -275,7 +278,7 @@ impl Store {
         actor.require_top_admin()?;
         let name = parse_name(Field::Named("kind_name"), name)?;
         let tx = self.begin_write().await?;
-        let current = activity_kind::Entity::find_by_id(id)
+        let current = access::unguarded_by_id::<activity_kind::Entity>(Unguarded::Reference, id)
             .one(&tx)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -310,40 +313,44 @@ impl Store {
         rows: Vec<activity::Model>,
     ) -> Result<Vec<ActivityView>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let kinds: HashMap<i64, String> = activity_kind::Entity::find()
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|k| (k.id, k.name))
-            .collect();
+        let kinds: HashMap<i64, String> =
+            access::unguarded::<activity_kind::Entity>(Unguarded::Reference)
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|k| (k.id, k.name))
+                .collect();
         let units = unit_names(conn, rows.iter().map(|r| r.unit_id)).await?;
-        let venues: HashMap<i64, String> = organization::Entity::find()
-            .filter(organization::Column::Id.is_in(rows.iter().filter_map(|r| r.venue_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
-        let campaigns: HashMap<i64, String> = campaign::Entity::find()
-            .filter(campaign::Column::Id.is_in(rows.iter().filter_map(|r| r.campaign_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.title))
-            .collect();
+        let venues: HashMap<i64, String> =
+            access::unguarded::<organization::Entity>(Unguarded::Labels)
+                .filter(organization::Column::Id.is_in(rows.iter().filter_map(|r| r.venue_id)))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect();
+        let campaigns: HashMap<i64, String> =
+            access::unguarded::<campaign::Entity>(Unguarded::Labels)
+                .filter(campaign::Column::Id.is_in(rows.iter().filter_map(|r| r.campaign_id)))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.title))
+                .collect();
         let mut counts: HashMap<i64, AttendanceCounts> = HashMap::new();
         if !ids.is_empty() {
-            let tallies: Vec<(i64, String, i64)> = invitation::Entity::find()
-                .select_only()
-                .column(invitation::Column::ActivityId)
-                .column(invitation::Column::Status)
-                .column_as(invitation::Column::PersonId.count(), "n")
-                .filter(invitation::Column::ActivityId.is_in(ids))
-                .group_by(invitation::Column::ActivityId)
-                .group_by(invitation::Column::Status)
-                .into_tuple()
-                .all(conn)
-                .await?;
+            let tallies: Vec<(i64, String, i64)> =
+                access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
+                    .select_only()
+                    .column(invitation::Column::ActivityId)
+                    .column(invitation::Column::Status)
+                    .column_as(invitation::Column::PersonId.count(), "n")
+                    .filter(invitation::Column::ActivityId.is_in(ids))
+                    .group_by(invitation::Column::ActivityId)
+                    .group_by(invitation::Column::Status)
+                    .into_tuple()
+                    .all(conn)
+                    .await?;
             for (activity_id, status, n) in tallies {
                 if let Ok(status) = Attendance::parse(&status) {
                     counts
@@ -385,7 +392,7 @@ impl Store {
     /// One activity of the actor's subtree.
     pub async fn activity(&self, actor: &Actor, id: i64) -> Result<ActivityView> {
         actor.require_staff_area()?;
-        let model = find_scoped::<activity::Entity, _>(&self.db, actor, id).await?;
+        let model = access::find::<activity::Entity, _>(&self.db, actor, id).await?;
         let mut views = self.activity_views(&self.db, vec![model]).await?;
         views.pop().ok_or(StoreError::NotFound)
     }
@@ -398,10 +405,10 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<ActivityView>> {
         actor.require_staff_area()?;
-        let mut select = activity::Entity::find().filter(actor.subtree(activity::Column::UnitPath));
+        let mut select = access::visible::<activity::Entity>(actor);
         if let Some(unit_id) = query.unit_id {
-            let unit = unit::Entity::find_by_id(unit_id)
-                .filter(actor.subtree(unit::Column::Path))
+            let unit = access::visible::<unit::Entity>(actor)
+                .filter(unit::Column::Id.eq(unit_id))
                 .one(&self.db)
                 .await?
                 .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
@@ -456,15 +463,16 @@ impl Store {
             return Err(Invalid::new(Field::Named("ends_at"), Reason::EndsBeforeStart).into());
         }
         let unit = filing_unit(conn, actor, input.unit_id, Field::Unit).await?;
-        let kind = activity_kind::Entity::find_by_id(input.kind_id)
-            .one(conn)
-            .await?
-            .ok_or_else(|| Invalid::new(Field::Named("kind"), Reason::NotFound))?;
+        let kind =
+            access::unguarded_by_id::<activity_kind::Entity>(Unguarded::Reference, input.kind_id)
+                .one(conn)
+                .await?
+                .ok_or_else(|| Invalid::new(Field::Named("kind"), Reason::NotFound))?;
         if kind.archived_at.is_some() {
             return Err(Invalid::new(Field::Named("kind"), Reason::Archived).into());
         }
         if let Some(venue_id) = input.venue_id {
-            let venue = find_scoped::<organization::Entity, _>(conn, actor, venue_id)
+            let venue = access::find::<organization::Entity, _>(conn, actor, venue_id)
                 .await
                 .map_err(|_| Invalid::new(Field::Named("venue"), Reason::NotFound))?;
             if !venue.is_venue || venue.archived_at.is_some() {
@@ -472,7 +480,7 @@ impl Store {
             }
         }
         if let Some(campaign_id) = input.campaign_id {
-            self.visible_campaign(conn, actor, campaign_id)
+            access::find::<campaign::Entity, _>(conn, actor, campaign_id)
                 .await
                 .map_err(|_| Invalid::new(Field::Named("campaign"), Reason::NotFound))?;
         }
@@ -507,9 +515,8 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let found = material::Entity::find()
+        let found = access::visible::<material::Entity>(actor)
             .filter(material::Column::Id.is_in(ids.iter().copied()))
-            .filter(actor.subtree(material::Column::UnitPath))
             .count(conn)
             .await?;
         let wanted = ids.iter().collect::<std::collections::BTreeSet<_>>().len() as u64;
@@ -525,7 +532,7 @@ impl Store {
         activity_id: i64,
         ids: &[i64],
     ) -> Result<()> {
-        activity_material::Entity::delete_many()
+        access::delete_rows::<activity_material::Entity>(Unguarded::PartsOf)
             .filter(activity_material::Column::ActivityId.eq(activity_id))
             .exec(conn)
             .await?;
@@ -596,7 +603,7 @@ impl Store {
     ) -> Result<ActivityView> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let current = find_scoped::<activity::Entity, _>(&tx, actor, id).await?;
+        let current = access::find::<activity::Entity, _>(&tx, actor, id).await?;
         let state = ActivityState::parse(&current.state).unwrap_or(ActivityState::Planned);
         if state == ActivityState::Cancelled {
             return Err(Invalid::new(Field::Named("state"), Reason::WrongState).into());
@@ -634,7 +641,7 @@ impl Store {
         conn: &C,
         activity_id: i64,
     ) -> Result<Vec<i64>> {
-        Ok(invitation::Entity::find()
+        Ok(access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
             .select_only()
             .column(invitation::Column::PersonId)
             .filter(invitation::Column::ActivityId.eq(activity_id))
@@ -654,7 +661,7 @@ impl Store {
     ) -> Result<ActivityView> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let current = find_scoped::<activity::Entity, _>(&tx, actor, id).await?;
+        let current = access::find::<activity::Entity, _>(&tx, actor, id).await?;
         let state = ActivityState::parse(&current.state).unwrap_or(ActivityState::Planned);
         let mut model = activity::ActiveModel {
             id: Set(id),
@@ -705,8 +712,8 @@ impl Store {
     /// Materials attached to an activity, as (id, title).
     pub async fn activity_materials(&self, actor: &Actor, id: i64) -> Result<Vec<(i64, String)>> {
         actor.require_staff_area()?;
-        find_scoped::<activity::Entity, _>(&self.db, actor, id).await?;
-        let links = activity_material::Entity::find()
+        access::find::<activity::Entity, _>(&self.db, actor, id).await?;
+        let links = access::unguarded::<activity_material::Entity>(Unguarded::PartsOf)
             .filter(activity_material::Column::ActivityId.eq(id))
             .all(&self.db)
             .await?;
@@ -723,7 +730,7 @@ impl Store {
         bytes: &[u8],
     ) -> Result<i64> {
         let digest = hex::encode(Sm3::digest(bytes));
-        if let Some(existing) = attachment::Entity::find()
+        if let Some(existing) = access::unguarded::<attachment::Entity>(Unguarded::PartsOf)
             .filter(attachment::Column::Digest.eq(&digest))
             .one(conn)
             .await?
@@ -755,7 +762,7 @@ impl Store {
         actor.require_editor()?;
         let media_type = tongxin_core::files::photo_media_type(file_name, bytes)?;
         let tx = self.begin_write().await?;
-        let activity = find_scoped::<activity::Entity, _>(&tx, actor, id).await?;
+        let activity = access::find::<activity::Entity, _>(&tx, actor, id).await?;
         let attachment_id = self.store_attachment(&tx, now, media_type, bytes).await?;
         let name: String = file_name.chars().take(200).collect();
         let photo = activity_photo::ActiveModel {
@@ -788,13 +795,13 @@ impl Store {
     /// The photos of an activity.
     pub async fn activity_photos(&self, actor: &Actor, id: i64) -> Result<Vec<PhotoView>> {
         actor.require_staff_area()?;
-        find_scoped::<activity::Entity, _>(&self.db, actor, id).await?;
-        let photos = activity_photo::Entity::find()
+        access::find::<activity::Entity, _>(&self.db, actor, id).await?;
+        let photos = access::unguarded::<activity_photo::Entity>(Unguarded::PartsOf)
             .filter(activity_photo::Column::ActivityId.eq(id))
             .order_by_asc(activity_photo::Column::Id)
             .all(&self.db)
             .await?;
-        let sizes: HashMap<i64, i64> = attachment::Entity::find()
+        let sizes: HashMap<i64, i64> = access::unguarded::<attachment::Entity>(Unguarded::PartsOf)
             .select_only()
             .column(attachment::Column::Id)
             .column(attachment::Column::Size)
@@ -822,16 +829,17 @@ impl Store {
         photo_id: i64,
     ) -> Result<(String, Vec<u8>)> {
         actor.require_staff_area()?;
-        find_scoped::<activity::Entity, _>(&self.db, actor, id).await?;
-        let photo = activity_photo::Entity::find_by_id(photo_id)
+        access::find::<activity::Entity, _>(&self.db, actor, id).await?;
+        let photo = access::unguarded_by_id::<activity_photo::Entity>(Unguarded::PartsOf, photo_id)
             .filter(activity_photo::Column::ActivityId.eq(id))
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let file = attachment::Entity::find_by_id(photo.attachment_id)
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let file =
+            access::unguarded_by_id::<attachment::Entity>(Unguarded::PartsOf, photo.attachment_id)
+                .one(&self.db)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         Ok((file.media_type, file.bytes))
     }
 
@@ -847,7 +855,7 @@ impl Store {
     ) -> Result<u64> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let activity = find_scoped::<activity::Entity, _>(&tx, actor, activity_id).await?;
+        let activity = access::find::<activity::Entity, _>(&tx, actor, activity_id).await?;
         if activity.state == ActivityState::Cancelled.key() {
             return Err(Invalid::new(Field::Named("state"), Reason::WrongState).into());
         }
@@ -890,12 +898,11 @@ impl Store {
                 }
                 let mut found = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(500) {
-                    let rows: Vec<i64> = person::Entity::find()
+                    let rows: Vec<i64> = access::visible::<person::Entity>(actor)
                         .select_only()
                         .column(person::Column::Id)
                         .filter(person::Column::Id.is_in(chunk.iter().copied()))
                         .filter(person::Column::ArchivedAt.is_null())
-                        .filter(actor.subtree(person::Column::UnitPath))
                         .into_tuple()
                         .all(conn)
                         .await?;
@@ -914,10 +921,10 @@ impl Store {
                 tags,
             } => filter_people(conn, actor, *unit_id, *sector_id, tags).await?,
             Invitees::Saved(id) => {
-                let saved = find_scoped::<saved_filter::Entity, _>(conn, actor, *id)
+                let saved = access::find::<saved_filter::Entity, _>(conn, actor, *id)
                     .await
                     .map_err(|_| Invalid::new(Field::Named("saved_filter"), Reason::NotFound))?;
-                let tags: Vec<String> = serde_json::from_str(&saved.tags).unwrap_or_default();
+                let tags = saved_filter_tags(&saved)?;
                 filter_people(conn, actor, saved.unit_id, saved.sector_id, &tags).await?
             }
         };
@@ -936,18 +943,16 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<InvitationView>> {
         actor.require_staff_area()?;
-        find_scoped::<activity::Entity, _>(&self.db, actor, activity_id).await?;
-        let mut people = person::Entity::find()
-            .filter(
-                person::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(invitation::Column::PersonId)
-                        .from(invitation::Entity)
-                        .and_where(invitation::Column::ActivityId.eq(activity_id))
-                        .to_owned(),
-                ),
-            )
-            .filter(actor.subtree(person::Column::UnitPath));
+        access::find::<activity::Entity, _>(&self.db, actor, activity_id).await?;
+        let mut people = access::visible::<person::Entity>(actor).filter(
+            person::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(invitation::Column::PersonId)
+                    .from(invitation::Entity)
+                    .and_where(invitation::Column::ActivityId.eq(activity_id))
+                    .to_owned(),
+            ),
+        );
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
             people = people.filter(
                 sea_orm::Condition::any()
@@ -978,14 +983,15 @@ impl Store {
         activity_id: i64,
         people: Vec<person::Model>,
     ) -> Result<Vec<InvitationView>> {
-        let invites: HashMap<i64, invitation::Model> = invitation::Entity::find()
-            .filter(invitation::Column::ActivityId.eq(activity_id))
-            .filter(invitation::Column::PersonId.is_in(people.iter().map(|p| p.id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|i| (i.person_id, i))
-            .collect();
+        let invites: HashMap<i64, invitation::Model> =
+            access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
+                .filter(invitation::Column::ActivityId.eq(activity_id))
+                .filter(invitation::Column::PersonId.is_in(people.iter().map(|p| p.id)))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|i| (i.person_id, i))
+                .collect();
         let units = unit_names(&self.db, people.iter().map(|p| p.unit_id)).await?;
         Ok(people
             .into_iter()
@@ -1010,14 +1016,14 @@ impl Store {
         activity_id: i64,
     ) -> Result<(ActivityView, Vec<InvitationView>)> {
         actor.require_staff_area()?;
-        let model = find_scoped::<activity::Entity, _>(&self.db, actor, activity_id).await?;
+        let model = access::find::<activity::Entity, _>(&self.db, actor, activity_id).await?;
         let unit_path = model.unit_path.clone();
         let activity = self
             .activity_views(&self.db, vec![model])
             .await?
             .pop()
             .ok_or(StoreError::NotFound)?;
-        let people = person::Entity::find()
+        let people = access::visible::<person::Entity>(actor)
             .filter(
                 person::Column::Id.in_subquery(
                     sea_orm::sea_query::Query::select()
@@ -1027,7 +1033,6 @@ impl Store {
                         .to_owned(),
                 ),
             )
-            .filter(actor.subtree(person::Column::UnitPath))
             .order_by_asc(person::Column::NamePinyin)
             .all(&self.db)
             .await?;
@@ -1059,7 +1064,7 @@ impl Store {
     ) -> Result<u64> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let activity = find_scoped::<activity::Entity, _>(&tx, actor, activity_id).await?;
+        let activity = access::find::<activity::Entity, _>(&tx, actor, activity_id).await?;
         let state = ActivityState::parse(&activity.state).unwrap_or(ActivityState::Planned);
         if !state.takes_attendance() {
             return Err(Invalid::new(Field::Named("state"), Reason::WrongState).into());
@@ -1073,15 +1078,14 @@ impl Store {
         let mut changed = 0;
         for chunk in ids.chunks(500) {
             // Both by primary key: the people of the chunk within scope, and their invitations.
-            let in_scope: Vec<i64> = person::Entity::find()
+            let in_scope: Vec<i64> = access::visible::<person::Entity>(actor)
                 .select_only()
                 .column(person::Column::Id)
                 .filter(person::Column::Id.is_in(chunk.iter().copied()))
-                .filter(actor.subtree(person::Column::UnitPath))
                 .into_tuple()
                 .all(&tx)
                 .await?;
-            let invited: Vec<i64> = invitation::Entity::find()
+            let invited: Vec<i64> = access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
                 .select_only()
                 .column(invitation::Column::PersonId)
                 .filter(invitation::Column::ActivityId.eq(activity_id))
@@ -1099,7 +1103,7 @@ impl Store {
                 Attendance::Attended => Some(now.micros()),
                 _ => None,
             };
-            let result = invitation::Entity::update_many()
+            let result = access::update_rows::<invitation::Entity>(Unguarded::PartsOf)
                 .col_expr(invitation::Column::Status, status.key().into())
                 .col_expr(invitation::Column::CheckedInAt, checked_in.into())
                 .col_expr(invitation::Column::UpdatedAt, now.micros().into())
@@ -1135,7 +1139,7 @@ impl Store {
         activity_id: i64,
     ) -> Result<CheckInLink> {
         actor.require_editor()?;
-        let activity = find_scoped::<activity::Entity, _>(&self.db, actor, activity_id).await?;
+        let activity = access::find::<activity::Entity, _>(&self.db, actor, activity_id).await?;
         if activity.state == ActivityState::Cancelled.key() {
             return Err(Invalid::new(Field::Named("state"), Reason::WrongState).into());
         }
@@ -1165,16 +1169,16 @@ impl Store {
         if now.unix_seconds() > link.until {
             return Err(Invalid::new(field, Reason::LinkExpired).into());
         }
-        let person_id = self
-            .linked_person_id(actor)
-            .await?
+        let person_id = actor
+            .person_id()
             .ok_or_else(|| Invalid::new(field, Reason::NotInTarget))?;
         let tx = self.begin_write().await?;
         // The signed link is the authority here: a member's scope is their own record.
-        let activity = activity::Entity::find_by_id(link.activity_id)
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let activity =
+            access::unguarded_by_id::<activity::Entity>(Unguarded::SignedLink, link.activity_id)
+                .one(&tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         let outcome = self
             .record_check_in(&tx, actor, now, &activity, person_id)
             .await?;
@@ -1192,8 +1196,8 @@ impl Store {
     ) -> Result<CheckIn> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let activity = find_scoped::<activity::Entity, _>(&tx, actor, activity_id).await?;
-        find_scoped::<person::Entity, _>(&tx, actor, person_id).await?;
+        let activity = access::find::<activity::Entity, _>(&tx, actor, activity_id).await?;
+        access::find::<person::Entity, _>(&tx, actor, person_id).await?;
         let outcome = self
             .record_check_in(&tx, actor, now, &activity, person_id)
             .await?;
@@ -1218,9 +1222,12 @@ impl Store {
         if now < opens || now > closes {
             return Err(Invalid::new(field, Reason::OutsideWindow).into());
         }
-        let invite = invitation::Entity::find_by_id((activity.id, person_id))
-            .one(conn)
-            .await?;
+        let invite = access::unguarded_by_id::<invitation::Entity>(
+            Unguarded::PartsOf,
+            (activity.id, person_id),
+        )
+        .one(conn)
+        .await?;
         if invite
             .as_ref()
             .is_some_and(|i| i.status == Attendance::Attended.key())
@@ -1229,10 +1236,13 @@ impl Store {
         }
         if invite.is_none() {
             let targeted = match activity.campaign_id {
-                Some(campaign) => campaign_target::Entity::find_by_id((campaign, person_id))
-                    .one(conn)
-                    .await?
-                    .is_some(),
+                Some(campaign) => access::unguarded_by_id::<campaign_target::Entity>(
+                    Unguarded::Counters,
+                    (campaign, person_id),
+                )
+                .one(conn)
+                .await?
+                .is_some(),
                 None => false,
             };
             if !targeted {
@@ -1286,19 +1296,12 @@ impl Store {
         if !matches!(answer, Attendance::Confirmed | Attendance::Excused) {
             return Err(Invalid::new(field, Reason::NotAChoice).into());
         }
-        let person_id = self
-            .linked_person_id(actor)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let person_id = actor.person_id().ok_or(StoreError::NotFound)?;
         let tx = self.begin_write().await?;
-        let invite = invitation::Entity::find_by_id((activity_id, person_id))
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let activity = activity::Entity::find_by_id(activity_id)
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let invite =
+            access::find_to_change::<invitation::Entity, _>(&tx, actor, (activity_id, person_id))
+                .await?;
+        let activity = access::find::<activity::Entity, _>(&tx, actor, activity_id).await?;
         let open =
             activity.state == ActivityState::Planned.key() && now.micros() < activity.starts_at;
         let answerable = matches!(
@@ -1333,17 +1336,18 @@ impl Store {
 
     /// Activities of the actor's own person record (members): what they are invited to.
     pub async fn my_activities(&self, actor: &Actor) -> Result<Vec<(ActivityView, Attendance)>> {
-        let Some(person_id) = self.linked_person_id(actor).await? else {
+        let Some(person_id) = actor.person_id() else {
             return Ok(Vec::new());
         };
-        let invites: HashMap<i64, String> = invitation::Entity::find()
-            .filter(invitation::Column::PersonId.eq(person_id))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|i| (i.activity_id, i.status))
-            .collect();
-        let rows = activity::Entity::find()
+        let invites: HashMap<i64, String> =
+            access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
+                .filter(invitation::Column::PersonId.eq(person_id))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|i| (i.activity_id, i.status))
+                .collect();
+        let rows = access::visible::<activity::Entity>(actor)
             .filter(activity::Column::Id.is_in(invites.keys().copied()))
             .order_by_desc(activity::Column::StartsAt)
             .limit(200)
@@ -1373,13 +1377,13 @@ async fn filter_people<C: ConnectionTrait>(
     sector_id: Option<i64>,
     tags: &[String],
 ) -> Result<Vec<i64>> {
-    let unit = unit::Entity::find_by_id(unit_id)
-        .filter(actor.subtree(unit::Column::Path))
+    let unit = access::visible::<unit::Entity>(actor)
+        .filter(unit::Column::Id.eq(unit_id))
         .one(conn)
         .await?
         .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
     let path = UnitPath::from_stored(unit.path);
-    let mut select = person::Entity::find()
+    let mut select = access::visible::<person::Entity>(actor)
         .select_only()
         .column(person::Column::Id)
         .filter(person::Column::ArchivedAt.is_null())

@@ -15,10 +15,10 @@ use sm3::{Digest, Sm3};
 use tongxin_core::{Timestamp, UnitPath};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::Actor;
 
 /// The `prev_hash` of the first row.
 pub(crate) const GENESIS_HASH: &str =
@@ -75,7 +75,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
 ) -> Result<()> {
     // Writing the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
     // concurrent appenders line up instead of forking the chain.
-    audit_head::Entity::update_many()
+    access::update_rows::<audit_head::Entity>(Unguarded::AuditChain)
         .col_expr(
             audit_head::Column::Seq,
             Expr::col(audit_head::Column::Seq).add(1),
@@ -83,7 +83,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
         .filter(audit_head::Column::Id.eq(1))
         .exec(conn)
         .await?;
-    let head = audit_head::Entity::find_by_id(1i16)
+    let head = access::unguarded_by_id::<audit_head::Entity>(Unguarded::AuditChain, 1i16)
         .one(conn)
         .await?
         .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("audit_head".into())))?;
@@ -105,7 +105,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
     };
     row.hash = row_hash(&row);
 
-    audit_head::Entity::update_many()
+    access::update_rows::<audit_head::Entity>(Unguarded::AuditChain)
         .col_expr(audit_head::Column::Hash, Expr::value(row.hash.clone()))
         .filter(audit_head::Column::Id.eq(1))
         .exec(conn)
@@ -206,13 +206,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<AuditEntry>> {
         actor.require_admin()?;
-        let mut scope = actor.subtree(audit_entry::Column::UnitPath);
-        if actor.at_top() {
-            scope = sea_orm::Condition::any()
-                .add(scope)
-                .add(audit_entry::Column::UnitPath.is_null());
-        }
-        let mut select = audit_entry::Entity::find().filter(scope);
+        let mut select = access::visible::<audit_entry::Entity>(actor);
         if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
             select = select.filter(audit_entry::Column::Action.starts_with(action));
         }
@@ -231,7 +225,7 @@ impl Store {
                 .as_ref()
                 .and_then(|p| UnitPath::from_stored(p.clone()).ids().last().copied())
         };
-        let names: HashMap<i64, String> = unit::Entity::find()
+        let names: HashMap<i64, String> = access::unguarded::<unit::Entity>(Unguarded::Labels)
             .select_only()
             .columns([unit::Column::Id, unit::Column::Name])
             .filter(unit::Column::Id.is_in(rows.iter().filter_map(unit_of)))

@@ -1,16 +1,16 @@
 //! Calendar feeds: each account may subscribe to its activities from a phone's calendar with a
 //! secret URL (iCalendar needs no login, so the URL's token is the credential).
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-use tongxin_core::{Role, Timestamp, UnitPath};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
+use tongxin_core::Timestamp;
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::activities::{ActivityQuery, ActivityView};
 use crate::audit::{self, Event};
 use crate::entity::{unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::PageRequest;
-use crate::scope::Actor;
 use crate::sessions::random_hex;
 
 /// How far back and ahead a staff feed reaches, in days.
@@ -21,7 +21,7 @@ impl Store {
     /// The token of the actor's calendar feed, created on first use.
     pub async fn calendar_token(&self, actor: &Actor, now: Timestamp) -> Result<String> {
         let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
-        let account = user::Entity::find_by_id(user_id)
+        let account = access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, user_id)
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -60,27 +60,18 @@ impl Store {
         if token.len() != 64 {
             return Err(StoreError::NotFound);
         }
-        let account = user::Entity::find()
+        let account = access::unguarded::<user::Entity>(Unguarded::Sessions)
             .filter(user::Column::CalendarToken.eq(token))
             .filter(user::Column::DisabledAt.is_null())
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let unit = unit::Entity::find_by_id(account.unit_id)
+        let unit = access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, account.unit_id)
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let role = Role::parse(&account.role).unwrap_or(Role::Member);
-        let actor = Actor::user(
-            account.id,
-            account.username,
-            account.display_name,
-            role,
-            unit.id,
-            unit.name,
-            UnitPath::from_stored(unit.path),
-            None,
-        );
+        let actor = Actor::of_account(&account, &unit, None);
+        let role = actor.role();
         if !role.works_in_tree() {
             return Ok(self
                 .my_activities(&actor)

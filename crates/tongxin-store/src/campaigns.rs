@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Coverage, Field, Invalid, Reason, Timestamp, UnitPath};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::activities::{ActivityInput, ActivityView, insert_invitations};
 use crate::audit::{self, Event};
 use crate::coverage;
@@ -26,7 +27,6 @@ use crate::entity::{
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::{Actor, filing_unit};
 use crate::units::UnitView;
 use crate::units::unit_names;
 
@@ -97,27 +97,6 @@ fn date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// The paths of a unit and all its ancestors: a campaign targeting any of them concerns the
-/// unit.
-fn lineage_paths(path: &UnitPath) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut current = String::from("/");
-    for id in path.ids() {
-        current.push_str(&format!("{id}/"));
-        paths.push(current.clone());
-    }
-    paths
-}
-
-/// The campaigns an actor may see: run in their subtree, targeting (part of) it, or targeting
-/// a unit above them.
-fn visible(actor: &Actor) -> Condition {
-    Condition::any()
-        .add(actor.subtree(campaign::Column::UnitPath))
-        .add(actor.subtree(campaign::Column::TargetUnitPath))
-        .add(campaign::Column::TargetUnitPath.is_in(lineage_paths(actor.unit_path())))
-}
-
 /// The part of a campaign's target the actor sees: the narrower of the two subtrees.
 fn visible_part(actor: &Actor, target: &UnitPath) -> UnitPath {
     if actor.unit_path().contains(target) {
@@ -128,33 +107,6 @@ fn visible_part(actor: &Actor, target: &UnitPath) -> UnitPath {
 }
 
 impl Store {
-    pub(crate) async fn visible_campaign<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        actor: &Actor,
-        id: i64,
-    ) -> Result<campaign::Model> {
-        campaign::Entity::find_by_id(id)
-            .filter(visible(actor))
-            .one(conn)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
-
-    /// A campaign run in the actor's subtree: one they may change.
-    async fn own_campaign<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        actor: &Actor,
-        id: i64,
-    ) -> Result<campaign::Model> {
-        campaign::Entity::find_by_id(id)
-            .filter(actor.subtree(campaign::Column::UnitPath))
-            .one(conn)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
-
     /// Sums the counters of a campaign over a subtree.
     async fn coverage_of<C: ConnectionTrait>(
         &self,
@@ -164,16 +116,17 @@ impl Store {
     ) -> Result<Coverage> {
         // Summed here rather than in SQL: PostgreSQL's SUM of BIGINT is NUMERIC, and a subtree
         // has at most a few thousand counter rows.
-        let rows: Vec<(i64, i64)> = campaign_count::Entity::find()
-            .select_only()
-            .column(campaign_count::Column::Targeted)
-            .column(campaign_count::Column::Reached)
-            .filter(campaign_count::Column::CampaignId.eq(campaign_id))
-            .filter(campaign_count::Column::SectorId.eq(0))
-            .filter(campaign_count::Column::UnitId.in_subquery(units_under(path)))
-            .into_tuple()
-            .all(conn)
-            .await?;
+        let rows: Vec<(i64, i64)> =
+            access::unguarded::<campaign_count::Entity>(Unguarded::Counters)
+                .select_only()
+                .column(campaign_count::Column::Targeted)
+                .column(campaign_count::Column::Reached)
+                .filter(campaign_count::Column::CampaignId.eq(campaign_id))
+                .filter(campaign_count::Column::SectorId.eq(0))
+                .filter(campaign_count::Column::UnitId.in_subquery(units_under(path)))
+                .into_tuple()
+                .all(conn)
+                .await?;
         let mut total = Coverage::default();
         for (targeted, reached) in rows {
             total.add(Coverage {
@@ -196,14 +149,15 @@ impl Store {
             rows.iter().flat_map(|r| [r.unit_id, r.target_unit_id]),
         )
         .await?;
-        let sector_names: HashMap<i64, String> = sector::Entity::find()
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let sector_names: HashMap<i64, String> =
+            access::unguarded::<sector::Entity>(Unguarded::Reference)
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
         let mut sectors: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-        for link in campaign_sector::Entity::find()
+        for link in access::unguarded::<campaign_sector::Entity>(Unguarded::PartsOf)
             .filter(campaign_sector::Column::CampaignId.is_in(ids.clone()))
             .all(conn)
             .await?
@@ -217,7 +171,7 @@ impl Store {
             ));
         }
         let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-        for link in campaign_tag::Entity::find()
+        for link in access::unguarded::<campaign_tag::Entity>(Unguarded::PartsOf)
             .filter(campaign_tag::Column::CampaignId.is_in(ids))
             .all(conn)
             .await?
@@ -263,7 +217,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<CampaignView>> {
         actor.require_staff_area()?;
-        let mut select = campaign::Entity::find().filter(visible(actor));
+        let mut select = access::visible::<campaign::Entity>(actor);
         if !include_archived {
             select = select.filter(campaign::Column::ArchivedAt.is_null());
         }
@@ -286,7 +240,7 @@ impl Store {
     /// One campaign the actor sees.
     pub async fn campaign(&self, actor: &Actor, id: i64) -> Result<CampaignView> {
         actor.require_staff_area()?;
-        let model = self.visible_campaign(&self.db, actor, id).await?;
+        let model = access::find::<campaign::Entity, _>(&self.db, actor, id).await?;
         let mut views = self.campaign_views(&self.db, actor, vec![model]).await?;
         views.pop().ok_or(StoreError::NotFound)
     }
@@ -314,7 +268,7 @@ impl Store {
         let mut sector_ids = input.sector_ids.clone();
         sector_ids.sort_unstable();
         sector_ids.dedup();
-        let found = sector::Entity::find()
+        let found = access::unguarded::<sector::Entity>(Unguarded::Reference)
             .filter(sector::Column::Id.is_in(sector_ids.clone()))
             .count(conn)
             .await?;
@@ -346,7 +300,7 @@ impl Store {
                 model.insert(conn).await?
             }
         };
-        campaign_sector::Entity::delete_many()
+        access::delete_rows::<campaign_sector::Entity>(Unguarded::PartsOf)
             .filter(campaign_sector::Column::CampaignId.eq(saved.id))
             .exec(conn)
             .await?;
@@ -360,7 +314,7 @@ impl Store {
             .exec(conn)
             .await?;
         }
-        campaign_tag::Entity::delete_many()
+        access::delete_rows::<campaign_tag::Entity>(Unguarded::PartsOf)
             .filter(campaign_tag::Column::CampaignId.eq(saved.id))
             .exec(conn)
             .await?;
@@ -377,7 +331,7 @@ impl Store {
             .exec(conn)
             .await?;
         }
-        campaign_material::Entity::delete_many()
+        access::delete_rows::<campaign_material::Entity>(Unguarded::PartsOf)
             .filter(campaign_material::Column::CampaignId.eq(saved.id))
             .exec(conn)
             .await?;
@@ -434,7 +388,7 @@ impl Store {
     ) -> Result<CampaignView> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let current = self.own_campaign(&tx, actor, id).await?;
+        let current = access::find_to_change::<campaign::Entity, _>(&tx, actor, id).await?;
         let updated = self
             .write_campaign(&tx, actor, now, Some(id), input)
             .await?;
@@ -462,7 +416,7 @@ impl Store {
     ) -> Result<CampaignView> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let current = self.own_campaign(&tx, actor, id).await?;
+        let current = access::find_to_change::<campaign::Entity, _>(&tx, actor, id).await?;
         campaign::ActiveModel {
             id: Set(id),
             archived_at: Set(archived.then_some(now.micros())),
@@ -501,14 +455,13 @@ impl Store {
     ) -> Result<unit::Model> {
         let target = UnitPath::from_stored(campaign.target_unit_path.clone());
         let select = match unit_id {
-            Some(id) => unit::Entity::find_by_id(id),
+            Some(id) => access::visible::<unit::Entity>(actor).filter(unit::Column::Id.eq(id)),
             None => {
                 let top = visible_part(actor, &target);
-                unit::Entity::find().filter(unit::Column::Path.eq(top.as_str()))
+                access::visible::<unit::Entity>(actor).filter(unit::Column::Path.eq(top.as_str()))
             }
         };
         select
-            .filter(actor.subtree(unit::Column::Path))
             .one(&self.db)
             .await?
             .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound).into())
@@ -522,11 +475,11 @@ impl Store {
         unit_id: Option<i64>,
     ) -> Result<CoverageReport> {
         actor.require_staff_area()?;
-        let model = self.visible_campaign(&self.db, actor, campaign_id).await?;
+        let model = access::find::<campaign::Entity, _>(&self.db, actor, campaign_id).await?;
         let at = self.coverage_unit(actor, &model, unit_id).await?;
         let at_path = UnitPath::from_stored(at.path.clone());
         let depth = at_path.ids().len();
-        let units: Vec<unit::Model> = unit::Entity::find()
+        let units: Vec<unit::Model> = access::unguarded::<unit::Entity>(Unguarded::Labels)
             .filter(unit::Column::Path.gte(at_path.as_str()))
             .filter(unit::Column::Path.lt(at_path.upper_bound()))
             .all(&self.db)
@@ -539,7 +492,7 @@ impl Store {
                 (u.id, ids.get(depth).copied())
             })
             .collect();
-        let counts = campaign_count::Entity::find()
+        let counts = access::unguarded::<campaign_count::Entity>(Unguarded::Counters)
             .filter(campaign_count::Column::CampaignId.eq(campaign_id))
             .filter(campaign_count::Column::UnitId.in_subquery(units_under(&at_path)))
             .all(&self.db)
@@ -575,7 +528,7 @@ impl Store {
             })
             .collect();
         children.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
-        let names: HashMap<i64, String> = sector::Entity::find()
+        let names: HashMap<i64, String> = access::unguarded::<sector::Entity>(Unguarded::Reference)
             .filter(sector::Column::Id.is_in(by_sector.keys().copied()))
             .all(&self.db)
             .await?
@@ -613,14 +566,14 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<UnreachedPerson>> {
         actor.require_staff_area()?;
-        let model = self.visible_campaign(&self.db, actor, campaign_id).await?;
+        let model = access::find::<campaign::Entity, _>(&self.db, actor, campaign_id).await?;
         let at = self.coverage_unit(actor, &model, unit_id).await?;
         let path = UnitPath::from_stored(at.path);
         let total = self
             .coverage_of(&self.db, campaign_id, &path)
             .await?
             .unreached();
-        let rows = campaign_target::Entity::find()
+        let rows = access::unguarded::<campaign_target::Entity>(Unguarded::Counters)
             .filter(campaign_target::Column::CampaignId.eq(campaign_id))
             .filter(campaign_target::Column::UnitPath.gte(path.as_str()))
             .filter(campaign_target::Column::UnitPath.lt(path.upper_bound()))
@@ -631,7 +584,7 @@ impl Store {
             .limit(page.per_page)
             .all(&self.db)
             .await?;
-        let people: HashMap<i64, person::Model> = person::Entity::find()
+        let people: HashMap<i64, person::Model> = access::visible::<person::Entity>(actor)
             .filter(person::Column::Id.is_in(rows.iter().map(|r| r.person_id)))
             .all(&self.db)
             .await?
@@ -670,10 +623,10 @@ impl Store {
     ) -> Result<(ActivityView, u64)> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        self.visible_campaign(&tx, actor, campaign_id).await?;
+        access::find::<campaign::Entity, _>(&tx, actor, campaign_id).await?;
         let unit = filing_unit(&tx, actor, input.unit_id, Field::Unit).await?;
         let path = UnitPath::from_stored(unit.path);
-        let unreached: Vec<i64> = campaign_target::Entity::find()
+        let unreached: Vec<i64> = access::unguarded::<campaign_target::Entity>(Unguarded::Counters)
             .select_only()
             .column(campaign_target::Column::PersonId)
             .filter(campaign_target::Column::CampaignId.eq(campaign_id))
@@ -707,8 +660,8 @@ impl Store {
     /// Materials attached to a campaign, as (id, title).
     pub async fn campaign_materials(&self, actor: &Actor, id: i64) -> Result<Vec<(i64, String)>> {
         actor.require_staff_area()?;
-        self.visible_campaign(&self.db, actor, id).await?;
-        let links = campaign_material::Entity::find()
+        access::find::<campaign::Entity, _>(&self.db, actor, id).await?;
+        let links = access::unguarded::<campaign_material::Entity>(Unguarded::PartsOf)
             .filter(campaign_material::Column::CampaignId.eq(id))
             .all(&self.db)
             .await?;

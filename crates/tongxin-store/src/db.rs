@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, PaginatorTrait,
     SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
     TransactionTrait,
 };
@@ -14,6 +14,7 @@ use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::access::{self, Unguarded};
 use crate::crypto::FieldKeys;
 use crate::entity::unit;
 use crate::error::{Result, StoreError};
@@ -149,7 +150,10 @@ impl Store {
 
     /// Whether the database holds no units yet (a fresh installation).
     pub async fn is_empty(&self) -> Result<bool> {
-        Ok(unit::Entity::find().count(&self.db).await? == 0)
+        Ok(access::unguarded::<unit::Entity>(Unguarded::System)
+            .count(&self.db)
+            .await?
+            == 0)
     }
 
     pub async fn close(self) -> Result<()> {

@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use tongxin_core::{Gender, Timestamp, mask_id_number, mask_phone};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{person, person_sector, person_tag, sector, unit};
 use crate::error::Result;
 use crate::people::{PeopleQuery, SensitiveField};
-use crate::scope::Actor;
 
 /// One person as exported: the columns of the directory data standard (DESIGN.md §4).
 #[derive(Debug, Clone, Default)]
@@ -131,22 +131,23 @@ impl Store {
         };
         export.after_id = last.id;
         let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
-        let units: HashMap<i64, String> = unit::Entity::find()
+        let units: HashMap<i64, String> = access::unguarded::<unit::Entity>(Unguarded::Labels)
             .filter(unit::Column::Id.is_in(people.iter().map(|p| p.unit_id)))
             .all(&self.db)
             .await?
             .into_iter()
             .map(|u| (u.id, u.code))
             .collect();
-        let sector_names: HashMap<i64, String> = sector::Entity::find()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let sector_names: HashMap<i64, String> =
+            access::unguarded::<sector::Entity>(Unguarded::Reference)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
         let mut sectors: HashMap<i64, Vec<String>> = HashMap::new();
         let mut values: HashMap<i64, serde_json::Map<String, serde_json::Value>> = HashMap::new();
-        for m in person_sector::Entity::find()
+        for m in access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
             .filter(person_sector::Column::PersonId.is_in(ids.clone()))
             .all(&self.db)
             .await?
@@ -163,7 +164,7 @@ impl Store {
             }
         }
         let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-        for t in person_tag::Entity::find()
+        for t in access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
             .filter(person_tag::Column::PersonId.is_in(ids))
             .order_by_asc(person_tag::Column::Tag)
             .all(&self.db)

@@ -2,15 +2,15 @@
 //! same people to activity after activity. A filter is filed under the unit whose subtree it
 //! selects, so it is shared by the staff of every unit above.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_name};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{saved_filter, sector};
 use crate::error::{Result, StoreError};
-use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::units::unit_names;
 
 /// A saved filter as listed.
@@ -27,8 +27,7 @@ impl Store {
     /// The saved filters of the actor's subtree, by name.
     pub async fn saved_filters(&self, actor: &Actor) -> Result<Vec<SavedFilter>> {
         actor.require_staff_area()?;
-        let rows = saved_filter::Entity::find()
-            .filter(actor.subtree(saved_filter::Column::UnitPath))
+        let rows = access::visible::<saved_filter::Entity>(actor)
             .order_by_asc(saved_filter::Column::Name)
             .all(&self.db)
             .await?;
@@ -45,7 +44,7 @@ impl Store {
                 sector: r
                     .sector_id
                     .map(|id| (id, sectors.get(&id).cloned().unwrap_or_default())),
-                tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+                tags: saved_filter_tags(&r).unwrap_or_default(),
                 id: r.id,
                 name: r.name,
             })
@@ -67,7 +66,10 @@ impl Store {
         let tx = self.begin_write().await?;
         let unit = filing_unit(&tx, actor, unit_id, Field::Unit).await?;
         if let Some(id) = sector_id
-            && sector::Entity::find_by_id(id).one(&tx).await?.is_none()
+            && access::unguarded_by_id::<sector::Entity>(Unguarded::Reference, id)
+                .one(&tx)
+                .await?
+                .is_none()
         {
             return Err(Invalid::new(Field::Sector, Reason::NotFound).into());
         }
@@ -103,8 +105,11 @@ impl Store {
     pub async fn delete_filter(&self, actor: &Actor, now: Timestamp, id: i64) -> Result<()> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let filter = find_scoped::<saved_filter::Entity, _>(&tx, actor, id).await?;
-        saved_filter::Entity::delete_by_id(id).exec(&tx).await?;
+        let filter = access::find::<saved_filter::Entity, _>(&tx, actor, id).await?;
+        access::delete_rows::<saved_filter::Entity>(Unguarded::PartsOf)
+            .filter(saved_filter::Column::Id.eq(id))
+            .exec(&tx)
+            .await?;
         audit::append(
             &tx,
             now,
@@ -117,4 +122,11 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The tags a saved filter keeps; a filter whose tags cannot be read is refused rather than
+/// taken for "everyone in the unit".
+pub(crate) fn saved_filter_tags(saved: &saved_filter::Model) -> Result<Vec<String>> {
+    serde_json::from_str(&saved.tags)
+        .map_err(|_| Invalid::new(Field::Named("saved_filter"), Reason::Damaged).into())
 }

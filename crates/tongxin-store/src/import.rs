@@ -18,6 +18,7 @@ use tongxin_core::{Field, IdNumber, Invalid, Reason, Timestamp, UnitPath};
 use tongxin_text::bigrams;
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
@@ -26,7 +27,6 @@ use crate::people::{
     Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry, date_text,
     distinct_sectors,
 };
-use crate::scope::Actor;
 use crate::sectors::{SectorFieldView, membership_values, sector_fields_of};
 
 /// Imports of at least this many rows refresh PostgreSQL's planner statistics afterwards.
@@ -71,21 +71,21 @@ impl Store {
     ) -> Result<PeopleImport<'_>> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let units = unit::Entity::find()
-            .filter(actor.subtree(unit::Column::Path))
+        let units = access::visible::<unit::Entity>(actor)
             .all(&tx)
             .await?
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
-        let sector_names: HashMap<i64, String> = sector::Entity::find()
-            .all(&tx)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let sector_names: HashMap<i64, String> =
+            access::unguarded::<sector::Entity>(Unguarded::Reference)
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
         let sector_fields = sector_fields_of(&tx, sector_names.keys().copied()).await?;
-        let enabled = sensitive_field::Entity::find()
+        let enabled = access::unguarded::<sensitive_field::Entity>(Unguarded::Reference)
             .all(&tx)
             .await?
             .into_iter()
@@ -132,7 +132,7 @@ impl PeopleImport<'_> {
         let on_record: HashMap<String, person::Model> = if indexes.is_empty() {
             HashMap::new()
         } else {
-            person::Entity::find()
+            access::unguarded::<person::Entity>(Unguarded::Uniqueness)
                 .filter(person::Column::IdNumberIndex.is_in(indexes))
                 .all(&self.tx)
                 .await?

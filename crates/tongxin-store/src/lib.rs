@@ -6,6 +6,7 @@
 //! What must not: HTTP, templates, or wall-clock reads (time is passed in as a
 //! [`tongxin_core::Timestamp`]).
 
+pub mod access;
 mod activities;
 mod audit;
 mod calendar;
@@ -26,12 +27,13 @@ mod page;
 mod password;
 mod people;
 mod proposals;
-mod scope;
+
 mod sectors;
 mod sessions;
 mod units;
 mod users;
 
+pub use access::Actor;
 pub use activities::{
     ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, AttendanceCounts,
     CHECK_IN_LINK_MINUTES, CHECK_IN_MARGIN_MINUTES, CheckIn, CheckInLink, InvitationView, Invitees,
@@ -60,7 +62,6 @@ pub use people::{
 pub use proposals::{
     Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,
 };
-pub use scope::Actor;
 pub use sectors::{
     MembershipValue, SectorChange, SectorFieldChange, SectorFieldInput, SectorFieldView, SectorView,
 };

@@ -2,8 +2,8 @@
 //! searchable by their text in either script, attached to campaigns and activities.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_name};
@@ -12,11 +12,11 @@ use tongxin_text::repair::repair_converted;
 use tongxin_text::script::{Script, to_script};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{attachment, material, unit};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::units::unit_names;
 
 /// Largest material accepted, in MiB.
@@ -168,8 +168,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<MaterialView>> {
         actor.require_staff_area()?;
-        let mut select = material::Entity::find()
-            .filter(actor.subtree(material::Column::UnitPath))
+        let mut select = access::visible::<material::Entity>(actor)
             .filter(material::Column::ArchivedAt.is_null());
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
             let simplified = to_script(q, Script::Simplified);
@@ -210,12 +209,12 @@ impl Store {
         script: Script,
     ) -> Result<(MaterialView, String)> {
         actor.require_staff_area()?;
-        let m = find_scoped::<material::Entity, _>(&self.db, actor, id).await?;
+        let m = access::find::<material::Entity, _>(&self.db, actor, id).await?;
         let text = match script {
             Script::Simplified => m.body_simplified.clone(),
             Script::Traditional => to_script(&m.body, Script::Traditional),
         };
-        let unit_name = unit::Entity::find_by_id(m.unit_id)
+        let unit_name = access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, m.unit_id)
             .one(&self.db)
             .await?
             .map(|u| u.name)
@@ -226,11 +225,12 @@ impl Store {
     /// The uploaded file of a material: (file name, media type, bytes).
     pub async fn material_file(&self, actor: &Actor, id: i64) -> Result<(String, String, Vec<u8>)> {
         actor.require_staff_area()?;
-        let m = find_scoped::<material::Entity, _>(&self.db, actor, id).await?;
-        let file = attachment::Entity::find_by_id(m.attachment_id)
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let m = access::find::<material::Entity, _>(&self.db, actor, id).await?;
+        let file =
+            access::unguarded_by_id::<attachment::Entity>(Unguarded::PartsOf, m.attachment_id)
+                .one(&self.db)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         Ok((m.file_name, file.media_type, file.bytes))
     }
 
@@ -239,7 +239,7 @@ impl Store {
         &self,
         ids: impl Iterator<Item = i64>,
     ) -> Result<Vec<(i64, String)>> {
-        Ok(material::Entity::find()
+        Ok(access::unguarded::<material::Entity>(Unguarded::Labels)
             .select_only()
             .column(material::Column::Id)
             .column(material::Column::Title)
@@ -253,11 +253,10 @@ impl Store {
     /// Every material of the actor's subtree as (id, title), for attaching.
     pub async fn material_choices(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
         actor.require_staff_area()?;
-        Ok(material::Entity::find()
+        Ok(access::visible::<material::Entity>(actor)
             .select_only()
             .column(material::Column::Id)
             .column(material::Column::Title)
-            .filter(actor.subtree(material::Column::UnitPath))
             .filter(material::Column::ArchivedAt.is_null())
             .order_by_asc(material::Column::Title)
             .limit(500)

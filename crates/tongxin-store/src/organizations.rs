@@ -1,22 +1,22 @@
 //! Organizations of the directory and the affiliations that link people to them, confined to
 //! the actor's subtree like people.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{affiliation, organization, person, sector};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::units::unit_names;
 
 /// The kinds of organization the directory keeps.
@@ -99,6 +99,8 @@ pub struct AffiliationView {
     pub person_name: String,
     pub organization_id: i64,
     pub organization_name: String,
+    /// Whether the actor may open the organization's own page (it may be filed elsewhere).
+    pub organization_openable: bool,
     pub position: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -126,7 +128,7 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<organization::Model> {
-        find_scoped::<organization::Entity, _>(conn, actor, id).await
+        access::find::<organization::Entity, _>(conn, actor, id).await
     }
 
     async fn organization_views(
@@ -134,13 +136,14 @@ impl Store {
         rows: Vec<organization::Model>,
     ) -> Result<Vec<OrganizationView>> {
         let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
-        let sectors: HashMap<i64, String> = sector::Entity::find()
-            .filter(sector::Column::Id.is_in(rows.iter().filter_map(|r| r.sector_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let sectors: HashMap<i64, String> =
+            access::unguarded::<sector::Entity>(Unguarded::Reference)
+                .filter(sector::Column::Id.is_in(rows.iter().filter_map(|r| r.sector_id)))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
         Ok(rows
             .into_iter()
             .map(|o| OrganizationView {
@@ -176,8 +179,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<OrganizationView>> {
         actor.require_staff_area()?;
-        let mut select =
-            organization::Entity::find().filter(actor.subtree(organization::Column::UnitPath));
+        let mut select = access::visible::<organization::Entity>(actor);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(organization::Column::Name.contains(q));
         }
@@ -216,7 +218,7 @@ impl Store {
     ) -> Result<organization::ActiveModel> {
         let unit = filing_unit(conn, actor, input.unit_id, Field::Unit).await?;
         if let Some(sector_id) = input.sector_id
-            && sector::Entity::find_by_id(sector_id)
+            && access::unguarded_by_id::<sector::Entity>(Unguarded::Reference, sector_id)
                 .one(conn)
                 .await?
                 .is_none()
@@ -350,7 +352,7 @@ impl Store {
             return Err(Invalid::new(Field::Named("until"), Reason::DateFormat).into());
         }
         let tx = self.begin_write().await?;
-        let person = find_scoped::<person::Entity, _>(&tx, actor, person_id).await?;
+        let person = access::find::<person::Entity, _>(&tx, actor, person_id).await?;
         let org = self
             .find_organization(&tx, actor, organization_id)
             .await
@@ -382,6 +384,7 @@ impl Store {
             person_name: person.name,
             organization_id: org.id,
             organization_name: org.name,
+            organization_openable: true,
             position: created.position,
             since: created.since,
             until: created.until,
@@ -392,12 +395,12 @@ impl Store {
     pub async fn remove_affiliation(&self, actor: &Actor, now: Timestamp, id: i64) -> Result<()> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let link = affiliation::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let person = find_scoped::<person::Entity, _>(&tx, actor, link.person_id).await?;
-        affiliation::Entity::delete_by_id(id).exec(&tx).await?;
+        let link = access::find_to_change::<affiliation::Entity, _>(&tx, actor, id).await?;
+        let person = access::find::<person::Entity, _>(&tx, actor, link.person_id).await?;
+        access::delete_rows::<affiliation::Entity>(Unguarded::PartsOf)
+            .filter(affiliation::Column::Id.eq(id))
+            .exec(&tx)
+            .await?;
         audit::append(
             &tx,
             now,
@@ -412,8 +415,9 @@ impl Store {
         Ok(())
     }
 
-    /// Affiliations of a person, or the members of an organization, within the actor's
-    /// subtree (a member outside it is not listed).
+    /// Affiliations of a person, or the members of an organization, that the actor may see: a
+    /// person's posts show the organization's name wherever it is filed; an organization lists
+    /// only its members the actor may see.
     pub async fn affiliations(
         &self,
         actor: &Actor,
@@ -423,31 +427,42 @@ impl Store {
         let select = match of {
             AffiliationsOf::Person(id) => {
                 self.find_person_scoped(actor, id).await?;
-                affiliation::Entity::find().filter(affiliation::Column::PersonId.eq(id))
+                access::visible::<affiliation::Entity>(actor)
+                    .filter(affiliation::Column::PersonId.eq(id))
             }
             AffiliationsOf::Organization(id) => {
                 self.find_organization(&self.db, actor, id).await?;
-                affiliation::Entity::find().filter(affiliation::Column::OrganizationId.eq(id))
+                access::visible::<affiliation::Entity>(actor)
+                    .filter(affiliation::Column::OrganizationId.eq(id))
             }
         };
         let links = select
             .order_by_asc(affiliation::Column::Id)
             .all(&self.db)
             .await?;
-        let people: HashMap<i64, String> = person::Entity::find()
+        let people: HashMap<i64, String> = access::unguarded::<person::Entity>(Unguarded::Labels)
             .filter(person::Column::Id.is_in(links.iter().map(|l| l.person_id)))
-            .filter(actor.subtree(person::Column::UnitPath))
             .all(&self.db)
             .await?
             .into_iter()
             .map(|p| (p.id, p.name))
             .collect();
-        let orgs: HashMap<i64, String> = organization::Entity::find()
-            .filter(organization::Column::Id.is_in(links.iter().map(|l| l.organization_id)))
+        let orgs: HashMap<i64, String> =
+            access::unguarded::<organization::Entity>(Unguarded::Labels)
+                .filter(organization::Column::Id.is_in(links.iter().map(|l| l.organization_id)))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect();
+        let openable: HashSet<i64> = access::visible::<organization::Entity>(actor)
+            .select_only()
+            .column(organization::Column::Id)
+            .filter(organization::Column::Id.is_in(orgs.keys().copied()))
+            .into_tuple()
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|o| (o.id, o.name))
             .collect();
         Ok(links
             .into_iter()
@@ -455,6 +470,7 @@ impl Store {
                 Some(AffiliationView {
                     person_name: people.get(&l.person_id)?.clone(),
                     organization_name: orgs.get(&l.organization_id).cloned().unwrap_or_default(),
+                    organization_openable: openable.contains(&l.organization_id),
                     id: l.id,
                     person_id: l.person_id,
                     organization_id: l.organization_id,

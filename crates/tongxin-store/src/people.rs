@@ -21,6 +21,7 @@ use tongxin_core::{
 use tongxin_text::{QueryKind, bigrams, classify_query, pinyin_keys};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{
@@ -29,7 +30,6 @@ use crate::entity::{
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::{Actor, filing_unit, find_scoped};
 use crate::sectors::{
     MembershipValue, check_membership_values, labelled_values, sector_fields_of, sector_names,
 };
@@ -262,12 +262,14 @@ pub(crate) type Snapshot = Vec<(&'static str, Option<String>)>;
 impl Store {
     /// Optional sensitive fields an administrator has enabled, with the recorded purpose.
     pub async fn enabled_sensitive_fields(&self) -> Result<Vec<(SensitiveField, String)>> {
-        Ok(sensitive_field::Entity::find()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|m| SensitiveField::parse(&m.field).map(|f| (f, m.purpose)))
-            .collect())
+        Ok(
+            access::unguarded::<sensitive_field::Entity>(Unguarded::Reference)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .filter_map(|m| SensitiveField::parse(&m.field).map(|f| (f, m.purpose)))
+                .collect(),
+        )
     }
 
     /// Enables (with a purpose) or disables collecting ethnicity or religion. Only top-unit
@@ -284,7 +286,8 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let tx = self.begin_write().await?;
-        sensitive_field::Entity::delete_by_id(field.key().to_owned())
+        access::delete_rows::<sensitive_field::Entity>(Unguarded::Reference)
+            .filter(sensitive_field::Column::Field.eq(field.key()))
             .exec(&tx)
             .await?;
         let action = match &purpose {
@@ -332,7 +335,7 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<person::Model> {
-        find_scoped::<person::Entity, _>(conn, actor, id).await
+        access::find::<person::Entity, _>(conn, actor, id).await
     }
 
     pub(crate) async fn person_view<C: ConnectionTrait>(
@@ -340,18 +343,18 @@ impl Store {
         conn: &C,
         m: person::Model,
     ) -> Result<PersonView> {
-        let unit_name = unit::Entity::find_by_id(m.unit_id)
+        let unit_name = access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, m.unit_id)
             .one(conn)
             .await?
             .map(|u| u.name)
             .unwrap_or_default();
-        let memberships = person_sector::Entity::find()
+        let memberships = access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
             .filter(person_sector::Column::PersonId.eq(m.id))
             .all(conn)
             .await?;
         let names = sector_names(conn, memberships.iter().map(|s| s.sector_id)).await?;
         let fields = sector_fields_of(conn, memberships.iter().map(|s| s.sector_id)).await?;
-        let tags = person_tag::Entity::find()
+        let tags = access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
             .filter(person_tag::Column::PersonId.eq(m.id))
             .order_by_asc(person_tag::Column::Tag)
             .all(conn)
@@ -468,7 +471,7 @@ impl Store {
         let wanted: BTreeSet<i64> = input.sectors.iter().map(|s| s.sector_id).collect();
         let mut values = Vec::new();
         if !wanted.is_empty() {
-            let found = sector::Entity::find()
+            let found = access::unguarded::<sector::Entity>(Unguarded::Reference)
                 .filter(sector::Column::Id.is_in(wanted.iter().copied()))
                 .count(conn)
                 .await?;
@@ -477,7 +480,7 @@ impl Store {
             }
             let previous = match except {
                 Some(id) => {
-                    person_sector::Entity::find()
+                    access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
                         .filter(person_sector::Column::PersonId.eq(id))
                         .all(conn)
                         .await?
@@ -492,17 +495,20 @@ impl Store {
             (SensitiveField::Religion, input.religion.is_some()),
         ] {
             let enabled = present
-                && sensitive_field::Entity::find_by_id(field.key().to_owned())
-                    .one(conn)
-                    .await?
-                    .is_some();
+                && access::unguarded_by_id::<sensitive_field::Entity>(
+                    Unguarded::Reference,
+                    field.key().to_owned(),
+                )
+                .one(conn)
+                .await?
+                .is_some();
             if present && !enabled {
                 return Err(Invalid::new(field.core_field(), Reason::NotEnabled).into());
             }
         }
         if let Some(id_number) = &input.id_number {
             let index = self.keys.blind_index("id_number", id_number.as_str());
-            let existing = person::Entity::find()
+            let existing = access::unguarded::<person::Entity>(Unguarded::Uniqueness)
                 .filter(person::Column::IdNumberIndex.eq(index))
                 .one(conn)
                 .await?;
@@ -593,15 +599,15 @@ impl Store {
         model.version = Set(version);
         model.updated_at = Set(now.micros());
         let updated = model.update(&tx).await?;
-        person_sector::Entity::delete_many()
+        access::delete_rows::<person_sector::Entity>(Unguarded::PartsOf)
             .filter(person_sector::Column::PersonId.eq(id))
             .exec(&tx)
             .await?;
-        person_tag::Entity::delete_many()
+        access::delete_rows::<person_tag::Entity>(Unguarded::PartsOf)
             .filter(person_tag::Column::PersonId.eq(id))
             .exec(&tx)
             .await?;
-        name_gram::Entity::delete_many()
+        access::delete_rows::<name_gram::Entity>(Unguarded::PartsOf)
             .filter(name_gram::Column::PersonId.eq(id))
             .exec(&tx)
             .await?;
@@ -762,14 +768,15 @@ impl Store {
         .update(&tx)
         .await?;
         // Sectors and tags the kept record lacks come over.
-        let kept_sectors: BTreeSet<i64> = person_sector::Entity::find()
-            .filter(person_sector::Column::PersonId.eq(keep.id))
-            .all(&tx)
-            .await?
-            .into_iter()
-            .map(|m| m.sector_id)
-            .collect();
-        for m in person_sector::Entity::find()
+        let kept_sectors: BTreeSet<i64> =
+            access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
+                .filter(person_sector::Column::PersonId.eq(keep.id))
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|m| m.sector_id)
+                .collect();
+        for m in access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
             .filter(person_sector::Column::PersonId.eq(other.id))
             .all(&tx)
             .await?
@@ -786,14 +793,15 @@ impl Store {
             .insert(&tx)
             .await?;
         }
-        let kept_tags: BTreeSet<String> = person_tag::Entity::find()
-            .filter(person_tag::Column::PersonId.eq(keep.id))
-            .all(&tx)
-            .await?
-            .into_iter()
-            .map(|t| t.tag)
-            .collect();
-        for t in person_tag::Entity::find()
+        let kept_tags: BTreeSet<String> =
+            access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
+                .filter(person_tag::Column::PersonId.eq(keep.id))
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|t| t.tag)
+                .collect();
+        for t in access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
             .filter(person_tag::Column::PersonId.eq(other.id))
             .all(&tx)
             .await?
@@ -808,24 +816,25 @@ impl Store {
             .await?;
         }
         // Both histories stay readable on the kept record.
-        let copied: Vec<person_history::ActiveModel> = person_history::Entity::find()
-            .filter(person_history::Column::PersonId.eq(other.id))
-            .order_by_asc(person_history::Column::Id)
-            .all(&tx)
-            .await?
-            .into_iter()
-            .map(|h| person_history::ActiveModel {
-                person_id: Set(keep.id),
-                version: Set(version),
-                at: Set(h.at),
-                actor_name: Set(h.actor_name),
-                field: Set(h.field),
-                old_value: Set(h.old_value),
-                new_value: Set(h.new_value),
-                proposed_by: Set(h.proposed_by),
-                ..Default::default()
-            })
-            .collect();
+        let copied: Vec<person_history::ActiveModel> =
+            access::unguarded::<person_history::Entity>(Unguarded::PartsOf)
+                .filter(person_history::Column::PersonId.eq(other.id))
+                .order_by_asc(person_history::Column::Id)
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|h| person_history::ActiveModel {
+                    person_id: Set(keep.id),
+                    version: Set(version),
+                    at: Set(h.at),
+                    actor_name: Set(h.actor_name),
+                    field: Set(h.field),
+                    old_value: Set(h.old_value),
+                    new_value: Set(h.new_value),
+                    proposed_by: Set(h.proposed_by),
+                    ..Default::default()
+                })
+                .collect();
         if !copied.is_empty() {
             person_history::Entity::insert_many(copied)
                 .exec_without_returning(&tx)
@@ -899,8 +908,7 @@ impl Store {
         if same.is_empty() {
             return Ok(Vec::new());
         }
-        let others = person::Entity::find()
-            .filter(actor.subtree(person::Column::UnitPath))
+        let others = access::visible::<person::Entity>(actor)
             .filter(person::Column::Id.ne(id))
             .filter(person::Column::ArchivedAt.is_null())
             .filter(same)
@@ -947,10 +955,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<sea_orm::Select<person::Entity>> {
         actor.require_staff_area()?;
-        let mut select = person::Entity::find().filter(actor.subtree(person::Column::UnitPath));
+        let mut select = access::visible::<person::Entity>(actor);
         if let Some(unit_id) = query.unit_id {
-            let root = unit::Entity::find_by_id(unit_id)
-                .filter(actor.subtree(unit::Column::Path))
+            let root = access::visible::<unit::Entity>(actor)
+                .filter(unit::Column::Id.eq(unit_id))
                 .one(&self.db)
                 .await?
                 .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
@@ -1172,14 +1180,16 @@ impl Store {
         conn: &C,
         m: &person::Model,
     ) -> Result<Snapshot> {
-        let unit = unit::Entity::find_by_id(m.unit_id).one(conn).await?;
-        let mut sectors = person_sector::Entity::find()
+        let unit = access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, m.unit_id)
+            .one(conn)
+            .await?;
+        let mut sectors = access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
             .filter(person_sector::Column::PersonId.eq(m.id))
             .all(conn)
             .await?;
         let names = sector_names(conn, sectors.iter().map(|s| s.sector_id)).await?;
         let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
-        let mut tags: Vec<String> = person_tag::Entity::find()
+        let mut tags: Vec<String> = access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
             .filter(person_tag::Column::PersonId.eq(m.id))
             .all(conn)
             .await?
@@ -1428,22 +1438,24 @@ async fn history_since<C: ConnectionTrait>(
     person_id: i64,
     version: i32,
 ) -> Result<Vec<HistoryEntry>> {
-    Ok(person_history::Entity::find()
-        .filter(person_history::Column::PersonId.eq(person_id))
-        .filter(person_history::Column::Version.gt(version))
-        .order_by_desc(person_history::Column::Version)
-        .order_by_asc(person_history::Column::Id)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|h| HistoryEntry {
-            version: h.version,
-            at: Timestamp::from_micros(h.at),
-            actor_name: h.actor_name,
-            field: h.field,
-            old_value: h.old_value,
-            new_value: h.new_value,
-            proposed_by: h.proposed_by,
-        })
-        .collect())
+    Ok(
+        access::unguarded::<person_history::Entity>(Unguarded::PartsOf)
+            .filter(person_history::Column::PersonId.eq(person_id))
+            .filter(person_history::Column::Version.gt(version))
+            .order_by_desc(person_history::Column::Version)
+            .order_by_asc(person_history::Column::Id)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|h| HistoryEntry {
+                version: h.version,
+                at: Timestamp::from_micros(h.at),
+                actor_name: h.actor_name,
+                field: h.field,
+                old_value: h.old_value,
+                new_value: h.new_value,
+                proposed_by: h.proposed_by,
+            })
+            .collect(),
+    )
 }

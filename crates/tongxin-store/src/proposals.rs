@@ -7,20 +7,19 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, MobilePhone, Reason, Role, Timestamp, Username, mask_phone};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{person, person_proposal, user};
 use crate::error::{Result, StoreError};
 use crate::people::{Author, PersonView, SensitiveField, record_history};
-use crate::scope::Actor;
 
 /// A field members may propose changes to: how to reach them and what they do. Identity
 /// (name, ID number, birth date), sector memberships and notes stay with staff.
@@ -180,7 +179,7 @@ impl Store {
         if account.person_id.is_some_and(|p| p != person_id) {
             return Err(Invalid::new(Field::Username, Reason::Taken).into());
         }
-        user::Entity::update_many()
+        access::update_rows::<user::Entity>(Unguarded::PartsOf)
             .col_expr(user::Column::PersonId, Option::<i64>::None.into())
             .filter(user::Column::PersonId.eq(person_id))
             .exec(&tx)
@@ -212,7 +211,7 @@ impl Store {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
         let person = self.find_person(&tx, actor, person_id).await?;
-        let unlinked = user::Entity::update_many()
+        let unlinked = access::update_rows::<user::Entity>(Unguarded::PartsOf)
             .col_expr(user::Column::PersonId, Option::<i64>::None.into())
             .filter(user::Column::PersonId.eq(person_id))
             .exec(&tx)
@@ -236,7 +235,7 @@ impl Store {
     pub async fn linked_member(&self, actor: &Actor, person_id: i64) -> Result<Option<String>> {
         actor.require_staff_area()?;
         self.find_person(&self.db, actor, person_id).await?;
-        Ok(user::Entity::find()
+        Ok(access::unguarded::<user::Entity>(Unguarded::Labels)
             .filter(user::Column::PersonId.eq(person_id))
             .one(&self.db)
             .await?
@@ -282,7 +281,7 @@ impl Store {
             if unchanged {
                 continue;
             }
-            person_proposal::Entity::update_many()
+            access::update_rows::<person_proposal::Entity>(Unguarded::PartsOf)
                 .col_expr(
                     person_proposal::Column::Status,
                     ProposalStatus::Withdrawn.key().into(),
@@ -329,7 +328,7 @@ impl Store {
     /// The member's own proposals, newest first.
     pub async fn own_proposals(&self, actor: &Actor) -> Result<Vec<ProposalView>> {
         let person = self.own_person(&self.db, actor).await?;
-        person_proposal::Entity::find()
+        access::visible::<person_proposal::Entity>(actor)
             .filter(person_proposal::Column::PersonId.eq(person.id))
             .order_by_desc(person_proposal::Column::Id)
             .limit(LIST_LIMIT)
@@ -347,13 +346,7 @@ impl Store {
         query: &ProposalQuery,
     ) -> Result<Vec<ProposalView>> {
         actor.require_staff_area()?;
-        let in_scope = Query::select()
-            .column(person::Column::Id)
-            .from(person::Entity)
-            .cond_where(actor.subtree(person::Column::UnitPath))
-            .to_owned();
-        let mut select = person_proposal::Entity::find()
-            .filter(person_proposal::Column::PersonId.in_subquery(in_scope));
+        let mut select = access::visible::<person_proposal::Entity>(actor);
         if let Some(status) = query.status {
             select = select.filter(person_proposal::Column::Status.eq(status.key()));
         }
@@ -365,7 +358,7 @@ impl Store {
             .limit(LIST_LIMIT)
             .all(&self.db)
             .await?;
-        let names: HashMap<i64, String> = person::Entity::find()
+        let names: HashMap<i64, String> = access::unguarded::<person::Entity>(Unguarded::Labels)
             .filter(person::Column::Id.is_in(proposals.iter().map(|p| p.person_id)))
             .all(&self.db)
             .await?
@@ -392,10 +385,7 @@ impl Store {
     ) -> Result<ProposalView> {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
-        let proposal = person_proposal::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let proposal = access::find_to_change::<person_proposal::Entity, _>(&tx, actor, id).await?;
         let person = self.find_person(&tx, actor, proposal.person_id).await?;
         if proposal.status != ProposalStatus::Pending.key() {
             return Err(Invalid::new(Field::Named("proposal"), Reason::AlreadyDecided).into());
@@ -494,18 +484,7 @@ impl Store {
         Ok(())
     }
 
-    /// The person a member account is linked to.
-    /// The person record linked to the actor's account, if any.
-    pub(crate) async fn linked_person_id(&self, actor: &Actor) -> Result<Option<i64>> {
-        let Some(user_id) = actor.user_id() else {
-            return Ok(None);
-        };
-        Ok(user::Entity::find_by_id(user_id)
-            .one(&self.db)
-            .await?
-            .and_then(|u| u.person_id))
-    }
-
+    /// The member's own person record.
     async fn own_person<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -514,16 +493,8 @@ impl Store {
         if actor.role() != Role::Member {
             return Err(StoreError::Forbidden);
         }
-        let user_id = actor.user_id().ok_or(StoreError::NotFound)?;
-        let person_id = user::Entity::find_by_id(user_id)
-            .one(conn)
-            .await?
-            .and_then(|u| u.person_id)
-            .ok_or(StoreError::NotFound)?;
-        person::Entity::find_by_id(person_id)
-            .one(conn)
-            .await?
-            .ok_or(StoreError::NotFound)
+        let person_id = actor.person_id().ok_or(StoreError::NotFound)?;
+        access::find::<person::Entity, _>(conn, actor, person_id).await
     }
 
     fn proposal_view(&self, p: person_proposal::Model, person_name: &str) -> Result<ProposalView> {

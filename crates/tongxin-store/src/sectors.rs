@@ -5,18 +5,18 @@ use sea_orm::sea_query::Expr;
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, FieldKind, Invalid, Reason, SectorCode, Timestamp};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{person_sector, sector, sector_field};
 use crate::error::{Result, StoreError};
 use crate::people::Membership;
-use crate::scope::Actor;
 
 /// A sector as shown to callers.
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ impl Store {
     /// All sectors in display order; archived ones only if asked.
     pub async fn sectors(&self, actor: &Actor, include_archived: bool) -> Result<Vec<SectorView>> {
         actor.require_staff_area()?;
-        let mut select = sector::Entity::find();
+        let mut select = access::unguarded::<sector::Entity>(Unguarded::Reference);
         if !include_archived {
             select = select.filter(sector::Column::ArchivedAt.is_null());
         }
@@ -122,7 +122,7 @@ impl Store {
     ) -> Result<SectorView> {
         actor.require_top_admin()?;
         let tx = self.begin_write().await?;
-        let taken = sector::Entity::find()
+        let taken = access::unguarded::<sector::Entity>(Unguarded::Reference)
             .filter(sector::Column::Code.eq(code.as_str()))
             .count(&tx)
             .await?
@@ -130,7 +130,7 @@ impl Store {
         if taken {
             return Err(Invalid::new(Field::SectorCode, Reason::Taken).into());
         }
-        let last: Option<i32> = sector::Entity::find()
+        let last: Option<i32> = access::unguarded::<sector::Entity>(Unguarded::Reference)
             .select_only()
             .column_as(sector::Column::Position.max(), "max")
             .into_tuple::<Option<i32>>()
@@ -172,7 +172,7 @@ impl Store {
     ) -> Result<SectorView> {
         actor.require_top_admin()?;
         let tx = self.begin_write().await?;
-        let current = sector::Entity::find_by_id(id)
+        let current = access::unguarded_by_id::<sector::Entity>(Unguarded::Reference, id)
             .one(&tx)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -196,13 +196,13 @@ impl Store {
             }
             SectorChange::MoveUp => {
                 // Swap places with the sector just above, if any.
-                let above = sector::Entity::find()
+                let above = access::unguarded::<sector::Entity>(Unguarded::Reference)
                     .filter(sector::Column::Position.lt(current.position))
                     .order_by_desc(sector::Column::Position)
                     .one(&tx)
                     .await?;
                 if let Some(above) = above {
-                    sector::Entity::update_many()
+                    access::update_rows::<sector::Entity>(Unguarded::Reference)
                         .col_expr(sector::Column::Position, Expr::value(current.position))
                         .filter(sector::Column::Id.eq(above.id))
                         .exec(&tx)
@@ -244,11 +244,11 @@ impl Store {
     ) -> Result<SectorFieldView> {
         actor.require_top_admin()?;
         let tx = self.begin_write().await?;
-        let sector = sector::Entity::find_by_id(sector_id)
+        let sector = access::unguarded_by_id::<sector::Entity>(Unguarded::Reference, sector_id)
             .one(&tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let siblings = sector_field::Entity::find()
+        let siblings = access::unguarded::<sector_field::Entity>(Unguarded::Reference)
             .filter(sector_field::Column::SectorId.eq(sector_id))
             .all(&tx)
             .await?;
@@ -300,11 +300,12 @@ impl Store {
     ) -> Result<SectorFieldView> {
         actor.require_top_admin()?;
         let tx = self.begin_write().await?;
-        let current = sector_field::Entity::find_by_id(field_id)
-            .filter(sector_field::Column::SectorId.eq(sector_id))
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let current =
+            access::unguarded_by_id::<sector_field::Entity>(Unguarded::Reference, field_id)
+                .filter(sector_field::Column::SectorId.eq(sector_id))
+                .one(&tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         let mut update = sector_field::ActiveModel {
             id: Set(field_id),
             updated_at: Set(now.micros()),
@@ -362,7 +363,7 @@ pub(crate) async fn sector_names<C: ConnectionTrait>(
     conn: &C,
     sector_ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, String>> {
-    Ok(sector::Entity::find()
+    Ok(access::unguarded::<sector::Entity>(Unguarded::Reference)
         .filter(sector::Column::Id.is_in(sector_ids))
         .all(conn)
         .await?
@@ -377,7 +378,7 @@ pub(crate) async fn sector_fields_of<C: ConnectionTrait>(
     sector_ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, Vec<SectorFieldView>>> {
     let mut by_sector: HashMap<i64, Vec<SectorFieldView>> = HashMap::new();
-    for field in sector_field::Entity::find()
+    for field in access::unguarded::<sector_field::Entity>(Unguarded::Reference)
         .filter(sector_field::Column::SectorId.is_in(sector_ids))
         .order_by_asc(sector_field::Column::Position)
         .order_by_asc(sector_field::Column::Id)

@@ -5,19 +5,17 @@
 
 use rand::RngExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use sm3::{Digest, Sm3};
-use tongxin_core::{Role, Timestamp, UnitPath};
+use tongxin_core::Timestamp;
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{LoginError, Result};
 use crate::password;
-use crate::scope::Actor;
 use crate::users::Policy;
 
 /// How often at most a session's last-seen time is written, to spare a write per request.
@@ -95,7 +93,7 @@ impl Store {
         policy: &Policy,
     ) -> Result<(SessionView, Actor), LoginError> {
         let name = username.trim().to_ascii_lowercase();
-        let found = user::Entity::find()
+        let found = access::unguarded::<user::Entity>(Unguarded::Sessions)
             .filter(user::Column::Username.eq(name.as_str()))
             .find_also_related(unit::Entity)
             .one(&self.db)
@@ -145,17 +143,7 @@ impl Store {
             return Err(LoginError::Disabled);
         }
 
-        let role = Role::parse(&account.role).unwrap_or(Role::Member);
-        let actor = Actor::user(
-            account.id,
-            account.username.clone(),
-            account.display_name.clone(),
-            role,
-            unit.id,
-            unit.name.clone(),
-            UnitPath::from_stored(unit.path.clone()),
-            ip.clone(),
-        );
+        let actor = Actor::of_account(&account, &unit, ip.clone());
         let secret = SessionSecret::generate();
         let csrf_token = random_hex();
         let tx = self.begin_write().await?;
@@ -168,7 +156,7 @@ impl Store {
         .update(&tx)
         .await?;
         // Sweep sessions that expired long ago, so the table does not grow without bound.
-        session::Entity::delete_many()
+        access::delete_rows::<session::Entity>(Unguarded::Sessions)
             .filter(
                 session::Column::LastSeenAt
                     .lt(now.plus_minutes(-policy.session_idle_minutes).micros()),
@@ -215,7 +203,7 @@ impl Store {
     ) -> Result<LoginError> {
         let tx = self.begin_write().await?;
         // Increment in SQL so that concurrent wrong guesses each count.
-        user::Entity::update_many()
+        access::update_rows::<user::Entity>(Unguarded::Sessions)
             .col_expr(
                 user::Column::FailedLogins,
                 Expr::col(user::Column::FailedLogins).add(1),
@@ -223,7 +211,7 @@ impl Store {
             .filter(user::Column::Id.eq(account.id))
             .exec(&tx)
             .await?;
-        let failures = user::Entity::find_by_id(account.id)
+        let failures = access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, account.id)
             .select_only()
             .column(user::Column::FailedLogins)
             .into_tuple::<i32>()
@@ -281,24 +269,27 @@ impl Store {
         ip: Option<String>,
         policy: &Policy,
     ) -> Result<Option<(SessionView, Actor)>> {
-        let Some(found) = session::Entity::find_by_id(secret.hash())
-            .filter(session::Column::Kind.eq(kind.as_str()))
-            .one(&self.db)
-            .await?
+        let Some(found) =
+            access::unguarded_by_id::<session::Entity>(Unguarded::Sessions, secret.hash())
+                .filter(session::Column::Kind.eq(kind.as_str()))
+                .one(&self.db)
+                .await?
         else {
             return Ok(None);
         };
         let idle_limit = now.plus_minutes(-policy.session_idle_minutes).micros();
         if found.last_seen_at < idle_limit {
-            session::Entity::delete_by_id(found.id_hash)
+            access::delete_rows::<session::Entity>(Unguarded::Sessions)
+                .filter(session::Column::IdHash.eq(found.id_hash))
                 .exec(&self.db)
                 .await?;
             return Ok(None);
         }
-        let Some((account, Some(unit))) = user::Entity::find_by_id(found.user_id)
-            .find_also_related(unit::Entity)
-            .one(&self.db)
-            .await?
+        let Some((account, Some(unit))) =
+            access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, found.user_id)
+                .find_also_related(unit::Entity)
+                .one(&self.db)
+                .await?
         else {
             return Ok(None);
         };
@@ -306,22 +297,13 @@ impl Store {
             return Ok(None);
         }
         if now.micros() - found.last_seen_at > TOUCH_INTERVAL_MICROS {
-            session::Entity::update_many()
+            access::update_rows::<session::Entity>(Unguarded::Sessions)
                 .col_expr(session::Column::LastSeenAt, Expr::value(now.micros()))
                 .filter(session::Column::IdHash.eq(found.id_hash.as_str()))
                 .exec(&self.db)
                 .await?;
         }
-        let actor = Actor::user(
-            account.id,
-            account.username,
-            account.display_name,
-            Role::parse(&account.role).unwrap_or(Role::Member),
-            unit.id,
-            unit.name,
-            UnitPath::from_stored(unit.path),
-            ip,
-        );
+        let actor = Actor::of_account(&account, &unit, ip);
         Ok(Some((
             SessionView {
                 secret: secret.clone(),
@@ -340,7 +322,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let tx = self.begin_write().await?;
-        session::Entity::delete_by_id(secret.hash())
+        access::delete_rows::<session::Entity>(Unguarded::Sessions)
+            .filter(session::Column::IdHash.eq(secret.hash()))
             .exec(&tx)
             .await?;
         let mut event = Event::new("logout").unit(actor.unit_path().as_str());

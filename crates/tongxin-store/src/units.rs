@@ -12,6 +12,7 @@ use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp, UnitCode, UnitLevel, UnitName, UnitPath};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::coverage;
 use crate::entity::{
@@ -19,7 +20,6 @@ use crate::entity::{
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::scope::Actor;
 
 /// A unit as shown to callers.
 #[derive(Debug, Clone)]
@@ -120,17 +120,16 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<Option<unit::Model>> {
-        Ok(unit::Entity::find_by_id(id)
-            .filter(actor.subtree(unit::Column::Path))
+        Ok(access::visible::<unit::Entity>(actor)
+            .filter(unit::Column::Id.eq(id))
             .one(conn)
             .await?)
     }
 
     /// Looks a unit up by code within the actor's subtree.
     pub async fn unit_by_code(&self, actor: &Actor, code: &str) -> Result<UnitView> {
-        unit::Entity::find()
+        access::visible::<unit::Entity>(actor)
             .filter(unit::Column::Code.eq(code.trim()))
-            .filter(actor.subtree(unit::Column::Path))
             .one(&self.db)
             .await?
             .map(UnitView::from)
@@ -145,7 +144,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<UnitView>> {
         actor.require_staff_area()?;
-        let mut select = unit::Entity::find().filter(actor.subtree(unit::Column::Path));
+        let mut select = access::visible::<unit::Entity>(actor);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(
                 Condition::any()
@@ -183,7 +182,7 @@ impl Store {
     /// The direct children of a unit, with how many active children and accounts each has.
     pub async fn children(&self, actor: &Actor, id: i64) -> Result<Vec<UnitSummary>> {
         let parent = self.unit(actor, id).await?;
-        let children: Vec<unit::Model> = unit::Entity::find()
+        let children: Vec<unit::Model> = access::unguarded::<unit::Entity>(Unguarded::Labels)
             .filter(unit::Column::ParentId.eq(parent.id))
             .order_by_asc(unit::Column::ArchivedAt.is_not_null())
             .order_by_asc(unit::Column::Code)
@@ -192,7 +191,7 @@ impl Store {
         let ids: Vec<i64> = children.iter().map(|c| c.id).collect();
         let grandchildren = count_by(
             &self.db,
-            unit::Entity::find()
+            access::unguarded::<unit::Entity>(Unguarded::Labels)
                 .select_only()
                 .column_as(unit::Column::ParentId, "key")
                 .column_as(unit::Column::Id.count(), "n")
@@ -203,7 +202,7 @@ impl Store {
         .await?;
         let accounts = count_by(
             &self.db,
-            user::Entity::find()
+            access::unguarded::<user::Entity>(Unguarded::Sessions)
                 .select_only()
                 .column_as(user::Column::UnitId, "key")
                 .column_as(user::Column::Id.count(), "n")
@@ -224,9 +223,8 @@ impl Store {
     /// The units from the top of the actor's subtree down to `unit`, for breadcrumbs.
     pub async fn lineage(&self, actor: &Actor, unit: &UnitView) -> Result<Vec<UnitView>> {
         let ids = unit.path.ids();
-        let mut units: Vec<UnitView> = unit::Entity::find()
+        let mut units: Vec<UnitView> = access::visible::<unit::Entity>(actor)
             .filter(unit::Column::Id.is_in(ids))
-            .filter(actor.subtree(unit::Column::Path))
             .all(&self.db)
             .await?
             .into_iter()
@@ -406,7 +404,10 @@ impl Store {
             }
             UnitChange::Restore => {
                 if let Some(parent_id) = current.parent_id {
-                    let parent = unit::Entity::find_by_id(parent_id).one(tx).await?;
+                    let parent =
+                        access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, parent_id)
+                            .one(tx)
+                            .await?;
                     if parent.is_some_and(|p| p.archived_at.is_some()) {
                         return Err(Invalid::new(Field::Parent, Reason::Archived).into());
                     }
@@ -422,7 +423,7 @@ impl Store {
                 ("unit.restore", json!({}))
             }
         };
-        let updated = unit::Entity::find_by_id(id)
+        let updated = access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, id)
             .one(tx)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -473,7 +474,7 @@ impl Store {
         rewrite_path_copies(conn, &old_path, &new_path).await?;
         // The subtree may have entered or left campaigns' target populations.
         coverage::recount_all(conn, now).await?;
-        unit::Entity::update_many()
+        access::update_rows::<unit::Entity>(Unguarded::Labels)
             .col_expr(unit::Column::UpdatedAt, Expr::val(now.micros()))
             .filter(unit::Column::Path.gte(new_path.as_str()))
             .filter(unit::Column::Path.lt(new_path.upper_bound()))
@@ -491,7 +492,7 @@ impl Store {
 }
 
 async fn ensure_code_free<C: ConnectionTrait>(conn: &C, code: &UnitCode) -> Result<()> {
-    let taken = unit::Entity::find()
+    let taken = access::unguarded::<unit::Entity>(Unguarded::Labels)
         .filter(unit::Column::Code.eq(code.as_str()))
         .count(conn)
         .await?
@@ -503,7 +504,7 @@ async fn ensure_code_free<C: ConnectionTrait>(conn: &C, code: &UnitCode) -> Resu
 }
 
 async fn ensure_can_archive<C: ConnectionTrait>(conn: &C, unit: &unit::Model) -> Result<()> {
-    let children = unit::Entity::find()
+    let children = access::unguarded::<unit::Entity>(Unguarded::Labels)
         .filter(unit::Column::ParentId.eq(unit.id))
         .filter(unit::Column::ArchivedAt.is_null())
         .count(conn)
@@ -513,7 +514,7 @@ async fn ensure_can_archive<C: ConnectionTrait>(conn: &C, unit: &unit::Model) ->
             Invalid::new(Field::Unit, Reason::HasActiveChildren { count: children }).into(),
         );
     }
-    let accounts = user::Entity::find()
+    let accounts = access::unguarded::<user::Entity>(Unguarded::Sessions)
         .filter(user::Column::UnitId.eq(unit.id))
         .filter(user::Column::DisabledAt.is_null())
         .count(conn)
@@ -572,7 +573,7 @@ async fn rewrite_prefix<E: EntityTrait, C: ConnectionTrait>(
 ) -> Result<()> {
     // An INTEGER argument, as PostgreSQL has no substr(text, bigint).
     let keep_from = i32::try_from(old.as_str().len() + 1).unwrap_or(i32::MAX);
-    E::update_many()
+    access::update_rows::<E>(Unguarded::PathCopies)
         .col_expr(
             column,
             Expr::val(new.as_str()).binary(
@@ -612,7 +613,7 @@ pub(crate) async fn unit_names<C: ConnectionTrait>(
     conn: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, String>> {
-    Ok(unit::Entity::find()
+    Ok(access::unguarded::<unit::Entity>(Unguarded::Labels)
         .select_only()
         .column(unit::Column::Id)
         .column(unit::Column::Name)

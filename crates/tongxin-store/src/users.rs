@@ -2,19 +2,19 @@
 //! subtree.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Password, Reason, Role, Timestamp, Username};
 
 use crate::Store;
+use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
 use crate::password;
-use crate::scope::{Actor, filing_unit};
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
 #[derive(Debug, Clone, Copy)]
@@ -95,9 +95,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<AccountView>> {
         actor.require_admin()?;
-        let mut select = user::Entity::find()
-            .inner_join(unit::Entity)
-            .filter(actor.subtree(unit::Column::Path));
+        let mut select = access::visible::<user::Entity>(actor).inner_join(unit::Entity);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(
                 Condition::any()
@@ -140,9 +138,9 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<(user::Model, unit::Model)> {
-        match user::Entity::find_by_id(id)
+        match access::visible::<user::Entity>(actor)
+            .filter(user::Column::Id.eq(id))
             .find_also_related(unit::Entity)
-            .filter(actor.subtree(unit::Column::Path))
             .one(conn)
             .await?
         {
@@ -151,17 +149,22 @@ impl Store {
         }
     }
 
-    /// An account of the actor's subtree by user name; one outside it is refused as unknown.
+    /// An account of the actor's subtree by user name, for staff linking a member to their
+    /// record (staff do not list accounts); one outside it is refused as unknown.
     pub(crate) async fn find_account_in_scope<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,
         username: &Username,
     ) -> Result<user::Model> {
-        match user::Entity::find()
+        let units_in_scope = access::visible::<unit::Entity>(actor)
+            .select_only()
+            .column(unit::Column::Id)
+            .into_query();
+        match access::unguarded::<user::Entity>(Unguarded::Labels)
             .filter(user::Column::Username.eq(username.as_str()))
+            .filter(user::Column::UnitId.in_subquery(units_in_scope))
             .find_also_related(unit::Entity)
-            .filter(actor.subtree(unit::Column::Path))
             .one(conn)
             .await?
         {
@@ -181,7 +184,7 @@ impl Store {
         let hash = password::hash(new.password.expose().to_owned()).await?;
         let tx = self.begin_write().await?;
         let unit = filing_unit(&tx, actor, new.unit_id, Field::Unit).await?;
-        let taken = user::Entity::find()
+        let taken = access::unguarded::<user::Entity>(Unguarded::Sessions)
             .filter(user::Column::Username.eq(new.username.as_str()))
             .count(&tx)
             .await?
@@ -300,7 +303,7 @@ impl Store {
         keep_session: &crate::SessionSecret,
     ) -> Result<()> {
         let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
-        let u = user::Entity::find_by_id(user_id)
+        let u = access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, user_id)
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -310,7 +313,7 @@ impl Store {
         let hash = password::hash(new.expose().to_owned()).await?;
         let tx = self.begin_write().await?;
         set_password(&tx, now, user_id, hash).await?;
-        session::Entity::delete_many()
+        access::delete_rows::<session::Entity>(Unguarded::Sessions)
             .filter(session::Column::UserId.eq(user_id))
             .filter(session::Column::IdHash.ne(keep_session.hash()))
             .exec(&tx)
@@ -377,7 +380,7 @@ async fn set_password<C: ConnectionTrait>(
 }
 
 async fn end_sessions<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
-    session::Entity::delete_many()
+    access::delete_rows::<session::Entity>(Unguarded::Sessions)
         .filter(session::Column::UserId.eq(user_id))
         .exec(conn)
         .await?;

@@ -1,11 +1,10 @@
-//! The scoping layer: who is asking, and the one condition that confines a query to their
-//! subtree. Every business query in this crate takes an [`Actor`] and filters with
-//! [`Actor::subtree`]; a record outside it is reported as [`StoreError::NotFound`].
+//! Who is asking: the account, its role, its unit's place in the tree and, for a member, the
+//! person record it is linked to.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter};
-use tongxin_core::{Field, Invalid, Reason, Role, UnitPath};
+use sea_orm::{ColumnTrait, Condition};
+use tongxin_core::{Role, UnitPath};
 
-use crate::entity::{activity, campaign, material, organization, person, saved_filter, unit};
+use crate::entity::{unit, user};
 use crate::error::{Result, StoreError};
 
 /// The authenticated caller of a store operation. Only the store creates actors (from a session,
@@ -19,6 +18,7 @@ pub struct Actor {
     unit_id: Option<i64>,
     unit_name: String,
     unit_path: UnitPath,
+    person_id: Option<i64>,
     ip: Option<String>,
 }
 
@@ -33,6 +33,7 @@ impl Actor {
             unit_id: None,
             unit_name: String::new(),
             unit_path: UnitPath::whole_tree(),
+            person_id: None,
             ip: None,
         }
     }
@@ -48,29 +49,26 @@ impl Actor {
             unit_id: None,
             unit_name: String::new(),
             unit_path: UnitPath::whole_tree(),
+            person_id: None,
             ip,
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn user(
-        user_id: i64,
-        username: String,
-        display_name: String,
-        role: Role,
-        unit_id: i64,
-        unit_name: String,
-        unit_path: UnitPath,
+    /// The holder of an account filed under `unit`.
+    pub(crate) fn of_account(
+        account: &user::Model,
+        unit: &unit::Model,
         ip: Option<String>,
     ) -> Actor {
         Actor {
-            user_id: Some(user_id),
-            username,
-            display_name,
-            role,
-            unit_id: Some(unit_id),
-            unit_name,
-            unit_path,
+            user_id: Some(account.id),
+            username: account.username.clone(),
+            display_name: account.display_name.clone(),
+            role: Role::parse(&account.role).unwrap_or(Role::Member),
+            unit_id: Some(unit.id),
+            unit_name: unit.name.clone(),
+            unit_path: UnitPath::from_stored(unit.path.clone()),
+            person_id: account.person_id,
             ip,
         }
     }
@@ -104,6 +102,11 @@ impl Actor {
         &self.unit_path
     }
 
+    /// The person record the actor's account is linked to (a member's own record).
+    pub fn person_id(&self) -> Option<i64> {
+        self.person_id
+    }
+
     pub fn ip(&self) -> Option<&str> {
         self.ip.as_deref()
     }
@@ -127,7 +130,7 @@ impl Actor {
 
     /// `column` (a materialized path) lies in the actor's subtree: one range condition that a
     /// B-tree index on the column answers.
-    pub(crate) fn subtree<C: ColumnTrait>(&self, column: C) -> Condition {
+    pub(super) fn subtree<C: ColumnTrait>(&self, column: C) -> Condition {
         Condition::all()
             .add(column.gte(self.unit_path.as_str()))
             .add(column.lt(self.unit_path.upper_bound()))
@@ -169,64 +172,4 @@ impl Actor {
             Err(StoreError::Forbidden)
         }
     }
-}
-
-/// A table whose rows are filed under a unit and carry a copy of its path, so that the scope
-/// condition is one range on an indexed column of the row itself.
-pub(crate) trait UnitScoped: EntityTrait {
-    /// The column holding the copy of the unit's path.
-    fn unit_path() -> Self::Column;
-}
-
-macro_rules! unit_scoped {
-    ($($module:ident),*) => {$(
-        impl UnitScoped for $module::Entity {
-            fn unit_path() -> Self::Column {
-                $module::Column::UnitPath
-            }
-        }
-    )*};
-}
-
-unit_scoped!(
-    person,
-    organization,
-    activity,
-    campaign,
-    material,
-    saved_filter
-);
-
-/// One row of a scoped table, if it lies in the actor's subtree; otherwise not found, so a
-/// record outside the subtree cannot be told from one that does not exist.
-pub(crate) async fn find_scoped<E, C>(conn: &C, actor: &Actor, id: i64) -> Result<E::Model>
-where
-    E: UnitScoped,
-    E::PrimaryKey: PrimaryKeyTrait<ValueType = i64>,
-    C: ConnectionTrait,
-{
-    E::find_by_id(id)
-        .filter(actor.subtree(E::unit_path()))
-        .one(conn)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
-/// The unit a record is being filed under: it must be in the actor's subtree and active; a
-/// refusal names `field`.
-pub(crate) async fn filing_unit<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    unit_id: i64,
-    field: Field,
-) -> Result<unit::Model> {
-    let unit = unit::Entity::find_by_id(unit_id)
-        .filter(actor.subtree(unit::Column::Path))
-        .one(conn)
-        .await?
-        .ok_or_else(|| Invalid::new(field, Reason::NotFound))?;
-    if unit.archived_at.is_some() {
-        return Err(Invalid::new(field, Reason::Archived).into());
-    }
-    Ok(unit)
 }

@@ -1,0 +1,530 @@
+//! The declarations: for each kind of record, who may see it and who may change it.
+
+use sea_orm::sea_query::{IntoCondition, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use tongxin_core::Role;
+
+use super::{Actor, Mode, allowed, nothing};
+use crate::entity::{
+    activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
+    campaign_material, invitation, material, organization, person, person_proposal, saved_filter,
+    sector, sector_field, unit, user,
+};
+
+/// The kinds of business record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Unit,
+    Account,
+    Sector,
+    SectorField,
+    ActivityKind,
+    Person,
+    Organization,
+    Affiliation,
+    Activity,
+    Invitation,
+    Photo,
+    Campaign,
+    Material,
+    SavedFilter,
+    Proposal,
+    AuditEntry,
+}
+
+/// Where the actor must stand for a grant to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The record's unit is the actor's or lies below it.
+    Subtree,
+    /// The subtree the record targets meets the actor's: the target lies in the actor's subtree,
+    /// or the actor's unit lies in the target's subtree (a city campaign concerns a village).
+    Target,
+    /// The record is, or belongs to, the person the actor's account is linked to.
+    Linked,
+    /// Anywhere in the tree: reference data the whole network shares.
+    Anywhere,
+    /// The actor's unit is a top unit (or the actor is the system): keepers of what the whole
+    /// network shares, and readers of rows that concern no unit.
+    Top,
+    /// Through its parent record of this kind: the same right on the parent.
+    Via(Kind),
+    /// Attached to a campaign or an activity the actor may see (materials).
+    Attached,
+}
+
+/// Some roles, granted a reach.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub roles: &'static [Role],
+    pub reach: Reach,
+}
+
+/// Who may see and who may change one kind of record: any grant that names the actor's role
+/// and whose reach holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Declaration {
+    pub kind: Kind,
+    pub see: &'static [Grant],
+    pub change: &'static [Grant],
+}
+
+const TREE: &[Role] = &[Role::Admin, Role::Staff, Role::Leader];
+const EDITORS: &[Role] = &[Role::Admin, Role::Staff];
+const ADMINS: &[Role] = &[Role::Admin];
+const MEMBERS: &[Role] = &[Role::Member];
+
+const fn grant(roles: &'static [Role], reach: Reach) -> Grant {
+    Grant { roles, reach }
+}
+
+/// Shared reference data: read by everyone who works in the tree, kept at the top.
+const SHARED: Declaration = Declaration {
+    kind: Kind::Sector,
+    see: &[grant(TREE, Reach::Anywhere)],
+    change: &[grant(ADMINS, Reach::Top)],
+};
+
+/// Every kind's declaration.
+pub const DECLARATIONS: &[Declaration] = &[
+    Declaration {
+        kind: Kind::Unit,
+        see: &[grant(TREE, Reach::Subtree)],
+        change: &[grant(ADMINS, Reach::Subtree)],
+    },
+    Declaration {
+        kind: Kind::Account,
+        see: &[grant(ADMINS, Reach::Subtree)],
+        change: &[grant(ADMINS, Reach::Subtree)],
+    },
+    SHARED,
+    Declaration {
+        kind: Kind::SectorField,
+        ..SHARED
+    },
+    Declaration {
+        kind: Kind::ActivityKind,
+        ..SHARED
+    },
+    Declaration {
+        kind: Kind::Person,
+        see: &[grant(TREE, Reach::Subtree), grant(MEMBERS, Reach::Linked)],
+        change: &[grant(EDITORS, Reach::Subtree)],
+    },
+    Declaration {
+        kind: Kind::Organization,
+        see: &[grant(TREE, Reach::Subtree)],
+        change: &[grant(EDITORS, Reach::Subtree)],
+    },
+    // Whoever may see the person sees the organization's name and the post; the
+    // organization's own page and its other members stay with its declaration.
+    Declaration {
+        kind: Kind::Affiliation,
+        see: &[grant(TREE, Reach::Via(Kind::Person))],
+        change: &[grant(EDITORS, Reach::Via(Kind::Person))],
+    },
+    Declaration {
+        kind: Kind::Activity,
+        see: &[grant(TREE, Reach::Subtree), grant(MEMBERS, Reach::Linked)],
+        change: &[grant(EDITORS, Reach::Subtree)],
+    },
+    Declaration {
+        kind: Kind::Invitation,
+        see: &[
+            grant(TREE, Reach::Via(Kind::Activity)),
+            grant(MEMBERS, Reach::Linked),
+        ],
+        change: &[
+            grant(EDITORS, Reach::Via(Kind::Activity)),
+            grant(MEMBERS, Reach::Linked),
+        ],
+    },
+    Declaration {
+        kind: Kind::Photo,
+        see: &[grant(TREE, Reach::Via(Kind::Activity))],
+        change: &[grant(EDITORS, Reach::Via(Kind::Activity))],
+    },
+    Declaration {
+        kind: Kind::Campaign,
+        see: &[grant(TREE, Reach::Subtree), grant(TREE, Reach::Target)],
+        change: &[grant(EDITORS, Reach::Subtree)],
+    },
+    // Whoever may see a campaign or an activity may read the materials attached to it.
+    Declaration {
+        kind: Kind::Material,
+        see: &[grant(TREE, Reach::Subtree), grant(TREE, Reach::Attached)],
+        change: &[grant(EDITORS, Reach::Subtree)],
+    },
+    Declaration {
+        kind: Kind::SavedFilter,
+        see: &[grant(TREE, Reach::Subtree)],
+        change: &[grant(EDITORS, Reach::Subtree)],
+    },
+    Declaration {
+        kind: Kind::Proposal,
+        see: &[
+            grant(TREE, Reach::Via(Kind::Person)),
+            grant(MEMBERS, Reach::Linked),
+        ],
+        change: &[grant(EDITORS, Reach::Via(Kind::Person))],
+    },
+    Declaration {
+        kind: Kind::AuditEntry,
+        see: &[grant(ADMINS, Reach::Subtree), grant(ADMINS, Reach::Top)],
+        change: &[],
+    },
+];
+
+impl Kind {
+    /// This kind's declaration.
+    pub fn declaration(self) -> &'static Declaration {
+        const UNDECLARED: Declaration = Declaration {
+            kind: Kind::Unit,
+            see: &[],
+            change: &[],
+        };
+        DECLARATIONS
+            .iter()
+            .find(|d| d.kind == self)
+            .unwrap_or(&UNDECLARED)
+    }
+}
+
+/// Where an actor stands relative to a record, as the access test places them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// At the record's own unit.
+    Own,
+    /// Above the record's unit.
+    Ancestor,
+    /// Below the record's unit.
+    Descendant,
+    /// Beside it: neither above nor below.
+    Sibling,
+    /// At the record's unit, as the member linked to the record's person.
+    Owner,
+}
+
+/// An actor's standing for evaluating a declaration without a database.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing {
+    pub role: Role,
+    pub position: Position,
+    /// Whether the actor's unit is a top unit.
+    pub at_top: bool,
+    /// Whether the record is attached to a campaign or activity (materials).
+    pub attached: bool,
+}
+
+impl Declaration {
+    /// Whether someone standing so may see a record of this kind (the record's target, where
+    /// it has one, being its own unit).
+    pub fn may_see(&self, standing: Standing) -> bool {
+        holds(self.see, standing, Mode::See)
+    }
+
+    /// Whether someone standing so may change a record of this kind.
+    pub fn may_change(&self, standing: Standing) -> bool {
+        self.may_see(standing) && holds(self.change, standing, Mode::Change)
+    }
+}
+
+fn holds(grants: &[Grant], standing: Standing, mode: Mode) -> bool {
+    grants
+        .iter()
+        .filter(|g| g.roles.contains(&standing.role))
+        .any(|g| match g.reach {
+            Reach::Subtree => matches!(standing.position, Position::Own | Position::Ancestor),
+            Reach::Target => matches!(
+                standing.position,
+                Position::Own | Position::Ancestor | Position::Descendant
+            ),
+            Reach::Linked => standing.position == Position::Owner,
+            Reach::Anywhere => true,
+            Reach::Top => standing.at_top,
+            Reach::Via(parent) => match mode {
+                Mode::See => parent.declaration().may_see(standing),
+                Mode::Change => parent.declaration().may_change(standing),
+            },
+            Reach::Attached => standing.attached,
+        })
+}
+
+/// A table whose rows the access layer guards: it turns each reach its kind's declaration uses
+/// into a condition on its own columns.
+pub(crate) trait Guarded: EntityTrait {
+    const KIND: Kind;
+
+    /// The condition for one reach; a reach the declaration does not use matches nothing.
+    fn reach(actor: &Actor, reach: Reach, mode: Mode) -> Condition;
+}
+
+/// The ids of the rows of `P` the actor may see (or change).
+fn allowed_ids<P: Guarded>(actor: &Actor, mode: Mode, id: P::Column) -> SelectStatement {
+    #[allow(clippy::disallowed_methods)]
+    P::find()
+        .select_only()
+        .column(id)
+        .filter(allowed::<P>(actor, mode))
+        .into_query()
+}
+
+/// The actor's linked person is `column`.
+fn linked<C: ColumnTrait>(actor: &Actor, column: C) -> Condition {
+    match actor.person_id() {
+        Some(id) => column.eq(id).into_condition(),
+        None => nothing(),
+    }
+}
+
+/// The copy of a unit path in `column` lies in the actor's subtree.
+fn subtree<C: ColumnTrait>(actor: &Actor, column: C) -> Condition {
+    actor.subtree(column)
+}
+
+fn top(actor: &Actor) -> Condition {
+    if actor.at_top() {
+        Condition::all()
+    } else {
+        nothing()
+    }
+}
+
+macro_rules! filed_under_a_unit {
+    ($($module:ident => $kind:ident),* $(,)?) => {$(
+        impl Guarded for $module::Entity {
+            const KIND: Kind = Kind::$kind;
+
+            fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+                match reach {
+                    Reach::Subtree => subtree(actor, $module::Column::UnitPath),
+                    _ => nothing(),
+                }
+            }
+        }
+    )*};
+}
+
+filed_under_a_unit!(organization => Organization, saved_filter => SavedFilter);
+
+macro_rules! shared {
+    ($($module:ident => $kind:ident),* $(,)?) => {$(
+        impl Guarded for $module::Entity {
+            const KIND: Kind = Kind::$kind;
+
+            fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+                match reach {
+                    Reach::Anywhere => Condition::all(),
+                    Reach::Top => top(actor),
+                    _ => nothing(),
+                }
+            }
+        }
+    )*};
+}
+
+shared!(sector => Sector, sector_field => SectorField, activity_kind => ActivityKind);
+
+impl Guarded for unit::Entity {
+    const KIND: Kind = Kind::Unit;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => subtree(actor, unit::Column::Path),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for user::Entity {
+    const KIND: Kind = Kind::Account;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => user::Column::UnitId
+                .in_subquery(
+                    Query::select()
+                        .column(unit::Column::Id)
+                        .from(unit::Entity)
+                        .cond_where(subtree(actor, unit::Column::Path))
+                        .to_owned(),
+                )
+                .into_condition(),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for person::Entity {
+    const KIND: Kind = Kind::Person;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => subtree(actor, person::Column::UnitPath),
+            Reach::Linked => linked(actor, person::Column::Id),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for affiliation::Entity {
+    const KIND: Kind = Kind::Affiliation;
+
+    fn reach(actor: &Actor, reach: Reach, mode: Mode) -> Condition {
+        match reach {
+            Reach::Via(Kind::Person) => affiliation::Column::PersonId
+                .in_subquery(allowed_ids::<person::Entity>(
+                    actor,
+                    mode,
+                    person::Column::Id,
+                ))
+                .into_condition(),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for activity::Entity {
+    const KIND: Kind = Kind::Activity;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => subtree(actor, activity::Column::UnitPath),
+            Reach::Linked => match actor.person_id() {
+                Some(person_id) => activity::Column::Id
+                    .in_subquery(
+                        Query::select()
+                            .column(invitation::Column::ActivityId)
+                            .from(invitation::Entity)
+                            .and_where(invitation::Column::PersonId.eq(person_id))
+                            .to_owned(),
+                    )
+                    .into_condition(),
+                None => nothing(),
+            },
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for invitation::Entity {
+    const KIND: Kind = Kind::Invitation;
+
+    fn reach(actor: &Actor, reach: Reach, mode: Mode) -> Condition {
+        match reach {
+            Reach::Via(Kind::Activity) => invitation::Column::ActivityId
+                .in_subquery(allowed_ids::<activity::Entity>(
+                    actor,
+                    mode,
+                    activity::Column::Id,
+                ))
+                .into_condition(),
+            Reach::Linked => linked(actor, invitation::Column::PersonId),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for activity_photo::Entity {
+    const KIND: Kind = Kind::Photo;
+
+    fn reach(actor: &Actor, reach: Reach, mode: Mode) -> Condition {
+        match reach {
+            Reach::Via(Kind::Activity) => activity_photo::Column::ActivityId
+                .in_subquery(allowed_ids::<activity::Entity>(
+                    actor,
+                    mode,
+                    activity::Column::Id,
+                ))
+                .into_condition(),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for campaign::Entity {
+    const KIND: Kind = Kind::Campaign;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => subtree(actor, campaign::Column::UnitPath),
+            Reach::Target => Condition::any()
+                .add(subtree(actor, campaign::Column::TargetUnitPath))
+                .add(campaign::Column::TargetUnitPath.is_in(actor.unit_path().lineage())),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for material::Entity {
+    const KIND: Kind = Kind::Material;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => subtree(actor, material::Column::UnitPath),
+            Reach::Attached => Condition::any()
+                .add(
+                    material::Column::Id.in_subquery(
+                        Query::select()
+                            .column(campaign_material::Column::MaterialId)
+                            .from(campaign_material::Entity)
+                            .and_where(campaign_material::Column::CampaignId.in_subquery(
+                                allowed_ids::<campaign::Entity>(
+                                    actor,
+                                    Mode::See,
+                                    campaign::Column::Id,
+                                ),
+                            ))
+                            .to_owned(),
+                    ),
+                )
+                .add(
+                    material::Column::Id.in_subquery(
+                        Query::select()
+                            .column(activity_material::Column::MaterialId)
+                            .from(activity_material::Entity)
+                            .and_where(activity_material::Column::ActivityId.in_subquery(
+                                allowed_ids::<activity::Entity>(
+                                    actor,
+                                    Mode::See,
+                                    activity::Column::Id,
+                                ),
+                            ))
+                            .to_owned(),
+                    ),
+                ),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for person_proposal::Entity {
+    const KIND: Kind = Kind::Proposal;
+
+    fn reach(actor: &Actor, reach: Reach, mode: Mode) -> Condition {
+        match reach {
+            Reach::Via(Kind::Person) => person_proposal::Column::PersonId
+                .in_subquery(allowed_ids::<person::Entity>(
+                    actor,
+                    mode,
+                    person::Column::Id,
+                ))
+                .into_condition(),
+            Reach::Linked => linked(actor, person_proposal::Column::PersonId),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for audit_entry::Entity {
+    const KIND: Kind = Kind::AuditEntry;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => subtree(actor, audit_entry::Column::UnitPath),
+            // Failed logins with unknown names, and the like.
+            Reach::Top => top(actor).add(audit_entry::Column::UnitPath.is_null()),
+            _ => nothing(),
+        }
+    }
+}
