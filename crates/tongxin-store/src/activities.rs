@@ -197,8 +197,13 @@ fn check_in_message(activity_id: i64, until: i64) -> String {
 
 impl Store {
     /// The activity kinds, in their configured order.
-    pub async fn activity_kinds(&self, include_archived: bool) -> Result<Vec<ActivityKindView>> {
-        let mut select = access::unguarded::<activity_kind::Entity>(Unguarded::Reference);
+    pub async fn activity_kinds(
+        &self,
+        actor: &Actor,
+        include_archived: bool,
+    ) -> Result<Vec<ActivityKindView>> {
+        actor.require_staff_area()?;
+        let mut select = access::visible::<activity_kind::Entity>(actor);
         if !include_archived {
             select = select.filter(activity_kind::Column::ArchivedAt.is_null());
         }

@@ -1,7 +1,7 @@
 //! Tongxin's persistence: the only crate that speaks SQL.
 //!
 //! What lives here: connecting to SQLite or PostgreSQL (chosen by the URL), the migrations, the
-//! scoping layer that confines every business query to the caller's subtree ([`Actor`]), the
+//! access layer that decides who may see and change each kind of record ([`access`]), the
 //! repositories for units and accounts, server-side sessions, and the hash-chained audit log.
 //! What must not: HTTP, templates, or wall-clock reads (time is passed in as a
 //! [`tongxin_core::Timestamp`]).

@@ -1060,7 +1060,8 @@ impl Store {
         match classify_query(q) {
             QueryKind::Hanzi(text) => {
                 // People who hold a position in an organization of that name (the organization
-                // list is small next to the directory).
+                // list is small next to the directory); which organizations count is the
+                // access layer's decision.
                 let affiliated = Query::select()
                     .column(affiliation::Column::PersonId)
                     .from(affiliation::Entity)
@@ -1069,6 +1070,7 @@ impl Store {
                             Query::select()
                                 .column(organization::Column::Id)
                                 .from(organization::Entity)
+                                .cond_where(access::organizations_finding_people())
                                 .and_where(organization::Column::Name.contains(&text))
                                 .to_owned(),
                         ),

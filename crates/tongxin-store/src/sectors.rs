@@ -93,7 +93,7 @@ impl Store {
     /// All sectors in display order; archived ones only if asked.
     pub async fn sectors(&self, actor: &Actor, include_archived: bool) -> Result<Vec<SectorView>> {
         actor.require_staff_area()?;
-        let mut select = access::unguarded::<sector::Entity>(Unguarded::Reference);
+        let mut select = access::visible::<sector::Entity>(actor);
         if !include_archived {
             select = select.filter(sector::Column::ArchivedAt.is_null());
         }

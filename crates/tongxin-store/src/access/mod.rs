@@ -29,8 +29,8 @@ use sea_orm::{
 use tongxin_core::{Field, Invalid, Reason};
 
 pub use actor::Actor;
-pub(crate) use rules::Guarded;
 pub use rules::{DECLARATIONS, Declaration, Grant, Kind, Position, Reach, Standing};
+pub(crate) use rules::{Guarded, organizations_finding_people};
 
 use crate::entity::unit;
 use crate::error::{Result, StoreError};

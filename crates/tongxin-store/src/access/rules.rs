@@ -307,6 +307,13 @@ macro_rules! filed_under_a_unit {
 
 filed_under_a_unit!(organization => Organization, saved_filter => SavedFilter);
 
+/// The organizations whose name finds people in a directory search: any live one, wherever
+/// it is filed. The search lists only people the actor may see, never the organization, so
+/// its name is all that crosses the tree.
+pub(crate) fn organizations_finding_people() -> Condition {
+    organization::Column::ArchivedAt.is_null().into_condition()
+}
+
 macro_rules! shared {
     ($($module:ident => $kind:ident),* $(,)?) => {$(
         impl Guarded for $module::Entity {

@@ -58,8 +58,8 @@ fn invitation_json(i: &InvitationView) -> Value {
     })
 }
 
-pub async fn kinds(State(state): State<AppState>, _user: ApiUser) -> Result<Json<Value>, AppError> {
-    let kinds = state.store.activity_kinds(true).await?;
+pub async fn kinds(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, AppError> {
+    let kinds = state.store.activity_kinds(&user.actor, true).await?;
     Ok(Json(json!({
         "items": kinds.iter().map(kind_json).collect::<Vec<_>>(),
         "total": kinds.len(),

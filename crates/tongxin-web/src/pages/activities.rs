@@ -72,7 +72,7 @@ pub async fn index(
         ctx: ctx.with_section("activities"),
         results,
         pager,
-        kinds: state.store.activity_kinds(false).await?,
+        kinds: state.store.activity_kinds(&auth.actor, false).await?,
         states: ActivityState::ALL,
         can_edit: can_edit(&auth.actor),
         list,
@@ -102,7 +102,7 @@ async fn choices(state: &AppState, actor: &Actor) -> Result<Choices, AppError> {
         .await?
         .items;
     Ok(Choices {
-        kinds: state.store.activity_kinds(false).await?,
+        kinds: state.store.activity_kinds(actor, false).await?,
         venues,
         campaigns: state
             .store
@@ -885,21 +885,22 @@ struct KindsPage {
 pub async fn kinds(
     State(state): State<AppState>,
     ctx: Ctx,
-    CurrentUser(_auth): CurrentUser,
+    CurrentUser(auth): CurrentUser,
 ) -> Result<Response, AppError> {
-    render_kinds(&state, ctx, &[]).await
+    render_kinds(&state, ctx, &auth.actor, &[]).await
 }
 
 async fn render_kinds(
     state: &AppState,
     ctx: Ctx,
+    actor: &Actor,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
     let status = form_status(invalid);
     let page = KindsPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("activity_kinds"),
-        kinds: state.store.activity_kinds(true).await?,
+        kinds: state.store.activity_kinds(actor, true).await?,
     };
     Ok(page.ctx.respond(status, page.render()?))
 }
@@ -923,7 +924,7 @@ pub async fn create_kind(
             .await,
     )? {
         Ok(_) => Ok(see_other("/activity-kinds")),
-        Err(invalid) => render_kinds(&state, ctx, &invalid).await,
+        Err(invalid) => render_kinds(&state, ctx, &auth.actor, &invalid).await,
     }
 }
 
@@ -948,6 +949,6 @@ pub async fn change_kind(
             .await,
     )? {
         Ok(()) => Ok(see_other("/activity-kinds")),
-        Err(invalid) => render_kinds(&state, ctx, &invalid).await,
+        Err(invalid) => render_kinds(&state, ctx, &auth.actor, &invalid).await,
     }
 }

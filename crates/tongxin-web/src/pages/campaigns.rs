@@ -359,7 +359,7 @@ async fn render_show(
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("campaigns"),
         materials: state.store.campaign_materials(actor, id).await?,
-        kinds: state.store.activity_kinds(false).await?,
+        kinds: state.store.activity_kinds(actor, false).await?,
         can_edit: can_edit(actor),
         report,
         unreached,
