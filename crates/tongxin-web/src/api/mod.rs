@@ -185,7 +185,8 @@ fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
     })
 }
 
-const OPENAPI: &str = include_str!("../../openapi.json");
+/// The API document, written alongside the handlers and held to them by the contract test.
+pub(crate) const OPENAPI: &str = include_str!("../../openapi.json");
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)

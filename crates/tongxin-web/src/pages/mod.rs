@@ -3,6 +3,7 @@
 
 mod accounts;
 mod activities;
+mod api_reference;
 mod audit;
 mod auth;
 mod calendar;
@@ -36,6 +37,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/login", get(auth::login_page).post(auth::login))
+        .route("/api-reference", get(api_reference::page))
         .route("/logout", post(auth::logout))
         .route("/lang", post(auth::switch_lang))
         .route(

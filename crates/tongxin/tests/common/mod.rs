@@ -9,6 +9,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod activity;
+pub mod records;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

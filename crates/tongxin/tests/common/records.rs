@@ -1,0 +1,172 @@
+//! One record of every kind, filed at 新城区 (150102), for the tests that walk every kind.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tongxin_core::{Password, Role, Username};
+
+use super::activity::{plan, setup};
+use super::{Api, PASSWORD, START, TestApp};
+
+/// The records every probe works on, all filed at 新城区 (150102).
+pub struct Records {
+    pub unit: i64,
+    pub account: i64,
+    pub sector: i64,
+    pub field: i64,
+    pub kind: i64,
+    pub person: i64,
+    pub organization: i64,
+    pub affiliation: i64,
+    pub activity: i64,
+    pub photo: i64,
+    pub campaign: i64,
+    pub material: i64,
+    pub saved_filter: i64,
+    pub proposal: i64,
+}
+
+pub async fn affiliate(admin: &Api, person: i64, organization: i64) -> i64 {
+    let reply = admin
+        .post_json(
+            &format!("/people/{person}/affiliations"),
+            &json!({ "organization_id": organization, "position": "校长" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
+}
+
+pub async fn save_filter(admin: &Api, unit: i64) -> i64 {
+    let reply = admin
+        .post_json(
+            "/saved-filters",
+            &json!({ "name": "矩阵条件", "unit_id": unit, "tags": ["矩阵"] }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
+}
+
+pub async fn propose(owner: &Api) -> i64 {
+    let reply = owner
+        .post_json(
+            "/me/proposals",
+            &json!({ "changes": { "employer": "矩阵新单位" } }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["items"][0]["id"].as_i64().unwrap()
+}
+
+pub async fn account(app: &TestApp, name: &str, unit: &str, role: Role) {
+    app.store
+        .add_user_as_system(
+            START,
+            unit,
+            Username::parse(name).unwrap(),
+            role,
+            Password::parse(PASSWORD).unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
+/// Files one record of every kind at 新城区 and returns them with the owner's client.
+pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
+    let (kind, sector, ..) = setup(app).await;
+    let unit = app.unit("150102").await.id;
+    let field = admin
+        .post_json(
+            &format!("/sectors/{sector}/fields"),
+            &json!({ "key": "party", "label": "所属党派", "kind": "text" }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    account(app, "record.account", "150102", Role::Staff).await;
+    let account_id = admin.get("/accounts?q=record.account").await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let person = admin
+        .post_json(
+            "/people",
+            &json!({ "unit_id": unit, "name": "矩阵人", "sectors": [{ "sector_id": sector }],
+                     "tags": ["矩阵"] }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    account(app, "record.owner", "150102", Role::Member).await;
+    let linked = admin
+        .put_json(
+            &format!("/people/{person}/member"),
+            &json!({ "username": "record.owner" }),
+        )
+        .await;
+    assert!(linked.status.is_success(), "{}", linked.body);
+    let owner = app.api("record.owner").await;
+    let organization = admin
+        .post_json(
+            "/organizations",
+            &json!({ "unit_id": unit, "name": "矩阵学校", "kind": "school" }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let affiliation = affiliate(admin, person, organization).await;
+    let activity = plan(admin, app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let invited = admin
+        .post_json(
+            &format!("/activities/{activity}/invitations"),
+            &json!({ "person_ids": [person] }),
+        )
+        .await;
+    assert!(invited.status.is_success(), "{}", invited.body);
+    let photo = admin
+        .post_bytes(
+            &format!("/activities/{activity}/photos?file_name=合影.png"),
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+        )
+        .await;
+    assert_eq!(photo.status, StatusCode::CREATED, "{}", photo.body);
+    let campaign = admin
+        .post_json(
+            "/campaigns",
+            &json!({ "unit_id": unit, "title": "矩阵专题", "starts_on": "2026-12-01",
+                     "ends_on": "2026-12-31", "target_unit_id": unit, "sector_ids": [sector] }),
+        )
+        .await;
+    assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.body);
+    let material = admin
+        .post_bytes(
+            &format!("/materials?unit_id={unit}&file_name=matrix.txt"),
+            "学习材料正文".as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(material.status, StatusCode::CREATED, "{}", material.body);
+    let records = Records {
+        unit,
+        account: account_id,
+        sector,
+        field,
+        kind,
+        person,
+        organization,
+        affiliation,
+        activity,
+        photo: photo.json()["id"].as_i64().unwrap(),
+        campaign: campaign.json()["id"].as_i64().unwrap(),
+        material: material.json()["material"]["id"]
+            .as_i64()
+            .or_else(|| material.json()["id"].as_i64())
+            .unwrap(),
+        saved_filter: save_filter(admin, unit).await,
+        proposal: propose(&owner).await,
+    };
+    (records, owner)
+}
