@@ -7,31 +7,19 @@
 //! [`tongxin_core::Timestamp`]).
 
 pub mod access;
+mod accounts;
 mod activities;
 mod audit;
-mod calendar;
 mod campaigns;
-mod check;
-mod coverage;
 mod crypto;
 mod db;
+mod directory;
 mod entity;
 mod error;
-mod export;
-mod filters;
-mod import;
 mod materials;
 mod migration;
-mod organizations;
 mod page;
-mod password;
-mod people;
-mod proposals;
-
-mod sectors;
-mod sessions;
 mod units;
-mod users;
 
 pub use access::Actor;
 pub use activities::{
@@ -41,30 +29,30 @@ pub use activities::{
 };
 pub use audit::{AuditEntry, AuditQuery};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
-pub use check::{CheckReport, Fault};
+pub use audit::check::{CheckReport, Fault};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
 pub use error::{LoginError, StoreError};
-pub use export::{Export, ExportRow};
-pub use filters::SavedFilter;
-pub use import::PeopleImport;
+pub use directory::export::{Export, ExportRow};
+pub use activities::filters::SavedFilter;
+pub use directory::import::PeopleImport;
 pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
-pub use organizations::{
+pub use directory::organizations::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
     OrganizationView,
 };
 pub use page::{Page, PageRequest};
-pub use password::generate_password;
-pub use people::{
+pub use accounts::password::generate_password;
+pub use directory::people::{
     HistoryEntry, ImportOutcome, Membership, MembershipView, PeopleQuery, PersonInput,
     PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField,
 };
-pub use proposals::{
+pub use directory::proposals::{
     Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,
 };
-pub use sectors::{
+pub use directory::sectors::{
     MembershipValue, SectorChange, SectorFieldChange, SectorFieldInput, SectorFieldView, SectorView,
 };
-pub use sessions::{SessionKind, SessionSecret, SessionView, random_hex};
+pub use accounts::sessions::{SessionKind, SessionSecret, SessionView, random_hex};
 pub use units::{NewUnit, UnitChange, UnitQuery, UnitSeed, UnitSummary, UnitView};
-pub use users::{AccountQuery, AccountView, NewAccount, Policy};
+pub use accounts::{AccountQuery, AccountView, NewAccount, Policy};

@@ -1,6 +1,9 @@
 //! Accounts: each belongs to a unit and has a role; administrators manage the accounts of their
 //! subtree.
 
+pub(crate) mod password;
+pub(crate) mod sessions;
+
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -14,7 +17,6 @@ use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::password;
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
 #[derive(Debug, Clone, Copy)]

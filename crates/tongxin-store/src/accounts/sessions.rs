@@ -15,8 +15,8 @@ use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{LoginError, Result};
-use crate::password;
-use crate::users::Policy;
+use crate::accounts::password;
+use crate::accounts::Policy;
 
 /// How often at most a session's last-seen time is written, to spare a write per request.
 const TOUCH_INTERVAL_MICROS: i64 = 60_000_000;

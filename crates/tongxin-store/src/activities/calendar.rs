@@ -11,7 +11,7 @@ use crate::audit::{self, Event};
 use crate::entity::{unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::PageRequest;
-use crate::sessions::random_hex;
+use crate::accounts::sessions::random_hex;
 
 /// How far back and ahead a staff feed reaches, in days.
 const FEED_PAST_DAYS: i64 = 60;

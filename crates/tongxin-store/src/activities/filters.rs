@@ -33,7 +33,7 @@ impl Store {
             .await?;
         let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         let sectors =
-            crate::sectors::sector_names(&self.db, rows.iter().filter_map(|r| r.sector_id)).await?;
+            crate::directory::sectors::sector_names(&self.db, rows.iter().filter_map(|r| r.sector_id)).await?;
         Ok(rows
             .into_iter()
             .map(|r| SavedFilter {

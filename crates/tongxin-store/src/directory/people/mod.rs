@@ -23,14 +23,14 @@ use tongxin_text::{QueryKind, bigrams, classify_query, pinyin_keys};
 use crate::Store;
 use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
-use crate::coverage;
+use crate::campaigns::coverage;
 use crate::entity::{
     affiliation, name_gram, organization, person, person_history, person_sector, person_tag,
     sector, sensitive_field, unit,
 };
 use crate::error::{Result, StoreError};
 use crate::page::{Page, PageRequest};
-use crate::sectors::{
+use crate::directory::sectors::{
     MembershipValue, check_membership_values, labelled_values, sector_fields_of, sector_names,
 };
 use crate::units::unit_names;

@@ -1,10 +1,12 @@
 //! Study campaigns: a period, a target population (unit subtree × sectors × tags), the
 //! activities held for it in batches, and coverage — who of the target attended at least one of
-//! them — for every unit of the tree and by sector, read from the counters [`crate::coverage`]
+//! them — for every unit of the tree and by sector, read from the counters [`crate::campaigns::coverage`]
 //! keeps.
 //!
 //! A campaign is filed under the unit that runs it, but it concerns its whole target: staff of a
 //! county see a city campaign that targets their county, with the figures of their part only.
+
+pub(crate) mod coverage;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,7 +22,6 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::activities::{ActivityInput, ActivityView, insert_invitations};
 use crate::audit::{self, Event};
-use crate::coverage;
 use crate::entity::{
     campaign, campaign_count, campaign_material, campaign_sector, campaign_tag, campaign_target,
     person, sector, unit,

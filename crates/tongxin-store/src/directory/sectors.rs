@@ -16,7 +16,7 @@ use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{person_sector, sector, sector_field};
 use crate::error::{Result, StoreError};
-use crate::people::Membership;
+use crate::directory::people::Membership;
 
 /// A sector as shown to callers.
 #[derive(Debug, Clone)]

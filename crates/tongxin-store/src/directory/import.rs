@@ -20,14 +20,14 @@ use tongxin_text::bigrams;
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
-use crate::coverage;
+use crate::campaigns::coverage;
 use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
 use crate::error::{Result, StoreError};
-use crate::people::{
+use crate::directory::people::{
     Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry, date_text,
     distinct_sectors,
 };
-use crate::sectors::{SectorFieldView, membership_values, sector_fields_of};
+use crate::directory::sectors::{SectorFieldView, membership_values, sector_fields_of};
 
 /// Imports of at least this many rows refresh PostgreSQL's planner statistics afterwards.
 const ANALYZE_AFTER_ROWS: usize = 2_000;

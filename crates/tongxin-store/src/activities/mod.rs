@@ -1,6 +1,9 @@
 //! Activities (study sessions, lectures, forums, trainings…) of the actor's subtree: their kinds,
 //! their life from planned to summarized, invitations and attendance, photos.
 
+pub(crate) mod calendar;
+pub(crate) mod filters;
+
 use std::collections::HashMap;
 
 use sea_orm::{
@@ -17,14 +20,14 @@ use tongxin_core::{
 use crate::Store;
 use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
-use crate::coverage;
+use crate::campaigns::coverage;
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, attachment, campaign,
     campaign_target, invitation, material, organization, person, person_sector, person_tag,
     saved_filter, unit,
 };
 use crate::error::{Result, StoreError};
-use crate::filters::saved_filter_tags;
+use crate::activities::filters::saved_filter_tags;
 use crate::page::{Page, PageRequest};
 use crate::units::unit_names;
 

@@ -4,6 +4,8 @@
 //! removing any row breaks the chain from that row on; the `audit_head` row records the end of
 //! the chain, so removing the newest rows is caught too ([`crate::Store::check`]).
 
+pub(crate) mod check;
+
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait};

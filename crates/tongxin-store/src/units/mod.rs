@@ -14,7 +14,7 @@ use tongxin_core::{Field, Invalid, Reason, Timestamp, UnitCode, UnitLevel, UnitN
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
-use crate::coverage;
+use crate::campaigns::coverage;
 use crate::entity::{
     activity, campaign, campaign_target, material, organization, person, saved_filter, unit, user,
 };

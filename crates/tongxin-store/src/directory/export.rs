@@ -12,7 +12,7 @@ use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{person, person_sector, person_tag, sector, unit};
 use crate::error::Result;
-use crate::people::{PeopleQuery, SensitiveField};
+use crate::directory::people::{PeopleQuery, SensitiveField};
 
 /// One person as exported: the columns of the directory data standard (DESIGN.md §4).
 #[derive(Debug, Clone, Default)]

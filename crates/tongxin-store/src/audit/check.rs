@@ -10,7 +10,7 @@ use tongxin_core::UnitPath;
 use crate::Store;
 use crate::access::{self, Unguarded};
 use crate::audit::{GENESIS_HASH, row_hash};
-use crate::coverage;
+use crate::campaigns::coverage;
 use crate::db::Engine;
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::Result;
