@@ -20,7 +20,8 @@ pub use activity::{ActivityState, Attendance, Coverage};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{Field, Invalid, Reason};
 pub use person::{
-    Gender, IdNumber, MobilePhone, id_check_character, mask_id_number, mask_phone, parse_birth_date,
+    Gender, HistoryEntry, IdNumber, MobilePhone, id_check_character, mask_id_number, mask_phone,
+    parse_birth_date,
 };
 pub use sector_field::FieldKind;
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};

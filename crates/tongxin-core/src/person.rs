@@ -5,6 +5,7 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::clock::Timestamp;
 use crate::error::{Field, Invalid, Reason};
 
 /// A resident identity card number (GB 11643-1999): six region digits, the birth date as
@@ -277,4 +278,18 @@ mod tests {
         );
         assert!(parse_birth_date("1975-13-08", today()).is_err());
     }
+}
+
+/// One changed field of one change to a person record, as the history lists it and as an
+/// edit based on an older version is told what changed meanwhile.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub version: i32,
+    pub at: Timestamp,
+    pub actor_name: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    /// The member who proposed the change, for an approved self-declared change.
+    pub proposed_by: Option<String>,
 }

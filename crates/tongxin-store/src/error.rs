@@ -32,7 +32,7 @@ pub enum StoreError {
     /// The record changed since the caller read it; `changes` says how.
     #[error("the record was changed by someone else meanwhile")]
     Conflict {
-        changes: Vec<crate::directory::people::HistoryEntry>,
+        changes: Vec<tongxin_core::HistoryEntry>,
     },
     #[error(transparent)]
     Sealed(#[from] SealError),

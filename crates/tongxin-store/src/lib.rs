@@ -22,37 +22,38 @@ mod page;
 mod units;
 
 pub use access::Actor;
+pub use accounts::password::generate_password;
+pub use accounts::sessions::{SessionKind, SessionSecret, SessionView, random_hex};
+pub use accounts::{AccountQuery, AccountView, NewAccount, Policy};
+pub use activities::filters::SavedFilter;
 pub use activities::{
     ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, AttendanceCounts,
     CHECK_IN_LINK_MINUTES, CHECK_IN_MARGIN_MINUTES, CheckIn, CheckInLink, InvitationView, Invitees,
     MAX_INVITES_PER_REQUEST, PhotoView,
 };
+pub use audit::check::{CheckReport, Fault};
 pub use audit::{AuditEntry, AuditQuery};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
-pub use audit::check::{CheckReport, Fault};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
-pub use error::{LoginError, StoreError};
 pub use directory::export::{Export, ExportRow};
-pub use activities::filters::SavedFilter;
 pub use directory::import::PeopleImport;
-pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
 pub use directory::organizations::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
     OrganizationView,
 };
-pub use page::{Page, PageRequest};
-pub use accounts::password::generate_password;
 pub use directory::people::{
-    HistoryEntry, ImportOutcome, Membership, MembershipView, PeopleQuery, PersonInput,
-    PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField,
+    ImportOutcome, MembershipView, PeopleQuery, PersonInput, PersonStatus, PersonSummary,
+    PersonView, RowRefusal, SensitiveField,
 };
 pub use directory::proposals::{
     Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,
 };
 pub use directory::sectors::{
-    MembershipValue, SectorChange, SectorFieldChange, SectorFieldInput, SectorFieldView, SectorView,
+    Membership, MembershipValue, SectorChange, SectorFieldChange, SectorFieldInput,
+    SectorFieldView, SectorView,
 };
-pub use accounts::sessions::{SessionKind, SessionSecret, SessionView, random_hex};
+pub use error::{LoginError, StoreError};
+pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
+pub use page::{Page, PageRequest};
 pub use units::{NewUnit, UnitChange, UnitQuery, UnitSeed, UnitSummary, UnitView};
-pub use accounts::{AccountQuery, AccountView, NewAccount, Policy};

@@ -46,7 +46,7 @@ pub enum AppError {
     #[error("account disabled")]
     Disabled,
     #[error("changed meanwhile")]
-    Conflict(Vec<tongxin_store::HistoryEntry>),
+    Conflict(Vec<tongxin_core::HistoryEntry>),
     #[error("duplicate person")]
     DuplicatePerson { existing: Option<i64> },
     /// A simultaneous request wrote the same thing first; `key` names the unique key.

@@ -12,11 +12,11 @@ use tongxin_core::Timestamp;
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::accounts::Policy;
+use crate::accounts::password;
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{LoginError, Result};
-use crate::accounts::password;
-use crate::accounts::Policy;
 
 /// How often at most a session's last-seen time is written, to spare a write per request.
 const TOUCH_INTERVAL_MICROS: i64 = 60_000_000;

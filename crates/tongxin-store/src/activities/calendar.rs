@@ -6,12 +6,12 @@ use tongxin_core::Timestamp;
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::accounts::sessions::random_hex;
 use crate::activities::{ActivityQuery, ActivityView};
 use crate::audit::{self, Event};
 use crate::entity::{unit, user};
 use crate::error::{Result, StoreError};
 use crate::page::PageRequest;
-use crate::accounts::sessions::random_hex;
 
 /// How far back and ahead a staff feed reaches, in days.
 const FEED_PAST_DAYS: i64 = 60;

@@ -32,8 +32,11 @@ impl Store {
             .all(&self.db)
             .await?;
         let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
-        let sectors =
-            crate::directory::sectors::sector_names(&self.db, rows.iter().filter_map(|r| r.sector_id)).await?;
+        let sectors = crate::directory::sectors::sector_names(
+            &self.db,
+            rows.iter().filter_map(|r| r.sector_id),
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|r| SavedFilter {

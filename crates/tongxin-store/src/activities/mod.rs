@@ -19,6 +19,7 @@ use tongxin_core::{
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded, filing_unit};
+use crate::activities::filters::saved_filter_tags;
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::entity::{
@@ -27,7 +28,6 @@ use crate::entity::{
     saved_filter, unit,
 };
 use crate::error::{Result, StoreError};
-use crate::activities::filters::saved_filter_tags;
 use crate::page::{Page, PageRequest};
 use crate::units::unit_names;
 

@@ -10,9 +10,9 @@ use tongxin_core::{Gender, Timestamp, mask_id_number, mask_phone};
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
+use crate::directory::people::{PeopleQuery, SensitiveField};
 use crate::entity::{person, person_sector, person_tag, sector, unit};
 use crate::error::Result;
-use crate::directory::people::{PeopleQuery, SensitiveField};
 
 /// One person as exported: the columns of the directory data standard (DESIGN.md §4).
 #[derive(Debug, Clone, Default)]

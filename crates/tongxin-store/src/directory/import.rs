@@ -21,13 +21,13 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
-use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
-use crate::error::{Result, StoreError};
 use crate::directory::people::{
     Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry, date_text,
     distinct_sectors,
 };
 use crate::directory::sectors::{SectorFieldView, membership_values, sector_fields_of};
+use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
+use crate::error::{Result, StoreError};
 
 /// Imports of at least this many rows refresh PostgreSQL's planner statistics afterwards.
 const ANALYZE_AFTER_ROWS: usize = 2_000;

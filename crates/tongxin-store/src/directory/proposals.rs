@@ -17,9 +17,9 @@ use tongxin_core::{Field, Invalid, MobilePhone, Reason, Role, Timestamp, Usernam
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
+use crate::directory::people::{Author, PersonView, SensitiveField, record_history};
 use crate::entity::{person, person_proposal, user};
 use crate::error::{Result, StoreError};
-use crate::directory::people::{Author, PersonView, SensitiveField, record_history};
 
 /// A field members may propose changes to: how to reach them and what they do. Identity
 /// (name, ID number, birth date), sector memberships and notes stay with staff.

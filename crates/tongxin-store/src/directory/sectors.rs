@@ -2,7 +2,9 @@
 //! since it is shared by the whole tree; everyone in the staff areas reads it.
 
 use sea_orm::sea_query::Expr;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
@@ -16,7 +18,17 @@ use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::entity::{person_sector, sector, sector_field};
 use crate::error::{Result, StoreError};
-use crate::directory::people::Membership;
+
+/// A person's membership of a sector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub sector_id: i64,
+    pub role: Option<String>,
+    pub since: Option<NaiveDate>,
+    /// Raw values of the sector's own fields, by field key; checked by the store against the
+    /// fields' definitions.
+    pub values: BTreeMap<String, String>,
+}
 
 /// A sector as shown to callers.
 #[derive(Debug, Clone)]

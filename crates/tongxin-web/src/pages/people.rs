@@ -8,9 +8,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tongxin_core::{Field, Gender, Invalid, Reason};
+use tongxin_core::{Field, Gender, HistoryEntry, Invalid, Reason};
 use tongxin_store::{
-    Actor, HistoryEntry, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
+    Actor, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
     SectorFieldView, SectorView, SensitiveField, StoreError,
 };
 use tongxin_tabular::{Format, Limits};

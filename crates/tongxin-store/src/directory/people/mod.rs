@@ -5,91 +5,41 @@
 //! values are sealed before they reach SQL and only leave this module masked, or in clear
 //! through [`Store::reveal_person_field`], which is audited.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod history;
+mod merge;
+mod protected;
+mod search;
+
+use history::history_since;
+pub(crate) use history::{Author, creation_entry, record_history};
+pub use protected::SensitiveField;
+pub use search::PeopleQuery;
+
+use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use tongxin_core::{
     Field, Gender, IdNumber, Invalid, MobilePhone, Reason, Timestamp, UnitPath, mask_id_number,
     mask_phone,
 };
-use tongxin_text::{QueryKind, bigrams, classify_query, pinyin_keys};
+use tongxin_text::{bigrams, pinyin_keys};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
-use crate::entity::{
-    affiliation, name_gram, organization, person, person_history, person_sector, person_tag,
-    sector, sensitive_field, unit,
-};
-use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
 use crate::directory::sectors::{
-    MembershipValue, check_membership_values, labelled_values, sector_fields_of, sector_names,
+    Membership, MembershipValue, check_membership_values, labelled_values, sector_fields_of,
+    sector_names,
 };
-use crate::units::unit_names;
-
-/// A protected field of a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SensitiveField {
-    IdNumber,
-    Phone,
-    Ethnicity,
-    Religion,
-}
-
-impl SensitiveField {
-    pub const ALL: [SensitiveField; 4] = [
-        SensitiveField::IdNumber,
-        SensitiveField::Phone,
-        SensitiveField::Ethnicity,
-        SensitiveField::Religion,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            SensitiveField::IdNumber => "id_number",
-            SensitiveField::Phone => "phone",
-            SensitiveField::Ethnicity => "ethnicity",
-            SensitiveField::Religion => "religion",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<SensitiveField> {
-        Self::ALL.into_iter().find(|f| f.key() == key)
-    }
-
-    /// Ethnicity and religion are collected only after an administrator enables them.
-    pub fn needs_enabling(self) -> bool {
-        matches!(self, SensitiveField::Ethnicity | SensitiveField::Religion)
-    }
-
-    pub(crate) fn core_field(self) -> Field {
-        match self {
-            SensitiveField::IdNumber => Field::IdNumber,
-            SensitiveField::Phone => Field::Phone,
-            SensitiveField::Ethnicity => Field::Named("ethnicity"),
-            SensitiveField::Religion => Field::Named("religion"),
-        }
-    }
-}
-
-/// A person's membership of a sector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Membership {
-    pub sector_id: i64,
-    pub role: Option<String>,
-    pub since: Option<NaiveDate>,
-    /// Raw values of the sector's own fields, by field key; checked by the store against the
-    /// fields' definitions.
-    pub values: BTreeMap<String, String>,
-}
+use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
+use crate::error::{Result, StoreError};
 
 /// Everything a person record holds, already validated field by field.
 #[derive(Debug, Clone, Default)]
@@ -183,19 +133,6 @@ pub struct PersonSummary {
     pub archived: bool,
 }
 
-/// One changed field of one change.
-#[derive(Debug, Clone)]
-pub struct HistoryEntry {
-    pub version: i32,
-    pub at: Timestamp,
-    pub actor_name: String,
-    pub field: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    /// The member who proposed the change, for an approved self-declared change.
-    pub proposed_by: Option<String>,
-}
-
 /// A row an import refused.
 #[derive(Debug, Clone)]
 pub struct RowRefusal {
@@ -223,21 +160,6 @@ pub enum PersonStatus {
     All,
 }
 
-/// Filters of the directory search.
-#[derive(Debug, Clone, Default)]
-pub struct PeopleQuery {
-    /// A name substring (2+ characters), full pinyin or initials, or a phone's last 4 digits.
-    pub q: Option<String>,
-    /// Only this unit's subtree (within the actor's).
-    pub unit_id: Option<i64>,
-    pub sector_id: Option<i64>,
-    pub tag: Option<String>,
-    pub gender: Option<Gender>,
-    pub age_min: Option<u32>,
-    pub age_max: Option<u32>,
-    pub status: PersonStatus,
-}
-
 /// Text fields kept in clear, in the order the history shows them.
 const PLAIN_FIELDS: [&str; 10] = [
     "person_name",
@@ -260,63 +182,6 @@ pub(crate) fn date_text(d: NaiveDate) -> String {
 pub(crate) type Snapshot = Vec<(&'static str, Option<String>)>;
 
 impl Store {
-    /// Optional sensitive fields an administrator has enabled, with the recorded purpose.
-    pub async fn enabled_sensitive_fields(&self) -> Result<Vec<(SensitiveField, String)>> {
-        Ok(
-            access::unguarded::<sensitive_field::Entity>(Unguarded::Reference)
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .filter_map(|m| SensitiveField::parse(&m.field).map(|f| (f, m.purpose)))
-                .collect(),
-        )
-    }
-
-    /// Enables (with a purpose) or disables collecting ethnicity or religion. Only top-unit
-    /// administrators decide this, and the decision is audited.
-    pub async fn set_sensitive_field(
-        &self,
-        actor: &Actor,
-        now: Timestamp,
-        field: SensitiveField,
-        purpose: Option<String>,
-    ) -> Result<()> {
-        actor.require_admin()?;
-        if !actor.at_top() || !field.needs_enabling() {
-            return Err(StoreError::Forbidden);
-        }
-        let tx = self.begin_write().await?;
-        access::delete_rows::<sensitive_field::Entity>(Unguarded::Reference)
-            .filter(sensitive_field::Column::Field.eq(field.key()))
-            .exec(&tx)
-            .await?;
-        let action = match &purpose {
-            Some(purpose) => {
-                sensitive_field::ActiveModel {
-                    field: Set(field.key().to_owned()),
-                    purpose: Set(purpose.clone()),
-                    enabled_by: Set(actor.username().to_owned()),
-                    enabled_at: Set(now.micros()),
-                }
-                .insert(&tx)
-                .await?;
-                "sensitive_field.enable"
-            }
-            None => "sensitive_field.disable",
-        };
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new(action)
-                .unit(actor.unit_path().as_str())
-                .detail(json!({ "field": field.key(), "purpose": purpose })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// One person of the actor's subtree.
     pub async fn person(&self, actor: &Actor, id: i64) -> Result<PersonView> {
         actor.require_staff_area()?;
@@ -429,33 +294,6 @@ impl Store {
             SensitiveField::Phone => mask_phone(&v),
             SensitiveField::Ethnicity | SensitiveField::Religion => "***".to_owned(),
         }))
-    }
-
-    /// The clear value of a protected field, for administrators and staff; every reveal is
-    /// audited with the field and the person.
-    pub async fn reveal_person_field(
-        &self,
-        actor: &Actor,
-        now: Timestamp,
-        id: i64,
-        field: SensitiveField,
-    ) -> Result<Option<String>> {
-        let model = self.find_person(&self.db, actor, id).await?;
-        actor.require_editor()?;
-        let value = self.sealed_value(&model, field)?;
-        let tx = self.begin_write().await?;
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new("person.reveal")
-                .target("person", model.id, &model.name)
-                .unit(&model.unit_path)
-                .detail(json!({ "field": field.key() })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(value)
     }
 
     /// Checks what only the database can: the unit is in scope and active, sectors exist,
@@ -681,448 +519,6 @@ impl Store {
         let view = self.person_view(&tx, updated).await?;
         tx.commit().await?;
         Ok(view)
-    }
-
-    /// Merges `other` into `keep`: blanks of `keep` are filled from `other`, sectors and tags
-    /// are joined, `other`'s history is copied into `keep`'s, and `other` is archived with a
-    /// note of where it went. Refused if `keep` changed since `expected_version`.
-    pub async fn merge_people(
-        &self,
-        actor: &Actor,
-        now: Timestamp,
-        keep_id: i64,
-        other_id: i64,
-        expected_version: i32,
-    ) -> Result<PersonView> {
-        actor.require_editor()?;
-        if keep_id == other_id {
-            return Err(Invalid::new(Field::Named("other"), Reason::Cycle).into());
-        }
-        let tx = self.begin_write().await?;
-        let keep = self.find_person(&tx, actor, keep_id).await?;
-        let other = self.find_person(&tx, actor, other_id).await?;
-        if keep.version != expected_version {
-            let changes = history_since(&tx, keep_id, expected_version).await?;
-            return Err(StoreError::Conflict { changes });
-        }
-        let before = self.snapshot(&tx, &keep).await?;
-        let version = keep.version + 1;
-        // The other record gives up its ID number first: the column is unique.
-        person::ActiveModel {
-            id: Set(other.id),
-            id_number_index: Set(None),
-            archived_at: Set(Some(now.micros())),
-            version: Set(other.version + 1),
-            updated_at: Set(now.micros()),
-            ..Default::default()
-        }
-        .update(&tx)
-        .await?;
-        let either = |a: &Option<String>, b: &Option<String>| Set(a.clone().or_else(|| b.clone()));
-        let (id_sealed, id_index) = if keep.id_number_sealed.is_some() {
-            (keep.id_number_sealed.clone(), keep.id_number_index.clone())
-        } else {
-            (
-                other.id_number_sealed.clone(),
-                other.id_number_index.clone(),
-            )
-        };
-        let (phone_sealed, phone_index, phone_tail) = if keep.phone_sealed.is_some() {
-            (
-                keep.phone_sealed.clone(),
-                keep.phone_index.clone(),
-                keep.phone_tail_index.clone(),
-            )
-        } else {
-            (
-                other.phone_sealed.clone(),
-                other.phone_index.clone(),
-                other.phone_tail_index.clone(),
-            )
-        };
-        let merged = person::ActiveModel {
-            id: Set(keep.id),
-            gender: either(&keep.gender, &other.gender),
-            birth_date: either(&keep.birth_date, &other.birth_date),
-            education: either(&keep.education, &other.education),
-            occupation: either(&keep.occupation, &other.occupation),
-            title: either(&keep.title, &other.title),
-            employer: either(&keep.employer, &other.employer),
-            political_affiliation: either(
-                &keep.political_affiliation,
-                &other.political_affiliation,
-            ),
-            address: either(&keep.address, &other.address),
-            notes: either(&keep.notes, &other.notes),
-            id_number_sealed: Set(id_sealed),
-            id_number_index: Set(id_index),
-            phone_sealed: Set(phone_sealed),
-            phone_index: Set(phone_index),
-            phone_tail_index: Set(phone_tail),
-            ethnicity_sealed: either(&keep.ethnicity_sealed, &other.ethnicity_sealed),
-            religion_sealed: either(&keep.religion_sealed, &other.religion_sealed),
-            version: Set(version),
-            updated_at: Set(now.micros()),
-            ..Default::default()
-        }
-        .update(&tx)
-        .await?;
-        // Sectors and tags the kept record lacks come over.
-        let kept_sectors: BTreeSet<i64> =
-            access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
-                .filter(person_sector::Column::PersonId.eq(keep.id))
-                .all(&tx)
-                .await?
-                .into_iter()
-                .map(|m| m.sector_id)
-                .collect();
-        for m in access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
-            .filter(person_sector::Column::PersonId.eq(other.id))
-            .all(&tx)
-            .await?
-            .into_iter()
-            .filter(|m| !kept_sectors.contains(&m.sector_id))
-        {
-            person_sector::ActiveModel {
-                person_id: Set(keep.id),
-                sector_id: Set(m.sector_id),
-                role: Set(m.role),
-                since: Set(m.since),
-                extra: Set(m.extra),
-            }
-            .insert(&tx)
-            .await?;
-        }
-        let kept_tags: BTreeSet<String> =
-            access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
-                .filter(person_tag::Column::PersonId.eq(keep.id))
-                .all(&tx)
-                .await?
-                .into_iter()
-                .map(|t| t.tag)
-                .collect();
-        for t in access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
-            .filter(person_tag::Column::PersonId.eq(other.id))
-            .all(&tx)
-            .await?
-            .into_iter()
-            .filter(|t| !kept_tags.contains(&t.tag))
-        {
-            person_tag::ActiveModel {
-                person_id: Set(keep.id),
-                tag: Set(t.tag),
-            }
-            .insert(&tx)
-            .await?;
-        }
-        // Both histories stay readable on the kept record.
-        let copied: Vec<person_history::ActiveModel> =
-            access::unguarded::<person_history::Entity>(Unguarded::PartsOf)
-                .filter(person_history::Column::PersonId.eq(other.id))
-                .order_by_asc(person_history::Column::Id)
-                .all(&tx)
-                .await?
-                .into_iter()
-                .map(|h| person_history::ActiveModel {
-                    person_id: Set(keep.id),
-                    version: Set(version),
-                    at: Set(h.at),
-                    actor_name: Set(h.actor_name),
-                    field: Set(h.field),
-                    old_value: Set(h.old_value),
-                    new_value: Set(h.new_value),
-                    proposed_by: Set(h.proposed_by),
-                    ..Default::default()
-                })
-                .collect();
-        if !copied.is_empty() {
-            person_history::Entity::insert_many(copied)
-                .exec_without_returning(&tx)
-                .await?;
-        }
-        let after = self.snapshot(&tx, &merged).await?;
-        record_history(
-            &tx,
-            keep.id,
-            version,
-            now,
-            Author::of(actor),
-            &before,
-            &after,
-        )
-        .await?;
-        let label = |p: &person::Model| Some(format!("#{} {}", p.id, p.name));
-        record_history(
-            &tx,
-            keep.id,
-            version,
-            now,
-            Author::of(actor),
-            &vec![("merged_from", None)],
-            &vec![("merged_from", label(&other))],
-        )
-        .await?;
-        let into = vec![("merged_into", label(&keep))];
-        record_history(
-            &tx,
-            other.id,
-            other.version + 1,
-            now,
-            Author::of(actor),
-            &Vec::new(),
-            &into,
-        )
-        .await?;
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new("person.merge")
-                .target("person", keep.id, &keep.name)
-                .unit(&keep.unit_path)
-                .detail(json!({ "merged": other.id })),
-        )
-        .await?;
-        coverage::sync(&tx, None, &[keep.id, other.id], now).await?;
-        let view = self.person_view(&tx, merged).await?;
-        tx.commit().await?;
-        Ok(view)
-    }
-
-    /// Other people on record in the actor's subtree who may be the same person: the same name
-    /// and birth date, or the same phone.
-    pub async fn likely_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<PersonSummary>> {
-        actor.require_staff_area()?;
-        let me = self.find_person(&self.db, actor, id).await?;
-        let mut same = Condition::any();
-        if let Some(birth) = &me.birth_date {
-            same = same.add(
-                Condition::all()
-                    .add(person::Column::Name.eq(me.name.as_str()))
-                    .add(person::Column::BirthDate.eq(birth.as_str())),
-            );
-        }
-        if let Some(phone) = &me.phone_index {
-            same = same.add(person::Column::PhoneIndex.eq(phone.as_str()));
-        }
-        if same.is_empty() {
-            return Ok(Vec::new());
-        }
-        let others = access::visible::<person::Entity>(actor)
-            .filter(person::Column::Id.ne(id))
-            .filter(person::Column::ArchivedAt.is_null())
-            .filter(same)
-            .order_by_asc(person::Column::Id)
-            .limit(20)
-            .all(&self.db)
-            .await?;
-        self.summaries(others).await
-    }
-
-    /// List rows for people models (unit names looked up once).
-    async fn summaries(&self, rows: Vec<person::Model>) -> Result<Vec<PersonSummary>> {
-        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for m in rows {
-            items.push(PersonSummary {
-                phone_masked: self.masked(&m, SensitiveField::Phone)?,
-                unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
-                id: m.id,
-                name: m.name,
-                gender: m.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
-                birth_date: m.birth_date,
-                unit_id: m.unit_id,
-                employer: m.employer,
-                title: m.title,
-                archived: m.archived_at.is_some(),
-            });
-        }
-        Ok(items)
-    }
-
-    /// The change history of a person, newest first.
-    pub async fn person_history(&self, actor: &Actor, id: i64) -> Result<Vec<HistoryEntry>> {
-        actor.require_staff_area()?;
-        self.find_person(&self.db, actor, id).await?;
-        history_since(&self.db, id, 0).await
-    }
-
-    /// The people of the actor's subtree that match `query`, as a query to run.
-    pub(crate) async fn people_matching(
-        &self,
-        actor: &Actor,
-        query: &PeopleQuery,
-        now: Timestamp,
-    ) -> Result<sea_orm::Select<person::Entity>> {
-        actor.require_staff_area()?;
-        let mut select = access::visible::<person::Entity>(actor);
-        if let Some(unit_id) = query.unit_id {
-            let root = access::visible::<unit::Entity>(actor)
-                .filter(unit::Column::Id.eq(unit_id))
-                .one(&self.db)
-                .await?
-                .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-            let path = UnitPath::from_stored(root.path);
-            select = select
-                .filter(person::Column::UnitPath.gte(path.as_str()))
-                .filter(person::Column::UnitPath.lt(path.upper_bound()));
-        }
-        match query.status {
-            PersonStatus::Active => select = select.filter(person::Column::ArchivedAt.is_null()),
-            PersonStatus::Archived => {
-                select = select.filter(person::Column::ArchivedAt.is_not_null())
-            }
-            PersonStatus::All => {}
-        }
-        // A text search yields few candidates and should drive the query; membership and
-        // tag filters are then checked per candidate rather than listed in full (SQLite's
-        // planner would otherwise walk a whole sector's list).
-        let per_candidate = query.q.as_deref().is_some_and(|q| !q.trim().is_empty());
-        if let Some(sector_id) = query.sector_id {
-            select = select.filter(linked(
-                person_sector::Entity,
-                person_sector::Column::PersonId,
-                person_sector::Column::SectorId.eq(sector_id),
-                per_candidate,
-            ));
-        }
-        if let Some(tag) = query
-            .tag
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            select = select.filter(linked(
-                person_tag::Entity,
-                person_tag::Column::PersonId,
-                person_tag::Column::Tag.eq(tag),
-                per_candidate,
-            ));
-        }
-        if let Some(gender) = query.gender {
-            select = select.filter(person::Column::Gender.eq(gender.as_str()));
-        }
-        let today = now.date();
-        if let Some(min) = query.age_min {
-            let latest = years_before(today, min);
-            select = select.filter(person::Column::BirthDate.lte(date_text(latest)));
-        }
-        if let Some(max) = query.age_max {
-            let earliest = years_before(today, max.saturating_add(1));
-            select = select.filter(person::Column::BirthDate.gt(date_text(earliest)));
-        }
-        if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            select = select.filter(self.text_condition(q));
-        }
-        Ok(select)
-    }
-
-    /// Searches the directory of the actor's subtree, ordered by pinyin.
-    pub async fn search_people(
-        &self,
-        actor: &Actor,
-        query: &PeopleQuery,
-        page: PageRequest,
-        now: Timestamp,
-    ) -> Result<Page<PersonSummary>> {
-        let select = self.people_matching(actor, query, now).await?;
-        // The count and the page read the same candidates: on two connections at once.
-        let count = select.clone().count(&self.db);
-        let rows = select
-            .order_by_asc(person::Column::NamePinyin)
-            .order_by_asc(person::Column::Id)
-            .offset(page.offset())
-            .limit(page.per_page)
-            .all(&self.db);
-        let (total, rows) = tokio::try_join!(count, rows)?;
-        let items = self.summaries(rows).await?;
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
-    }
-
-    /// The condition for the search box: a name substring through the bigram index, pinyin or
-    /// initials as an indexed prefix, or a phone's last four digits through its blind index.
-    /// The people a search box text finds, as a list of candidate ids (from the bigram,
-    /// pinyin or phone-tail indexes) that drives the rest of the query, plus what the
-    /// candidates must also satisfy.
-    fn text_condition(&self, q: &str) -> Condition {
-        let people_where = |condition: SimpleExpr| {
-            Query::select()
-                .column(person::Column::Id)
-                .from(person::Entity)
-                .and_where(condition)
-                .to_owned()
-        };
-        match classify_query(q) {
-            QueryKind::Hanzi(text) => {
-                // People who hold a position in an organization of that name (the organization
-                // list is small next to the directory); which organizations count is the
-                // access layer's decision.
-                let affiliated = Query::select()
-                    .column(affiliation::Column::PersonId)
-                    .from(affiliation::Entity)
-                    .and_where(
-                        affiliation::Column::OrganizationId.in_subquery(
-                            Query::select()
-                                .column(organization::Column::Id)
-                                .from(organization::Entity)
-                                .cond_where(access::organizations_finding_people())
-                                .and_where(organization::Column::Name.contains(&text))
-                                .to_owned(),
-                        ),
-                    )
-                    .to_owned();
-                // Names holding the text's first bigram (for a name typed from its start, the
-                // surname and one more character: few people), then the text itself.
-                let Some(first) = bigrams(&text).into_iter().next() else {
-                    return Condition::all().add(person::Column::Name.starts_with(&text));
-                };
-                let mut candidates = Query::select()
-                    .column(name_gram::Column::PersonId)
-                    .from(name_gram::Entity)
-                    .and_where(name_gram::Column::Gram.eq(first))
-                    .to_owned();
-                candidates.union(UnionType::Distinct, affiliated.clone());
-                Condition::all()
-                    .add(person::Column::Id.in_subquery(candidates))
-                    .add(
-                        Condition::any()
-                            .add(person::Column::Name.contains(&text))
-                            .add(person::Column::Id.in_subquery(affiliated)),
-                    )
-            }
-            QueryKind::PhoneTail(digits) => {
-                let tail = self.keys.blind_index("phone_tail", &digits);
-                Condition::all().add(
-                    person::Column::Id
-                        .in_subquery(people_where(person::Column::PhoneTailIndex.eq(tail))),
-                )
-            }
-            QueryKind::Pinyin(letters) => {
-                let upper = format!("{letters}{{");
-                let mut candidates = people_where(
-                    person::Column::NamePinyin
-                        .gte(letters.as_str())
-                        .and(person::Column::NamePinyin.lt(upper.as_str())),
-                );
-                candidates.union(
-                    UnionType::All,
-                    people_where(
-                        person::Column::NameInitials
-                            .gte(letters.as_str())
-                            .and(person::Column::NameInitials.lt(upper.as_str())),
-                    ),
-                );
-                Condition::all().add(person::Column::Id.in_subquery(candidates))
-            }
-            QueryKind::Other(text) => Condition::any()
-                .add(person::Column::Name.contains(&text))
-                .add(person::Column::Employer.contains(&text)),
-        }
     }
 
     /// The columns of a person row for `input`, sealing what is sensitive.
@@ -1351,113 +747,4 @@ async fn write_links<C: ConnectionTrait>(
         .await?;
     }
     Ok(())
-}
-
-/// Who a history row names: the account that made the change and, for an approved
-/// self-declared change, the member who proposed it.
-#[derive(Clone, Copy)]
-pub(crate) struct Author<'a> {
-    pub name: &'a str,
-    pub proposed_by: Option<&'a str>,
-}
-
-impl<'a> Author<'a> {
-    pub fn of(actor: &'a Actor) -> Self {
-        Author {
-            name: actor.username(),
-            proposed_by: None,
-        }
-    }
-}
-
-/// The history's first entry: who created the record, and when. The values themselves are
-/// the record's; later entries say what changed from them.
-pub(crate) fn creation_entry(
-    person_id: i64,
-    now: Timestamp,
-    author: Author<'_>,
-) -> person_history::ActiveModel {
-    person_history::ActiveModel {
-        person_id: Set(person_id),
-        version: Set(1),
-        at: Set(now.micros()),
-        actor_name: Set(author.name.to_owned()),
-        field: Set(CREATED.to_owned()),
-        old_value: Set(None),
-        new_value: Set(None),
-        proposed_by: Set(None),
-        ..Default::default()
-    }
-}
-
-/// The history field of a record's creation.
-const CREATED: &str = "created";
-
-/// Writes one history row per field that differs; returns the changed field names.
-pub(crate) async fn record_history<C: ConnectionTrait>(
-    conn: &C,
-    person_id: i64,
-    version: i32,
-    now: Timestamp,
-    author: Author<'_>,
-    before: &Snapshot,
-    after: &Snapshot,
-) -> Result<Vec<&'static str>> {
-    let mut changed = Vec::new();
-    let mut rows = Vec::new();
-    for (field, new_value) in after {
-        let old_value = before
-            .iter()
-            .find(|(f, _)| f == field)
-            .and_then(|(_, v)| v.clone());
-        if &old_value == new_value {
-            continue;
-        }
-        changed.push(*field);
-        rows.push(person_history::ActiveModel {
-            person_id: Set(person_id),
-            version: Set(version),
-            at: Set(now.micros()),
-            actor_name: Set(author.name.to_owned()),
-            field: Set((*field).to_owned()),
-            old_value: Set(old_value),
-            new_value: Set(new_value.clone()),
-            proposed_by: Set(author.proposed_by.map(str::to_owned)),
-            ..Default::default()
-        });
-    }
-    if !rows.is_empty() {
-        person_history::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(changed)
-}
-
-/// History rows of changes after `version`, newest first.
-async fn history_since<C: ConnectionTrait>(
-    conn: &C,
-    person_id: i64,
-    version: i32,
-) -> Result<Vec<HistoryEntry>> {
-    Ok(
-        access::unguarded::<person_history::Entity>(Unguarded::PartsOf)
-            .filter(person_history::Column::PersonId.eq(person_id))
-            .filter(person_history::Column::Version.gt(version))
-            .order_by_desc(person_history::Column::Version)
-            .order_by_asc(person_history::Column::Id)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|h| HistoryEntry {
-                version: h.version,
-                at: Timestamp::from_micros(h.at),
-                actor_name: h.actor_name,
-                field: h.field,
-                old_value: h.old_value,
-                new_value: h.new_value,
-                proposed_by: h.proposed_by,
-            })
-            .collect(),
-    )
 }

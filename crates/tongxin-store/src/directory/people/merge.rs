@@ -1,0 +1,279 @@
+//! Likely duplicates of a person, and merging two records of one person.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp};
+
+use crate::Store;
+use crate::access::{self, Actor, Unguarded};
+use crate::audit::{self, Event};
+use crate::campaigns::coverage;
+use crate::entity::{person, person_history, person_sector, person_tag};
+use crate::error::{Result, StoreError};
+use crate::units::unit_names;
+
+use super::{Author, PersonSummary, PersonView, SensitiveField, history_since, record_history};
+
+impl Store {
+    /// Merges `other` into `keep`: blanks of `keep` are filled from `other`, sectors and tags
+    /// are joined, `other`'s history is copied into `keep`'s, and `other` is archived with a
+    /// note of where it went. Refused if `keep` changed since `expected_version`.
+    pub async fn merge_people(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        keep_id: i64,
+        other_id: i64,
+        expected_version: i32,
+    ) -> Result<PersonView> {
+        actor.require_editor()?;
+        if keep_id == other_id {
+            return Err(Invalid::new(Field::Named("other"), Reason::Cycle).into());
+        }
+        let tx = self.begin_write().await?;
+        let keep = self.find_person(&tx, actor, keep_id).await?;
+        let other = self.find_person(&tx, actor, other_id).await?;
+        if keep.version != expected_version {
+            let changes = history_since(&tx, keep_id, expected_version).await?;
+            return Err(StoreError::Conflict { changes });
+        }
+        let before = self.snapshot(&tx, &keep).await?;
+        let version = keep.version + 1;
+        // The other record gives up its ID number first: the column is unique.
+        person::ActiveModel {
+            id: Set(other.id),
+            id_number_index: Set(None),
+            archived_at: Set(Some(now.micros())),
+            version: Set(other.version + 1),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        let either = |a: &Option<String>, b: &Option<String>| Set(a.clone().or_else(|| b.clone()));
+        let (id_sealed, id_index) = if keep.id_number_sealed.is_some() {
+            (keep.id_number_sealed.clone(), keep.id_number_index.clone())
+        } else {
+            (
+                other.id_number_sealed.clone(),
+                other.id_number_index.clone(),
+            )
+        };
+        let (phone_sealed, phone_index, phone_tail) = if keep.phone_sealed.is_some() {
+            (
+                keep.phone_sealed.clone(),
+                keep.phone_index.clone(),
+                keep.phone_tail_index.clone(),
+            )
+        } else {
+            (
+                other.phone_sealed.clone(),
+                other.phone_index.clone(),
+                other.phone_tail_index.clone(),
+            )
+        };
+        let merged = person::ActiveModel {
+            id: Set(keep.id),
+            gender: either(&keep.gender, &other.gender),
+            birth_date: either(&keep.birth_date, &other.birth_date),
+            education: either(&keep.education, &other.education),
+            occupation: either(&keep.occupation, &other.occupation),
+            title: either(&keep.title, &other.title),
+            employer: either(&keep.employer, &other.employer),
+            political_affiliation: either(
+                &keep.political_affiliation,
+                &other.political_affiliation,
+            ),
+            address: either(&keep.address, &other.address),
+            notes: either(&keep.notes, &other.notes),
+            id_number_sealed: Set(id_sealed),
+            id_number_index: Set(id_index),
+            phone_sealed: Set(phone_sealed),
+            phone_index: Set(phone_index),
+            phone_tail_index: Set(phone_tail),
+            ethnicity_sealed: either(&keep.ethnicity_sealed, &other.ethnicity_sealed),
+            religion_sealed: either(&keep.religion_sealed, &other.religion_sealed),
+            version: Set(version),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        // Sectors and tags the kept record lacks come over.
+        let kept_sectors: BTreeSet<i64> =
+            access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
+                .filter(person_sector::Column::PersonId.eq(keep.id))
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|m| m.sector_id)
+                .collect();
+        for m in access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
+            .filter(person_sector::Column::PersonId.eq(other.id))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .filter(|m| !kept_sectors.contains(&m.sector_id))
+        {
+            person_sector::ActiveModel {
+                person_id: Set(keep.id),
+                sector_id: Set(m.sector_id),
+                role: Set(m.role),
+                since: Set(m.since),
+                extra: Set(m.extra),
+            }
+            .insert(&tx)
+            .await?;
+        }
+        let kept_tags: BTreeSet<String> =
+            access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
+                .filter(person_tag::Column::PersonId.eq(keep.id))
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|t| t.tag)
+                .collect();
+        for t in access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
+            .filter(person_tag::Column::PersonId.eq(other.id))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .filter(|t| !kept_tags.contains(&t.tag))
+        {
+            person_tag::ActiveModel {
+                person_id: Set(keep.id),
+                tag: Set(t.tag),
+            }
+            .insert(&tx)
+            .await?;
+        }
+        // Both histories stay readable on the kept record.
+        let copied: Vec<person_history::ActiveModel> =
+            access::unguarded::<person_history::Entity>(Unguarded::PartsOf)
+                .filter(person_history::Column::PersonId.eq(other.id))
+                .order_by_asc(person_history::Column::Id)
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|h| person_history::ActiveModel {
+                    person_id: Set(keep.id),
+                    version: Set(version),
+                    at: Set(h.at),
+                    actor_name: Set(h.actor_name),
+                    field: Set(h.field),
+                    old_value: Set(h.old_value),
+                    new_value: Set(h.new_value),
+                    proposed_by: Set(h.proposed_by),
+                    ..Default::default()
+                })
+                .collect();
+        if !copied.is_empty() {
+            person_history::Entity::insert_many(copied)
+                .exec_without_returning(&tx)
+                .await?;
+        }
+        let after = self.snapshot(&tx, &merged).await?;
+        record_history(
+            &tx,
+            keep.id,
+            version,
+            now,
+            Author::of(actor),
+            &before,
+            &after,
+        )
+        .await?;
+        let label = |p: &person::Model| Some(format!("#{} {}", p.id, p.name));
+        record_history(
+            &tx,
+            keep.id,
+            version,
+            now,
+            Author::of(actor),
+            &vec![("merged_from", None)],
+            &vec![("merged_from", label(&other))],
+        )
+        .await?;
+        let into = vec![("merged_into", label(&keep))];
+        record_history(
+            &tx,
+            other.id,
+            other.version + 1,
+            now,
+            Author::of(actor),
+            &Vec::new(),
+            &into,
+        )
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("person.merge")
+                .target("person", keep.id, &keep.name)
+                .unit(&keep.unit_path)
+                .detail(json!({ "merged": other.id })),
+        )
+        .await?;
+        coverage::sync(&tx, None, &[keep.id, other.id], now).await?;
+        let view = self.person_view(&tx, merged).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Other people on record in the actor's subtree who may be the same person: the same name
+    /// and birth date, or the same phone.
+    pub async fn likely_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<PersonSummary>> {
+        actor.require_staff_area()?;
+        let me = self.find_person(&self.db, actor, id).await?;
+        let mut same = Condition::any();
+        if let Some(birth) = &me.birth_date {
+            same = same.add(
+                Condition::all()
+                    .add(person::Column::Name.eq(me.name.as_str()))
+                    .add(person::Column::BirthDate.eq(birth.as_str())),
+            );
+        }
+        if let Some(phone) = &me.phone_index {
+            same = same.add(person::Column::PhoneIndex.eq(phone.as_str()));
+        }
+        if same.is_empty() {
+            return Ok(Vec::new());
+        }
+        let others = access::visible::<person::Entity>(actor)
+            .filter(person::Column::Id.ne(id))
+            .filter(person::Column::ArchivedAt.is_null())
+            .filter(same)
+            .order_by_asc(person::Column::Id)
+            .limit(20)
+            .all(&self.db)
+            .await?;
+        self.summaries(others).await
+    }
+
+    /// List rows for people models (unit names looked up once).
+    pub(super) async fn summaries(&self, rows: Vec<person::Model>) -> Result<Vec<PersonSummary>> {
+        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for m in rows {
+            items.push(PersonSummary {
+                phone_masked: self.masked(&m, SensitiveField::Phone)?,
+                unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
+                id: m.id,
+                name: m.name,
+                gender: m.gender.as_deref().and_then(|g| Gender::parse(g).ok()),
+                birth_date: m.birth_date,
+                unit_id: m.unit_id,
+                employer: m.employer,
+                title: m.title,
+                archived: m.archived_at.is_some(),
+            });
+        }
+        Ok(items)
+    }
+}

@@ -1,0 +1,212 @@
+//! Finding people: the directory's list and search box, through the name, pinyin and phone
+//! indexes, with sector, tag and status filters.
+
+use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr, UnionType};
+use sea_orm::{ColumnTrait, Condition, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, UnitPath};
+use tongxin_text::{QueryKind, bigrams, classify_query};
+
+use crate::Store;
+use crate::access::{self, Actor};
+use crate::entity::{
+    affiliation, name_gram, organization, person, person_sector, person_tag, unit,
+};
+use crate::error::Result;
+use crate::page::{Page, PageRequest};
+
+use super::{PersonStatus, PersonSummary, date_text, linked, years_before};
+
+/// Filters of the directory search.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleQuery {
+    /// A name substring (2+ characters), full pinyin or initials, or a phone's last 4 digits.
+    pub q: Option<String>,
+    /// Only this unit's subtree (within the actor's).
+    pub unit_id: Option<i64>,
+    pub sector_id: Option<i64>,
+    pub tag: Option<String>,
+    pub gender: Option<Gender>,
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    pub status: PersonStatus,
+}
+
+impl Store {
+    /// The people of the actor's subtree that match `query`, as a query to run.
+    pub(crate) async fn people_matching(
+        &self,
+        actor: &Actor,
+        query: &PeopleQuery,
+        now: Timestamp,
+    ) -> Result<sea_orm::Select<person::Entity>> {
+        actor.require_staff_area()?;
+        let mut select = access::visible::<person::Entity>(actor);
+        if let Some(unit_id) = query.unit_id {
+            let root = access::visible::<unit::Entity>(actor)
+                .filter(unit::Column::Id.eq(unit_id))
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+            let path = UnitPath::from_stored(root.path);
+            select = select
+                .filter(person::Column::UnitPath.gte(path.as_str()))
+                .filter(person::Column::UnitPath.lt(path.upper_bound()));
+        }
+        match query.status {
+            PersonStatus::Active => select = select.filter(person::Column::ArchivedAt.is_null()),
+            PersonStatus::Archived => {
+                select = select.filter(person::Column::ArchivedAt.is_not_null())
+            }
+            PersonStatus::All => {}
+        }
+        // A text search yields few candidates and should drive the query; membership and
+        // tag filters are then checked per candidate rather than listed in full (SQLite's
+        // planner would otherwise walk a whole sector's list).
+        let per_candidate = query.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+        if let Some(sector_id) = query.sector_id {
+            select = select.filter(linked(
+                person_sector::Entity,
+                person_sector::Column::PersonId,
+                person_sector::Column::SectorId.eq(sector_id),
+                per_candidate,
+            ));
+        }
+        if let Some(tag) = query
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            select = select.filter(linked(
+                person_tag::Entity,
+                person_tag::Column::PersonId,
+                person_tag::Column::Tag.eq(tag),
+                per_candidate,
+            ));
+        }
+        if let Some(gender) = query.gender {
+            select = select.filter(person::Column::Gender.eq(gender.as_str()));
+        }
+        let today = now.date();
+        if let Some(min) = query.age_min {
+            let latest = years_before(today, min);
+            select = select.filter(person::Column::BirthDate.lte(date_text(latest)));
+        }
+        if let Some(max) = query.age_max {
+            let earliest = years_before(today, max.saturating_add(1));
+            select = select.filter(person::Column::BirthDate.gt(date_text(earliest)));
+        }
+        if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            select = select.filter(self.text_condition(q));
+        }
+        Ok(select)
+    }
+
+    /// Searches the directory of the actor's subtree, ordered by pinyin.
+    pub async fn search_people(
+        &self,
+        actor: &Actor,
+        query: &PeopleQuery,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> Result<Page<PersonSummary>> {
+        let select = self.people_matching(actor, query, now).await?;
+        // The count and the page read the same candidates: on two connections at once.
+        let count = select.clone().count(&self.db);
+        let rows = select
+            .order_by_asc(person::Column::NamePinyin)
+            .order_by_asc(person::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db);
+        let (total, rows) = tokio::try_join!(count, rows)?;
+        let items = self.summaries(rows).await?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// The condition for the search box: a name substring through the bigram index, pinyin or
+    /// initials as an indexed prefix, or a phone's last four digits through its blind index.
+    /// The people a search box text finds, as a list of candidate ids (from the bigram,
+    /// pinyin or phone-tail indexes) that drives the rest of the query, plus what the
+    /// candidates must also satisfy.
+    fn text_condition(&self, q: &str) -> Condition {
+        let people_where = |condition: SimpleExpr| {
+            Query::select()
+                .column(person::Column::Id)
+                .from(person::Entity)
+                .and_where(condition)
+                .to_owned()
+        };
+        match classify_query(q) {
+            QueryKind::Hanzi(text) => {
+                // People who hold a position in an organization of that name (the organization
+                // list is small next to the directory); which organizations count is the
+                // access layer's decision.
+                let affiliated = Query::select()
+                    .column(affiliation::Column::PersonId)
+                    .from(affiliation::Entity)
+                    .and_where(
+                        affiliation::Column::OrganizationId.in_subquery(
+                            Query::select()
+                                .column(organization::Column::Id)
+                                .from(organization::Entity)
+                                .cond_where(access::organizations_finding_people())
+                                .and_where(organization::Column::Name.contains(&text))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned();
+                // Names holding the text's first bigram (for a name typed from its start, the
+                // surname and one more character: few people), then the text itself.
+                let Some(first) = bigrams(&text).into_iter().next() else {
+                    return Condition::all().add(person::Column::Name.starts_with(&text));
+                };
+                let mut candidates = Query::select()
+                    .column(name_gram::Column::PersonId)
+                    .from(name_gram::Entity)
+                    .and_where(name_gram::Column::Gram.eq(first))
+                    .to_owned();
+                candidates.union(UnionType::Distinct, affiliated.clone());
+                Condition::all()
+                    .add(person::Column::Id.in_subquery(candidates))
+                    .add(
+                        Condition::any()
+                            .add(person::Column::Name.contains(&text))
+                            .add(person::Column::Id.in_subquery(affiliated)),
+                    )
+            }
+            QueryKind::PhoneTail(digits) => {
+                let tail = self.keys.blind_index("phone_tail", &digits);
+                Condition::all().add(
+                    person::Column::Id
+                        .in_subquery(people_where(person::Column::PhoneTailIndex.eq(tail))),
+                )
+            }
+            QueryKind::Pinyin(letters) => {
+                let upper = format!("{letters}{{");
+                let mut candidates = people_where(
+                    person::Column::NamePinyin
+                        .gte(letters.as_str())
+                        .and(person::Column::NamePinyin.lt(upper.as_str())),
+                );
+                candidates.union(
+                    UnionType::All,
+                    people_where(
+                        person::Column::NameInitials
+                            .gte(letters.as_str())
+                            .and(person::Column::NameInitials.lt(upper.as_str())),
+                    ),
+                );
+                Condition::all().add(person::Column::Id.in_subquery(candidates))
+            }
+            QueryKind::Other(text) => Condition::any()
+                .add(person::Column::Name.contains(&text))
+                .add(person::Column::Employer.contains(&text)),
+        }
+    }
+}
