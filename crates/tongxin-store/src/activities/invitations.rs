@@ -14,7 +14,8 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::activities::filters::saved_filter_tags;
 use crate::audit::{self, Event};
-use crate::entity::{activity, invitation, person, person_sector, person_tag, saved_filter, unit};
+use crate::directory::population::{Population, Shape};
+use crate::entity::{activity, invitation, person, saved_filter, unit};
 use crate::error::Result;
 use crate::page::{Page, PageRequest};
 use crate::units::unit_names;
@@ -61,36 +62,15 @@ async fn filter_people<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-    let path = UnitPath::from_stored(unit.path);
-    let mut select = access::visible::<person::Entity>(actor)
+    let population = Population {
+        sectors: sector_id.into_iter().collect(),
+        tags: tags.to_vec(),
+        ..Population::of(UnitPath::from_stored(unit.path))
+    };
+    let ids: Vec<i64> = access::visible::<person::Entity>(actor)
         .select_only()
         .column(person::Column::Id)
-        .filter(person::Column::ArchivedAt.is_null())
-        .filter(person::Column::UnitPath.gte(path.as_str()))
-        .filter(person::Column::UnitPath.lt(path.upper_bound()));
-    if let Some(sector_id) = sector_id {
-        select = select.filter(
-            person::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(person_sector::Column::PersonId)
-                    .from(person_sector::Entity)
-                    .and_where(person_sector::Column::SectorId.eq(sector_id))
-                    .to_owned(),
-            ),
-        );
-    }
-    if !tags.is_empty() {
-        select = select.filter(
-            person::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(person_tag::Column::PersonId)
-                    .from(person_tag::Entity)
-                    .and_where(person_tag::Column::Tag.is_in(tags.iter().cloned()))
-                    .to_owned(),
-            ),
-        );
-    }
-    let ids: Vec<i64> = select
+        .filter(population.on_people(Shape::Lists))
         .limit(MAX_INVITES_PER_REQUEST + 1)
         .into_tuple()
         .all(conn)

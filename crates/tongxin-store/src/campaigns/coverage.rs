@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use tongxin_core::{Timestamp, UnitPath};
 
+use crate::directory::population::Population;
 use crate::error::Result;
 
 /// At most this many ids go into one `IN (…)` list.
@@ -65,35 +66,47 @@ fn placeholders(n: usize) -> String {
     s
 }
 
-/// The target population of a campaign as a condition on `people p`: not archived, in the
-/// target subtree, in one of the campaign's sectors (if it names any) and with one of its tags
-/// (if it names any). Takes the values of [`target_binds`].
-const TARGET_CONDITION: &str = "p.archived_at IS NULL \
-     AND p.unit_path >= ? AND p.unit_path < ? \
-     AND (NOT EXISTS (SELECT 1 FROM campaign_sectors cs WHERE cs.campaign_id = ?) \
-          OR EXISTS (SELECT 1 FROM person_sectors ps JOIN campaign_sectors cs \
-                     ON cs.sector_id = ps.sector_id AND cs.campaign_id = ? \
-                     WHERE ps.person_id = p.id)) \
-     AND (NOT EXISTS (SELECT 1 FROM campaign_tags ct WHERE ct.campaign_id = ?) \
-          OR EXISTS (SELECT 1 FROM person_tags pt JOIN campaign_tags ct \
-                     ON ct.tag = pt.tag AND ct.campaign_id = ? \
-                     WHERE pt.person_id = p.id))";
-
-/// The values [`TARGET_CONDITION`] takes: the target subtree's bounds, then the campaign id
-/// four times.
-async fn target_binds<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<Vec<Value>> {
+/// The target population of a campaign (its subtree × its sectors × its tags, see
+/// [`Population`]) as a condition on `people p`, with the values it takes.
+async fn target<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<(String, Vec<Value>)> {
+    let backend = conn.get_database_backend();
     let row = conn
         .query_one_raw(statement(
-            conn.get_database_backend(),
+            backend,
             "SELECT target_unit_path FROM campaigns WHERE id = ?",
             vec![campaign.into()],
         ))
         .await?
         .ok_or(crate::error::StoreError::NotFound)?;
-    let path = UnitPath::from_stored(row.try_get_by_index(0)?);
-    let mut values: Vec<Value> = vec![path.as_str().into(), path.upper_bound().into()];
-    values.extend(std::iter::repeat_n(Value::from(campaign), 4));
-    Ok(values)
+    let subtree = UnitPath::from_stored(row.try_get_by_index(0)?);
+    let mut sectors = Vec::new();
+    for row in conn
+        .query_all_raw(statement(
+            backend,
+            "SELECT sector_id FROM campaign_sectors WHERE campaign_id = ?",
+            vec![campaign.into()],
+        ))
+        .await?
+    {
+        sectors.push(row.try_get_by_index::<i64>(0)?);
+    }
+    let mut tags = Vec::new();
+    for row in conn
+        .query_all_raw(statement(
+            backend,
+            "SELECT tag FROM campaign_tags WHERE campaign_id = ?",
+            vec![campaign.into()],
+        ))
+        .await?
+    {
+        tags.push(row.try_get_by_index::<String>(0)?);
+    }
+    Ok(Population {
+        sectors,
+        tags,
+        ..Population::of(subtree)
+    }
+    .sql("p"))
 }
 
 /// When a targeted person was first reached: their earliest attendance at an activity of the
@@ -125,7 +138,7 @@ async fn refresh_targets<C: ConnectionTrait>(
         None => (String::new(), String::new()),
     };
     let c: Value = campaign.into();
-    let target = target_binds(conn, campaign).await?;
+    let (target_condition, target) = target(conn, campaign).await?;
     let target_binds = || target.clone();
     let with_ids = |mut v: Vec<Value>| {
         v.extend(ids.iter().cloned());
@@ -141,7 +154,7 @@ async fn refresh_targets<C: ConnectionTrait>(
         &format!(
             "DELETE FROM campaign_targets WHERE campaign_id = ? AND NOT EXISTS \
              (SELECT 1 FROM people p WHERE p.id = campaign_targets.person_id \
-             AND {TARGET_CONDITION}){targets_in}"
+             AND {target_condition}){targets_in}"
         ),
         values,
     ))
@@ -169,7 +182,7 @@ async fn refresh_targets<C: ConnectionTrait>(
             "INSERT INTO campaign_targets \
              (campaign_id, person_id, unit_id, unit_path, joined_at, reached_at) \
              SELECT ?, p.id, p.unit_id, p.unit_path, ?, NULL FROM people p \
-             WHERE {TARGET_CONDITION}{people_in} AND NOT EXISTS \
+             WHERE {target_condition}{people_in} AND NOT EXISTS \
              (SELECT 1 FROM campaign_targets t WHERE t.campaign_id = ? AND t.person_id = p.id)"
         ),
         values,
@@ -397,11 +410,12 @@ pub(crate) async fn verify<C: ConnectionTrait>(conn: &C, campaign: i64) -> Resul
 /// How many people a campaign's target population holds, read from the directory (the
 /// campaign's rows may be uncommitted in the same transaction).
 pub(crate) async fn target_size<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<i64> {
+    let (condition, values) = target(conn, campaign).await?;
     let row = conn
         .query_one_raw(statement(
             conn.get_database_backend(),
-            &format!("SELECT COUNT(*) FROM people p WHERE {TARGET_CONDITION}"),
-            target_binds(conn, campaign).await?,
+            &format!("SELECT COUNT(*) FROM people p WHERE {condition}"),
+            values,
         ))
         .await?;
     Ok(match row {

@@ -5,5 +5,6 @@ pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod organizations;
 pub(crate) mod people;
+pub(crate) mod population;
 pub(crate) mod proposals;
 pub(crate) mod sectors;

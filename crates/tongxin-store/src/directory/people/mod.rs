@@ -18,7 +18,6 @@ pub use search::PeopleQuery;
 use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder,
@@ -639,28 +638,6 @@ impl Store {
         tags.sort();
         snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
         Ok(snapshot)
-    }
-}
-
-/// People with a row matching `condition` in a link table whose `person_column` names them:
-/// checked per person (`per_candidate`) when something narrower drives the query, otherwise
-/// as the list of such people.
-fn linked<E: EntityTrait, C: ColumnTrait>(
-    table: E,
-    person_column: C,
-    condition: SimpleExpr,
-    per_candidate: bool,
-) -> SimpleExpr {
-    let mut rows = Query::select();
-    rows.from(table).and_where(condition);
-    if per_candidate {
-        rows.expr(Expr::val(1)).and_where(
-            Expr::col((table, person_column)).equals((person::Entity, person::Column::Id)),
-        );
-        Expr::exists(rows.to_owned())
-    } else {
-        rows.column(person_column);
-        person::Column::Id.in_subquery(rows.to_owned())
     }
 }
 

@@ -8,13 +8,12 @@ use tongxin_text::{QueryKind, bigrams, classify_query};
 
 use crate::Store;
 use crate::access::{self, Actor};
-use crate::entity::{
-    affiliation, name_gram, organization, person, person_sector, person_tag, unit,
-};
+use crate::directory::population::{Population, Shape};
+use crate::entity::{affiliation, name_gram, organization, person, unit};
 use crate::error::Result;
 use crate::page::{Page, PageRequest};
 
-use super::{PersonStatus, PersonSummary, date_text, linked, years_before};
+use super::{PersonStatus, PersonSummary, date_text, years_before};
 
 /// Filters of the directory search.
 #[derive(Debug, Clone, Default)]
@@ -40,49 +39,42 @@ impl Store {
         now: Timestamp,
     ) -> Result<sea_orm::Select<person::Entity>> {
         actor.require_staff_area()?;
-        let mut select = access::visible::<person::Entity>(actor);
-        if let Some(unit_id) = query.unit_id {
-            let root = access::visible::<unit::Entity>(actor)
-                .filter(unit::Column::Id.eq(unit_id))
-                .one(&self.db)
-                .await?
-                .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-            let path = UnitPath::from_stored(root.path);
-            select = select
-                .filter(person::Column::UnitPath.gte(path.as_str()))
-                .filter(person::Column::UnitPath.lt(path.upper_bound()));
-        }
-        match query.status {
-            PersonStatus::Active => select = select.filter(person::Column::ArchivedAt.is_null()),
-            PersonStatus::Archived => {
-                select = select.filter(person::Column::ArchivedAt.is_not_null())
+        let subtree = match query.unit_id {
+            Some(unit_id) => {
+                let root = access::visible::<unit::Entity>(actor)
+                    .filter(unit::Column::Id.eq(unit_id))
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+                UnitPath::from_stored(root.path)
             }
-            PersonStatus::All => {}
-        }
+            None => actor.unit_path().clone(),
+        };
+        let population = Population {
+            sectors: query.sector_id.into_iter().collect(),
+            tags: query
+                .tag
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
+            with_archived: query.status != PersonStatus::Active,
+            ..Population::of(subtree)
+        };
         // A text search yields few candidates and should drive the query; membership and
         // tag filters are then checked per candidate rather than listed in full (SQLite's
         // planner would otherwise walk a whole sector's list).
-        let per_candidate = query.q.as_deref().is_some_and(|q| !q.trim().is_empty());
-        if let Some(sector_id) = query.sector_id {
-            select = select.filter(linked(
-                person_sector::Entity,
-                person_sector::Column::PersonId,
-                person_sector::Column::SectorId.eq(sector_id),
-                per_candidate,
-            ));
-        }
-        if let Some(tag) = query
-            .tag
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            select = select.filter(linked(
-                person_tag::Entity,
-                person_tag::Column::PersonId,
-                person_tag::Column::Tag.eq(tag),
-                per_candidate,
-            ));
+        let shape = if query.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            Shape::PerPerson
+        } else {
+            Shape::Lists
+        };
+        let mut select =
+            access::visible::<person::Entity>(actor).filter(population.on_people(shape));
+        if query.status == PersonStatus::Archived {
+            select = select.filter(person::Column::ArchivedAt.is_not_null());
         }
         if let Some(gender) = query.gender {
             select = select.filter(person::Column::Gender.eq(gender.as_str()));
