@@ -12,6 +12,7 @@ pub mod clock;
 pub mod error;
 pub mod files;
 pub mod person;
+pub mod person_field;
 pub mod sector_field;
 pub mod unit;
 
@@ -23,6 +24,7 @@ pub use person::{
     Gender, HistoryEntry, IdNumber, MobilePhone, id_check_character, mask_id_number, mask_phone,
     parse_birth_date,
 };
+pub use person_field::{PERSON_FIELDS, PersonField, person_field};
 pub use sector_field::FieldKind;
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use tongxin_core::{Field, Invalid, Reason, Timestamp};
+use tongxin_core::{Field, Invalid, PERSON_FIELDS, Reason, Timestamp, person_field};
 use tongxin_store::{
     Actor, Export, ExportRow, PersonInput, SectorFieldView, SectorView, SensitiveField, Store,
     UnitQuery,
@@ -22,28 +22,6 @@ use tongxin_tabular::{Format, Limits, Row, TableError};
 use crate::error::{AppError, invalid_message};
 use crate::i18n::{Catalog, Lang};
 use crate::input::{self, MembershipFields, PersonFields};
-
-/// The columns of the directory file: Chinese header, English header, and the field key that
-/// names it in messages.
-const COLUMNS: [(&str, &str, &str); 17] = [
-    ("姓名", "name", "person_name"),
-    ("性别", "gender", "gender"),
-    ("出生日期", "birth_date", "birth_date"),
-    ("身份证号", "id_number", "id_number"),
-    ("手机号", "phone", "phone"),
-    ("单位代码", "unit_code", "unit"),
-    ("界别", "sectors", "sector"),
-    ("工作单位", "employer", "employer"),
-    ("职务", "title", "title"),
-    ("政治面貌", "political_affiliation", "political_affiliation"),
-    ("学历", "education", "education"),
-    ("标签", "tags", "tags"),
-    ("备注", "notes", "notes"),
-    ("职业", "occupation", "occupation"),
-    ("地址", "address", "address"),
-    ("民族", "ethnicity", "ethnicity"),
-    ("宗教信仰", "religion", "religion"),
-];
 
 /// Columns a file must have.
 const REQUIRED: [&str; 2] = ["person_name", "unit"];
@@ -338,7 +316,7 @@ impl RowReader<'_> {
 /// What a column of an import holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Column {
-    /// One of [`COLUMNS`], by field key.
+    /// One of the person's fields ([`PERSON_FIELDS`]), by key.
     Standard(&'static str),
     /// A sector's own field, headed `界别·字段` (sector name or code, field label or key).
     SectorValue { sector_id: i64, key: String },
@@ -381,10 +359,10 @@ fn map_header(
         existing: None,
     };
     for (i, header) in headers.iter().enumerate() {
-        let known = COLUMNS
+        let known = PERSON_FIELDS
             .iter()
-            .find(|(zh, en, _)| header == zh || header.eq_ignore_ascii_case(en))
-            .map(|(_, _, key)| Column::Standard(key))
+            .find(|f| header == f.header_zh || header.eq_ignore_ascii_case(f.header_en))
+            .map(|f| Column::Standard(f.key))
             .or_else(|| sector_column(header, sectors));
         match known {
             Some(column) if columns.iter().any(|(_, c)| *c == column) => {
@@ -402,11 +380,7 @@ fn map_header(
     }
     for key in REQUIRED {
         if !columns.iter().any(|(_, c)| *c == Column::Standard(key)) {
-            let (zh, _, _) = COLUMNS
-                .iter()
-                .find(|(_, _, k)| *k == key)
-                .copied()
-                .unwrap_or_default();
+            let zh = person_field(key).map(|f| f.header_zh).unwrap_or(key);
             problems.push(header_problem(
                 zh,
                 Invalid::new(Field::Named("column"), Reason::Required),
@@ -477,10 +451,10 @@ const EXPORT_COLUMNS: usize = 13;
 /// The header row of an export, in Chinese (as the data standard names the columns), with
 /// the sector's own fields when the export is of one sector.
 pub fn export_header(export: &Export) -> Vec<String> {
-    COLUMNS
+    PERSON_FIELDS
         .iter()
         .take(EXPORT_COLUMNS)
-        .map(|(zh, _, _)| (*zh).to_owned())
+        .map(|f| f.header_zh.to_owned())
         .chain(export.field_headers().map(str::to_owned))
         .collect()
 }
@@ -639,10 +613,10 @@ pub fn template_header(sector: Option<&SectorView>, enabled: &[SensitiveField]) 
         Some(field) if field.needs_enabling() => enabled.contains(&field),
         _ => true,
     };
-    let mut header: Vec<String> = COLUMNS
+    let mut header: Vec<String> = PERSON_FIELDS
         .iter()
-        .filter(|(_, _, key)| offered(key))
-        .map(|(zh, _, _)| (*zh).to_owned())
+        .filter(|f| offered(f.key))
+        .map(|f| f.header_zh.to_owned())
         .collect();
     if let Some(sector) = sector {
         header.extend(

@@ -524,3 +524,22 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ProposalField;
+    use tongxin_core::PERSON_FIELDS;
+
+    #[test]
+    fn members_propose_the_fields_the_person_fields_list_marks() {
+        let mut marked: Vec<&str> = PERSON_FIELDS
+            .iter()
+            .filter(|f| f.proposable)
+            .map(|f| f.key)
+            .collect();
+        let mut proposable: Vec<&str> = ProposalField::ALL.iter().map(|f| f.key()).collect();
+        marked.sort_unstable();
+        proposable.sort_unstable();
+        assert_eq!(proposable, marked);
+    }
+}

@@ -725,3 +725,17 @@ async fn write_links<C: ConnectionTrait>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PLAIN_FIELDS;
+    use tongxin_core::person_field;
+
+    #[test]
+    fn the_history_names_fields_of_the_person_fields_list() {
+        for key in PLAIN_FIELDS {
+            let field = person_field(key).unwrap_or_else(|| panic!("{key} is not listed"));
+            assert!(!field.protected, "{key} is kept in clear");
+        }
+    }
+}

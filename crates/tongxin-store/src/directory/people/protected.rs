@@ -140,3 +140,20 @@ impl Store {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SensitiveField;
+    use tongxin_core::PERSON_FIELDS;
+
+    #[test]
+    fn the_protected_fields_are_those_the_person_fields_list_marks() {
+        let marked: Vec<&str> = PERSON_FIELDS
+            .iter()
+            .filter(|f| f.protected)
+            .map(|f| f.key)
+            .collect();
+        let sealed: Vec<&str> = SensitiveField::ALL.iter().map(|f| f.key()).collect();
+        assert_eq!(sealed, marked);
+    }
+}
