@@ -5,15 +5,20 @@
 //! and JSON. What must not: SQL or business rules beyond input parsing; every read and write
 //! goes through `tongxin_store` with the caller's `Actor`, which applies the subtree scope.
 
+mod accounts;
+mod activities;
 mod api;
-pub mod directory_file;
+mod audit;
+mod campaigns;
+pub mod directory;
 mod error;
 mod forms;
 pub mod i18n;
-mod import_jobs;
 mod input;
+mod materials;
 mod pages;
 mod session;
+mod units;
 
 use std::sync::Arc;
 
@@ -83,7 +88,7 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub config: Arc<WebConfig>,
     /// Imports started from the pages, running or recently done.
-    pub imports: Arc<import_jobs::ImportJobs>,
+    pub imports: Arc<crate::directory::import_jobs::ImportJobs>,
 }
 
 impl AppState {

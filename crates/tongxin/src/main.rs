@@ -307,7 +307,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             };
             let store = server::open_store(&config).await?;
             let catalog = Arc::new(Catalog::load()?);
-            let request = tongxin_web::directory_file::ImportRequest {
+            let request = tongxin_web::directory::file::ImportRequest {
                 bytes: &bytes,
                 format,
                 limits,
@@ -315,7 +315,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 lang: terminal_lang(),
             };
             // A long import says how far it has got on standard error, every few seconds.
-            let progress = Arc::new(tongxin_web::directory_file::ImportProgress::default());
+            let progress = Arc::new(tongxin_web::directory::file::ImportProgress::default());
             let reporter = tokio::spawn({
                 let progress = progress.clone();
                 let lang = terminal_lang();
@@ -331,7 +331,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                     }
                 }
             });
-            let report = tongxin_web::directory_file::import_people(
+            let report = tongxin_web::directory::file::import_people(
                 &store,
                 &tongxin_store::Actor::system("cli"),
                 clock.now(),
@@ -391,7 +391,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let total = export.total;
             if format == tongxin_tabular::Format::Xlsx {
                 let tempdir = std::env::temp_dir();
-                tongxin_web::directory_file::write_xlsx(&store, export, &tempdir, &path)
+                tongxin_web::directory::file::write_xlsx(&store, export, &tempdir, &path)
                     .await
                     .map_err(|e| format!("{name}: {e}"))?;
                 writeln!(out, "Exported {total} people to {name}.")?;
@@ -402,7 +402,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             );
             file.write_all(tongxin_tabular::UTF8_BOM)?;
             file.write_all(&tongxin_tabular::csv_lines(&[
-                tongxin_web::directory_file::export_header(&export),
+                tongxin_web::directory::file::export_header(&export),
             ]))?;
             loop {
                 let rows = store.next_export_batch(&mut export).await?;
@@ -411,7 +411,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 }
                 let cells: Vec<Vec<String>> = rows
                     .iter()
-                    .map(tongxin_web::directory_file::export_cells)
+                    .map(tongxin_web::directory::file::export_cells)
                     .collect();
                 file.write_all(&tongxin_tabular::csv_lines(&cells))?;
             }

@@ -3,16 +3,16 @@
 //! Lists answer `{"items":[…],"total":N}` and take `?q=&page=&per_page=`; errors are
 //! `{"error":{"code","message"}}`. The OpenAPI document describes every route.
 
-mod accounts;
-pub(crate) mod activities;
-mod auth;
-mod campaigns;
-mod materials;
-mod organizations;
-mod people;
-mod proposals;
-mod sectors;
-mod units;
+pub(crate) use crate::accounts::api as accounts;
+pub(crate) use crate::accounts::auth_api as auth;
+pub(crate) use crate::activities::api as activities;
+pub(crate) use crate::campaigns::api as campaigns;
+pub(crate) use crate::directory::api::organizations;
+pub(crate) use crate::directory::api::people;
+pub(crate) use crate::directory::api::proposals;
+pub(crate) use crate::directory::api::sectors;
+pub(crate) use crate::materials::api as materials;
+pub(crate) use crate::units::api as units;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -176,7 +176,7 @@ pub const PHOTO_BODY_BYTES: usize = (tongxin_core::files::MAX_PHOTO_MIB as usize
 pub const MATERIAL_BODY_BYTES: usize = (tongxin_store::MAX_MATERIAL_MIB as usize + 1) * 1024 * 1024;
 
 /// A page of results in the list envelope.
-fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
+pub(crate) fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
     json!({
         "items": page.items.iter().map(item).collect::<Vec<_>>(),
         "total": page.total,

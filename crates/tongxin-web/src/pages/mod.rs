@@ -1,20 +1,20 @@
 //! Server-rendered pages. Every page template receives a [`Ctx`]: the language, the logged-in
 //! user, the CSRF token for its forms, and the navigation section.
 
-mod accounts;
-mod activities;
+pub(crate) use crate::accounts::pages as accounts;
+pub(crate) use crate::activities::pages as activities;
 mod api_reference;
-mod audit;
-mod auth;
-mod calendar;
-mod campaigns;
+pub(crate) use crate::accounts::auth_pages as auth;
+pub(crate) use crate::activities::calendar_pages as calendar;
+pub(crate) use crate::audit::pages as audit;
+pub(crate) use crate::campaigns::pages as campaigns;
 mod home;
-mod materials;
-mod organizations;
-mod people;
-mod proposals;
-mod sectors;
-mod units;
+pub(crate) use crate::directory::pages::organizations;
+pub(crate) use crate::directory::pages::people;
+pub(crate) use crate::directory::pages::proposals;
+pub(crate) use crate::directory::pages::sectors;
+pub(crate) use crate::materials::pages as materials;
+pub(crate) use crate::units::pages as units;
 
 use std::sync::Arc;
 

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Password, Reason};
 use tongxin_store::{LoginError, SessionKind};
 
-use super::{Ctx, FormErrors, safe_next};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
 use crate::input::Checks;
+use crate::pages::{Ctx, FormErrors, safe_next};
 use crate::session::{ClientIp, CurrentUser, LANG_COOKIE, cleared_session_cookie, session_cookie};
 
 #[derive(Template)]

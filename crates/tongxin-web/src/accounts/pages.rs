@@ -8,12 +8,12 @@ use serde::Deserialize;
 use tongxin_core::Role;
 use tongxin_store::{AccountQuery, AccountView, Page, PageRequest};
 
-use super::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
 use crate::pages::auth::Empty;
+use crate::pages::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]

@@ -11,12 +11,12 @@ use tongxin_store::{
     UnreachedPerson,
 };
 
-use super::activities::unit_id_of;
-use super::{Ctx, FormErrors, Pager, can_edit, form_status, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields, CampaignFields};
+use crate::pages::activities::unit_id_of;
+use crate::pages::{Ctx, FormErrors, Pager, can_edit, form_status, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

@@ -10,7 +10,7 @@ use tongxin_store::Actor;
 use tongxin_tabular::{Format, Limits};
 
 use crate::AppState;
-use crate::directory_file::{self, ImportProgress, ImportRequest, Report};
+use crate::directory::file::{self as directory_file, ImportProgress, ImportRequest, Report};
 use crate::i18n::Lang;
 
 /// How long a finished job stays readable, in microseconds.

@@ -14,14 +14,14 @@ use tongxin_store::{
     PeopleQuery, PersonSummary, PhotoView, SavedFilter, SectorView, StoreError,
 };
 
-use super::{
-    Ctx, FormErrors, Pager, can_edit, encode_query_value, form_status, refused, see_other,
-};
 use crate::AppState;
 use crate::api::activities::{attendance_download, check_in_url};
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields};
+use crate::pages::{
+    Ctx, FormErrors, Pager, can_edit, encode_query_value, form_status, refused, see_other,
+};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

@@ -14,7 +14,7 @@ use crate::forms::{ApiJson, IdPath, Query};
 use crate::input;
 use crate::session::ApiUser;
 
-pub(super) fn unit_json(u: &UnitView) -> Value {
+pub(crate) fn unit_json(u: &UnitView) -> Value {
     json!({
         "id": u.id,
         "parent_id": u.parent_id,
@@ -74,7 +74,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(super::list(&page, unit_json)))
+    Ok(Json(crate::api::list(&page, unit_json)))
 }
 
 pub async fn show(

@@ -12,11 +12,11 @@ use tongxin_store::{
     OrganizationView, Page, PageRequest, SectorView, StoreError,
 };
 
-use super::{Ctx, FormErrors, Pager, form_status, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input::Checks;
+use crate::pages::{Ctx, FormErrors, Pager, form_status, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use tongxin_store::{MaterialUpload, MaterialView, PageRequest};
 use tongxin_text::script::Script;
 
-use super::people::bad_query;
 use crate::AppState;
+use crate::api::people::bad_query;
 use crate::error::AppError;
 use crate::forms::{IdPath, Query};
 use crate::session::ApiUser;
@@ -49,7 +49,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(super::list(&page, material_json)))
+    Ok(Json(crate::api::list(&page, material_json)))
 }
 
 #[derive(Deserialize)]

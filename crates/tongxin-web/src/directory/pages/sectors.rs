@@ -10,11 +10,11 @@ use tongxin_core::FieldKind;
 use tongxin_core::{Field, Invalid, Reason, SectorCode, parse_name, parse_optional_text};
 use tongxin_store::{SectorChange, SectorFieldChange, SectorView, SensitiveField, StoreError};
 
-use super::{Ctx, FormErrors, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPair, IdPath};
 use crate::input::{self, Checks, SectorFieldFields};
+use crate::pages::{Ctx, FormErrors, see_other};
 use crate::session::{Authenticated, CurrentUser};
 
 /// An optional sensitive field and, if enabled, the recorded purpose.

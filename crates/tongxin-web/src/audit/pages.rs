@@ -7,10 +7,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use tongxin_store::{AuditEntry, AuditQuery, Page, PageRequest};
 
-use super::{Ctx, Pager};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::Query;
+use crate::pages::{Ctx, Pager};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]

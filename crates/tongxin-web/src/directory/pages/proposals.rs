@@ -14,11 +14,11 @@ use tongxin_store::{
     Decision, PersonView, ProposalField, ProposalQuery, ProposalStatus, ProposalView, StoreError,
 };
 
-use super::{Ctx, FormErrors, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
+use crate::pages::{Ctx, FormErrors, see_other};
 use crate::session::{Authenticated, CurrentUser};
 
 #[derive(Template)]
@@ -175,7 +175,7 @@ pub async fn index(
     let page = ProposalsPage {
         proposals,
         showing,
-        can_decide: super::can_edit(actor),
+        can_decide: crate::pages::can_edit(actor),
         back: "queue",
         ctx: ctx.with_section("proposals"),
     };

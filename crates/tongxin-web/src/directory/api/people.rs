@@ -14,7 +14,7 @@ use tongxin_store::{
 use tongxin_tabular::{Format, Limits};
 
 use crate::AppState;
-use crate::directory_file;
+use crate::directory::file as directory_file;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
 use crate::input::{self, PersonFields};
@@ -88,7 +88,7 @@ pub struct ListQuery {
     format: Option<String>,
 }
 
-pub(super) fn bad_query(detail: String) -> AppError {
+pub(crate) fn bad_query(detail: String) -> AppError {
     AppError::Malformed {
         code: "bad_query",
         detail,
@@ -134,7 +134,7 @@ pub async fn list(
             state.clock.now(),
         )
         .await?;
-    Ok(Json(super::list(&page, summary_json)))
+    Ok(Json(crate::api::list(&page, summary_json)))
 }
 
 pub async fn show(
@@ -394,7 +394,7 @@ pub async fn import(
 }
 
 /// An import report as JSON.
-pub fn report_json(report: &crate::directory_file::Report) -> Value {
+pub fn report_json(report: &crate::directory::file::Report) -> Value {
     json!({
         "rows": report.rows,
         "committed": report.committed,

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use tongxin_core::{Field, Username, parse_optional_text};
 use tongxin_store::{Decision, ProposalQuery, ProposalStatus, ProposalView};
 
-use super::people::{bad_query, person_json};
 use crate::AppState;
+use crate::api::people::{bad_query, person_json};
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
 use crate::input;

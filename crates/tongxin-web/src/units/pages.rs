@@ -8,12 +8,12 @@ use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Reason, UnitLevel, UnitName};
 use tongxin_store::{Actor, Page, PageRequest, UnitChange, UnitQuery, UnitSummary, UnitView};
 
-use super::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
 use crate::pages::auth::Empty;
+use crate::pages::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

@@ -10,10 +10,10 @@ use icalendar::{Component, Event, EventLike};
 use serde::Deserialize;
 use tongxin_store::{ActivityQuery, ActivityView, PageRequest};
 
-use super::{Ctx, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
+use crate::pages::{Ctx, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

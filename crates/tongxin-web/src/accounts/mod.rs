@@ -1,0 +1,6 @@
+//! Accounts and sessions: signing in, tokens, passwords, account administration.
+
+pub(crate) mod api;
+pub(crate) mod auth_api;
+pub(crate) mod auth_pages;
+pub(crate) mod pages;

@@ -1,0 +1,4 @@
+//! Campaigns and their coverage.
+
+pub(crate) mod api;
+pub(crate) mod pages;

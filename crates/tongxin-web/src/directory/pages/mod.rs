@@ -1,0 +1,6 @@
+//! The directory's pages.
+
+pub(crate) mod organizations;
+pub(crate) mod people;
+pub(crate) mod proposals;
+pub(crate) mod sectors;

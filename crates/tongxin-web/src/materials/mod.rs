@@ -1,0 +1,4 @@
+//! The study-material library.
+
+pub(crate) mod api;
+pub(crate) mod pages;
