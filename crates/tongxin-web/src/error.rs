@@ -322,7 +322,7 @@ pub async fn render_errors(
     if matches!(error.as_ref(), AppError::Unauthenticated) {
         let target = format!(
             "/login?next={}",
-            crate::pages::encode_query_value(&next_path)
+            crate::pages::chrome::encode_query_value(&next_path)
         );
         return Redirect::to(&target).into_response();
     }

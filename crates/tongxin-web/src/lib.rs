@@ -116,7 +116,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages)
         .nest("/api/v1", api::routes(state.config.max_import_bytes))
         .route("/healthz", get(pages::healthz))
-        .route("/ical/{token}", get(pages::ical))
+        .route("/ical/{token}", get(activities::calendar_pages::ical))
         .route("/readyz", get(pages::readyz))
         .route("/static/{*file}", get(pages::static_file))
         .fallback(|| async { AppError::NotFound })

@@ -51,7 +51,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, account_json)))
+    Ok(Json(crate::api::listing::list(&page, account_json)))
 }
 
 pub async fn show(
@@ -157,5 +157,5 @@ pub async fn audit(
             PageRequest::new(filter.page, filter.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, audit_json)))
+    Ok(Json(crate::api::listing::list(&page, audit_json)))
 }

@@ -72,7 +72,7 @@ pub async fn me(
                 .unit(actor, id)
                 .await
                 .ok()
-                .map(|u| crate::api::units::unit_json(&u)),
+                .map(|u| crate::units::api::unit_json(&u)),
         ),
         None => None,
     };

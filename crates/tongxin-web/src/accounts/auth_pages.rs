@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
 use crate::input::Checks;
-use crate::pages::{Ctx, FormErrors, safe_next};
+use crate::pages::chrome::{Ctx, FormErrors, safe_next};
 use crate::session::{ClientIp, CurrentUser, LANG_COOKIE, cleared_session_cookie, session_cookie};
 
 #[derive(Template)]

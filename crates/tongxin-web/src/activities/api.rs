@@ -14,7 +14,7 @@ use tongxin_store::{
 };
 
 use crate::AppState;
-use crate::api::people::bad_query;
+use crate::directory::api::people::bad_query;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPair, IdPath, Query};
 use crate::input::{self, ActivityFields};
@@ -163,7 +163,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, activity_json)))
+    Ok(Json(crate::api::listing::list(&page, activity_json)))
 }
 
 /// An activity as the API takes it.
@@ -304,7 +304,7 @@ pub async fn invitations(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, invitation_json)))
+    Ok(Json(crate::api::listing::list(&page, invitation_json)))
 }
 
 /// Whom to invite: picked people, or a filter of unit subtree × sector × tags.

@@ -13,7 +13,7 @@ use tongxin_store::{ActivityQuery, ActivityView, PageRequest};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
-use crate::pages::{Ctx, see_other};
+use crate::pages::chrome::{Ctx, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

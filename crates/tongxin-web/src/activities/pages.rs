@@ -15,11 +15,11 @@ use tongxin_store::{
 };
 
 use crate::AppState;
-use crate::api::activities::{attendance_download, check_in_url};
+use crate::activities::api::{attendance_download, check_in_url};
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields};
-use crate::pages::{
+use crate::pages::chrome::{
     Ctx, FormErrors, Pager, can_edit, encode_query_value, form_status, refused, see_other,
 };
 use crate::session::CurrentUser;

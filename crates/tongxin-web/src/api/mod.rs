@@ -3,6 +3,7 @@
 //! Lists answer `{"items":[…],"total":N}` and take `?q=&page=&per_page=`; errors are
 //! `{"error":{"code","message"}}`. The OpenAPI document describes every route.
 
+pub(crate) mod listing;
 pub(crate) use crate::accounts::api as accounts;
 pub(crate) use crate::accounts::auth_api as auth;
 pub(crate) use crate::activities::api as activities;
@@ -19,8 +20,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
-use tongxin_store::Page;
 
 use crate::AppState;
 
@@ -174,16 +173,6 @@ pub const PHOTO_BODY_BYTES: usize = (tongxin_core::files::MAX_PHOTO_MIB as usize
 
 /// Likewise for study materials.
 pub const MATERIAL_BODY_BYTES: usize = (tongxin_store::MAX_MATERIAL_MIB as usize + 1) * 1024 * 1024;
-
-/// A page of results in the list envelope.
-pub(crate) fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
-    json!({
-        "items": page.items.iter().map(item).collect::<Vec<_>>(),
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
-    })
-}
 
 /// The API document, written alongside the handlers and held to them by the contract test.
 pub(crate) const OPENAPI: &str = include_str!("../../openapi.json");

@@ -10,7 +10,7 @@ use tongxin_store::{AuditEntry, AuditQuery, Page, PageRequest};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::Query;
-use crate::pages::{Ctx, Pager};
+use crate::pages::chrome::{Ctx, Pager};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]

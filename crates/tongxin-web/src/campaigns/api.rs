@@ -10,7 +10,7 @@ use tongxin_core::Coverage;
 use tongxin_store::{CampaignView, CoverageReport, PageRequest};
 
 use crate::AppState;
-use crate::api::activities::{ActivityBody, activity_json, parse_activity};
+use crate::activities::api::{ActivityBody, activity_json, parse_activity};
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
 use crate::input::{self, CampaignFields};
@@ -82,7 +82,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, campaign_json)))
+    Ok(Json(crate::api::listing::list(&page, campaign_json)))
 }
 
 /// A campaign as the API takes it.
@@ -221,7 +221,7 @@ pub async fn unreached(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, |p| {
+    Ok(Json(crate::api::listing::list(&page, |p| {
         json!({
             "person": { "id": p.person_id, "name": p.name },
             "unit": p.unit_name,

@@ -12,11 +12,11 @@ use tongxin_store::{
 };
 
 use crate::AppState;
+use crate::activities::pages::unit_id_of;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields, CampaignFields};
-use crate::pages::activities::unit_id_of;
-use crate::pages::{Ctx, FormErrors, Pager, can_edit, form_status, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, can_edit, form_status, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

@@ -11,7 +11,7 @@ use tongxin_store::{MaterialUpload, MaterialView, PageRequest};
 use tongxin_text::script::Script;
 
 use crate::AppState;
-use crate::api::people::bad_query;
+use crate::directory::api::people::bad_query;
 use crate::error::AppError;
 use crate::forms::{IdPath, Query};
 use crate::session::ApiUser;
@@ -49,7 +49,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, material_json)))
+    Ok(Json(crate::api::listing::list(&page, material_json)))
 }
 
 #[derive(Deserialize)]

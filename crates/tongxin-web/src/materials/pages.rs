@@ -11,10 +11,10 @@ use tongxin_store::{MaterialImport, MaterialUpload, MaterialView, Page, PageRequ
 use tongxin_text::script::Script;
 
 use crate::AppState;
+use crate::activities::pages::unit_id_of;
 use crate::error::AppError;
 use crate::forms::{CsrfUpload, IdPath, Query};
-use crate::pages::activities::unit_id_of;
-use crate::pages::{Ctx, FormErrors, Pager, form_status, refused};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, form_status, refused};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]
@@ -173,7 +173,7 @@ pub async fn file(
     );
     let disposition = format!(
         "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
-        crate::pages::encode_query_value(&name)
+        crate::pages::chrome::encode_query_value(&name)
     );
     Ok((
         [

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::Ctx;
+use super::chrome::Ctx;
 use crate::api::OPENAPI;
 use crate::error::AppError;
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tongxin_store::{AccountQuery, PageRequest, UnitQuery, UnitView};
 
-use super::Ctx;
+use super::chrome::Ctx;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::CurrentUser;

@@ -74,7 +74,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, unit_json)))
+    Ok(Json(crate::api::listing::list(&page, unit_json)))
 }
 
 pub async fn show(

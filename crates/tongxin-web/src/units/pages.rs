@@ -9,11 +9,11 @@ use tongxin_core::{Field, Invalid, Reason, UnitLevel, UnitName};
 use tongxin_store::{Actor, Page, PageRequest, UnitChange, UnitQuery, UnitSummary, UnitView};
 
 use crate::AppState;
+use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
-use crate::pages::auth::Empty;
-use crate::pages::{Ctx, FormErrors, Pager, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

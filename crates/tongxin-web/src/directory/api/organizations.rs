@@ -84,7 +84,7 @@ pub async fn list(
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, organization_json)))
+    Ok(Json(crate::api::listing::list(&page, organization_json)))
 }
 
 pub async fn show(

@@ -134,7 +134,7 @@ pub async fn list(
             state.clock.now(),
         )
         .await?;
-    Ok(Json(crate::api::list(&page, summary_json)))
+    Ok(Json(crate::api::listing::list(&page, summary_json)))
 }
 
 pub async fn show(

@@ -12,7 +12,7 @@ use tongxin_core::{Field, Username, parse_optional_text};
 use tongxin_store::{Decision, ProposalQuery, ProposalStatus, ProposalView};
 
 use crate::AppState;
-use crate::api::people::{bad_query, person_json};
+use crate::directory::api::people::{bad_query, person_json};
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
 use crate::input;

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input::Checks;
-use crate::pages::{Ctx, FormErrors, Pager, form_status, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, form_status, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

@@ -16,13 +16,13 @@ use tongxin_store::{
 use tongxin_tabular::{Format, Limits};
 
 use crate::AppState;
+use crate::accounts::auth_pages::Empty;
 use crate::directory::file as directory_file;
 use crate::directory::import_jobs::NewJob;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPath, Query};
 use crate::input::{self, MembershipFields, PersonFields};
-use crate::pages::auth::Empty;
-use crate::pages::{Ctx, FormErrors, Pager, can_edit, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, can_edit, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]

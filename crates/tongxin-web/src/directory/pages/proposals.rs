@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
-use crate::pages::{Ctx, FormErrors, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, see_other};
 use crate::session::{Authenticated, CurrentUser};
 
 #[derive(Template)]
@@ -175,7 +175,7 @@ pub async fn index(
     let page = ProposalsPage {
         proposals,
         showing,
-        can_decide: crate::pages::can_edit(actor),
+        can_decide: crate::pages::chrome::can_edit(actor),
         back: "queue",
         ctx: ctx.with_section("proposals"),
     };

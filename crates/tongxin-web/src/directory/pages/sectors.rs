@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPair, IdPath};
 use crate::input::{self, Checks, SectorFieldFields};
-use crate::pages::{Ctx, FormErrors, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, see_other};
 use crate::session::{Authenticated, CurrentUser};
 
 /// An optional sensitive field and, if enabled, the recorded purpose.

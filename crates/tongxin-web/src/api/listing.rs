@@ -1,0 +1,14 @@
+//! The JSON shape of a page of records, the same for every list route.
+
+use serde_json::{Value, json};
+use tongxin_store::Page;
+
+/// A page of results in the list envelope.
+pub(crate) fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
+    json!({
+        "items": page.items.iter().map(item).collect::<Vec<_>>(),
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    })
+}

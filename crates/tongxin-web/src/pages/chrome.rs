@@ -1,0 +1,312 @@
+//! What every page shares: the context a template receives (language, user, CSRF token,
+//! navigation), pagination, form errors, and the small helpers of form handling.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use tongxin_core::{Invalid, Role};
+use tongxin_store::{Actor, StoreError};
+
+use crate::AppState;
+use crate::error::{AppError, invalid_message};
+use crate::i18n::{Catalog, Lang};
+use crate::session::{Authenticated, CSRF_COOKIE, LANG_COOKIE, cookie};
+
+/// What every page template needs besides its own data.
+pub struct Ctx {
+    pub lang: Lang,
+    catalog: Arc<Catalog>,
+    pub user: Option<UserChrome>,
+    /// Token every form of the page sends back as `_csrf`.
+    pub csrf: String,
+    /// Whether `csrf` was minted for this response and must be set as a cookie.
+    fresh_csrf: bool,
+    /// Mark cookies `Secure` (served over https).
+    secure_cookies: bool,
+    /// Navigation section to highlight.
+    pub section: &'static str,
+    /// This page's path and query, to come back to after switching language.
+    pub here: String,
+}
+
+/// The logged-in user as the page chrome shows them.
+pub struct UserChrome {
+    pub display_name: String,
+    pub unit_name: String,
+    pub unit_id: i64,
+    pub is_admin: bool,
+    /// An administrator of a top unit, who keeps the shared settings.
+    pub is_top_admin: bool,
+    pub works_in_tree: bool,
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> &str {
+        self.catalog.get(self.lang, key)
+    }
+
+    /// The text for `key` with `{n}` replaced.
+    pub fn tn(&self, key: &str, n: impl std::fmt::Display) -> String {
+        self.catalog
+            .format(self.lang, key, &[("n", &n.to_string())])
+    }
+
+    /// The text for `key` with `{name}` replaced by `value`.
+    pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
+        self.catalog.format(self.lang, key, &[(name, value)])
+    }
+
+    /// "第 2 / 5 页，共 230 条"
+    pub fn pager_label(&self, pager: &Pager) -> String {
+        self.catalog.format(
+            self.lang,
+            "common.pager",
+            &[
+                ("page", &pager.page.to_string()),
+                ("pages", &pager.pages.to_string()),
+                ("total", &pager.total.to_string()),
+            ],
+        )
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_admin)
+    }
+
+    pub fn langs(&self) -> [Lang; 2] {
+        Lang::ALL
+    }
+
+    pub fn role_name(&self, role: &Role) -> &str {
+        self.catalog
+            .get(self.lang, &format!("role.{}", role.as_str()))
+    }
+
+    pub fn role_hint(&self, role: &Role) -> &str {
+        self.catalog
+            .get(self.lang, &format!("role_hint.{}", role.as_str()))
+    }
+
+    /// The audit action in words (`unit.create` -> 新建单位), or the code itself if unnamed.
+    pub fn action_name<'a>(&'a self, action: &'a str) -> &'a str {
+        self.catalog
+            .lookup(self.lang, &format!("action.{}", action.replace('.', "_")))
+            .unwrap_or(action)
+    }
+
+    /// The label of a field by its key (`field.*`), or the key itself if it has none.
+    pub fn field_label(&self, key: &str) -> String {
+        self.catalog
+            .lookup(self.lang, &format!("field.{key}"))
+            .unwrap_or(key)
+            .to_owned()
+    }
+
+    /// A value from a person's history as shown: genders in words, everything else as stored.
+    pub fn history_value(&self, field: &str, value: &str) -> String {
+        match (field, tongxin_core::Gender::parse(value)) {
+            ("gender", Ok(gender)) => self.gender_name(&gender).to_owned(),
+            _ => value.to_owned(),
+        }
+    }
+
+    pub fn organization_kind(&self, kind: &tongxin_store::OrganizationKind) -> &str {
+        self.catalog
+            .get(self.lang, &format!("organizations.{}", kind.key()))
+    }
+
+    pub fn attendance_name(&self, status: &tongxin_core::Attendance) -> &str {
+        self.catalog
+            .get(self.lang, &format!("attendance.{}", status.key()))
+    }
+
+    pub fn state_name(&self, state: &tongxin_core::ActivityState) -> &str {
+        self.catalog
+            .get(self.lang, &format!("activity_state.{}", state.key()))
+    }
+
+    pub fn gender_name(&self, gender: &tongxin_core::Gender) -> &str {
+        self.catalog
+            .get(self.lang, &format!("gender.{}", gender.as_str()))
+    }
+
+    pub fn level_name(&self, level: &tongxin_core::UnitLevel) -> &str {
+        self.catalog
+            .get(self.lang, &format!("level.{}", level.key()))
+    }
+
+    pub fn with_section(mut self, section: &'static str) -> Self {
+        self.section = section;
+        self
+    }
+
+    /// The messages for a set of refused fields.
+    pub fn errors(&self, invalid: &[Invalid]) -> FormErrors {
+        FormErrors(
+            invalid
+                .iter()
+                .map(|i| (i.field.key(), invalid_message(&self.catalog, self.lang, i)))
+                .collect(),
+        )
+    }
+
+    /// Renders a page, adding the CSRF cookie if one was minted for it.
+    pub fn respond(&self, status: StatusCode, html: String) -> Response {
+        let mut response = (status, Html(html)).into_response();
+        if self.fresh_csrf {
+            let secure = if self.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                self.csrf
+            );
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+        response
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let auth = parts.extensions.get::<Authenticated>();
+        let (csrf, fresh_csrf) = match (auth, cookie(&parts.headers, CSRF_COOKIE)) {
+            (Some(auth), _) => (auth.session.csrf_token.clone(), false),
+            (None, Some(token)) if token.len() == 64 => (token.to_owned(), false),
+            (None, _) => (tongxin_store::random_hex(), true),
+        };
+        Ok(Ctx {
+            lang: cookie(&parts.headers, LANG_COOKIE)
+                .and_then(Lang::from_tag)
+                .unwrap_or_default(),
+            catalog: state.catalog.clone(),
+            user: auth.map(|a| chrome(&a.actor)),
+            csrf,
+            fresh_csrf,
+            secure_cookies: state.config.secure_cookies,
+            section: "",
+            here: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+        })
+    }
+}
+
+fn chrome(actor: &Actor) -> UserChrome {
+    UserChrome {
+        display_name: actor.display_name().to_owned(),
+        unit_name: actor.unit_name().to_owned(),
+        unit_id: actor.unit_id().unwrap_or_default(),
+        is_admin: actor.role().administers(),
+        is_top_admin: actor.role().administers() && actor.at_top(),
+        works_in_tree: actor.role().works_in_tree(),
+    }
+}
+
+/// Links to the previous and next page of a list, keeping its filters.
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+}
+
+impl Pager {
+    pub fn new<T>(page: &tongxin_store::Page<T>, path: &str, params: &[(&str, &str)]) -> Pager {
+        let link = |n: u64| {
+            let mut query: Vec<(&str, String)> = params
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .collect();
+            query.push(("page", n.to_string()));
+            format!(
+                "{path}?{}",
+                serde_urlencoded::to_string(&query).unwrap_or_default()
+            )
+        };
+        let pages = page.pages();
+        Pager {
+            prev: (page.page > 1).then(|| link(page.page - 1)),
+            next: (page.page < pages).then(|| link(page.page + 1)),
+            page: page.page,
+            pages,
+            total: page.total,
+        }
+    }
+}
+
+/// Field-level messages for a refused form, shown next to each field and in a summary on top.
+#[derive(Default)]
+pub struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    pub fn all(&self) -> &[(&'static str, String)] {
+        &self.0
+    }
+
+    /// The message for one field, or the empty string.
+    pub fn on(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// Separates refused input (shown in the form) from every other failure.
+pub fn refused<T>(result: Result<T, StoreError>) -> Result<Result<T, Vec<Invalid>>, AppError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(StoreError::Invalid(invalid)) => Ok(Err(vec![invalid])),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Whether the actor keeps work records (administrators and staff), to show the forms that
+/// change them; the store enforces the same rule.
+pub fn can_edit(actor: &Actor) -> bool {
+    matches!(actor.role(), Role::Admin | Role::Staff)
+}
+
+/// The status of a form page: 422 when it shows refused input, 200 otherwise.
+pub fn form_status(invalid: &[Invalid]) -> StatusCode {
+    if invalid.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// A 303 to `path`, the answer to a successful form post.
+pub fn see_other(path: &str) -> Response {
+    axum::response::Redirect::to(path).into_response()
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode_query_value(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)])
+        .map(|s| s.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// A local path to return to after login or a language switch; anything else becomes `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
