@@ -176,6 +176,25 @@ pub const DECLARATIONS: &[Declaration] = &[
 ];
 
 impl Kind {
+    pub const ALL: [Kind; 16] = [
+        Kind::Unit,
+        Kind::Account,
+        Kind::Sector,
+        Kind::SectorField,
+        Kind::ActivityKind,
+        Kind::Person,
+        Kind::Organization,
+        Kind::Affiliation,
+        Kind::Activity,
+        Kind::Invitation,
+        Kind::Photo,
+        Kind::Campaign,
+        Kind::Material,
+        Kind::SavedFilter,
+        Kind::Proposal,
+        Kind::AuditEntry,
+    ];
+
     /// This kind's declaration.
     pub fn declaration(self) -> &'static Declaration {
         const UNDECLARED: Declaration = Declaration {
@@ -533,5 +552,19 @@ impl Guarded for audit_entry::Entity {
             Reach::Top => top(actor).add(audit_entry::Column::UnitPath.is_null()),
             _ => nothing(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DECLARATIONS, Kind};
+
+    #[test]
+    fn every_kind_is_declared_once() {
+        for kind in Kind::ALL {
+            let n = DECLARATIONS.iter().filter(|d| d.kind == kind).count();
+            assert_eq!(n, 1, "{kind:?}");
+        }
+        assert_eq!(DECLARATIONS.len(), Kind::ALL.len());
     }
 }
