@@ -587,6 +587,16 @@ async fn a_damaged_saved_filter_is_refused(engine: Engine) {
     assert_eq!(refused.error_code(), "damaged");
     assert_eq!(refused.json()["error"]["field"], "saved_filter");
     assert_eq!(raw.count("SELECT COUNT(*) FROM invitations").await, 0);
+    // It is listed as damaged, so it can be recognised and deleted.
+    let listed = staff.get("/saved-filters").await.json();
+    assert_eq!(listed["items"][0]["damaged"], true, "{listed}");
+    assert_eq!(
+        staff
+            .delete(&format!("/saved-filters/{saved}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     app.finish().await;
 }
 

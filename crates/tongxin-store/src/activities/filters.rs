@@ -21,6 +21,8 @@ pub struct SavedFilter {
     pub unit: (i64, String),
     pub sector: Option<(i64, String)>,
     pub tags: Vec<String>,
+    /// Its stored tags cannot be read: it is listed so it can be deleted, and refused if used.
+    pub damaged: bool,
 }
 
 impl Store {
@@ -47,6 +49,7 @@ impl Store {
                 sector: r
                     .sector_id
                     .map(|id| (id, sectors.get(&id).cloned().unwrap_or_default())),
+                damaged: saved_filter_tags(&r).is_err(),
                 tags: saved_filter_tags(&r).unwrap_or_default(),
                 id: r.id,
                 name: r.name,

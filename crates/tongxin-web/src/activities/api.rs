@@ -359,6 +359,7 @@ fn saved_filter_json(f: &tongxin_store::SavedFilter) -> Value {
         "unit": { "id": f.unit.0, "name": f.unit.1 },
         "sector": f.sector.as_ref().map(|(id, name)| json!({ "id": id, "name": name })),
         "tags": f.tags,
+        "damaged": f.damaged,
     })
 }
 
