@@ -17,18 +17,21 @@ use serde_json::{Map, Value, json};
 fn concrete(path: &str, r: &Records) -> Option<String> {
     let path = path.strip_prefix("/api/v1")?;
     let id = match path.split('/').nth(1)? {
-        "units" => r.unit,
-        "accounts" => r.account,
-        "people" => r.person,
-        "organizations" => r.organization,
-        "activities" => r.activity,
-        "campaigns" => r.campaign,
-        "materials" => r.material,
-        "sectors" => r.sector,
-        _ => 0,
+        "units" => Some(r.unit),
+        "accounts" => Some(r.account),
+        "people" => Some(r.person),
+        "organizations" => Some(r.organization),
+        "activities" => Some(r.activity),
+        "campaigns" => Some(r.campaign),
+        "materials" => Some(r.material),
+        "sectors" => Some(r.sector),
+        _ => None,
     };
+    if path.contains("{id}") && id.is_none() {
+        return None;
+    }
     let concrete = path
-        .replace("{id}", &id.to_string())
+        .replace("{id}", &id.unwrap_or_default().to_string())
         .replace("{photo}", &r.photo.to_string())
         .replace("{field_id}", &r.field.to_string());
     (!concrete.contains('{')).then_some(concrete)

@@ -1,7 +1,7 @@
 //! The access layer: the one place that decides who may see and who may change each kind of
 //! business record.
 //!
-//! Each kind declares its rules once, as data ([`DECLARATIONS`]): grants of a reach (the
+//! Each kind declares its rules once, as data ([`Kind::declaration`]): grants of a reach (the
 //! record's unit in the actor's subtree, its target meeting the actor's part of the tree, the
 //! actor's own linked person, through a parent record, …) to some roles. A table implements
 //! [`Guarded`] to turn each reach into a condition on its own columns; the gates below apply
@@ -23,13 +23,13 @@ mod rules;
 
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
-    Condition, ConnectionTrait, DeleteMany, EntityTrait, PrimaryKeyTrait, QueryFilter, Select,
-    UpdateMany,
+    Condition, ConnectionTrait, DeleteMany, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
+    QueryFilter, Select, UpdateMany,
 };
 use tongxin_core::{Field, Invalid, Reason};
 
 pub use actor::Actor;
-pub use rules::{DECLARATIONS, Declaration, Grant, Kind, Position, Reach, Standing};
+pub use rules::{Declaration, Grant, Kind, Position, Reach, Standing};
 pub(crate) use rules::{Guarded, organizations_finding_people};
 
 use crate::entity::unit;
@@ -98,15 +98,16 @@ pub(crate) async fn find_to_change<E, C>(
 where
     E: Guarded,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: Clone,
+    E::Model: Sync,
     C: ConnectionTrait,
 {
     let row = find::<E, C>(conn, actor, id.clone()).await?;
     #[allow(clippy::disallowed_methods)]
     let changeable = E::find_by_id(id)
         .filter(allowed::<E>(actor, Mode::Change))
-        .one(conn)
+        .count(conn)
         .await?
-        .is_some();
+        > 0;
     if changeable {
         Ok(row)
     } else {
@@ -180,11 +181,10 @@ pub(crate) async fn filing_unit<C: ConnectionTrait>(
     unit_id: i64,
     field: Field,
 ) -> Result<unit::Model> {
-    let unit = unguarded_by_id::<unit::Entity>(Unguarded::Labels, unit_id)
-        .filter(actor.subtree(unit::Column::Path))
-        .one(conn)
-        .await?
-        .ok_or_else(|| Invalid::new(field, Reason::NotFound))?;
+    let unit = match find::<unit::Entity, C>(conn, actor, unit_id).await {
+        Err(StoreError::NotFound) => return Err(Invalid::new(field, Reason::NotFound).into()),
+        other => other?,
+    };
     if unit.archived_at.is_some() {
         return Err(Invalid::new(field, Reason::Archived).into());
     }

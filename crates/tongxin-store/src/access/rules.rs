@@ -64,7 +64,6 @@ pub struct Grant {
 /// and whose reach holds.
 #[derive(Debug, Clone, Copy)]
 pub struct Declaration {
-    pub kind: Kind,
     pub see: &'static [Grant],
     pub change: &'static [Grant],
 }
@@ -80,100 +79,9 @@ const fn grant(roles: &'static [Role], reach: Reach) -> Grant {
 
 /// Shared reference data: read by everyone who works in the tree, kept at the top.
 const SHARED: Declaration = Declaration {
-    kind: Kind::Sector,
     see: &[grant(TREE, Reach::Anywhere)],
     change: &[grant(ADMINS, Reach::Top)],
 };
-
-/// Every kind's declaration.
-pub const DECLARATIONS: &[Declaration] = &[
-    Declaration {
-        kind: Kind::Unit,
-        see: &[grant(TREE, Reach::Subtree)],
-        change: &[grant(ADMINS, Reach::Subtree)],
-    },
-    Declaration {
-        kind: Kind::Account,
-        see: &[grant(ADMINS, Reach::Subtree)],
-        change: &[grant(ADMINS, Reach::Subtree)],
-    },
-    SHARED,
-    Declaration {
-        kind: Kind::SectorField,
-        ..SHARED
-    },
-    Declaration {
-        kind: Kind::ActivityKind,
-        ..SHARED
-    },
-    Declaration {
-        kind: Kind::Person,
-        see: &[grant(TREE, Reach::Subtree), grant(MEMBERS, Reach::Linked)],
-        change: &[grant(EDITORS, Reach::Subtree)],
-    },
-    Declaration {
-        kind: Kind::Organization,
-        see: &[grant(TREE, Reach::Subtree)],
-        change: &[grant(EDITORS, Reach::Subtree)],
-    },
-    // Whoever may see the person sees the organization's name and the post; the
-    // organization's own page and its other members stay with its declaration.
-    Declaration {
-        kind: Kind::Affiliation,
-        see: &[grant(TREE, Reach::Via(Kind::Person))],
-        change: &[grant(EDITORS, Reach::Via(Kind::Person))],
-    },
-    Declaration {
-        kind: Kind::Activity,
-        see: &[grant(TREE, Reach::Subtree), grant(MEMBERS, Reach::Linked)],
-        change: &[grant(EDITORS, Reach::Subtree)],
-    },
-    Declaration {
-        kind: Kind::Invitation,
-        see: &[
-            grant(TREE, Reach::Via(Kind::Activity)),
-            grant(MEMBERS, Reach::Linked),
-        ],
-        change: &[
-            grant(EDITORS, Reach::Via(Kind::Activity)),
-            grant(MEMBERS, Reach::Linked),
-        ],
-    },
-    Declaration {
-        kind: Kind::Photo,
-        see: &[grant(TREE, Reach::Via(Kind::Activity))],
-        change: &[grant(EDITORS, Reach::Via(Kind::Activity))],
-    },
-    Declaration {
-        kind: Kind::Campaign,
-        see: &[grant(TREE, Reach::Subtree), grant(TREE, Reach::Target)],
-        change: &[grant(EDITORS, Reach::Subtree)],
-    },
-    // Whoever may see a campaign or an activity may read the materials attached to it.
-    Declaration {
-        kind: Kind::Material,
-        see: &[grant(TREE, Reach::Subtree), grant(TREE, Reach::Attached)],
-        change: &[grant(EDITORS, Reach::Subtree)],
-    },
-    Declaration {
-        kind: Kind::SavedFilter,
-        see: &[grant(TREE, Reach::Subtree)],
-        change: &[grant(EDITORS, Reach::Subtree)],
-    },
-    Declaration {
-        kind: Kind::Proposal,
-        see: &[
-            grant(TREE, Reach::Via(Kind::Person)),
-            grant(MEMBERS, Reach::Linked),
-        ],
-        change: &[grant(EDITORS, Reach::Via(Kind::Person))],
-    },
-    Declaration {
-        kind: Kind::AuditEntry,
-        see: &[grant(ADMINS, Reach::Subtree), grant(ADMINS, Reach::Top)],
-        change: &[],
-    },
-];
 
 impl Kind {
     pub const ALL: [Kind; 16] = [
@@ -195,17 +103,127 @@ impl Kind {
         Kind::AuditEntry,
     ];
 
-    /// This kind's declaration.
-    pub fn declaration(self) -> &'static Declaration {
-        const UNDECLARED: Declaration = Declaration {
-            kind: Kind::Unit,
-            see: &[],
-            change: &[],
-        };
-        DECLARATIONS
-            .iter()
-            .find(|d| d.kind == self)
-            .unwrap_or(&UNDECLARED)
+    /// This kind's declaration: who may see it and who may change it.
+    pub const fn declaration(self) -> Declaration {
+        match self {
+            Kind::Sector | Kind::SectorField | Kind::ActivityKind => SHARED,
+            Kind::Unit => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree)],
+                        change: &[grant(ADMINS, Reach::Subtree)],
+                    }
+                }
+            }
+            Kind::Account => {
+                const {
+                    Declaration {
+                        see: &[grant(ADMINS, Reach::Subtree)],
+                        change: &[grant(ADMINS, Reach::Subtree)],
+                    }
+                }
+            }
+            Kind::Person => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree), grant(MEMBERS, Reach::Linked)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            Kind::Organization => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            // Whoever may see the person sees the organization's name and the post; the
+            // organization's own page and its other members stay with its declaration.
+            Kind::Affiliation => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Via(Kind::Person))],
+                        change: &[grant(EDITORS, Reach::Via(Kind::Person))],
+                    }
+                }
+            }
+            Kind::Activity => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree), grant(MEMBERS, Reach::Linked)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            Kind::Invitation => {
+                const {
+                    Declaration {
+                        see: &[
+                            grant(TREE, Reach::Via(Kind::Activity)),
+                            grant(MEMBERS, Reach::Linked),
+                        ],
+                        change: &[
+                            grant(EDITORS, Reach::Via(Kind::Activity)),
+                            grant(MEMBERS, Reach::Linked),
+                        ],
+                    }
+                }
+            }
+            Kind::Photo => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Via(Kind::Activity))],
+                        change: &[grant(EDITORS, Reach::Via(Kind::Activity))],
+                    }
+                }
+            }
+            Kind::Campaign => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree), grant(TREE, Reach::Target)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            // Whoever may see a campaign or an activity may read the materials attached to it.
+            Kind::Material => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree), grant(TREE, Reach::Attached)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            Kind::SavedFilter => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Subtree)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            Kind::Proposal => {
+                const {
+                    Declaration {
+                        see: &[
+                            grant(TREE, Reach::Via(Kind::Person)),
+                            grant(MEMBERS, Reach::Linked),
+                        ],
+                        change: &[grant(EDITORS, Reach::Via(Kind::Person))],
+                    }
+                }
+            }
+            Kind::AuditEntry => {
+                const {
+                    Declaration {
+                        see: &[grant(ADMINS, Reach::Subtree), grant(ADMINS, Reach::Top)],
+                        change: &[],
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -296,11 +314,6 @@ fn linked<C: ColumnTrait>(actor: &Actor, column: C) -> Condition {
     }
 }
 
-/// The copy of a unit path in `column` lies in the actor's subtree.
-fn subtree<C: ColumnTrait>(actor: &Actor, column: C) -> Condition {
-    actor.subtree(column)
-}
-
 fn top(actor: &Actor) -> Condition {
     if actor.at_top() {
         Condition::all()
@@ -316,7 +329,7 @@ macro_rules! filed_under_a_unit {
 
             fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
                 match reach {
-                    Reach::Subtree => subtree(actor, $module::Column::UnitPath),
+                    Reach::Subtree => actor.subtree($module::Column::UnitPath),
                     _ => nothing(),
                 }
             }
@@ -356,7 +369,7 @@ impl Guarded for unit::Entity {
 
     fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
         match reach {
-            Reach::Subtree => subtree(actor, unit::Column::Path),
+            Reach::Subtree => actor.subtree(unit::Column::Path),
             _ => nothing(),
         }
     }
@@ -372,7 +385,7 @@ impl Guarded for user::Entity {
                     Query::select()
                         .column(unit::Column::Id)
                         .from(unit::Entity)
-                        .cond_where(subtree(actor, unit::Column::Path))
+                        .cond_where(actor.subtree(unit::Column::Path))
                         .to_owned(),
                 )
                 .into_condition(),
@@ -386,7 +399,7 @@ impl Guarded for person::Entity {
 
     fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
         match reach {
-            Reach::Subtree => subtree(actor, person::Column::UnitPath),
+            Reach::Subtree => actor.subtree(person::Column::UnitPath),
             Reach::Linked => linked(actor, person::Column::Id),
             _ => nothing(),
         }
@@ -415,7 +428,7 @@ impl Guarded for activity::Entity {
 
     fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
         match reach {
-            Reach::Subtree => subtree(actor, activity::Column::UnitPath),
+            Reach::Subtree => actor.subtree(activity::Column::UnitPath),
             Reach::Linked => match actor.person_id() {
                 Some(person_id) => activity::Column::Id
                     .in_subquery(
@@ -473,9 +486,9 @@ impl Guarded for campaign::Entity {
 
     fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
         match reach {
-            Reach::Subtree => subtree(actor, campaign::Column::UnitPath),
+            Reach::Subtree => actor.subtree(campaign::Column::UnitPath),
             Reach::Target => Condition::any()
-                .add(subtree(actor, campaign::Column::TargetUnitPath))
+                .add(actor.subtree(campaign::Column::TargetUnitPath))
                 .add(campaign::Column::TargetUnitPath.is_in(actor.unit_path().lineage())),
             _ => nothing(),
         }
@@ -487,7 +500,7 @@ impl Guarded for material::Entity {
 
     fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
         match reach {
-            Reach::Subtree => subtree(actor, material::Column::UnitPath),
+            Reach::Subtree => actor.subtree(material::Column::UnitPath),
             Reach::Attached => Condition::any()
                 .add(
                     material::Column::Id.in_subquery(
@@ -547,7 +560,7 @@ impl Guarded for audit_entry::Entity {
 
     fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
         match reach {
-            Reach::Subtree => subtree(actor, audit_entry::Column::UnitPath),
+            Reach::Subtree => actor.subtree(audit_entry::Column::UnitPath),
             // Failed logins with unknown names, and the like.
             Reach::Top => top(actor).add(audit_entry::Column::UnitPath.is_null()),
             _ => nothing(),
@@ -557,14 +570,14 @@ impl Guarded for audit_entry::Entity {
 
 #[cfg(test)]
 mod tests {
-    use super::{DECLARATIONS, Kind};
+    use super::Kind;
 
+    /// Every kind is declared by construction (the match in `Kind::declaration` is
+    /// exhaustive); a kind nobody may see is a mistake.
     #[test]
-    fn every_kind_is_declared_once() {
+    fn every_kind_is_seen_by_someone() {
         for kind in Kind::ALL {
-            let n = DECLARATIONS.iter().filter(|d| d.kind == kind).count();
-            assert_eq!(n, 1, "{kind:?}");
+            assert!(!kind.declaration().see.is_empty(), "{kind:?}");
         }
-        assert_eq!(DECLARATIONS.len(), Kind::ALL.len());
     }
 }

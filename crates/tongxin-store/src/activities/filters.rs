@@ -41,18 +41,21 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| SavedFilter {
-                unit: (
-                    r.unit_id,
-                    units.get(&r.unit_id).cloned().unwrap_or_default(),
-                ),
-                sector: r
-                    .sector_id
-                    .map(|id| (id, sectors.get(&id).cloned().unwrap_or_default())),
-                damaged: saved_filter_tags(&r).is_err(),
-                tags: saved_filter_tags(&r).unwrap_or_default(),
-                id: r.id,
-                name: r.name,
+            .map(|r| {
+                let tags = saved_filter_tags(&r);
+                SavedFilter {
+                    unit: (
+                        r.unit_id,
+                        units.get(&r.unit_id).cloned().unwrap_or_default(),
+                    ),
+                    sector: r
+                        .sector_id
+                        .map(|id| (id, sectors.get(&id).cloned().unwrap_or_default())),
+                    damaged: tags.is_err(),
+                    tags: tags.unwrap_or_default(),
+                    id: r.id,
+                    name: r.name,
+                }
             })
             .collect())
     }

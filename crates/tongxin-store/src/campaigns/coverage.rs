@@ -68,45 +68,42 @@ fn placeholders(n: usize) -> String {
 
 /// The target population of a campaign (its subtree × its sectors × its tags, see
 /// [`Population`]) as a condition on `people p`, with the values it takes.
-async fn target<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<(String, Vec<Value>)> {
-    let backend = conn.get_database_backend();
-    let row = conn
-        .query_one_raw(statement(
-            backend,
-            "SELECT target_unit_path FROM campaigns WHERE id = ?",
-            vec![campaign.into()],
-        ))
-        .await?
-        .ok_or(crate::error::StoreError::NotFound)?;
-    let subtree = UnitPath::from_stored(row.try_get_by_index(0)?);
-    let mut sectors = Vec::new();
-    for row in conn
+async fn target<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<Target> {
+    // One round trip: the campaign's subtree, then one row per sector and one per tag.
+    let rows = conn
         .query_all_raw(statement(
-            backend,
-            "SELECT sector_id FROM campaign_sectors WHERE campaign_id = ?",
-            vec![campaign.into()],
+            conn.get_database_backend(),
+            "SELECT target_unit_path, NULL, NULL FROM campaigns WHERE id = ? \
+             UNION ALL SELECT NULL, sector_id, NULL FROM campaign_sectors WHERE campaign_id = ? \
+             UNION ALL SELECT NULL, NULL, tag FROM campaign_tags WHERE campaign_id = ?",
+            vec![campaign.into(), campaign.into(), campaign.into()],
         ))
-        .await?
-    {
-        sectors.push(row.try_get_by_index::<i64>(0)?);
+        .await?;
+    let mut subtree = None;
+    let (mut sectors, mut tags) = (Vec::new(), Vec::new());
+    for row in rows {
+        if let Some(path) = row.try_get_by_index::<Option<String>>(0)? {
+            subtree = Some(UnitPath::from_stored(path));
+        } else if let Some(sector) = row.try_get_by_index::<Option<i64>>(1)? {
+            sectors.push(sector);
+        } else if let Some(tag) = row.try_get_by_index::<Option<String>>(2)? {
+            tags.push(tag);
+        }
     }
-    let mut tags = Vec::new();
-    for row in conn
-        .query_all_raw(statement(
-            backend,
-            "SELECT tag FROM campaign_tags WHERE campaign_id = ?",
-            vec![campaign.into()],
-        ))
-        .await?
-    {
-        tags.push(row.try_get_by_index::<String>(0)?);
-    }
-    Ok(Population {
+    let subtree = subtree.ok_or(crate::error::StoreError::NotFound)?;
+    let (condition, values) = Population {
         sectors,
         tags,
         ..Population::of(subtree)
     }
-    .sql("p"))
+    .sql("p");
+    Ok(Target { condition, values })
+}
+
+/// A campaign's target population as a condition on `people p` and the values it takes.
+struct Target {
+    condition: String,
+    values: Vec<Value>,
 }
 
 /// When a targeted person was first reached: their earliest attendance at an activity of the
@@ -121,6 +118,7 @@ const REACHED_AT: &str = "(SELECT MIN(i.updated_at) FROM invitations i \
 async fn refresh_targets<C: ConnectionTrait>(
     conn: &C,
     campaign: i64,
+    target: &Target,
     only: Option<&[i64]>,
     now: Timestamp,
 ) -> Result<()> {
@@ -138,8 +136,8 @@ async fn refresh_targets<C: ConnectionTrait>(
         None => (String::new(), String::new()),
     };
     let c: Value = campaign.into();
-    let (target_condition, target) = target(conn, campaign).await?;
-    let target_binds = || target.clone();
+    let target_condition = &target.condition;
+    let target_binds = || target.values.clone();
     let with_ids = |mut v: Vec<Value>| {
         v.extend(ids.iter().cloned());
         v
@@ -272,9 +270,10 @@ pub(crate) async fn sync<C: ConnectionTrait>(
         None => live_campaigns(conn).await?,
     };
     for &campaign in &campaigns {
+        let target = target(conn, campaign).await?;
         for chunk in people.chunks(CHUNK) {
             let before = contributions(conn, campaign, chunk).await?;
-            refresh_targets(conn, campaign, Some(chunk), now).await?;
+            refresh_targets(conn, campaign, &target, Some(chunk), now).await?;
             let after = contributions(conn, campaign, chunk).await?;
             let mut delta: Contributions = HashMap::new();
             for (key, (t, r)) in after {
@@ -327,7 +326,8 @@ pub(crate) async fn recount<C: ConnectionTrait>(
     now: Timestamp,
 ) -> Result<()> {
     let backend = conn.get_database_backend();
-    refresh_targets(conn, campaign, None, now).await?;
+    let target = target(conn, campaign).await?;
+    refresh_targets(conn, campaign, &target, None, now).await?;
     conn.execute_raw(statement(
         backend,
         "DELETE FROM campaign_counts WHERE campaign_id = ?",
@@ -410,7 +410,7 @@ pub(crate) async fn verify<C: ConnectionTrait>(conn: &C, campaign: i64) -> Resul
 /// How many people a campaign's target population holds, read from the directory (the
 /// campaign's rows may be uncommitted in the same transaction).
 pub(crate) async fn target_size<C: ConnectionTrait>(conn: &C, campaign: i64) -> Result<i64> {
-    let (condition, values) = target(conn, campaign).await?;
+    let Target { condition, values } = target(conn, campaign).await?;
     let row = conn
         .query_one_raw(statement(
             conn.get_database_backend(),

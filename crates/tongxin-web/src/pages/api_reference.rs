@@ -1,6 +1,8 @@
 //! The API reference: `openapi.json`, the document the contract test holds the handlers to,
 //! rendered as one readable page served from the binary (no script, no CDN).
 
+use std::sync::LazyLock;
+
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -53,14 +55,22 @@ struct Schema {
     fields: Vec<Field>,
 }
 
-#[derive(Template)]
-#[template(path = "api_reference.html")]
-struct ReferencePage {
-    ctx: Ctx,
+/// What the page shows, read from the document once.
+struct Reference {
     description: String,
     base: String,
     groups: Vec<Group>,
     schemas: Vec<Schema>,
+}
+
+#[derive(Template)]
+#[template(path = "api_reference.html")]
+struct ReferencePage {
+    ctx: Ctx,
+    description: &'static str,
+    base: &'static str,
+    groups: &'static [Group],
+    schemas: &'static [Schema],
 }
 
 fn text(value: &Value) -> String {
@@ -222,10 +232,14 @@ fn operation(path: &str, method: &str, op: &Map<String, Value>) -> Operation {
     }
 }
 
-/// The page's content, read from the document.
-fn reference(ctx: Ctx) -> Result<ReferencePage, AppError> {
-    let document: Value =
-        serde_json::from_str(OPENAPI).map_err(|e| AppError::internal("openapi.json", e))?;
+/// The page's content, read from the document (compiled in, so once per process).
+static REFERENCE: LazyLock<Result<Reference, String>> = LazyLock::new(|| {
+    serde_json::from_str(OPENAPI)
+        .map(|document| reference(&document))
+        .map_err(|e| e.to_string())
+});
+
+fn reference(document: &Value) -> Reference {
     let mut groups: Vec<Group> = Vec::new();
     for (path, item) in document["paths"].as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
@@ -258,16 +272,24 @@ fn reference(ctx: Ctx) -> Result<ReferencePage, AppError> {
             }
         })
         .collect();
-    Ok(ReferencePage {
+    Reference {
         description: text(&document["info"]["description"]),
         base: text(&document["servers"][0]["url"]),
-        ctx: ctx.with_section("api_reference"),
         groups,
         schemas,
-    })
+    }
 }
 
 pub async fn page(ctx: Ctx) -> Result<Response, AppError> {
-    let page = reference(ctx)?;
+    let reference = REFERENCE
+        .as_ref()
+        .map_err(|e| AppError::internal("openapi.json", e.clone()))?;
+    let page = ReferencePage {
+        ctx: ctx.with_section("api_reference"),
+        description: &reference.description,
+        base: &reference.base,
+        groups: &reference.groups,
+        schemas: &reference.schemas,
+    };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }

@@ -161,10 +161,7 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         activity,
         photo: photo.json()["id"].as_i64().unwrap(),
         campaign: campaign.json()["id"].as_i64().unwrap(),
-        material: material.json()["material"]["id"]
-            .as_i64()
-            .or_else(|| material.json()["id"].as_i64())
-            .unwrap(),
+        material: material.json()["id"].as_i64().unwrap(),
         saved_filter: save_filter(admin, unit).await,
         proposal: propose(&owner).await,
     };
