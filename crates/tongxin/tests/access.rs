@@ -585,6 +585,30 @@ async fn a_damaged_saved_filter_is_refused(engine: Engine) {
     // It is listed as damaged, so it can be recognised and deleted.
     let listed = staff.get("/saved-filters").await.json();
     assert_eq!(listed["items"][0]["damaged"], true, "{listed}");
+    // On the activity page too, where staff can delete it.
+    let browser = app.login("xincheng").await;
+    let page_path = format!("/activities/{activity}");
+    let page = browser.get(&page_path).await;
+    assert!(page.body.contains("已损坏"), "{}", page.body);
+    let by_page = save_filter(&staff, app.unit("150102").await.id).await;
+    let forgotten = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{activity}/invitations"),
+            &[("by", "forget"), ("saved_filter", &by_page.to_string())],
+        )
+        .await;
+    assert_eq!(
+        forgotten.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        forgotten.body
+    );
+    assert_eq!(
+        staff.get("/saved-filters").await.json()["total"],
+        1,
+        "the page deleted one"
+    );
     assert_eq!(
         staff
             .delete(&format!("/saved-filters/{saved}"))

@@ -346,6 +346,7 @@ impl ShowPage {
             "" => None,
             "state" => Some(self.ctx.t(&format!("activities.done_{n}")).to_owned()),
             "invited" | "marked" => Some(self.ctx.tn(&format!("activities.done_{what}"), n)),
+            "forgotten" => Some(self.ctx.t("activities.done_forgotten").to_owned()),
             _ => Some(self.ctx.t("activities.done_photo").to_owned()),
         }
     }
@@ -470,6 +471,15 @@ pub async fn invite(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let pairs = Pairs(pairs);
+    if pairs.get("by") == "forget" {
+        let filter = pairs.get("saved_filter").parse().unwrap_or_default();
+        let result = state
+            .store
+            .delete_filter(&auth.actor, state.clock.now(), filter)
+            .await
+            .map(|()| String::from("forgotten"));
+        return after(&state, ctx, &auth.actor, id, result).await;
+    }
     let invitees = if pairs.get("by") == "saved" {
         Invitees::Saved(pairs.get("saved_filter").parse().unwrap_or_default())
     } else if pairs.get("by") == "filter" {
