@@ -270,6 +270,32 @@ impl Invalid {
     }
 }
 
+/// Collects the refused fields of input parsed field by field.
+#[derive(Default)]
+pub struct Checks(Vec<Invalid>);
+
+impl Checks {
+    /// Keeps the parsed value, or records why it was refused.
+    pub fn check<T>(&mut self, parsed: Result<T, Invalid>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(invalid) => {
+                self.0.push(invalid);
+                None
+            }
+        }
+    }
+
+    pub fn into_inner(self) -> Vec<Invalid> {
+        self.0
+    }
+
+    /// Whether nothing was refused so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field.key(), self.reason.key())

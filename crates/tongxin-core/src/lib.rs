@@ -19,7 +19,7 @@ pub mod unit;
 pub use account::{Password, Role, Username};
 pub use activity::{ActivityState, Attendance, Coverage};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use error::{Field, Invalid, Reason};
+pub use error::{Checks, Field, Invalid, Reason};
 pub use person::{
     Gender, HistoryEntry, IdNumber, MobilePhone, id_check_character, mask_id_number, mask_phone,
     parse_birth_date,
@@ -30,6 +30,9 @@ pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+
+/// Longest free-text field (titles, employers, addresses, roles), in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
 
 /// Trims `raw` and checks it is a non-empty name of at most [`MAX_NAME_CHARS`] characters.
 pub fn parse_name(field: Field, raw: &str) -> Result<String, Invalid> {

@@ -43,8 +43,8 @@ pub use directory::organizations::{
     OrganizationView,
 };
 pub use directory::people::{
-    ImportOutcome, MembershipView, PeopleQuery, PersonInput, PersonStatus, PersonSummary,
-    PersonView, RowRefusal, SensitiveField,
+    ImportOutcome, MembershipFields, MembershipView, PeopleQuery, PersonFields, PersonInput,
+    PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField, split_tags,
 };
 pub use directory::proposals::{
     Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,

@@ -1,24 +1,18 @@
-//! The one error type of the web layer, and the middleware that renders it.
+//! The one error type of the web layer.
 //!
 //! Handlers return [`AppError`]; its response carries the error as an extension and no body.
-//! [`render_errors`] then writes the body in the caller's language: JSON
+//! [`crate::error_page::render_errors`] then writes the body in the caller's language: JSON
 //! `{"error":{"code","message"}}` under `/api/`, a friendly page elsewhere. Internal causes are
-//! logged here and never shown.
+//! logged there and never shown.
 
 use std::sync::Arc;
 
-use askama::Template;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde_json::json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use tongxin_core::{Invalid, Timestamp};
+use tongxin_exchange::ExchangeError;
+use tongxin_i18n::{Catalog, Lang, invalid_message};
 use tongxin_store::{LoginError, StoreError};
-
-use crate::AppState;
-use crate::i18n::{Catalog, Lang};
-use crate::session::request_lang;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -144,32 +138,6 @@ impl AppError {
     }
 }
 
-/// "名称不能超过 100 个字符。" — a refused value as a sentence naming the field.
-pub fn invalid_message(catalog: &Catalog, lang: Lang, invalid: &Invalid) -> String {
-    // A field named at run time is quoted as named; catalogue labels are capitalised for
-    // forms and read in lower case inside an English sentence.
-    let field = match (&invalid.label, lang) {
-        (Some(label), Lang::ZhCn) => format!("「{label}」"),
-        (Some(label), Lang::En) => format!("“{label}”"),
-        (None, Lang::En) => catalog
-            .get(lang, &format!("field.{}", invalid.field.key()))
-            .to_lowercase(),
-        (None, Lang::ZhCn) => catalog
-            .get(lang, &format!("field.{}", invalid.field.key()))
-            .to_owned(),
-    };
-    let n = invalid
-        .reason
-        .count()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
-    catalog.format(
-        lang,
-        &format!("invalid.{}", invalid.reason.key()),
-        &[("field", &field), ("n", &n)],
-    )
-}
-
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -181,6 +149,15 @@ impl From<StoreError> for AppError {
             StoreError::Duplicate { key, .. } => AppError::Duplicate { key },
             StoreError::Busy => AppError::Busy,
             other => AppError::internal("store", other),
+        }
+    }
+}
+
+impl From<ExchangeError> for AppError {
+    fn from(e: ExchangeError) -> Self {
+        match e {
+            ExchangeError::Store(e) => e.into(),
+            other => AppError::internal("file", other),
         }
     }
 }
@@ -223,124 +200,15 @@ impl std::fmt::Display for ErrorChain<'_> {
     }
 }
 
-/// The error travelling from a handler to [`render_errors`].
+/// The error travelling from a handler to the middleware that writes its body
+/// ([`crate::error_page::render_errors`]).
 #[derive(Clone)]
-struct Pending(Arc<AppError>);
+pub(crate) struct Pending(pub(crate) Arc<AppError>);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
         response.extensions_mut().insert(Pending(Arc::new(self)));
         response
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    lang: Lang,
-    catalog: &'a Catalog,
-    title: String,
-    message: String,
-    status: u16,
-}
-
-impl ErrorPage<'_> {
-    fn t(&self, key: &'static str) -> &str {
-        self.catalog.get(self.lang, key)
-    }
-}
-
-/// Gives every error response its body, in the requester's language.
-pub async fn render_errors(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
-    let lang = request_lang(request.headers(), is_api);
-    let next_path = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".into());
-    let mut response = next.run(request).await;
-    let Some(Pending(error)) = response.extensions_mut().remove::<Pending>() else {
-        return response;
-    };
-    match error.as_ref() {
-        AppError::Internal { context, source } => {
-            tracing::error!(context, cause = %ErrorChain(source.as_ref()), "request failed");
-        }
-        AppError::Duplicate { key } => {
-            tracing::info!(%key, "a simultaneous write got there first");
-        }
-        _ => {}
-    }
-    let status = error.status();
-    let message = error.message(&state.catalog, lang, state.config.max_body_bytes);
-    if is_api {
-        let mut body = json!({ "error": { "code": error.code(), "message": message } });
-        match error.as_ref() {
-            AppError::Invalid(list) => {
-                if let Some(first) = list.first() {
-                    body["error"]["field"] = json!(first.field.key());
-                    if let Some(label) = &first.label {
-                        body["error"]["label"] = json!(label);
-                    }
-                }
-            }
-            AppError::Conflict(changes) => {
-                body["error"]["changes"] = changes
-                    .iter()
-                    .map(|c| {
-                        json!({
-                            "version": c.version,
-                            "at": c.at.rfc3339(),
-                            "by": c.actor_name,
-                            "field": c.field,
-                            "old": c.old_value,
-                            "new": c.new_value,
-                        })
-                    })
-                    .collect();
-            }
-            AppError::DuplicatePerson { existing } => {
-                body["error"]["field"] = json!("id_number");
-                body["error"]["existing_id"] = json!(existing);
-            }
-            _ => {}
-        }
-        let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        return response;
-    }
-    if matches!(error.as_ref(), AppError::Unauthenticated) {
-        let target = format!(
-            "/login?next={}",
-            crate::pages::chrome::encode_query_value(&next_path)
-        );
-        return Redirect::to(&target).into_response();
-    }
-    let page = ErrorPage {
-        lang,
-        catalog: &state.catalog,
-        title: state
-            .catalog
-            .get(lang, &format!("error.title_{}", status.as_u16()))
-            .to_owned(),
-        message,
-        status: status.as_u16(),
-    };
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "error page failed to render");
-            status.into_response()
-        }
     }
 }

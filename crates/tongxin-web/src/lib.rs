@@ -10,10 +10,10 @@ mod activities;
 mod api;
 mod audit;
 mod campaigns;
-pub mod directory;
+mod directory;
 mod error;
+mod error_page;
 mod forms;
-pub mod i18n;
 mod input;
 mod materials;
 mod pages;
@@ -34,8 +34,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-pub use error::{AppError, ErrorChain, invalid_message};
-pub use i18n::Catalog;
+pub use error::{AppError, ErrorChain};
+use tongxin_i18n::Catalog;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            error::render_errors,
+            error_page::render_errors,
         ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -13,7 +13,7 @@ use tongxin_store::{Actor, SessionKind, SessionSecret, SessionView};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::i18n::Lang;
+use tongxin_i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "tongxin_session";
 pub const LANG_COOKIE: &str = "tongxin_lang";

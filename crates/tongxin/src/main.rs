@@ -10,9 +10,8 @@ use clap::{Parser, Subcommand};
 use tongxin::config::{Config, LogFormat};
 use tongxin::{demo, server};
 use tongxin_core::{Clock, Invalid, Password, Role, SystemClock, UnitCode, UnitName, Username};
+use tongxin_i18n::{Catalog, Lang};
 use tongxin_store::{StoreError, UnitSeed};
-use tongxin_web::Catalog;
-use tongxin_web::i18n::Lang;
 
 /// How long a graceful shutdown waits for requests in flight before giving up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -169,7 +168,7 @@ fn explain(error: &(dyn std::error::Error + 'static)) -> String {
         // The error and each of its causes: "cannot connect to the database: …: …".
         return tongxin_web::ErrorChain(error).to_string();
     };
-    tongxin_web::invalid_message(&catalog, terminal_lang(), invalid)
+    tongxin_i18n::invalid_message(&catalog, terminal_lang(), invalid)
 }
 
 /// Chinese when the terminal's `LANG` is Chinese, English otherwise.
@@ -307,7 +306,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             };
             let store = server::open_store(&config).await?;
             let catalog = Arc::new(Catalog::load()?);
-            let request = tongxin_web::directory::file::ImportRequest {
+            let request = tongxin_exchange::ImportRequest {
                 bytes: &bytes,
                 format,
                 limits,
@@ -315,7 +314,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 lang: terminal_lang(),
             };
             // A long import says how far it has got on standard error, every few seconds.
-            let progress = Arc::new(tongxin_web::directory::file::ImportProgress::default());
+            let progress = Arc::new(tongxin_exchange::ImportProgress::default());
             let reporter = tokio::spawn({
                 let progress = progress.clone();
                 let lang = terminal_lang();
@@ -331,7 +330,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                     }
                 }
             });
-            let report = tongxin_web::directory::file::import_people(
+            let report = tongxin_exchange::import_people(
                 &store,
                 &tongxin_store::Actor::system("cli"),
                 clock.now(),
@@ -380,7 +379,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 .ok_or_else(|| format!("{name}: name the file *.csv or *.xlsx"))?;
             let store = server::open_store(&config).await?;
             let system = tongxin_store::Actor::system("cli");
-            let mut export = store
+            let export = store
                 .start_people_export(
                     &system,
                     Default::default(),
@@ -391,7 +390,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let total = export.total;
             if format == tongxin_tabular::Format::Xlsx {
                 let tempdir = std::env::temp_dir();
-                tongxin_web::directory::file::write_xlsx(&store, export, &tempdir, &path)
+                tongxin_exchange::write_xlsx(&store, export, &tempdir, &path)
                     .await
                     .map_err(|e| format!("{name}: {e}"))?;
                 writeln!(out, "Exported {total} people to {name}.")?;
@@ -400,22 +399,9 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let mut file = std::io::BufWriter::new(
                 std::fs::File::create(&path).map_err(|e| format!("{name}: {e}"))?,
             );
-            file.write_all(tongxin_tabular::UTF8_BOM)?;
-            file.write_all(&tongxin_tabular::csv_lines(&[
-                tongxin_web::directory::file::export_header(&export),
-            ]))?;
-            loop {
-                let rows = store.next_export_batch(&mut export).await?;
-                if rows.is_empty() {
-                    break;
-                }
-                let cells: Vec<Vec<String>> = rows
-                    .iter()
-                    .map(tongxin_web::directory::file::export_cells)
-                    .collect();
-                file.write_all(&tongxin_tabular::csv_lines(&cells))?;
-            }
-            file.flush()?;
+            tongxin_exchange::write_csv(&store, export, &mut file)
+                .await
+                .map_err(|e| format!("{name}: {e}"))?;
             writeln!(out, "Exported {total} people to {name}.")?;
             Ok(ExitCode::SUCCESS)
         }

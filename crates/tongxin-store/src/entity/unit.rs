@@ -17,15 +17,8 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::user::Entity")]
-    User,
-}
-
-impl Related<super::user::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::User.def()
-    }
-}
+/// Rows pointing at a unit name it (`belongs_to`); the unit names none of them back, so the
+/// entities import downwards only.
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,9 +12,9 @@ use tongxin_store::{LoginError, SessionKind};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
-use crate::input::Checks;
 use crate::pages::chrome::{Ctx, FormErrors, safe_next};
 use crate::session::{ClientIp, CurrentUser, LANG_COOKIE, cleared_session_cookie, session_cookie};
+use tongxin_core::Checks;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -123,7 +123,7 @@ pub struct LangForm {
 
 /// Remembers the chosen language in a cookie for a year.
 pub async fn switch_lang(CsrfForm(form): CsrfForm<LangForm>) -> Result<Response, AppError> {
-    let lang = crate::i18n::Lang::from_tag(&form.lang).ok_or(AppError::Malformed {
+    let lang = tongxin_i18n::Lang::from_tag(&form.lang).ok_or(AppError::Malformed {
         code: "bad_form",
         detail: format!("lang={}", form.lang),
     })?;

@@ -460,7 +460,7 @@ pub async fn attendance_download(
     actor: &tongxin_store::Actor,
     id: i64,
     xlsx: bool,
-    lang: crate::i18n::Lang,
+    lang: tongxin_i18n::Lang,
 ) -> Result<Response, AppError> {
     let (_, list) = state
         .store

@@ -204,7 +204,7 @@ pub async fn ical(
         .calendar_feed(token.trim_end_matches(".ics"), state.clock.now())
         .await?;
     let mut calendar = icalendar::Calendar::new();
-    calendar.name(state.catalog.get(crate::i18n::Lang::default(), "app.name"));
+    calendar.name(state.catalog.get(tongxin_i18n::Lang::default(), "app.name"));
     for a in &activities {
         let utc = |t: tongxin_core::Timestamp| {
             chrono::DateTime::<chrono::Utc>::from_timestamp_micros(t.micros()).unwrap_or_default()

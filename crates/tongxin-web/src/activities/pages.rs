@@ -496,7 +496,7 @@ pub async fn invite(
             .await;
         };
         let sector_id = pairs.get("sector").parse().ok();
-        let tags = input::split_tags(pairs.get("tags"));
+        let tags = tongxin_store::split_tags(pairs.get("tags"));
         let name = pairs.get("save_as").trim();
         if !name.is_empty() {
             let saved = state

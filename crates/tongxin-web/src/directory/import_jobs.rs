@@ -10,8 +10,8 @@ use tongxin_store::Actor;
 use tongxin_tabular::{Format, Limits};
 
 use crate::AppState;
-use crate::directory::file::{self as directory_file, ImportProgress, ImportRequest, Report};
-use crate::i18n::Lang;
+use tongxin_exchange::{ImportProgress, ImportRequest, Report};
+use tongxin_i18n::Lang;
 
 /// How long a finished job stays readable, in microseconds.
 const KEEP_FINISHED: i64 = 60 * 60 * 1_000_000;
@@ -83,7 +83,7 @@ impl ImportJobs {
                 dry_run: job.check_only,
                 lang: job.lang,
             };
-            let result = directory_file::import_people(
+            let result = tongxin_exchange::import_people(
                 &state.store,
                 &actor,
                 state.clock.now(),

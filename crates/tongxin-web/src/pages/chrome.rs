@@ -11,9 +11,9 @@ use tongxin_core::{Invalid, Role};
 use tongxin_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::error::{AppError, invalid_message};
-use crate::i18n::{Catalog, Lang};
+use crate::error::AppError;
 use crate::session::{Authenticated, CSRF_COOKIE, LANG_COOKIE, cookie};
+use tongxin_i18n::{Catalog, Lang, invalid_message};
 
 /// What every page template needs besides its own data.
 pub struct Ctx {

@@ -5,11 +5,13 @@
 //! values are sealed before they reach SQL and only leave this module masked, or in clear
 //! through [`Store::reveal_person_field`], which is audited.
 
+mod form;
 mod history;
 mod merge;
 mod protected;
 mod search;
 
+pub use form::{MembershipFields, PersonFields, split_tags};
 use history::history_since;
 pub(crate) use history::{Author, creation_entry, record_history};
 pub use protected::SensitiveField;

@@ -15,8 +15,8 @@ use tongxin_store::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
-use crate::input::Checks;
 use crate::session::ApiUser;
+use tongxin_core::Checks;
 
 fn organization_json(o: &OrganizationView) -> Value {
     json!({

@@ -17,8 +17,8 @@ use crate::AppState;
 use crate::directory::file as directory_file;
 use crate::error::AppError;
 use crate::forms::{ApiJson, IdPath, Query};
-use crate::input::{self, PersonFields};
 use crate::session::ApiUser;
+use tongxin_store::PersonFields;
 
 fn gender_key(g: Option<Gender>) -> Option<&'static str> {
     g.map(Gender::as_str)
@@ -153,7 +153,7 @@ pub async fn create(
     ApiJson(fields): ApiJson<PersonFields>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let now = state.clock.now();
-    let person = input::person(&fields, now.date()).map_err(AppError::Invalid)?;
+    let person = fields.parse(now.date()).map_err(AppError::Invalid)?;
     let created = state.store.create_person(&user.actor, now, person).await?;
     Ok((StatusCode::CREATED, Json(person_json(&created))))
 }
@@ -210,7 +210,7 @@ pub async fn replace(
             unchanged.push(field);
         }
     }
-    let mut person = input::person(&fields, now.date()).map_err(AppError::Invalid)?;
+    let mut person = fields.parse(now.date()).map_err(AppError::Invalid)?;
     person.keep_unset_protected = true;
     person.clear_protected = SensitiveField::ALL
         .into_iter()
@@ -369,20 +369,20 @@ pub async fn import(
         ..Limits::default()
     };
     let lang = crate::session::request_lang(&headers, true);
-    let request = directory_file::ImportRequest {
+    let request = tongxin_exchange::ImportRequest {
         bytes: &body,
         format,
         limits,
         dry_run: query.dry_run,
         lang,
     };
-    let report = directory_file::import_people(
+    let report = tongxin_exchange::import_people(
         &state.store,
         &user.actor,
         state.clock.now(),
         &state.catalog,
         request,
-        &directory_file::ImportProgress::default(),
+        &tongxin_exchange::ImportProgress::default(),
     )
     .await?;
     let status = if report.problems.is_empty() {
@@ -394,7 +394,7 @@ pub async fn import(
 }
 
 /// An import report as JSON.
-pub fn report_json(report: &crate::directory::file::Report) -> Value {
+pub fn report_json(report: &tongxin_exchange::Report) -> Value {
     json!({
         "rows": report.rows,
         "committed": report.committed,

@@ -69,7 +69,7 @@ pub async fn create(
     user: ApiUser,
     ApiJson(body): ApiJson<NewSector>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let mut checks = input::Checks::default();
+    let mut checks = tongxin_core::Checks::default();
     let code = checks.check(SectorCode::parse(&body.code));
     let name = checks.check(parse_name(Field::Named("sector_name"), &body.name));
     let (Some(code), Some(name)) = (code, name) else {

@@ -15,9 +15,9 @@ use tongxin_store::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
-use crate::input::Checks;
 use crate::pages::chrome::{Ctx, FormErrors, Pager, form_status, see_other};
 use crate::session::CurrentUser;
+use tongxin_core::Checks;
 
 #[derive(Deserialize, Default)]
 pub struct ListForm {

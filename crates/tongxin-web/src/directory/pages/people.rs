@@ -21,9 +21,9 @@ use crate::directory::file as directory_file;
 use crate::directory::import_jobs::NewJob;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPath, Query};
-use crate::input::{self, MembershipFields, PersonFields};
 use crate::pages::chrome::{Ctx, FormErrors, Pager, can_edit, see_other};
 use crate::session::CurrentUser;
+use tongxin_store::{MembershipFields, PersonFields};
 
 #[derive(Deserialize, Default)]
 pub struct SearchForm {
@@ -201,7 +201,7 @@ pub async fn template(
 struct ImportPage {
     ctx: Ctx,
     /// The outcome of an upload, if one was made.
-    report: Option<directory_file::Report>,
+    report: Option<tongxin_exchange::Report>,
     /// Rows read so far, while an import is running.
     running: Option<usize>,
     file_name: String,
@@ -626,7 +626,7 @@ fn fields_from(form: &RawForm, unit_id: i64) -> PersonFields {
         ethnicity: get(form, "ethnicity"),
         religion: get(form, "religion"),
         sectors,
-        tags: input::split_tags(&get(form, "tags")),
+        tags: tongxin_store::split_tags(&get(form, "tags")),
     }
 }
 
@@ -792,7 +792,7 @@ async fn parse_submission(
         Err(e) => return Err(e.into()),
     };
     let fields = fields_from(raw, unit.unwrap_or_default());
-    let mut parsed = input::person(&fields, state.clock.now().date());
+    let mut parsed = fields.parse(state.clock.now().date());
     if unit.is_none() {
         let reason = if unit_code.trim().is_empty() {
             Reason::Required

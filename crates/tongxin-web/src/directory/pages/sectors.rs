@@ -13,9 +13,10 @@ use tongxin_store::{SectorChange, SectorFieldChange, SectorView, SensitiveField,
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPair, IdPath};
-use crate::input::{self, Checks, SectorFieldFields};
+use crate::input::{self, SectorFieldFields};
 use crate::pages::chrome::{Ctx, FormErrors, see_other};
 use crate::session::{Authenticated, CurrentUser};
+use tongxin_core::Checks;
 
 /// An optional sensitive field and, if enabled, the recorded purpose.
 pub struct OptionalField {
