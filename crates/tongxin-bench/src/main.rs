@@ -413,7 +413,7 @@ async fn search(data_dir: &Path, per_kind: usize) -> Result<(), Error> {
                 .search_people(&system, &query, PageRequest::new(None, Some(20)), now)
                 .await?;
             times.push(started.elapsed());
-            results += page.total;
+            results += page.total.count;
         }
         times.sort();
         let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];

@@ -33,6 +33,13 @@ impl Engine {
             Engine::Postgres => "postgres",
         }
     }
+
+    pub(crate) fn backend(self) -> sea_orm::DbBackend {
+        match self {
+            Engine::Sqlite => sea_orm::DbBackend::Sqlite,
+            Engine::Postgres => sea_orm::DbBackend::Postgres,
+        }
+    }
 }
 
 /// Connection settings beyond the URL.

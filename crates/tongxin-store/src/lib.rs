@@ -55,5 +55,5 @@ pub use directory::sectors::{
 };
 pub use error::{LoginError, StoreError};
 pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
-pub use page::{Page, PageRequest};
+pub use page::{COUNT_CAP, Page, PageRequest, Total};
 pub use units::{NewUnit, UnitChange, UnitQuery, UnitSeed, UnitSummary, UnitView};

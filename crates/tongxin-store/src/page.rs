@@ -1,4 +1,13 @@
-//! Paging for list queries.
+//! Paging for list queries. A list's total is either kept (the directory's people counts) or
+//! counted up to [`COUNT_CAP`], so no request counts a whole subtree.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
+
+use crate::error::Result;
+
+/// Lists count their matches up to this many; past it the total reads "10,000+".
+pub const COUNT_CAP: u64 = 10_000;
 
 /// Which page of a list to return; 1-based, with a bounded page size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,18 +35,80 @@ impl PageRequest {
     }
 }
 
+/// How many match a list's filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub count: u64,
+    /// More than `count` match: counting stopped at [`COUNT_CAP`].
+    pub capped: bool,
+}
+
+impl Total {
+    pub fn exact(count: u64) -> Total {
+        Total {
+            count,
+            capped: false,
+        }
+    }
+}
+
+/// "230", or "10000+" when counting stopped at the cap.
+impl std::fmt::Display for Total {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.count)?;
+        if self.capped {
+            f.write_str("+")?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts the rows of `select` up to [`COUNT_CAP`]: an index walk of at most that many rows.
+pub(crate) async fn capped_count<E, C>(select: Select<E>, conn: &C) -> Result<Total>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let counted = select
+        .select_only()
+        .expr(Expr::val(1))
+        .limit(COUNT_CAP + 1)
+        .count(conn)
+        .await?;
+    Ok(Total {
+        count: counted.min(COUNT_CAP),
+        capped: counted > COUNT_CAP,
+    })
+}
+
 /// One page of results and the total number of matches.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub total: u64,
+    pub total: Total,
     pub page: u64,
     pub per_page: u64,
 }
 
 impl<T> Page<T> {
-    /// Number of pages (at least 1, so "page 1 of 1" reads well for an empty list).
+    pub(crate) fn new(items: Vec<T>, total: Total, request: PageRequest) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: request.page,
+            per_page: request.per_page,
+        }
+    }
+
+    /// Number of pages (at least 1, so "page 1 of 1" reads well for an empty list); with a
+    /// capped total, the pages known so far.
     pub fn pages(&self) -> u64 {
-        self.total.div_ceil(self.per_page).max(1)
+        self.total.count.div_ceil(self.per_page).max(1)
+    }
+
+    /// Whether a page follows this one.
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages() || (self.total.capped && self.items.len() as u64 == self.per_page)
     }
 }

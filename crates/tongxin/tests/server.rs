@@ -83,6 +83,24 @@ async fn the_demo_loads_once(engine: Engine) {
     app.finish().await;
 }
 
+/// A demo of no one, or of one person, is a city without a campaign, not a failure.
+async fn the_demo_loads_with_almost_no_one(engine: Engine) {
+    for people in [0, 1] {
+        let app = TestApp::empty(engine).await;
+        demo::load(&app.store, START, 1, people).await.unwrap();
+        let on_record = app
+            .db
+            .raw()
+            .await
+            .count("SELECT COUNT(*) FROM people")
+            .await;
+        assert_eq!(on_record, i64::try_from(people).unwrap());
+        let report = app.store.check().await.unwrap();
+        assert!(report.faults.is_empty(), "{:?}", report.faults);
+        app.finish().await;
+    }
+}
+
 /// Reads the child's standard output until a line containing `marker`, returning all lines.
 fn read_until(child: &mut Child, marker: &str) -> Vec<String> {
     let stdout = child.stdout.as_mut().unwrap();
@@ -324,6 +342,7 @@ async fn health_errors_assets_and_openapi(engine: Engine) {
 
 engine_tests!(
     the_demo_loads_once,
+    the_demo_loads_with_almost_no_one,
     the_binary_serves_the_demo_and_stops_on_sigterm,
     graceful_shutdown_completes_a_request_in_flight,
     health_errors_assets_and_openapi,

@@ -16,7 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
 #[derive(Debug, Clone, Copy)]
@@ -108,7 +108,7 @@ impl Store {
         if let Some(unit_id) = query.unit_id {
             select = select.filter(user::Column::UnitId.eq(unit_id));
         }
-        let total = select.clone().count(&self.db).await?;
+        let total = capped_count(select.clone(), &self.db).await?;
         let items = select
             .select_also(unit::Entity)
             .order_by_asc(user::Column::Username)
@@ -119,12 +119,7 @@ impl Store {
             .into_iter()
             .filter_map(|(u, unit)| unit.map(|unit| view(u, &unit)))
             .collect();
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::new(items, total, page))
     }
 
     /// One account of the administrator's subtree.

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
 };
 use serde_json::json;
 use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp, UnitPath};
@@ -17,7 +17,7 @@ use crate::audit::{self, Event};
 use crate::directory::population::{Population, Shape};
 use crate::entity::{activity, invitation, person, saved_filter, unit};
 use crate::error::Result;
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
 /// Most people one invitation request may add.
@@ -236,7 +236,7 @@ impl Store {
                     .add(person::Column::NameInitials.starts_with(q.to_ascii_lowercase())),
             );
         }
-        let total = people.clone().count(&self.db).await?;
+        let total = capped_count(people.clone(), &self.db).await?;
         let rows = people
             .order_by_asc(person::Column::NamePinyin)
             .order_by_asc(person::Column::Id)
@@ -245,12 +245,7 @@ impl Store {
             .all(&self.db)
             .await?;
         let items = self.invitation_views(activity_id, rows).await?;
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::new(items, total, page))
     }
 
     pub(super) async fn invitation_views(

@@ -33,7 +33,7 @@ use crate::entity::{
     activity, activity_kind, activity_material, campaign, invitation, material, organization, unit,
 };
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
 /// An activity to create or replace, already parsed.
@@ -260,21 +260,20 @@ impl Store {
         if let Some(until) = query.until {
             select = select.filter(activity::Column::StartsAt.lt(until.micros()));
         }
-        let (total, rows) = tokio::try_join!(
-            select.clone().count(&self.db),
-            select
+        let (total, rows) = tokio::try_join!(capped_count(select.clone(), &self.db), async {
+            Ok(select
                 .order_by_desc(activity::Column::StartsAt)
                 .order_by_desc(activity::Column::Id)
                 .offset(page.offset())
                 .limit(page.per_page)
                 .all(&self.db)
-        )?;
-        Ok(Page {
-            items: self.activity_views(&self.db, rows).await?,
+                .await?)
+        })?;
+        Ok(Page::new(
+            self.activity_views(&self.db, rows).await?,
             total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+            page,
+        ))
     }
 
     /// Checks an activity's input against the database and returns its columns.

@@ -1,4 +1,4 @@
-//! `tongxin check`: database integrity, campaign coverage counters and the audit chain,
+//! `tongxin check`: database integrity, campaign coverage and people counters and the audit chain,
 //! verified end to end.
 
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use crate::campaigns::coverage;
 use crate::db::Engine;
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::Result;
+use crate::units::people_counts;
 
 /// Audit rows read per round trip while verifying the chain.
 const AUDIT_BATCH: u64 = 2_000;
@@ -42,6 +43,8 @@ pub enum Fault {
     AuditTruncated { head_seq: i64, last_seq: i64 },
     /// A campaign's coverage counters differ from a recount.
     CoverageCounters { campaign_id: i64 },
+    /// A unit's kept count of its subtree's people differs from a recount.
+    PeopleCounts { unit_id: i64 },
 }
 
 impl fmt::Display for Fault {
@@ -76,6 +79,10 @@ impl fmt::Display for Fault {
                 f,
                 "campaign {campaign_id}: coverage counters differ from a recount (archive and restore the campaign to rebuild them)"
             ),
+            Fault::PeopleCounts { unit_id } => write!(
+                f,
+                "unit {unit_id}: the kept count of its people differs from a recount"
+            ),
             Fault::AuditTruncated { head_seq, last_seq } => write!(
                 f,
                 "audit log ends at row {last_seq} but {head_seq} rows were written (rows removed at the end)"
@@ -106,6 +113,9 @@ impl Store {
             if !coverage::verify(&self.db, campaign_id).await? {
                 report.faults.push(Fault::CoverageCounters { campaign_id });
             }
+        }
+        for unit_id in people_counts::differing(&self.db).await? {
+            report.faults.push(Fault::PeopleCounts { unit_id });
         }
         self.check_audit_chain(&mut report).await?;
         Ok(report)

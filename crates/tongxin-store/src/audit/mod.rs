@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use sm3::{Digest, Sm3};
 use tongxin_core::{Timestamp, UnitPath};
@@ -20,7 +20,7 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
 
 /// The `prev_hash` of the first row.
 pub(crate) const GENESIS_HASH: &str =
@@ -215,7 +215,7 @@ impl Store {
         if let Some(name) = query.actor.as_deref().filter(|a| !a.is_empty()) {
             select = select.filter(audit_entry::Column::ActorName.eq(name));
         }
-        let total = select.clone().count(&self.db).await?;
+        let total = capped_count(select.clone(), &self.db).await?;
         let rows = select
             .order_by_desc(audit_entry::Column::Seq)
             .offset(page.offset())

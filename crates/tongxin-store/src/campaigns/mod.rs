@@ -27,7 +27,7 @@ use crate::entity::{
     person, sector, unit,
 };
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, Total, capped_count};
 use crate::units::UnitView;
 use crate::units::unit_names;
 
@@ -222,7 +222,7 @@ impl Store {
         if !include_archived {
             select = select.filter(campaign::Column::ArchivedAt.is_null());
         }
-        let total = select.clone().count(&self.db).await?;
+        let total = capped_count(select.clone(), &self.db).await?;
         let rows = select
             .order_by_desc(campaign::Column::StartsOn)
             .order_by_desc(campaign::Column::Id)
@@ -230,12 +230,11 @@ impl Store {
             .limit(page.per_page)
             .all(&self.db)
             .await?;
-        Ok(Page {
-            items: self.campaign_views(&self.db, actor, rows).await?,
+        Ok(Page::new(
+            self.campaign_views(&self.db, actor, rows).await?,
             total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+            page,
+        ))
     }
 
     /// One campaign the actor sees.
@@ -570,10 +569,11 @@ impl Store {
         let model = access::find::<campaign::Entity, _>(&self.db, actor, campaign_id).await?;
         let at = self.coverage_unit(actor, &model, unit_id).await?;
         let path = UnitPath::from_stored(at.path);
-        let total = self
-            .coverage_of(&self.db, campaign_id, &path)
-            .await?
-            .unreached();
+        let total = Total::exact(
+            self.coverage_of(&self.db, campaign_id, &path)
+                .await?
+                .unreached(),
+        );
         let rows = access::unguarded::<campaign_target::Entity>(Unguarded::Counters)
             .filter(campaign_target::Column::CampaignId.eq(campaign_id))
             .filter(campaign_target::Column::UnitPath.gte(path.as_str()))
@@ -605,12 +605,7 @@ impl Store {
                 })
             })
             .collect();
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::new(items, total, page))
     }
 
     /// Plans the next batch: an activity of the campaign in `input.unit_id` that invites the

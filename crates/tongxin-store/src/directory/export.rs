@@ -73,6 +73,7 @@ impl Store {
         let total = self
             .people_matching(actor, &query, now)
             .await?
+            .select
             .count(&self.db)
             .await?;
         let reveal = actor.require_editor().is_ok();
@@ -121,6 +122,7 @@ impl Store {
         let people = self
             .people_matching(&export.actor, &export.query, export.now)
             .await?
+            .select
             .filter(person::Column::Id.gt(export.after_id))
             .order_by_asc(person::Column::Id)
             .limit(EXPORT_BATCH)

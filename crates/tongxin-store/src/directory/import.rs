@@ -22,8 +22,8 @@ use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::directory::people::{
-    Author, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry, date_text,
-    distinct_sectors,
+    Author, Deltas, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry,
+    date_text, distinct_sectors,
 };
 use crate::directory::sectors::{SectorFieldView, membership_values, sector_fields_of};
 use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
@@ -314,9 +314,11 @@ impl PeopleImport<'_> {
         let mut tags = Vec::new();
         let mut grams = Vec::new();
         let mut history = Vec::new();
+        let mut counted = Deltas::default();
         for (row, id) in rows.into_iter().zip(ids) {
             let input = row.input;
             let unit = self.units.get(&input.unit_id).ok_or(StoreError::NotFound)?;
+            counted.add(&UnitPath::from_stored(unit.path.clone()), 1, 0);
             let mut model = self.store.person_model(unit, input);
             model.id = Set(id);
             model.version = Set(1);
@@ -356,6 +358,7 @@ impl PeopleImport<'_> {
         insert_all(&self.tx, tags, 2).await?;
         insert_all(&self.tx, grams, 2).await?;
         insert_all(&self.tx, history, 9).await?;
+        counted.apply(&self.tx).await?;
         Ok(())
     }
 

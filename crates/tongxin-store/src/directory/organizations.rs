@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp};
@@ -16,7 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{affiliation, organization, person, sector};
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
 /// The kinds of organization the directory keeps.
@@ -195,19 +195,14 @@ impl Store {
         if !query.include_archived {
             select = select.filter(organization::Column::ArchivedAt.is_null());
         }
-        let total = select.clone().count(&self.db).await?;
+        let total = capped_count(select.clone(), &self.db).await?;
         let rows = select
             .order_by_asc(organization::Column::Name)
             .offset(page.offset())
             .limit(page.per_page)
             .all(&self.db)
             .await?;
-        Ok(Page {
-            items: self.organization_views(rows).await?,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::new(self.organization_views(rows).await?, total, page))
     }
 
     async fn organization_columns<C: ConnectionTrait>(

@@ -18,6 +18,7 @@ pub mod invitation;
 pub mod material;
 pub mod name_gram;
 pub mod organization;
+pub mod people_count;
 pub mod person;
 pub mod person_history;
 pub mod person_proposal;

@@ -2,8 +2,8 @@
 //! searchable by their text in either script, attached to campaigns and activities.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_name};
@@ -16,7 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{attachment, material, unit};
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
 /// Largest material accepted, in MiB.
@@ -178,7 +178,7 @@ impl Store {
                     .add(material::Column::BodySimplified.contains(&simplified)),
             );
         }
-        let total = select.clone().count(&self.db).await?;
+        let total = capped_count(select.clone(), &self.db).await?;
         let rows = select
             .order_by_desc(material::Column::CreatedAt)
             .order_by_desc(material::Column::Id)

@@ -9,6 +9,7 @@ mod m0004_sector_fields;
 mod m0005_proposals;
 mod m0006_activities;
 mod m0007_saved_filters;
+mod m0008_people_counts;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_proposals::Migration),
             Box::new(m0006_activities::Migration),
             Box::new(m0007_saved_filters::Migration),
+            Box::new(m0008_people_counts::Migration),
         ]
     }
 }

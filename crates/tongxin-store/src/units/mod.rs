@@ -1,6 +1,8 @@
 //! The unit tree: reading a subtree, and creating, renaming, moving, archiving and restoring
 //! units, each with its audit row in the same transaction.
 
+pub(crate) mod people_counts;
+
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func};
@@ -19,7 +21,9 @@ use crate::entity::{
     activity, campaign, campaign_target, material, organization, person, saved_filter, unit, user,
 };
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, capped_count};
+
+use people_counts::Deltas;
 
 /// A unit as shown to callers.
 #[derive(Debug, Clone)]
@@ -161,7 +165,7 @@ impl Store {
         if !query.include_archived {
             select = select.filter(unit::Column::ArchivedAt.is_null());
         }
-        let total = select.clone().count(&self.db).await?;
+        let total = capped_count(select.clone(), &self.db).await?;
         let items = select
             .order_by_asc(unit::Column::Code)
             .offset(page.offset())
@@ -171,12 +175,7 @@ impl Store {
             .into_iter()
             .map(UnitView::from)
             .collect();
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::new(items, total, page))
     }
 
     /// The direct children of a unit, with how many active children and accounts each has.
@@ -470,6 +469,20 @@ impl Store {
             return Err(Invalid::new(Field::Parent, Reason::LevelMismatch).into());
         }
         let new_path = UnitPath::from_stored(parent.path).child(unit.id);
+        // The subtree's people leave the counts of the units above it and join the new ones'.
+        if let [moved] = people_counts::of_units(conn, &[unit.id]).await?[..] {
+            let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            let (active, archived) = (signed(moved.active), signed(moved.archived));
+            let above = |path: &UnitPath| {
+                let mut ids = path.ids();
+                ids.pop();
+                ids
+            };
+            let mut deltas = Deltas::default();
+            deltas.add_to(&above(&old_path), -active, -archived);
+            deltas.add_to(&above(&new_path), active, archived);
+            deltas.apply(conn).await?;
+        }
         rewrite_prefix::<unit::Entity, _>(conn, unit::Column::Path, &old_path, &new_path).await?;
         rewrite_path_copies(conn, &old_path, &new_path).await?;
         // The subtree may have entered or left campaigns' target populations.

@@ -1,4 +1,5 @@
-//! The JSON shape of a page of records, the same for every list route.
+//! The JSON shape of a page of records, the same for every list route. `total_capped` says
+//! the list holds more than `total`: counting stopped at `tongxin_store::COUNT_CAP`.
 
 use serde_json::{Value, json};
 use tongxin_store::Page;
@@ -7,7 +8,8 @@ use tongxin_store::Page;
 pub(crate) fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
     json!({
         "items": page.items.iter().map(item).collect::<Vec<_>>(),
-        "total": page.total,
+        "total": page.total.count,
+        "total_capped": page.total.capped,
         "page": page.page,
         "per_page": page.per_page,
     })

@@ -66,7 +66,7 @@ impl Ctx {
             "common.pager",
             &[
                 ("page", &pager.page.to_string()),
-                ("pages", &pager.pages.to_string()),
+                ("pages", &pager.pages),
                 ("total", &pager.total.to_string()),
             ],
         )
@@ -215,8 +215,9 @@ pub struct Pager {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub page: u64,
-    pub pages: u64,
-    pub total: u64,
+    /// "12", or "200+" when the total is capped.
+    pub pages: String,
+    pub total: tongxin_store::Total,
 }
 
 impl Pager {
@@ -236,9 +237,13 @@ impl Pager {
         let pages = page.pages();
         Pager {
             prev: (page.page > 1).then(|| link(page.page - 1)),
-            next: (page.page < pages).then(|| link(page.page + 1)),
+            next: page.has_next().then(|| link(page.page + 1)),
             page: page.page,
-            pages,
+            pages: if page.total.capped {
+                format!("{pages}+")
+            } else {
+                pages.to_string()
+            },
             total: page.total,
         }
     }

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use tongxin_store::{AccountQuery, PageRequest, UnitQuery, UnitView};
+use tongxin_store::{AccountQuery, PageRequest, Total, UnitQuery, UnitView};
 
 use super::chrome::Ctx;
 use crate::AppState;
@@ -16,8 +16,8 @@ use crate::session::CurrentUser;
 struct HomePage {
     ctx: Ctx,
     unit: Option<UnitView>,
-    units_total: u64,
-    accounts_total: Option<u64>,
+    units_total: Total,
+    accounts_total: Option<Total>,
 }
 
 pub async fn home(
@@ -53,7 +53,7 @@ pub async fn home(
         };
         (unit, units.total, accounts)
     } else {
-        (None, 0, None)
+        (None, Total::exact(0), None)
     };
     let page = HomePage {
         ctx: ctx.with_section("home"),

@@ -4,10 +4,10 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tongxin_core::{Attendance, Timestamp};
+use tongxin_core::{Attendance, Reason, Timestamp};
 use tongxin_store::{
     ActivityChange, ActivityInput, Actor, CampaignInput, Invitees, MaterialUpload, PageRequest,
-    Store,
+    Store, StoreError,
 };
 
 use super::DemoError;
@@ -71,7 +71,7 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<(), 
         .filter(|s| matches!(s.code.as_str(), "minzhu" | "wudangpai" | "dangwai"))
         .map(|s| s.id)
         .collect();
-    let campaign = store
+    let campaign = match store
         .create_campaign(
             &system,
             now,
@@ -89,14 +89,19 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<(), 
                 material_ids: vec![material],
             },
         )
-        .await?
-        .id;
+        .await
+    {
+        Ok(campaign) => Some(campaign.id),
+        // A city too small for anyone to be in the campaign's sectors goes without it.
+        Err(StoreError::Invalid(invalid)) if invalid.reason == Reason::EmptyTarget => None,
+        Err(e) => return Err(e.into()),
+    };
     let counties = store.children(&system, city.id).await?;
     for (n, county) in counties.iter().enumerate() {
         let county = &county.unit;
         let townships = store.children(&system, county.id).await?;
         // The first batch, held three to five weeks ago in the county's first township.
-        if let Some(first) = townships.first() {
+        if let (Some(first), Some(campaign)) = (townships.first(), campaign) {
             let days_ago = 21 + i64::try_from(n % 3).unwrap_or(0) * 7;
             let input = ActivityInput {
                 kind_id: kinds[0],
@@ -129,7 +134,7 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<(), 
             }
         }
         // The next batch, planned for the coming weeks in the second township.
-        if let Some(second) = townships.get(1) {
+        if let (Some(second), Some(campaign)) = (townships.get(1), campaign) {
             let days_ahead = 5 + i64::try_from(n).unwrap_or(0) * 2;
             let input = ActivityInput {
                 kind_id: kinds[1],
@@ -174,7 +179,7 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<(), 
             .await;
         // A county with no young members yet simply has an empty invitation list.
         if let Err(e) = invited
-            && !matches!(e, tongxin_store::StoreError::Invalid(_))
+            && !matches!(e, StoreError::Invalid(_))
         {
             return Err(e.into());
         }
@@ -209,7 +214,7 @@ async fn attend(
                 excused.push(i.person_id);
             }
         }
-        if u64::try_from(attended.len() + excused.len()).unwrap_or(u64::MAX) >= invitees.total {
+        if !invitees.has_next() {
             break;
         }
         page += 1;

@@ -17,7 +17,9 @@ use crate::entity::{person, person_history, person_sector, person_tag};
 use crate::error::{Result, StoreError};
 use crate::units::unit_names;
 
-use super::{Author, PersonSummary, PersonView, SensitiveField, history_since, record_history};
+use super::{
+    Author, Deltas, PersonSummary, PersonView, SensitiveField, history_since, record_history,
+};
 
 impl Store {
     /// Merges `other` into `keep`: blanks of `keep` are filled from `other`, sectors and tags
@@ -45,7 +47,7 @@ impl Store {
         let before = self.snapshot(&tx, &keep).await?;
         let version = keep.version + 1;
         // The other record gives up its ID number first: the column is unique.
-        person::ActiveModel {
+        let archived_other = person::ActiveModel {
             id: Set(other.id),
             id_number_index: Set(None),
             archived_at: Set(Some(now.micros())),
@@ -55,6 +57,7 @@ impl Store {
         }
         .update(&tx)
         .await?;
+        Deltas::changed(&other, &archived_other).apply(&tx).await?;
         let either = |a: &Option<String>, b: &Option<String>| Set(a.clone().or_else(|| b.clone()));
         let (id_sealed, id_index) = if keep.id_number_sealed.is_some() {
             (keep.id_number_sealed.clone(), keep.id_number_index.clone())

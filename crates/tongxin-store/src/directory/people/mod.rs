@@ -11,6 +11,7 @@ mod merge;
 mod protected;
 mod search;
 
+pub(crate) use crate::units::people_counts::Deltas;
 pub use form::{MembershipFields, PersonFields, split_tags};
 use history::history_since;
 pub(crate) use history::{Author, creation_entry, record_history};
@@ -401,6 +402,9 @@ impl Store {
         model.created_at = Set(now.micros());
         model.updated_at = Set(now.micros());
         let created = model.insert(conn).await?;
+        let mut counted = Deltas::default();
+        counted.person(&created, 1);
+        counted.apply(conn).await?;
         write_links(conn, created.id, input, &checked.values).await?;
         creation_entry(created.id, now, Author::of(actor))
             .insert(conn)
@@ -438,6 +442,7 @@ impl Store {
         model.version = Set(version);
         model.updated_at = Set(now.micros());
         let updated = model.update(&tx).await?;
+        Deltas::changed(&current, &updated).apply(&tx).await?;
         access::delete_rows::<person_sector::Entity>(Unguarded::PartsOf)
             .filter(person_sector::Column::PersonId.eq(id))
             .exec(&tx)
@@ -491,6 +496,7 @@ impl Store {
         }
         .update(&tx)
         .await?;
+        Deltas::changed(&current, &updated).apply(&tx).await?;
         let status = |a: bool| Some(if a { "archived" } else { "active" }.to_owned());
         record_history(
             &tx,

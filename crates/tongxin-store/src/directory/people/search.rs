@@ -2,16 +2,21 @@
 //! indexes, with sector, tag and status filters.
 
 use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr, UnionType};
-use sea_orm::{ColumnTrait, Condition, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Statement,
+};
 use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, UnitPath};
 use tongxin_text::{QueryKind, bigrams, classify_query};
 
-use crate::Store;
 use crate::access::{self, Actor};
 use crate::directory::population::{Population, Shape};
 use crate::entity::{affiliation, name_gram, organization, person, unit};
 use crate::error::Result;
-use crate::page::{Page, PageRequest};
+use crate::error::StoreError;
+use crate::page::{Page, PageRequest, Total, capped_count};
+use crate::units::people_counts;
+use crate::{Engine, Store};
 
 use super::{PersonStatus, PersonSummary, date_text, years_before};
 
@@ -37,7 +42,7 @@ impl Store {
         actor: &Actor,
         query: &PeopleQuery,
         now: Timestamp,
-    ) -> Result<sea_orm::Select<person::Entity>> {
+    ) -> Result<Matching> {
         actor.require_staff_area()?;
         let subtree = match query.unit_id {
             Some(unit_id) => {
@@ -51,6 +56,7 @@ impl Store {
             None => actor.unit_path().clone(),
         };
         let population = Population {
+            subtree: subtree.clone(),
             sectors: query.sector_id.into_iter().collect(),
             tags: query
                 .tag
@@ -61,7 +67,6 @@ impl Store {
                 .into_iter()
                 .collect(),
             with_archived: query.status != PersonStatus::Active,
-            ..Population::of(subtree)
         };
         // A text search yields few candidates and should drive the query; membership and
         // tag filters are then checked per candidate rather than listed in full (SQLite's
@@ -91,7 +96,7 @@ impl Store {
         if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
             select = select.filter(self.text_condition(q));
         }
-        Ok(select)
+        Ok(Matching { select, subtree })
     }
 
     /// Searches the directory of the actor's subtree, ordered by pinyin.
@@ -102,22 +107,95 @@ impl Store {
         page: PageRequest,
         now: Timestamp,
     ) -> Result<Page<PersonSummary>> {
-        let select = self.people_matching(actor, query, now).await?;
-        // The count and the page read the same candidates: on two connections at once.
-        let count = select.clone().count(&self.db);
-        let rows = select
-            .order_by_asc(person::Column::NamePinyin)
-            .order_by_asc(person::Column::Id)
-            .offset(page.offset())
-            .limit(page.per_page)
-            .all(&self.db);
-        let (total, rows) = tokio::try_join!(count, rows)?;
+        let listing = self.people_listing(actor, query, page, now).await?;
+        let statement = listing.statement(page, self.engine());
+        let rows = listing.select.from_raw_sql(statement).all(&self.db);
+        let (total, rows) = match listing.total {
+            Some(total) => (total, rows.await?),
+            // The count and the page read the same candidates: on two connections at once.
+            None => {
+                let count = capped_count(listing.counted, &self.db);
+                let (total, rows) = tokio::try_join!(count, async { Ok(rows.await?) })?;
+                (total, rows)
+            }
+        };
         let items = self.summaries(rows).await?;
-        Ok(Page {
-            items,
+        Ok(Page::new(items, total, page))
+    }
+
+    /// The plan of the directory's list for `query`, as the database describes it (`EXPLAIN
+    /// QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL): for the test that pins it.
+    pub async fn explain_people_list(
+        &self,
+        actor: &Actor,
+        query: &PeopleQuery,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> Result<Vec<String>> {
+        let listing = self.people_listing(actor, query, page, now).await?;
+        let mut statement = listing.statement(page, self.engine());
+        let (prefix, column) = match self.engine() {
+            Engine::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
+            Engine::Postgres => ("EXPLAIN ", "QUERY PLAN"),
+        };
+        statement.sql = format!("{prefix}{}", statement.sql);
+        let rows = self.db.query_all_raw(statement).await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String>("", column)?))
+            .collect()
+    }
+
+    /// The query behind a page of the directory, the plan it should follow and, where the
+    /// kept counts give it, its total.
+    async fn people_listing(
+        &self,
+        actor: &Actor,
+        query: &PeopleQuery,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> Result<Listing> {
+        let Matching { select, subtree } = self.people_matching(actor, query, now).await?;
+        let searched = query.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+        if searched {
+            // The search's candidates drive the query, whatever the subtree.
+            return Ok(Listing {
+                counted: select.clone(),
+                select,
+                plan: None,
+                total: None,
+            });
+        }
+        let ids = subtree.ids();
+        let (Some(top), Some(root)) = (ids.first(), ids.last()) else {
+            // The whole tree (the command line): the name order serves it.
+            return Ok(Listing {
+                counted: select.clone(),
+                select,
+                plan: Some(ListPlan::NameOrder),
+                total: None,
+            });
+        };
+        let [tree, counted] = people_counts::of_units(&self.db, &[*top, *root]).await?[..] else {
+            return Err(StoreError::NotFound);
+        };
+        let plan = ListPlan::choose(page, counted.all(), tree.all());
+        let unfiltered = query.sector_id.is_none()
+            && query.tag.as_deref().is_none_or(|t| t.trim().is_empty())
+            && query.gender.is_none()
+            && query.age_min.is_none()
+            && query.age_max.is_none();
+        let total = unfiltered.then(|| {
+            Total::exact(match query.status {
+                PersonStatus::Active => counted.active,
+                PersonStatus::Archived => counted.archived,
+                PersonStatus::All => counted.all(),
+            })
+        });
+        Ok(Listing {
+            counted: select.clone(),
+            select,
+            plan: Some(plan),
             total,
-            page: page.page,
-            per_page: page.per_page,
         })
     }
 
@@ -200,5 +278,82 @@ impl Store {
                 .add(person::Column::Name.contains(&text))
                 .add(person::Column::Employer.contains(&text)),
         }
+    }
+}
+
+/// The people a directory query matches, and the subtree it was asked over.
+pub(crate) struct Matching {
+    pub select: Select<person::Entity>,
+    pub subtree: UnitPath,
+}
+
+/// A page of the directory about to be read.
+struct Listing {
+    select: Select<person::Entity>,
+    /// What its total counts, when the kept counts do not give it.
+    counted: Select<person::Entity>,
+    /// The index to walk, for a list rather than a search.
+    plan: Option<ListPlan>,
+    /// The total from the kept counts, when no filter but the subtree and status applies.
+    total: Option<Total>,
+}
+
+impl Listing {
+    /// The statement for the page, in pinyin order.
+    fn statement(&self, page: PageRequest, engine: Engine) -> Statement {
+        let select = self
+            .select
+            .clone()
+            .order_by_asc(person::Column::NamePinyin)
+            .order_by_asc(person::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page);
+        match self.plan {
+            Some(plan) => plan.hinted(select, engine),
+            None => select.build(engine.backend()),
+        }
+    }
+}
+
+/// Which index a page of the directory walks. Walking the name order reads about
+/// (offset + page) × tree ÷ subtree rows before the page is full; the subtree's path index
+/// reads every row of the subtree and sorts them. The kept counts tell which is fewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListPlan {
+    /// The pinyin index in order, testing each row's path: a large share of the tree.
+    NameOrder,
+    /// The subtree's rows through the path index, then sorted: a small share.
+    SubtreeThenSort,
+}
+
+impl ListPlan {
+    fn choose(page: PageRequest, subtree: u64, tree: u64) -> ListPlan {
+        let walked = (page.offset() + page.per_page).saturating_mul(tree);
+        if walked < subtree.saturating_mul(subtree) {
+            ListPlan::NameOrder
+        } else {
+            ListPlan::SubtreeThenSort
+        }
+    }
+
+    fn index(self) -> &'static str {
+        match self {
+            ListPlan::NameOrder => "idx_people_name_order",
+            ListPlan::SubtreeThenSort => "idx_people_unit_path",
+        }
+    }
+
+    /// The statement for `select`, told which index to use on SQLite, whose planner cannot
+    /// know what share of the table a path range holds (sea-query has no `INDEXED BY`, so the
+    /// hint goes into the outer `FROM`). PostgreSQL's planner reads that share from its
+    /// statistics and is left to choose.
+    fn hinted(self, select: Select<person::Entity>, engine: Engine) -> Statement {
+        let mut statement = select.build(engine.backend());
+        if engine == Engine::Sqlite {
+            let from = "FROM \"people\"";
+            let hinted = format!("{from} INDEXED BY \"{}\"", self.index());
+            statement.sql = statement.sql.replacen(from, &hinted, 1);
+        }
+        statement
     }
 }

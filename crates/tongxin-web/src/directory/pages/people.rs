@@ -91,7 +91,7 @@ pub async fn index(
         }
         None => Page {
             items: Vec::new(),
-            total: 0,
+            total: tongxin_store::Total::exact(0),
             page: 1,
             per_page: page.per_page,
         },

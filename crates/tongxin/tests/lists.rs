@@ -1,0 +1,198 @@
+//! Lists at any size: the directory's totals come from kept counts that every change keeps in
+//! step, its first page walks an index chosen by the subtree's share of the tree, and lists
+//! past the count cap say "10,000+" rather than counting everything.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Api, Engine, TestApp, id_number};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tongxin_store::{Actor, PageRequest, PeopleQuery};
+
+/// The directory's total for `unit` as the API reports it, and whether it was capped.
+async fn listed_total(api: &Api, unit: i64, status: &str) -> u64 {
+    let reply = api
+        .get(&format!(
+            "/people?unit_id={unit}&status={status}&per_page=1"
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let page = reply.json();
+    assert_eq!(page["total_capped"], json!(false));
+    page["total"].as_u64().unwrap()
+}
+
+/// The people on record under a unit's path, counted by hand.
+async fn recount(app: &TestApp, code: &str, archived: bool) -> u64 {
+    let path = app.unit(code).await.path.as_str().to_owned();
+    let status = if archived { "NOT NULL" } else { "NULL" };
+    let sql = format!(
+        "SELECT COUNT(*) FROM people WHERE unit_path LIKE '{path}%' AND archived_at IS {status}"
+    );
+    u64::try_from(app.db.raw().await.count(&sql).await).unwrap()
+}
+
+/// Every unit's listed totals agree with a recount, and `tongxin check` finds nothing.
+async fn assert_totals(app: &TestApp, api: &Api, step: &str) {
+    for code in ["150100", "150102", "150102100", "150102100200", "150105"] {
+        let unit = app.unit(code).await.id;
+        for (status, archived) in [("active", false), ("archived", true)] {
+            assert_eq!(
+                listed_total(api, unit, status).await,
+                recount(app, code, archived).await,
+                "{step}: {status} people of {code}"
+            );
+        }
+    }
+    let report = app.store.check().await.unwrap();
+    assert!(report.faults.is_empty(), "{step}: {:?}", report.faults);
+}
+
+async fn create(api: &Api, unit: i64, name: &str) -> Value {
+    let reply = api
+        .post_json("/people", &json!({ "unit_id": unit, "name": name }))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()
+}
+
+async fn kept_counts_follow_every_change(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let village = app.unit("150102100200").await.id;
+    let community = app.unit("150105001001").await.id;
+    assert_totals(&app, &admin, "empty").await;
+
+    let first = create(&admin, village, "张三").await;
+    let second = create(&admin, village, "张三丰").await;
+    create(&admin, community, "李四").await;
+    assert_totals(&app, &admin, "created").await;
+
+    // Moved to another county, archived, restored.
+    let mut moved = first.clone();
+    moved["unit_id"] = json!(community);
+    let reply = admin
+        .put_json(&format!("/people/{}", first["id"]), &moved)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_totals(&app, &admin, "moved").await;
+    let archive = format!("/people/{}/archive", second["id"]);
+    assert_eq!(
+        admin.post_json(&archive, &json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_totals(&app, &admin, "archived").await;
+    let restore = format!("/people/{}/restore", second["id"]);
+    assert_eq!(
+        admin.post_json(&restore, &json!({})).await.status,
+        StatusCode::OK
+    );
+
+    // Merged: the other record is archived.
+    let reply = admin
+        .post_json(
+            &format!("/people/{}/merge", second["id"]),
+            &json!({ "other_id": first["id"], "version": 3 }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_totals(&app, &admin, "merged").await;
+
+    // Imported in bulk; a refused file changes nothing.
+    let good = format!(
+        "姓名,单位代码,身份证号\n王五,150102100200,{}\n赵六,150102001001,\n",
+        id_number("15010219800101123")
+    );
+    let reply = admin.post_bytes("/people/import", good.into_bytes()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let bad = "姓名,单位代码\n钱七,150102100200\n孙八,999\n".to_owned();
+    admin.post_bytes("/people/import", bad.into_bytes()).await;
+    assert_totals(&app, &admin, "imported").await;
+
+    // A township moves to the other county, with its village and people.
+    let township = app.unit("150102100").await.id;
+    let reply = admin
+        .patch_json(
+            &format!("/units/{township}"),
+            &json!({ "parent_id": app.unit("150105").await.id }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_totals(&app, &admin, "unit moved").await;
+    app.finish().await;
+}
+
+/// A file of `n` people in the unit `code`, for the import route.
+fn people_file(code: &str, n: usize, prefix: &str) -> Vec<u8> {
+    let mut file = "姓名,单位代码\n".to_owned();
+    for i in 0..n {
+        file.push_str(&format!("{prefix}{i:03},{code}\n"));
+    }
+    file.into_bytes()
+}
+
+async fn the_first_page_walks_an_index(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    // Most people in one community, a few in one village.
+    for (code, n, prefix) in [("150102001001", 120, "甲"), ("150102100200", 5, "乙")] {
+        let reply = admin
+            .post_bytes("/people/import", people_file(code, n, prefix))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let city = app.unit("150100").await.id;
+    let village = app.unit("150102100200").await.id;
+    let system = Actor::system("test");
+    let page = PageRequest::new(None, None);
+    let plan = |unit_id: i64| {
+        let query = PeopleQuery {
+            unit_id: Some(unit_id),
+            ..PeopleQuery::default()
+        };
+        let store = app.store.clone();
+        let system = system.clone();
+        async move {
+            store
+                .explain_people_list(&system, &query, page, common::START)
+                .await
+                .unwrap()
+                .join("\n")
+        }
+    };
+    if engine == Engine::Sqlite {
+        // The whole city: the pinyin index in order, no sort of the subtree.
+        let city_plan = plan(city).await;
+        assert!(city_plan.contains("idx_people_name_order"), "{city_plan}");
+        assert!(!city_plan.contains("TEMP B-TREE"), "{city_plan}");
+        // One village: its few rows through the path index.
+        let village_plan = plan(village).await;
+        assert!(
+            village_plan.contains("idx_people_unit_path"),
+            "{village_plan}"
+        );
+    }
+    // Either plan lists the same people in the same order as a sort of the whole directory.
+    for unit in [city, village] {
+        let reply = admin.get(&format!("/people?unit_id={unit}")).await;
+        let names: Vec<String> = reply.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "unit {unit}");
+        let expected = if unit == city { 50 } else { 5 };
+        assert_eq!(names.len(), expected);
+    }
+    app.finish().await;
+}
+
+engine_tests!(
+    kept_counts_follow_every_change,
+    the_first_page_walks_an_index
+);
