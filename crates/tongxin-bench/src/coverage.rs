@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use tongxin_core::{Clock, SystemClock, UnitLevel};
-use tongxin_store::{Actor, PageRequest, Store, UnitQuery};
+use tongxin_store::{Actor, CampaignView, PageRequest, Store, UnitQuery};
 
 use crate::Error;
 
@@ -134,6 +134,40 @@ async fn fill(
     Ok(())
 }
 
+/// The demo city's campaign.
+async fn demo_campaign(store: &Store, system: &Actor) -> Result<CampaignView, Error> {
+    Ok(store
+        .campaigns(system, true, PageRequest::new(Some(1), Some(1)))
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .ok_or("load a demo city first (tongxin demo --people N): it has a campaign")?)
+}
+
+/// Adds the benchmark's activities and attendance to a loaded demo database, and rebuilds the
+/// campaign's counters over them (for the HTTP benchmark's database).
+pub async fn fill_volume(
+    store: &Store,
+    database_url: &str,
+    schema: Option<&str>,
+    activities: i64,
+    attendance: i64,
+) -> Result<(), Error> {
+    let system = Actor::system("bench");
+    let now = SystemClock.now();
+    let campaign = demo_campaign(store, &system).await?;
+    let raw = Raw::connect(database_url, schema).await?;
+    fill(&raw, campaign.id, activities, attendance, now.micros()).await?;
+    store
+        .set_campaign_archived(&system, now, campaign.id, true)
+        .await?;
+    store
+        .set_campaign_archived(&system, now, campaign.id, false)
+        .await?;
+    Ok(())
+}
+
 pub async fn coverage(
     store: &Store,
     database_url: &str,
@@ -145,13 +179,7 @@ pub async fn coverage(
     let mut out = std::io::stdout().lock();
     let system = Actor::system("bench");
     let now = SystemClock.now();
-    let campaign = store
-        .campaigns(&system, true, PageRequest::new(Some(1), Some(1)))
-        .await?
-        .items
-        .into_iter()
-        .next()
-        .ok_or("load a demo city first (tongxin demo --people N): it has a campaign")?;
+    let campaign = demo_campaign(store, &system).await?;
     let raw = Raw::connect(database_url, schema).await?;
     fill(&raw, campaign.id, activities, attendance, now.micros()).await?;
     writeln!(

@@ -9,6 +9,7 @@
 //! module).
 
 mod coverage;
+mod http;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -57,6 +58,31 @@ enum Bench {
         #[arg(long, default_value_t = 300)]
         queries: usize,
     },
+    /// The pages people use most, over HTTP with wrk, against nginx serving a file in the same
+    /// run (builds its demo database in the working directory the first time).
+    Http {
+        #[arg(long, default_value = "bench-http")]
+        work: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        people: usize,
+        #[arg(long, default_value_t = 200_000)]
+        activities: i64,
+        #[arg(long, default_value_t = 5_000_000)]
+        attendance: i64,
+        /// Seconds per run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+        /// Client counts, each a run of every page.
+        #[arg(long, value_delimiter = ',', default_values_t = [16, 64])]
+        clients: Vec<u32>,
+        /// The tongxin binary (default: next to this one).
+        #[arg(long)]
+        tongxin: Option<PathBuf>,
+        #[arg(long, default_value = "wrk")]
+        wrk: PathBuf,
+        #[arg(long, default_value = "nginx")]
+        nginx: PathBuf,
+    },
     /// Campaign coverage with synthetic activities and attendance on a loaded demo database.
     Coverage {
         #[arg(long, default_value = "tongxin-data")]
@@ -87,6 +113,34 @@ async fn main() -> Result<(), Error> {
             import(rows, &work, &tongxin, &sqlite3).await
         }
         Bench::Search { data_dir, queries } => search(&data_dir, queries).await,
+        Bench::Http {
+            work,
+            people,
+            activities,
+            attendance,
+            seconds,
+            clients,
+            tongxin,
+            wrk,
+            nginx,
+        } => {
+            let tongxin = match tongxin {
+                Some(path) => path,
+                None => std::env::current_exe()?.with_file_name("tongxin"),
+            };
+            http::http(http::Settings {
+                work,
+                people,
+                activities,
+                attendance,
+                seconds,
+                clients,
+                tongxin,
+                wrk,
+                nginx,
+            })
+            .await
+        }
         Bench::Coverage {
             data_dir,
             activities,

@@ -2,8 +2,11 @@
 //! counted up to [`COUNT_CAP`], so no request counts a whole subtree.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, QueryTrait, Select, Statement,
+};
 
+use crate::Engine;
 use crate::error::Result;
 
 /// Lists count their matches up to this many; past it the total reads "10,000+".
@@ -80,6 +83,54 @@ where
         count: counted.min(COUNT_CAP),
         capped: counted > COUNT_CAP,
     })
+}
+
+/// The indexes a list of a unit subtree can be read through. Walking the list's order reads
+/// about (offset + page) × table ÷ matches rows; the subtree's index reads every match and
+/// sorts them. Past [`COUNT_CAP`] matches the walk is the shorter for any page a person reads.
+pub(crate) struct Walk {
+    pub table: &'static str,
+    /// An index in the list's order.
+    pub order: &'static str,
+    /// The index on the subtree's path.
+    pub subtree: &'static str,
+}
+
+impl Walk {
+    /// The statement for a page of `select` (ordered and limited), through the index the total
+    /// calls for.
+    pub(crate) fn statement<E: EntityTrait>(
+        &self,
+        select: Select<E>,
+        total: Total,
+        engine: Engine,
+    ) -> Statement {
+        let index = if total.capped {
+            self.order
+        } else {
+            self.subtree
+        };
+        with_index(select, engine, self.table, index)
+    }
+}
+
+/// The statement for `select`, told to read `table` through `index` on SQLite, whose planner
+/// cannot know what share of a table a path range holds (sea-query has no `INDEXED BY`, so the
+/// hint goes into the outer `FROM`). PostgreSQL's planner reads that share from its statistics
+/// and is left to choose.
+pub(crate) fn with_index<E: EntityTrait>(
+    select: Select<E>,
+    engine: Engine,
+    table: &str,
+    index: &str,
+) -> Statement {
+    let mut statement = select.build(engine.backend());
+    if engine == Engine::Sqlite {
+        let from = format!("FROM \"{table}\"");
+        let hinted = format!("{from} INDEXED BY \"{index}\"");
+        statement.sql = statement.sql.replacen(&from, &hinted, 1);
+    }
+    statement
 }
 
 /// One page of results and the total number of matches.

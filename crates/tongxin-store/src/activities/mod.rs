@@ -33,7 +33,7 @@ use crate::entity::{
     activity, activity_kind, activity_material, campaign, invitation, material, organization, unit,
 };
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest, capped_count};
+use crate::page::{Page, PageRequest, Walk, capped_count};
 use crate::units::unit_names;
 
 /// An activity to create or replace, already parsed.
@@ -130,6 +130,13 @@ pub enum ActivityChange {
     Summarized { minutes: String },
     Cancelled { reason: String },
 }
+
+/// How a page of activities is read: newest first, or through the subtree's index.
+const ACTIVITY_WALK: Walk = Walk {
+    table: "activities",
+    order: "idx_activities_starts_at",
+    subtree: "idx_activities_unit_path",
+};
 
 impl Store {
     async fn activity_views<C: ConnectionTrait>(
@@ -260,15 +267,14 @@ impl Store {
         if let Some(until) = query.until {
             select = select.filter(activity::Column::StartsAt.lt(until.micros()));
         }
-        let (total, rows) = tokio::try_join!(capped_count(select.clone(), &self.db), async {
-            Ok(select
-                .order_by_desc(activity::Column::StartsAt)
-                .order_by_desc(activity::Column::Id)
-                .offset(page.offset())
-                .limit(page.per_page)
-                .all(&self.db)
-                .await?)
-        })?;
+        let total = capped_count(select.clone(), &self.db).await?;
+        let ordered = select
+            .order_by_desc(activity::Column::StartsAt)
+            .order_by_desc(activity::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page);
+        let statement = ACTIVITY_WALK.statement(ordered.clone(), total, self.engine());
+        let rows = ordered.from_raw_sql(statement).all(&self.db).await?;
         Ok(Page::new(
             self.activity_views(&self.db, rows).await?,
             total,

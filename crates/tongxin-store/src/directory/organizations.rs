@@ -16,7 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{affiliation, organization, person, sector};
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest, capped_count};
+use crate::page::{Page, PageRequest, Walk, capped_count};
 use crate::units::unit_names;
 
 /// The kinds of organization the directory keeps.
@@ -121,6 +121,13 @@ fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+/// How a page of organizations is read: by name, or through the subtree's index.
+const ORGANIZATION_WALK: Walk = Walk {
+    table: "organizations",
+    order: "idx_organizations_name_order",
+    subtree: "idx_organizations_unit_path",
+};
+
 impl Store {
     async fn find_organization<C: ConnectionTrait>(
         &self,
@@ -196,12 +203,13 @@ impl Store {
             select = select.filter(organization::Column::ArchivedAt.is_null());
         }
         let total = capped_count(select.clone(), &self.db).await?;
-        let rows = select
+        let ordered = select
             .order_by_asc(organization::Column::Name)
+            .order_by_asc(organization::Column::Id)
             .offset(page.offset())
-            .limit(page.per_page)
-            .all(&self.db)
-            .await?;
+            .limit(page.per_page);
+        let statement = ORGANIZATION_WALK.statement(ordered.clone(), total, self.engine());
+        let rows = ordered.from_raw_sql(statement).all(&self.db).await?;
         Ok(Page::new(self.organization_views(rows).await?, total, page))
     }
 

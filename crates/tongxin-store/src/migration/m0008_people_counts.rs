@@ -1,6 +1,7 @@
 //! Lists that answer from an index at any size: kept counts of people per unit subtree (the
 //! directory's totals), and the pinyin index extended by id (`idx_people_name_order`) so it
-//! serves the directory's order on PostgreSQL as SQLite's rowid already does.
+//! serves the directory's order on PostgreSQL as SQLite's rowid already does; organizations by
+//! name the same way.
 
 use std::collections::BTreeMap;
 

@@ -14,7 +14,7 @@ use crate::directory::population::{Population, Shape};
 use crate::entity::{affiliation, name_gram, organization, person, unit};
 use crate::error::Result;
 use crate::error::StoreError;
-use crate::page::{Page, PageRequest, Total, capped_count};
+use crate::page::{Page, PageRequest, Total, capped_count, with_index};
 use crate::units::people_counts;
 use crate::{Engine, Store};
 
@@ -343,17 +343,8 @@ impl ListPlan {
         }
     }
 
-    /// The statement for `select`, told which index to use on SQLite, whose planner cannot
-    /// know what share of the table a path range holds (sea-query has no `INDEXED BY`, so the
-    /// hint goes into the outer `FROM`). PostgreSQL's planner reads that share from its
-    /// statistics and is left to choose.
+    /// The statement for `select`, through this plan's index.
     fn hinted(self, select: Select<person::Entity>, engine: Engine) -> Statement {
-        let mut statement = select.build(engine.backend());
-        if engine == Engine::Sqlite {
-            let from = "FROM \"people\"";
-            let hinted = format!("{from} INDEXED BY \"{}\"", self.index());
-            statement.sql = statement.sql.replacen(from, &hinted, 1);
-        }
-        statement
+        with_index(select, engine, "people", self.index())
     }
 }
