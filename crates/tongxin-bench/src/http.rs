@@ -404,7 +404,11 @@ impl Client {
 }
 
 /// nginx on its own port, serving one file from the working directory.
-struct Nginx(Child);
+struct Nginx {
+    binary: PathBuf,
+    root: PathBuf,
+    master: Child,
+}
 
 impl Nginx {
     fn start(nginx: &Path, work: &Path, page: &[u8]) -> Result<Nginx, Error> {
@@ -434,14 +438,26 @@ impl Nginx {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(Nginx(child))
+        Ok(Nginx {
+            binary: nginx.to_owned(),
+            root,
+            master: child,
+        })
     }
 }
 
 impl Drop for Nginx {
+    /// Stops the master and its workers (killing the master alone would leave the workers).
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = Command::new(&self.binary)
+            .arg("-p")
+            .arg(&self.root)
+            .arg("-c")
+            .arg(self.root.join("nginx.conf"))
+            .args(["-s", "stop"])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.master.wait();
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tongxin_store::Policy;
+use tongxin_store::{Policy, StoreOptions};
 use tongxin_web::WebConfig;
 
 /// Log output format.
@@ -35,6 +35,8 @@ pub struct Config {
     pub max_import_bytes: usize,
     /// How long a SQLite write waits for another (a long import) before giving up.
     pub sqlite_busy_timeout_ms: u64,
+    /// Connections in the database pool.
+    pub database_connections: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +58,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -70,6 +72,7 @@ const KEYS: [&str; 13] = [
     "max_body_bytes",
     "max_import_bytes",
     "sqlite_busy_timeout_ms",
+    "database_connections",
 ];
 
 #[derive(Deserialize)]
@@ -88,6 +91,7 @@ struct FileConfig {
     max_body_bytes: Option<toml::Value>,
     max_import_bytes: Option<toml::Value>,
     sqlite_busy_timeout_ms: Option<toml::Value>,
+    database_connections: Option<toml::Value>,
 }
 
 /// Raw settings with where each came from.
@@ -245,6 +249,12 @@ impl Config {
                 "must be a number of milliseconds",
                 |_| true,
             )?,
+            database_connections: layered.parse(
+                "database_connections",
+                StoreOptions::default().max_connections,
+                "must be a number of connections, from 1 to 1000",
+                |n| (1..=1000).contains(n),
+            )?,
             data_dir,
         })
     }
@@ -296,6 +306,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("max_body_bytes", file.max_body_bytes),
         ("max_import_bytes", file.max_import_bytes),
         ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),
+        ("database_connections", file.database_connections),
     ];
     for (key, value) in values {
         let text = match value {

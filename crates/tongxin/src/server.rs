@@ -28,7 +28,7 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
     let options = StoreOptions {
         pg_schema: config.database_schema.clone(),
         sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms),
-        ..StoreOptions::default()
+        max_connections: config.database_connections,
     };
     let keys = FieldKeys::load_or_create(&config.key_file)?;
     let store = Store::connect(&config.database_url, &options, keys).await?;
