@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde_json::json;
 use tongxin_core::{Coverage, Field, Invalid, Reason, Timestamp, UnitPath};
@@ -108,34 +108,33 @@ fn visible_part(actor: &Actor, target: &UnitPath) -> UnitPath {
 }
 
 impl Store {
-    /// Sums the counters of a campaign over a subtree.
+    /// Sums the counters of a campaign over a subtree, in the database: one row back rather
+    /// than one per unit.
     async fn coverage_of<C: ConnectionTrait>(
         &self,
         conn: &C,
         campaign_id: i64,
         path: &UnitPath,
     ) -> Result<Coverage> {
-        // Summed here rather than in SQL: PostgreSQL's SUM of BIGINT is NUMERIC, and a subtree
-        // has at most a few thousand counter rows.
-        let rows: Vec<(i64, i64)> =
+        // PostgreSQL's SUM of BIGINT is NUMERIC: cast back.
+        let sum =
+            |column: &str| sea_orm::sea_query::Expr::cust(format!("CAST(SUM({column}) AS BIGINT)"));
+        let row: Option<(Option<i64>, Option<i64>)> =
             access::unguarded::<campaign_count::Entity>(Unguarded::Counters)
                 .select_only()
-                .column(campaign_count::Column::Targeted)
-                .column(campaign_count::Column::Reached)
+                .column_as(sum("targeted"), "targeted")
+                .column_as(sum("reached"), "reached")
                 .filter(campaign_count::Column::CampaignId.eq(campaign_id))
                 .filter(campaign_count::Column::SectorId.eq(0))
                 .filter(campaign_count::Column::UnitId.in_subquery(units_under(path)))
                 .into_tuple()
-                .all(conn)
+                .one(conn)
                 .await?;
-        let mut total = Coverage::default();
-        for (targeted, reached) in rows {
-            total.add(Coverage {
-                targeted: u64::try_from(targeted).unwrap_or(0),
-                reached: u64::try_from(reached).unwrap_or(0),
-            });
-        }
-        Ok(total)
+        let (targeted, reached) = row.unwrap_or_default();
+        Ok(Coverage {
+            targeted: u64::try_from(targeted.unwrap_or(0)).unwrap_or(0),
+            reached: u64::try_from(reached.unwrap_or(0)).unwrap_or(0),
+        })
     }
 
     async fn campaign_views<C: ConnectionTrait>(
@@ -477,57 +476,51 @@ impl Store {
         actor.require_staff_area()?;
         let model = access::find::<campaign::Entity, _>(&self.db, actor, campaign_id).await?;
         let at = self.coverage_unit(actor, &model, unit_id).await?;
-        let at_path = UnitPath::from_stored(at.path.clone());
-        let depth = at_path.ids().len();
-        let units: Vec<unit::Model> = access::unguarded::<unit::Entity>(Unguarded::Labels)
-            .filter(unit::Column::Path.gte(at_path.as_str()))
-            .filter(unit::Column::Path.lt(at_path.upper_bound()))
-            .all(&self.db)
-            .await?;
-        // Which child of `at` each unit of the subtree lies under (None: `at` itself).
-        let branch: HashMap<i64, Option<i64>> = units
-            .iter()
-            .map(|u| {
-                let ids = UnitPath::from_stored(u.path.clone()).ids();
-                (u.id, ids.get(depth).copied())
-            })
-            .collect();
-        let counts = access::unguarded::<campaign_count::Entity>(Unguarded::Counters)
-            .filter(campaign_count::Column::CampaignId.eq(campaign_id))
-            .filter(campaign_count::Column::UnitId.in_subquery(units_under(&at_path)))
-            .all(&self.db)
-            .await?;
+        let sums = branch_sums(&self.db, campaign_id, at.id).await?;
         let mut total = Coverage::default();
         let mut own = Coverage::default();
         let mut by_child: HashMap<i64, Coverage> = HashMap::new();
         let mut by_sector: BTreeMap<i64, Coverage> = BTreeMap::new();
-        for row in counts {
-            let c = Coverage {
-                targeted: u64::try_from(row.targeted).unwrap_or(0),
-                reached: u64::try_from(row.reached).unwrap_or(0),
-            };
-            if row.sector_id != 0 {
-                by_sector.entry(row.sector_id).or_default().add(c);
+        for sum in sums {
+            if sum.sector_id != 0 {
+                by_sector
+                    .entry(sum.sector_id)
+                    .or_default()
+                    .add(sum.coverage);
                 continue;
             }
-            total.add(c);
-            match branch.get(&row.unit_id).copied().flatten() {
-                Some(child) => by_child.entry(child).or_default().add(c),
-                None => own.add(c),
+            total.add(sum.coverage);
+            match sum.branch {
+                Some(child) => by_child.entry(child).or_default().add(sum.coverage),
+                None => own.add(sum.coverage),
             }
         }
+        let child_units: Vec<unit::Model> = access::unguarded::<unit::Entity>(Unguarded::Labels)
+            .filter(unit::Column::ParentId.eq(at.id))
+            .filter(unit::Column::ArchivedAt.is_null())
+            .order_by_asc(unit::Column::Code)
+            .all(&self.db)
+            .await?;
         let parents: std::collections::HashSet<i64> =
-            units.iter().filter_map(|u| u.parent_id).collect();
-        let mut children: Vec<UnitCoverage> = units
-            .iter()
-            .filter(|u| u.parent_id == Some(at.id) && u.archived_at.is_none())
+            access::unguarded::<unit::Entity>(Unguarded::Labels)
+                .select_only()
+                .column(unit::Column::ParentId)
+                .filter(unit::Column::ParentId.is_in(child_units.iter().map(|u| u.id)))
+                .distinct()
+                .into_tuple::<Option<i64>>()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+        let children: Vec<UnitCoverage> = child_units
+            .into_iter()
             .map(|u| UnitCoverage {
                 has_children: parents.contains(&u.id),
                 coverage: by_child.get(&u.id).copied().unwrap_or_default(),
-                unit: UnitView::from(u.clone()),
+                unit: UnitView::from(u),
             })
             .collect();
-        children.sort_by(|a, b| a.unit.code.cmp(&b.unit.code));
         let names: HashMap<i64, String> = access::unguarded::<sector::Entity>(Unguarded::Reference)
             .filter(sector::Column::Id.is_in(by_sector.keys().copied()))
             .all(&self.db)
@@ -674,4 +667,70 @@ fn units_under(path: &UnitPath) -> sea_orm::sea_query::SelectStatement {
         .and_where(unit::Column::Path.gte(path.as_str()))
         .and_where(unit::Column::Path.lt(path.upper_bound()))
         .to_owned()
+}
+
+/// A campaign's counters summed per sector over one branch below a unit (the subtree of one
+/// of its children), or over the unit itself (`branch` none).
+struct BranchSum {
+    branch: Option<i64>,
+    sector_id: i64,
+    coverage: Coverage,
+}
+
+/// Sums a campaign's counters per child of `unit_id` and sector, in the database: a county's
+/// page reads a row per child and sector rather than one per unit of its subtree.
+async fn branch_sums<C: ConnectionTrait>(
+    conn: &C,
+    campaign_id: i64,
+    unit_id: i64,
+) -> Result<Vec<BranchSum>> {
+    let backend = conn.get_database_backend();
+    let mut bound = 0;
+    let mut placeholder = || {
+        bound += 1;
+        match backend {
+            DbBackend::Postgres => format!("${bound}"),
+            _ => "?".to_owned(),
+        }
+    };
+    let (parent, campaign, own_campaign, own_unit) =
+        (placeholder(), placeholder(), placeholder(), placeholder());
+    // A child's subtree is the path range [path, upper bound): the path with its last `/`
+    // turned into `0`, as `UnitPath::upper_bound` does.
+    let sql = format!(
+        "SELECT ch.id AS branch, cc.sector_id, CAST(SUM(cc.targeted) AS BIGINT) AS targeted, \
+         CAST(SUM(cc.reached) AS BIGINT) AS reached \
+         FROM campaign_counts cc JOIN units u ON u.id = cc.unit_id \
+         JOIN units ch ON ch.parent_id = {parent} AND u.path >= ch.path \
+         AND u.path < substr(ch.path, 1, length(ch.path) - 1) || '0' \
+         WHERE cc.campaign_id = {campaign} GROUP BY ch.id, cc.sector_id \
+         UNION ALL \
+         SELECT NULL AS branch, sector_id, targeted, reached FROM campaign_counts \
+         WHERE campaign_id = {own_campaign} AND unit_id = {own_unit}"
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        unit_id.into(),
+        campaign_id.into(),
+        campaign_id.into(),
+        unit_id.into(),
+    ];
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let count = |column: &str| -> Result<u64> {
+                let n: Option<i64> = row.try_get("", column)?;
+                Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+            };
+            Ok(BranchSum {
+                branch: row.try_get("", "branch")?,
+                sector_id: row.try_get("", "sector_id")?,
+                coverage: Coverage {
+                    targeted: count("targeted")?,
+                    reached: count("reached")?,
+                },
+            })
+        })
+        .collect()
 }
