@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Statement,
 };
 use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, UnitPath};
 use tongxin_text::{QueryKind, bigrams, classify_query};
@@ -113,6 +113,15 @@ impl Store {
         let (total, rows) = match listing.total {
             Some(total) => (total, rows.await?),
             // The count and the page read the same candidates: on two connections at once.
+            None if listing.plan.is_none() => {
+                // A search's candidates are few and drive the count as they drive the page;
+                // a capped count would need only indexed columns and tempt SQLite into
+                // walking the whole subtree's index instead.
+                let count = async { Ok::<_, StoreError>(listing.counted.count(&self.db).await?) };
+                let (count, rows) = tokio::try_join!(count, async { Ok(rows.await?) })?;
+                let total = Total::exact(count);
+                (total, rows)
+            }
             None => {
                 let count = capped_count(listing.counted, &self.db);
                 let (total, rows) = tokio::try_join!(count, async { Ok(rows.await?) })?;
