@@ -163,3 +163,53 @@ impl<T> Page<T> {
         self.page < self.pages() || (self.total.capped && self.items.len() as u64 == self.per_page)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::activities::ACTIVITY_WALK;
+    use crate::directory::organizations::ORGANIZATION_WALK;
+    use sea_orm::ConnectionTrait;
+
+    use crate::directory::people::ListPlan;
+    use crate::{FieldKeys, Store, StoreOptions};
+
+    /// Every index a list names to SQLite exists once migrated: a wrong name would fail only
+    /// on lists past the count cap, which the scenario tests do not reach.
+    #[tokio::test]
+    async fn every_index_a_list_names_exists() {
+        let dir = std::env::temp_dir().join(format!("tongxin-walk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("sqlite://{}", dir.join("walk.db").display());
+        let keys = FieldKeys::from_master(&[7; 32]);
+        let store = Store::connect(&url, &StoreOptions::default(), keys)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        let named = [
+            ("activities", ACTIVITY_WALK.order),
+            ("activities", ACTIVITY_WALK.subtree),
+            ("organizations", ORGANIZATION_WALK.order),
+            ("organizations", ORGANIZATION_WALK.subtree),
+            ("people", ListPlan::NameOrder.index()),
+            ("people", ListPlan::SubtreeThenSort.index()),
+        ];
+        for (table, index) in named {
+            let statement = sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = ? AND name = ?",
+                [table.into(), index.into()],
+            );
+            let found: i64 = store
+                .db
+                .query_one_raw(statement)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .map(|row| row.try_get("", "n").unwrap_or_else(|e| panic!("{e}")))
+                .unwrap_or_default();
+            assert_eq!(found, 1, "{table}: no index {index}");
+        }
+        store.close().await.unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -132,7 +132,7 @@ pub enum ActivityChange {
 }
 
 /// How a page of activities is read: newest first, or through the subtree's index.
-const ACTIVITY_WALK: Walk = Walk {
+pub(crate) const ACTIVITY_WALK: Walk = Walk {
     table: "activities",
     order: "idx_activities_starts_at",
     subtree: "idx_activities_unit_path",

@@ -122,7 +122,7 @@ fn date_text(d: Option<NaiveDate>) -> Option<String> {
 }
 
 /// How a page of organizations is read: by name, or through the subtree's index.
-const ORGANIZATION_WALK: Walk = Walk {
+pub(crate) const ORGANIZATION_WALK: Walk = Walk {
     table: "organizations",
     order: "idx_organizations_name_order",
     subtree: "idx_organizations_unit_path",

@@ -50,6 +50,17 @@ impl MigrationTrait for Migration {
                     .table("people")
                     .to_owned(),
             )
+            .await?;
+        // Organizations by name, for a list of a large subtree.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_organizations_name_order")
+                    .table("organizations")
+                    .col("name")
+                    .col("id")
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -16,6 +16,8 @@ pub use form::{MembershipFields, PersonFields, split_tags};
 use history::history_since;
 pub(crate) use history::{Author, creation_entry, record_history};
 pub use protected::SensitiveField;
+#[cfg(test)]
+pub(crate) use search::ListPlan;
 pub use search::PeopleQuery;
 
 use std::collections::BTreeSet;

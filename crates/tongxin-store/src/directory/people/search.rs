@@ -328,7 +328,7 @@ impl Listing {
 /// (offset + page) × tree ÷ subtree rows before the page is full; the subtree's path index
 /// reads every row of the subtree and sorts them. The kept counts tell which is fewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListPlan {
+pub(crate) enum ListPlan {
     /// The pinyin index in order, testing each row's path: a large share of the tree.
     NameOrder,
     /// The subtree's rows through the path index, then sorted: a small share.
@@ -345,7 +345,7 @@ impl ListPlan {
         }
     }
 
-    fn index(self) -> &'static str {
+    pub(crate) fn index(self) -> &'static str {
         match self {
             ListPlan::NameOrder => "idx_people_name_order",
             ListPlan::SubtreeThenSort => "idx_people_unit_path",
