@@ -192,7 +192,47 @@ async fn the_first_page_walks_an_index(engine: Engine) {
     app.finish().await;
 }
 
+/// Past the cap a filtered list stops counting: the API says so, the page says "10000+", and
+/// the pager still offers the next page.
+async fn a_long_filtered_list_says_more_than_the_cap(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let cap = usize::try_from(tongxin_store::COUNT_CAP).unwrap();
+    let mut file = "姓名,单位代码,性别\n".to_owned();
+    for i in 0..=cap {
+        file.push_str(&format!("丙{i:05},150102100200,男\n"));
+    }
+    let reply = admin.post_bytes("/people/import", file.into_bytes()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let last_counted = tongxin_store::COUNT_CAP / 50;
+    let page = admin
+        .get(&format!("/people?gender=male&page={last_counted}"))
+        .await
+        .json();
+    assert_eq!(page["total"], json!(tongxin_store::COUNT_CAP));
+    assert_eq!(page["total_capped"], json!(true));
+    assert_eq!(page["items"].as_array().unwrap().len(), 50);
+    // Unfiltered, the kept count is exact.
+    let all = admin.get("/people?per_page=1").await.json();
+    assert_eq!(all["total"], json!(cap + 1));
+    assert_eq!(all["total_capped"], json!(false));
+
+    let browser = app.login("admin").await;
+    let html = browser
+        .get(&format!("/directory?gender=male&page={last_counted}"))
+        .await
+        .body;
+    assert!(html.contains("10000+"), "the page says the total is capped");
+    assert!(
+        html.contains("rel=\"next\""),
+        "a page follows the last counted one"
+    );
+    app.finish().await;
+}
+
 engine_tests!(
     kept_counts_follow_every_change,
-    the_first_page_walks_an_index
+    the_first_page_walks_an_index,
+    a_long_filtered_list_says_more_than_the_cap,
 );

@@ -109,23 +109,31 @@ impl Store {
     ) -> Result<Page<PersonSummary>> {
         let listing = self.people_listing(actor, query, page, now).await?;
         let statement = listing.statement(page, self.engine());
-        let rows = listing.select.from_raw_sql(statement).all(&self.db);
+        let rows = async {
+            Ok::<_, StoreError>(
+                listing
+                    .select
+                    .clone()
+                    .from_raw_sql(statement)
+                    .all(&self.db)
+                    .await?,
+            )
+        };
         let (total, rows) = match listing.total {
             Some(total) => (total, rows.await?),
-            // The count and the page read the same candidates: on two connections at once.
-            None if listing.plan.is_none() => {
-                // A search's candidates are few and drive the count as they drive the page;
-                // a capped count would need only indexed columns and tempt SQLite into
-                // walking the whole subtree's index instead.
-                let count = async { Ok::<_, StoreError>(listing.counted.count(&self.db).await?) };
-                let (count, rows) = tokio::try_join!(count, async { Ok(rows.await?) })?;
-                let total = Total::exact(count);
-                (total, rows)
-            }
+            // The count and the page read the same rows: on two connections at once.
             None => {
-                let count = capped_count(listing.counted, &self.db);
-                let (total, rows) = tokio::try_join!(count, async { Ok(rows.await?) })?;
-                (total, rows)
+                let count = async {
+                    if listing.plan.is_none() {
+                        // A search's candidates are few and drive the count as they drive the
+                        // page; a capped count would need only indexed columns and tempt
+                        // SQLite into walking the whole subtree's index instead.
+                        Ok(Total::exact(listing.select.clone().count(&self.db).await?))
+                    } else {
+                        capped_count(listing.select.clone(), &self.db).await
+                    }
+                };
+                tokio::try_join!(count, rows)?
             }
         };
         let items = self.summaries(rows).await?;
@@ -168,7 +176,6 @@ impl Store {
         if searched {
             // The search's candidates drive the query, whatever the subtree.
             return Ok(Listing {
-                counted: select.clone(),
                 select,
                 plan: None,
                 total: None,
@@ -178,7 +185,6 @@ impl Store {
         let (Some(top), Some(root)) = (ids.first(), ids.last()) else {
             // The whole tree (the command line): the name order serves it.
             return Ok(Listing {
-                counted: select.clone(),
                 select,
                 plan: Some(ListPlan::NameOrder),
                 total: None,
@@ -201,7 +207,6 @@ impl Store {
             })
         });
         Ok(Listing {
-            counted: select.clone(),
             select,
             plan: Some(plan),
             total,
@@ -299,8 +304,6 @@ pub(crate) struct Matching {
 /// A page of the directory about to be read.
 struct Listing {
     select: Select<person::Entity>,
-    /// What its total counts, when the kept counts do not give it.
-    counted: Select<person::Entity>,
     /// The index to walk, for a list rather than a search.
     plan: Option<ListPlan>,
     /// The total from the kept counts, when no filter but the subtree and status applies.
@@ -318,7 +321,7 @@ impl Listing {
             .offset(page.offset())
             .limit(page.per_page);
         match self.plan {
-            Some(plan) => plan.hinted(select, engine),
+            Some(plan) => with_index(select, engine, "people", plan.index()),
             None => select.build(engine.backend()),
         }
     }
@@ -350,10 +353,5 @@ impl ListPlan {
             ListPlan::NameOrder => "idx_people_name_order",
             ListPlan::SubtreeThenSort => "idx_people_unit_path",
         }
-    }
-
-    /// The statement for `select`, through this plan's index.
-    fn hinted(self, select: Select<person::Entity>, engine: Engine) -> Statement {
-        with_index(select, engine, "people", self.index())
     }
 }
