@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, PaginatorTrait,
-    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
-    TransactionTrait,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::access::{self, Unguarded};
+use crate::audit::GENESIS_HASH;
 use crate::crypto::FieldKeys;
 use crate::entity::unit;
 use crate::error::{Result, StoreError};
@@ -161,6 +162,65 @@ impl Store {
             .count(&self.db)
             .await?
             == 0)
+    }
+
+    /// Empties the database again after a load into a fresh one failed part-way (the demo
+    /// writes in several transactions): deletes every row of every table in one transaction and
+    /// restarts the audit chain at its genesis, leaving the database as the migrations left it.
+    /// Refuses unless the database was empty before the load, which the caller asserts by
+    /// passing what [`Store::is_empty`] said then.
+    pub async fn discard_failed_load(&self, was_empty: bool) -> Result<()> {
+        if !was_empty {
+            return Err(StoreError::Settings(
+                "only a load into an empty database can be discarded".to_owned(),
+            ));
+        }
+        let backend = self.engine.backend();
+        let catalogue = match self.engine {
+            Engine::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name NOT IN ('seaql_migrations', 'audit_head')"
+            }
+            Engine::Postgres => {
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() \
+                 AND tablename NOT IN ('seaql_migrations', 'audit_head')"
+            }
+        };
+        let tx = self.begin_write().await?;
+        let tables: Vec<String> = tx
+            .query_all_raw(Statement::from_string(backend, catalogue))
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0))
+            .collect::<std::result::Result<_, _>>()?;
+        match self.engine {
+            Engine::Sqlite => {
+                // Rows go table by table; the foreign keys are checked once, at commit.
+                tx.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+                    .await?;
+                for table in &tables {
+                    tx.execute_unprepared(&format!("DELETE FROM \"{table}\""))
+                        .await?;
+                }
+            }
+            Engine::Postgres if !tables.is_empty() => {
+                let list: Vec<String> = tables.iter().map(|t| format!("\"{t}\"")).collect();
+                tx.execute_unprepared(&format!("TRUNCATE {} RESTART IDENTITY", list.join(", ")))
+                    .await?;
+            }
+            Engine::Postgres => {}
+        }
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            match self.engine {
+                Engine::Sqlite => "UPDATE audit_head SET seq = 0, hash = ?",
+                Engine::Postgres => "UPDATE audit_head SET seq = 0, hash = $1",
+            },
+            [GENESIS_HASH.into()],
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn close(self) -> Result<()> {

@@ -619,6 +619,23 @@ pub async fn load(
     if !store.is_empty().await? {
         return Err(DemoError::NotEmpty);
     }
+    match fill(store, now, seed_value, people_count).await {
+        Ok(admin) => Ok(admin),
+        Err(failure) => {
+            // The load takes several transactions: take back what the first ones wrote.
+            store.discard_failed_load(true).await?;
+            Err(failure)
+        }
+    }
+}
+
+/// Writes the demo city into an empty database.
+async fn fill(
+    store: &Store,
+    now: Timestamp,
+    seed_value: u64,
+    people_count: usize,
+) -> Result<DemoAdmin, DemoError> {
     let tree = city(seed_value)?;
     let system = Actor::system("demo");
     store.create_tree(&system, now, &tree).await?;

@@ -101,6 +101,62 @@ async fn the_demo_loads_with_almost_no_one(engine: Engine) {
     }
 }
 
+/// A demo that fails at its last step (the administrator's account, refused here by a trigger
+/// written behind Tongxin's back) takes back the city, sectors, people and activities it had
+/// already written; once the obstacle is gone, the demo loads.
+async fn a_failed_demo_leaves_the_database_empty(engine: Engine) {
+    let app = TestApp::empty(engine).await;
+    let raw = app.db.raw().await;
+    match engine {
+        Engine::Sqlite => {
+            raw.execute(
+                "CREATE TRIGGER refuse_accounts BEFORE INSERT ON users \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .await;
+        }
+        Engine::Postgres => {
+            raw.execute(
+                "CREATE FUNCTION refuse_accounts() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+            )
+            .await;
+            raw.execute(
+                "CREATE TRIGGER refuse_accounts BEFORE INSERT ON users \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_accounts()",
+            )
+            .await;
+        }
+    }
+    let failed = demo::load(&app.store, START, 1, 40).await;
+    assert!(
+        matches!(failed, Err(demo::DemoError::Store(_))),
+        "{:?}",
+        failed.err()
+    );
+    for table in [
+        "units",
+        "people",
+        "sectors",
+        "activities",
+        "audit_log",
+        "users",
+    ] {
+        let left = raw.count(&format!("SELECT COUNT(*) FROM {table}")).await;
+        assert_eq!(left, 0, "{table} after a failed demo");
+    }
+    raw.execute(match engine {
+        Engine::Sqlite => "DROP TRIGGER refuse_accounts",
+        Engine::Postgres => "DROP TRIGGER refuse_accounts ON users",
+    })
+    .await;
+    demo::load(&app.store, START, 1, 40).await.unwrap();
+    assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 40);
+    let report = app.store.check().await.unwrap();
+    assert!(report.faults.is_empty(), "{:?}", report.faults);
+    app.finish().await;
+}
+
 /// Reads the child's standard output until a line containing `marker`, returning all lines.
 fn read_until(child: &mut Child, marker: &str) -> Vec<String> {
     let stdout = child.stdout.as_mut().unwrap();
@@ -343,6 +399,7 @@ async fn health_errors_assets_and_openapi(engine: Engine) {
 engine_tests!(
     the_demo_loads_once,
     the_demo_loads_with_almost_no_one,
+    a_failed_demo_leaves_the_database_empty,
     the_binary_serves_the_demo_and_stops_on_sigterm,
     graceful_shutdown_completes_a_request_in_flight,
     health_errors_assets_and_openapi,
