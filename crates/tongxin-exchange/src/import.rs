@@ -80,6 +80,7 @@ pub async fn import_people(
     request: ImportRequest<'_>,
     progress: &ImportProgress,
 ) -> Result<Report, ExchangeError> {
+    store.may_import_people(actor)?;
     let lang = request.lang;
     let say = |invalid: &Invalid| invalid_message(catalog, lang, invalid);
     let file_report = |rows, error: &TableError| Report {
@@ -412,10 +413,16 @@ fn file_problem(error: &TableError, catalog: &Catalog, lang: Lang) -> Problem {
         TableError::Unreadable { line } => ("unreadable", *line, String::new()),
         TableError::BrokenRow { line, .. } => ("broken_row", *line, String::new()),
         TableError::ZipBomb { .. } => ("zip_bomb", 0, String::new()),
+        TableError::SheetTooLarge { cell, .. } => ("sheet_too_large", 0, cell.clone()),
         TableError::BadWorkbook(_) => ("bad_workbook", 0, String::new()),
     };
     let detail = match error {
         TableError::BrokenRow { message, .. } | TableError::BadWorkbook(message) => message.clone(),
+        TableError::SheetTooLarge {
+            max_rows,
+            max_columns,
+            ..
+        } => format!("{max_rows} × {max_columns}"),
         _ => String::new(),
     };
     Problem {

@@ -5,6 +5,7 @@
 //! What lives here: turning bytes into rows. What must not: knowing what the columns mean.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader, Xlsx};
@@ -48,6 +49,9 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Largest total size of an XLSX archive's unpacked parts, in bytes.
     pub max_unpacked: u64,
+    /// Rows and columns an XLSX sheet may use: a value beyond them refuses the sheet.
+    pub max_rows: u32,
+    pub max_columns: u32,
 }
 
 impl Default for Limits {
@@ -55,6 +59,8 @@ impl Default for Limits {
         Limits {
             max_bytes: 50 * 1024 * 1024,
             max_unpacked: 500 * 1024 * 1024,
+            max_rows: 1_048_576,
+            max_columns: 256,
         }
     }
 }
@@ -88,6 +94,14 @@ pub enum TableError {
     BrokenRow { line: usize, message: String },
     #[error("the workbook would unpack to over {limit} bytes (a zip bomb?)")]
     ZipBomb { limit: u64 },
+    #[error(
+        "cell {cell} lies beyond the {max_rows} rows and {max_columns} columns a sheet may use"
+    )]
+    SheetTooLarge {
+        cell: String,
+        max_rows: u32,
+        max_columns: u32,
+    },
     #[error("not a readable XLSX workbook: {0}")]
     BadWorkbook(String),
 }
@@ -259,23 +273,70 @@ fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), TableError> {
     })
 }
 
+/// Reads the first sheet cell by cell, keeping only the cells that hold something, so memory
+/// follows what the file contains and not the rectangle it claims (a sheet with values in `A1`
+/// and `XFD1048576` would otherwise be 17 billion cells). A value beyond the limits' rows or
+/// columns refuses the sheet.
 fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Row>, TableError> {
     check_archive(bytes, limits)?;
-    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| TableError::BadWorkbook(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| TableError::BadWorkbook("the workbook has no sheet".into()))?
-        .map_err(|e| TableError::BadWorkbook(e.to_string()))?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| Row {
-            line: first_row + i + 1,
-            cells: cells.iter().map(cell_text).collect(),
+    let bad = |e: calamine::XlsxError| TableError::BadWorkbook(e.to_string());
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(bad)?;
+    let first = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| TableError::BadWorkbook("the workbook has no sheet".into()))?;
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(bad)?;
+    let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    while let Some(cell) = cells.next_cell().map_err(bad)? {
+        let value = Data::from(cell.get_value().clone());
+        if value == Data::Empty {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        if row >= limits.max_rows || column >= limits.max_columns {
+            return Err(TableError::SheetTooLarge {
+                cell: cell_name(row, column),
+                max_rows: limits.max_rows,
+                max_columns: limits.max_columns,
+            });
+        }
+        rows.entry(row)
+            .or_default()
+            .push((column, cell_text(&value)));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(row, values)| {
+            let width = values
+                .iter()
+                .map(|(c, _)| *c as usize + 1)
+                .max()
+                .unwrap_or(0);
+            let mut cells = vec![String::new(); width];
+            for (column, text) in values {
+                if let Some(slot) = cells.get_mut(column as usize) {
+                    *slot = text;
+                }
+            }
+            Row {
+                line: row as usize + 1,
+                cells,
+            }
         })
         .collect())
+}
+
+/// A cell's name as a spreadsheet shows it (`XFD1048576`), from its 0-based row and column.
+fn cell_name(row: u32, column: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let rest = (n - 1) % 26;
+        letters.push(char::from(b'A' + rest as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &(row + 1).to_string()
 }
 
 /// A cell as text: dates as `YYYY-MM-DD`, whole numbers without a decimal point (so long
@@ -409,11 +470,76 @@ mod tests {
         let limits = Limits {
             max_bytes: 1024 * 1024,
             max_unpacked: 1024 * 1024,
+            ..Limits::default()
         };
         assert_eq!(
             read(&bytes, Format::Xlsx, &limits),
             Err(TableError::ZipBomb { limit: 1024 * 1024 })
         );
+    }
+
+    /// A 6 KB workbook with values in A1 and XFD1048576 claims 17 billion cells: it is refused by
+    /// its far corner, without the rectangle ever being allocated.
+    #[test]
+    fn a_sheet_beyond_the_limits_is_refused_cell_by_cell() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write(0, 0, "姓名").unwrap_or_else(|e| panic!("{e}"));
+        sheet
+            .write(1_048_575, 16_383, "x")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = book.save_to_buffer().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            read(&bytes, Format::Xlsx, &Limits::default()),
+            Err(TableError::SheetTooLarge {
+                cell: "XFD1048576".into(),
+                max_rows: 1_048_576,
+                max_columns: 256,
+            })
+        );
+    }
+
+    /// Far-apart values within the limits cost only themselves.
+    #[test]
+    fn sparse_sheets_keep_only_their_values() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (column, header) in ["姓名", "单位代码"].iter().enumerate() {
+            sheet
+                .write(0, u16::try_from(column).unwrap_or(0), *header)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        sheet
+            .write(1, 1, "150102")
+            .unwrap_or_else(|e| panic!("{e}"));
+        sheet
+            .write(999_999, 0, "张伟")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = book.save_to_buffer().unwrap_or_else(|e| panic!("{e}"));
+        let table =
+            read(&bytes, Format::Xlsx, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(table.headers, ["姓名", "单位代码"]);
+        assert_eq!(
+            table.rows,
+            [
+                Row {
+                    line: 2,
+                    cells: vec![String::new(), "150102".into()],
+                },
+                Row {
+                    line: 1_000_000,
+                    cells: vec!["张伟".into()],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn cells_are_named_as_spreadsheets_name_them() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(9, 25), "Z10");
+        assert_eq!(cell_name(0, 26), "AA1");
+        assert_eq!(cell_name(1_048_575, 16_383), "XFD1048576");
     }
 
     #[test]

@@ -64,12 +64,18 @@ struct Checked<'a> {
 
 impl Store {
     /// Starts an all-or-nothing import of people into the actor's subtree.
+    /// Refuses an actor who may not import people. Callers ask before reading a file: parsing
+    /// costs, and a file from someone who may not import should cost nothing.
+    pub fn may_import_people(&self, actor: &Actor) -> Result<()> {
+        actor.require_editor()
+    }
+
     pub async fn begin_people_import(
         &self,
         actor: &Actor,
         now: Timestamp,
     ) -> Result<PeopleImport<'_>> {
-        actor.require_editor()?;
+        self.may_import_people(actor)?;
         let tx = self.begin_write().await?;
         let units = access::visible::<unit::Entity>(actor)
             .all(&tx)

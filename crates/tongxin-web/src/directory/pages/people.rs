@@ -244,9 +244,7 @@ pub async fn import(
     ctx: Ctx,
     upload: CsrfUpload,
 ) -> Result<Response, AppError> {
-    if !can_edit(&auth.actor) {
-        return Err(AppError::Forbidden);
-    }
+    state.store.may_import_people(&auth.actor)?;
     let format =
         Format::from_name(&upload.file_name).unwrap_or_else(|| Format::sniff(&upload.bytes));
     let job = NewJob {

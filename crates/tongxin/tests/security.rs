@@ -1,0 +1,64 @@
+//! Holes an attacker's review found, each closed and kept closed: what a hostile file, link or
+//! request could do before, and what it gets now.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Engine, TestApp};
+use reqwest::StatusCode;
+
+/// A 6 KB workbook whose only values sit in `A1` and `XFD1048576` (the reader once allocated
+/// the whole 17-billion-cell rectangle and the process aborted).
+fn huge_sheet() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write(0, 0, "姓名").unwrap();
+    sheet.write(1_048_575, 16_383, "x").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+/// Whoever sends it, the server refuses the sheet by its far corner and keeps answering; those
+/// who may not import are turned away before the file is read.
+async fn a_sheet_claiming_billions_of_cells_is_refused(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    for (user, expected) in [
+        ("admin", StatusCode::UNPROCESSABLE_ENTITY),
+        ("saihan.staff", StatusCode::UNPROCESSABLE_ENTITY),
+        ("saihan.leader", StatusCode::FORBIDDEN),
+        ("xincheng.member", StatusCode::FORBIDDEN),
+    ] {
+        let api = app.api(user).await;
+        let reply = api
+            .post_bytes("/people/import?format=xlsx", huge_sheet())
+            .await;
+        assert_eq!(reply.status, expected, "{user}: {}", reply.body);
+        if expected == StatusCode::UNPROCESSABLE_ENTITY {
+            let problem = &reply.json()["problems"][0];
+            assert_eq!(problem["code"], "sheet_too_large", "{user}");
+            assert!(
+                problem["message"].as_str().unwrap().contains("XFD1048576"),
+                "{problem}"
+            );
+        }
+    }
+    let member = app.login("xincheng.member").await;
+    let refused = member
+        .upload("/", "/directory/import", "huge.xlsx", huge_sheet(), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let still = app.api("admin").await.get("/people?per_page=1").await;
+    assert_eq!(still.status, StatusCode::OK);
+    assert_eq!(
+        app.db
+            .raw()
+            .await
+            .count("SELECT COUNT(*) FROM people")
+            .await,
+        0
+    );
+    app.finish().await;
+}
+
+engine_tests!(a_sheet_claiming_billions_of_cells_is_refused);
