@@ -61,4 +61,35 @@ async fn a_sheet_claiming_billions_of_cells_is_refused(engine: Engine) {
     app.finish().await;
 }
 
-engine_tests!(a_sheet_claiming_billions_of_cells_is_refused);
+/// After login the browser returns only to a local path: a tab (which browsers drop) or a
+/// backslash (which they read as a slash) cannot turn `next` into another site.
+async fn login_returns_only_to_local_paths(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    for (next, expected) in [
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/directory?q=建国", "/directory?q=%E5%BB%BA%E5%9B%BD"),
+    ] {
+        let browser = app.browser();
+        let reply = browser
+            .submit(
+                "/login",
+                "/login",
+                &[
+                    ("username", "admin"),
+                    ("password", common::PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(reply.location.as_deref(), Some(expected), "{next:?}");
+    }
+    app.finish().await;
+}
+
+engine_tests!(
+    a_sheet_claiming_billions_of_cells_is_refused,
+    login_returns_only_to_local_paths,
+);

@@ -309,9 +309,65 @@ pub fn encode_query_value(value: &str) -> String {
 }
 
 /// A local path to return to after login or a language switch; anything else becomes `/`.
+/// Only a strict set of characters passes: browsers drop tabs and line breaks and read `\\` as
+/// `/`, so `/\t/evil.example` would otherwise leave for another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => percent_encode_non_ascii(n),
         _ => "/".to_owned(),
+    }
+}
+
+/// A header value is ASCII: characters beyond it travel as their UTF-8 bytes, percent-encoded.
+fn percent_encode_non_ascii(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    out
+}
+
+fn is_local_path(path: &str) -> bool {
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "/-._~?=&%+:@!$'()*,;#".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    path.starts_with('/') && !path.starts_with("//") && path.chars().all(allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        for local in ["/", "/directory?q=jianguo&page=2", "/people/12#history"] {
+            assert_eq!(safe_next(Some(local)), local);
+        }
+        assert_eq!(
+            safe_next(Some("/directory?q=建国")),
+            "/directory?q=%E5%BB%BA%E5%9B%BD"
+        );
+        for away in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /evil.example",
+            "/\u{3000}/evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(away)), "/", "{away:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
