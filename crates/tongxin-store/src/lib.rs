@@ -9,6 +9,7 @@
 pub mod access;
 mod accounts;
 mod activities;
+mod attachments;
 mod audit;
 mod campaigns;
 mod crypto;

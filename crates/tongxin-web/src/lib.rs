@@ -19,6 +19,7 @@ mod materials;
 mod pages;
 mod session;
 mod units;
+mod uploads;
 
 use std::sync::Arc;
 

@@ -573,6 +573,72 @@ async fn photos_must_be_what_they_say(engine: Engine) {
     app.finish().await;
 }
 
+/// Bytes that are both a GIF and an HTML page, uploaded first as a material `.html` and then
+/// as a photo, are stored twice (the type is part of the key) and the photo answers as a GIF,
+/// sandboxed, never as the page it also is.
+async fn a_photo_is_never_served_as_a_page(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let staff = app.api("xincheng").await;
+    let unit = app.unit("150102").await.id;
+    let polyglot = b"GIF89a<html><script>alert(document.cookie)</script></html>".to_vec();
+    let material = staff
+        .post_bytes(
+            &format!("/materials?unit_id={unit}&file_name=page.html"),
+            polyglot.clone(),
+        )
+        .await;
+    assert_eq!(material.status, StatusCode::CREATED, "{}", material.body);
+    let id = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let added = staff
+        .post_bytes(
+            &format!("/activities/{id}/photos?file_name=photo.gif"),
+            polyglot,
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let photo = added.json()["id"].as_i64().unwrap();
+    let browser = app.login("xincheng").await;
+    for path in [
+        format!("/api/v1/activities/{id}/photos/{photo}"),
+        format!("/activities/{id}/photos/{photo}"),
+    ] {
+        let served = if path.starts_with("/api") {
+            staff.get(path.trim_start_matches("/api/v1")).await
+        } else {
+            browser.get(&path).await
+        };
+        let header = |name: &str| {
+            served
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(served.status, StatusCode::OK, "{path}");
+        assert_eq!(header("content-type"), "image/gif", "{path}");
+        assert_eq!(header("content-security-policy"), "sandbox", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert!(
+            header("content-disposition").starts_with("inline; filename=\"photo.gif\""),
+            "{path}: {}",
+            header("content-disposition")
+        );
+    }
+    let material = material.json()["id"].as_i64().unwrap();
+    let (_, material_type, _) = staff
+        .get_bytes(&format!("/materials/{material}/file"))
+        .await;
+    assert!(material_type.starts_with("text/html"), "{material_type}");
+    let download = staff.get(&format!("/materials/{material}/file")).await;
+    let disposition = download.headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    app.finish().await;
+}
+
 /// Every activity, campaign and material route answers 404 for a record of another county,
 /// and writes nothing.
 async fn records_of_another_county_are_not_found_on_any_route(engine: Engine) {
@@ -682,4 +748,5 @@ engine_tests!(
     members_answer_their_invitations,
     staff_check_people_in_by_name,
     photos_must_be_what_they_say,
+    a_photo_is_never_served_as_a_page,
 );

@@ -1,13 +1,11 @@
-//! Photos of an activity, stored once by digest with their bytes checked against their kind.
+//! Photos of an activity, with their bytes checked against their kind.
 
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
-use sm3::{Digest, Sm3};
 use tongxin_core::Timestamp;
 
 use crate::Store;
@@ -25,35 +23,6 @@ pub struct PhotoView {
 }
 
 impl Store {
-    /// Stores a file once by its SM3 digest and returns its id.
-    pub(crate) async fn store_attachment<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        now: Timestamp,
-        media_type: &str,
-        bytes: &[u8],
-    ) -> Result<i64> {
-        let digest = hex::encode(Sm3::digest(bytes));
-        if let Some(existing) = access::unguarded::<attachment::Entity>(Unguarded::PartsOf)
-            .filter(attachment::Column::Digest.eq(&digest))
-            .one(conn)
-            .await?
-        {
-            return Ok(existing.id);
-        }
-        Ok(attachment::ActiveModel {
-            digest: Set(digest),
-            media_type: Set(media_type.to_owned()),
-            size: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
-            bytes: Set(bytes.to_vec()),
-            created_at: Set(now.micros()),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?
-        .id)
-    }
-
     /// Adds a photo to an activity that took place.
     pub async fn add_activity_photo(
         &self,
@@ -125,13 +94,13 @@ impl Store {
             .collect())
     }
 
-    /// One photo's media type and bytes.
+    /// One photo's file name, media type and bytes.
     pub async fn activity_photo(
         &self,
         actor: &Actor,
         id: i64,
         photo_id: i64,
-    ) -> Result<(String, Vec<u8>)> {
+    ) -> Result<(String, String, Vec<u8>)> {
         actor.require_staff_area()?;
         access::find::<activity::Entity, _>(&self.db, actor, id).await?;
         let photo = access::unguarded_by_id::<activity_photo::Entity>(Unguarded::PartsOf, photo_id)
@@ -144,6 +113,6 @@ impl Store {
                 .one(&self.db)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-        Ok((file.media_type, file.bytes))
+        Ok((photo.file_name, file.media_type, file.bytes))
     }
 }

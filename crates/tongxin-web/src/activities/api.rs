@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{ActivityState, Attendance, Timestamp};
@@ -595,11 +595,16 @@ pub async fn photo(
     user: ApiUser,
     IdPair(id, photo_id): IdPair,
 ) -> Result<Response, AppError> {
-    let (media_type, bytes) = state
+    let (file_name, media_type, bytes) = state
         .store
         .activity_photo(&user.actor, id, photo_id)
         .await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, media_type)], bytes).into_response())
+    Ok(crate::uploads::user_file(
+        &media_type,
+        &file_name,
+        bytes,
+        crate::uploads::Disposition::Inline,
+    ))
 }
 
 #[derive(Deserialize)]

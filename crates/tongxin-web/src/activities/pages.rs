@@ -580,12 +580,16 @@ pub async fn photo(
     CurrentUser(auth): CurrentUser,
     IdPair(id, photo_id): IdPair,
 ) -> Result<Response, AppError> {
-    use axum::response::IntoResponse;
-    let (media_type, bytes) = state
+    let (file_name, media_type, bytes) = state
         .store
         .activity_photo(&auth.actor, id, photo_id)
         .await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, media_type)], bytes).into_response())
+    Ok(crate::uploads::user_file(
+        &media_type,
+        &file_name,
+        bytes,
+        crate::uploads::Disposition::Inline,
+    ))
 }
 
 #[derive(Deserialize, Default)]

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_store::{MaterialUpload, MaterialView, PageRequest};
@@ -109,6 +109,11 @@ pub async fn file(
     user: ApiUser,
     IdPath(id): IdPath,
 ) -> Result<Response, AppError> {
-    let (_, media_type, bytes) = state.store.material_file(&user.actor, id).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, media_type)], bytes).into_response())
+    let (name, media_type, bytes) = state.store.material_file(&user.actor, id).await?;
+    Ok(crate::uploads::user_file(
+        &media_type,
+        &name,
+        bytes,
+        crate::uploads::Disposition::Attachment,
+    ))
 }

@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::Invalid;
 use tongxin_store::{MaterialImport, MaterialUpload, MaterialView, Page, PageRequest};
@@ -167,20 +167,10 @@ pub async fn file(
     IdPath(id): IdPath,
 ) -> Result<Response, AppError> {
     let (name, media_type, bytes) = state.store.material_file(&auth.actor, id).await?;
-    let ascii_name = format!(
-        "material-{id}.{}",
-        name.rsplit_once('.').map_or("bin", |(_, e)| e)
-    );
-    let disposition = format!(
-        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
-        crate::pages::chrome::encode_query_value(&name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+    Ok(crate::uploads::user_file(
+        &media_type,
+        &name,
         bytes,
-    )
-        .into_response())
+        crate::uploads::Disposition::Attachment,
+    ))
 }
