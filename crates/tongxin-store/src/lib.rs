@@ -17,6 +17,7 @@ mod db;
 mod directory;
 mod entity;
 mod error;
+mod like;
 mod materials;
 mod migration;
 mod page;

@@ -89,7 +89,49 @@ async fn login_returns_only_to_local_paths(engine: Engine) {
     app.finish().await;
 }
 
+/// `%`, `_` and `\\` in a search are the characters themselves, not wildcards that list
+/// everyone (by a full scan) or match any one character.
+async fn search_wildcards_are_matched_literally(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let unit = app.unit("150102").await.id;
+    for name in ["张伟", "李_娜", "王100%"] {
+        let reply = admin
+            .post_json(
+                "/people",
+                &serde_json::json!({ "unit_id": unit, "name": name }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    for (q, expected) in [
+        ("%", vec!["王100%"]),
+        ("_", vec!["李_娜"]),
+        ("\\", vec![]),
+        ("张", vec!["张伟"]),
+    ] {
+        let found = admin
+            .get(&format!("/people?q={}", common::encode(q)))
+            .await
+            .json();
+        let names: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "q={q}");
+    }
+    for path in ["/units?q=%25", "/accounts?q=%25", "/organizations?q=%25"] {
+        let reply = admin.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.json()["total"], 0, "{path}");
+    }
+    app.finish().await;
+}
+
 engine_tests!(
     a_sheet_claiming_billions_of_cells_is_refused,
     login_returns_only_to_local_paths,
+    search_wildcards_are_matched_literally,
 );

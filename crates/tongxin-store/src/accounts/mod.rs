@@ -16,6 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
+use crate::like;
 use crate::page::{Page, PageRequest, capped_count};
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
@@ -101,8 +102,11 @@ impl Store {
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(
                 Condition::any()
-                    .add(user::Column::Username.contains(q.to_ascii_lowercase()))
-                    .add(user::Column::DisplayName.contains(q)),
+                    .add(like::contains(
+                        user::Column::Username,
+                        &q.to_ascii_lowercase(),
+                    ))
+                    .add(like::contains(user::Column::DisplayName, q)),
             );
         }
         if let Some(unit_id) = query.unit_id {

@@ -17,6 +17,7 @@ use crate::audit::{self, Event};
 use crate::directory::population::{Population, Shape};
 use crate::entity::{activity, invitation, person, saved_filter, unit};
 use crate::error::Result;
+use crate::like;
 use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
@@ -231,9 +232,15 @@ impl Store {
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
             people = people.filter(
                 sea_orm::Condition::any()
-                    .add(person::Column::Name.contains(q))
-                    .add(person::Column::NamePinyin.starts_with(q.to_ascii_lowercase()))
-                    .add(person::Column::NameInitials.starts_with(q.to_ascii_lowercase())),
+                    .add(like::contains(person::Column::Name, q))
+                    .add(like::starts_with(
+                        person::Column::NamePinyin,
+                        &q.to_ascii_lowercase(),
+                    ))
+                    .add(like::starts_with(
+                        person::Column::NameInitials,
+                        &q.to_ascii_lowercase(),
+                    )),
             );
         }
         let total = capped_count(people.clone(), &self.db).await?;

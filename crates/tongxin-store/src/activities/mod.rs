@@ -33,6 +33,7 @@ use crate::entity::{
     activity, activity_kind, activity_material, campaign, invitation, material, organization, unit,
 };
 use crate::error::{Result, StoreError};
+use crate::like;
 use crate::page::{Page, PageRequest, Walk, capped_count};
 use crate::units::unit_names;
 
@@ -250,7 +251,7 @@ impl Store {
                 .filter(activity::Column::UnitPath.lt(path.upper_bound()));
         }
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            select = select.filter(activity::Column::Title.contains(q));
+            select = select.filter(like::contains(activity::Column::Title, q));
         }
         if let Some(kind) = query.kind_id {
             select = select.filter(activity::Column::KindId.eq(kind));

@@ -20,6 +20,7 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::{Result, StoreError};
+use crate::like;
 use crate::page::{Page, PageRequest, capped_count};
 
 /// The `prev_hash` of the first row.
@@ -210,7 +211,7 @@ impl Store {
         actor.require_admin()?;
         let mut select = access::visible::<audit_entry::Entity>(actor);
         if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
-            select = select.filter(audit_entry::Column::Action.starts_with(action));
+            select = select.filter(like::starts_with(audit_entry::Column::Action, action));
         }
         if let Some(name) = query.actor.as_deref().filter(|a| !a.is_empty()) {
             select = select.filter(audit_entry::Column::ActorName.eq(name));

@@ -16,6 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{affiliation, organization, person, sector};
 use crate::error::{Result, StoreError};
+use crate::like;
 use crate::page::{Page, PageRequest, Walk, capped_count};
 use crate::units::unit_names;
 
@@ -188,7 +189,7 @@ impl Store {
         actor.require_staff_area()?;
         let mut select = access::visible::<organization::Entity>(actor);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            select = select.filter(organization::Column::Name.contains(q));
+            select = select.filter(like::contains(organization::Column::Name, q));
         }
         if let Some(kind) = query.kind {
             select = select.filter(organization::Column::Kind.eq(kind.key()));

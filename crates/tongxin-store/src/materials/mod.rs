@@ -16,6 +16,7 @@ use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::entity::{attachment, material, unit};
 use crate::error::{Result, StoreError};
+use crate::like;
 use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
@@ -174,8 +175,11 @@ impl Store {
             let simplified = to_script(q, Script::Simplified);
             select = select.filter(
                 Condition::any()
-                    .add(material::Column::Title.contains(q))
-                    .add(material::Column::BodySimplified.contains(&simplified)),
+                    .add(like::contains(material::Column::Title, q))
+                    .add(like::contains(
+                        material::Column::BodySimplified,
+                        &simplified,
+                    )),
             );
         }
         let total = capped_count(select.clone(), &self.db).await?;

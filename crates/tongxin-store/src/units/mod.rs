@@ -21,6 +21,7 @@ use crate::entity::{
     activity, campaign, campaign_target, material, organization, person, saved_filter, unit, user,
 };
 use crate::error::{Result, StoreError};
+use crate::like;
 use crate::page::{Page, PageRequest, capped_count};
 
 use people_counts::Deltas;
@@ -152,8 +153,8 @@ impl Store {
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(
                 Condition::any()
-                    .add(unit::Column::Name.contains(q))
-                    .add(unit::Column::Code.starts_with(q)),
+                    .add(like::contains(unit::Column::Name, q))
+                    .add(like::starts_with(unit::Column::Code, q)),
             );
         }
         if let Some(parent) = query.parent_id {

@@ -14,6 +14,7 @@ use crate::directory::population::{Population, Shape};
 use crate::entity::{affiliation, name_gram, organization, person, unit};
 use crate::error::Result;
 use crate::error::StoreError;
+use crate::like;
 use crate::page::{Page, PageRequest, Total, capped_count, with_index};
 use crate::units::people_counts;
 use crate::{Engine, Store};
@@ -240,7 +241,7 @@ impl Store {
                                 .column(organization::Column::Id)
                                 .from(organization::Entity)
                                 .cond_where(access::organizations_finding_people())
-                                .and_where(organization::Column::Name.contains(&text))
+                                .and_where(like::contains(organization::Column::Name, &text))
                                 .to_owned(),
                         ),
                     )
@@ -248,7 +249,7 @@ impl Store {
                 // Names holding the text's first bigram (for a name typed from its start, the
                 // surname and one more character: few people), then the text itself.
                 let Some(first) = bigrams(&text).into_iter().next() else {
-                    return Condition::all().add(person::Column::Name.starts_with(&text));
+                    return Condition::all().add(like::starts_with(person::Column::Name, &text));
                 };
                 let mut candidates = Query::select()
                     .column(name_gram::Column::PersonId)
@@ -260,7 +261,7 @@ impl Store {
                     .add(person::Column::Id.in_subquery(candidates))
                     .add(
                         Condition::any()
-                            .add(person::Column::Name.contains(&text))
+                            .add(like::contains(person::Column::Name, &text))
                             .add(person::Column::Id.in_subquery(affiliated)),
                     )
             }
@@ -289,8 +290,8 @@ impl Store {
                 Condition::all().add(person::Column::Id.in_subquery(candidates))
             }
             QueryKind::Other(text) => Condition::any()
-                .add(person::Column::Name.contains(&text))
-                .add(person::Column::Employer.contains(&text)),
+                .add(like::contains(person::Column::Name, &text))
+                .add(like::contains(person::Column::Employer, &text)),
         }
     }
 }
