@@ -16,6 +16,9 @@ pub struct PersonField {
     pub protected: bool,
     /// A member may propose a change to it from their own record.
     pub proposable: bool,
+    /// Kept for the staff's own work (their notes, their tags): never shown to the member the
+    /// record describes.
+    pub staff_only: bool,
 }
 
 const fn field(
@@ -31,6 +34,19 @@ const fn field(
         header_en,
         protected,
         proposable,
+        staff_only: false,
+    }
+}
+
+/// A field the member the record describes does not see.
+const fn staff_only(
+    key: &'static str,
+    header_zh: &'static str,
+    header_en: &'static str,
+) -> PersonField {
+    PersonField {
+        staff_only: true,
+        ..field(key, header_zh, header_en, false, false)
     }
 }
 
@@ -53,8 +69,8 @@ pub const PERSON_FIELDS: [PersonField; 17] = [
         true,
     ),
     field("education", "学历", "education", false, true),
-    field("tags", "标签", "tags", false, false),
-    field("notes", "备注", "notes", false, false),
+    staff_only("tags", "标签", "tags"),
+    staff_only("notes", "备注", "notes"),
     field("occupation", "职业", "occupation", false, true),
     field("address", "地址", "address", false, true),
     field("ethnicity", "民族", "ethnicity", true, false),

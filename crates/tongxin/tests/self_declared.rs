@@ -18,7 +18,10 @@ async fn linked_person(app: &TestApp) -> (Api, i64) {
     let created = staff
         .post_json(
             "/people",
-            &json!({ "unit_id": unit, "name": "王芳", "phone": "13812345678", "employer": "旧单位" }),
+            &json!({
+                "unit_id": unit, "name": "王芳", "phone": "13812345678", "employer": "旧单位",
+                "notes": "性格直率，约谈前先电话沟通", "tags": ["重点联系"],
+            }),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -64,6 +67,15 @@ async fn accounts_are_linked_within_the_subtree(engine: Engine) {
     assert_eq!(record.status, StatusCode::OK);
     assert_eq!(record.json()["name"], "王芳");
     assert_eq!(record.json()["phone"], "138****5678");
+    // What staff note and tag for their own work stays with them, on the API and the page.
+    let own = record.json();
+    assert!(
+        own.get("notes").is_none() && own.get("tags").is_none(),
+        "{own}"
+    );
+    let page = app.login("xincheng.member").await.get("/my-record").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("约谈前先电话沟通") && !page.body.contains("重点联系"));
 
     let not_a_member = staff
         .put_json(

@@ -12,7 +12,9 @@ use sea_orm::{
     QuerySelect,
 };
 use serde_json::json;
-use tongxin_core::{Field, Invalid, MobilePhone, Reason, Role, Timestamp, Username, mask_phone};
+use tongxin_core::{
+    Field, Invalid, MobilePhone, PERSON_FIELDS, Reason, Role, Timestamp, Username, mask_phone,
+};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
@@ -245,7 +247,19 @@ impl Store {
     /// The member's own record; 404 until staff link the account to it.
     pub async fn own_record(&self, actor: &Actor) -> Result<PersonView> {
         let person = self.own_person(&self.db, actor).await?;
-        self.person_view(&self.db, person).await
+        let mut view = self.person_view(&self.db, person).await?;
+        for field in PERSON_FIELDS.iter().filter(|f| f.staff_only) {
+            match field.key {
+                "notes" => view.notes = None,
+                "tags" => view.tags.clear(),
+                other => {
+                    return Err(StoreError::Settings(format!(
+                        "staff-only field {other} is not left out of a member's record"
+                    )));
+                }
+            }
+        }
+        Ok(view)
     }
 
     /// Records the member's proposed changes, one proposal per field that differs from the

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_core::{Field, Username, parse_optional_text};
+use tongxin_core::{Field, PERSON_FIELDS, Username, parse_optional_text};
 use tongxin_store::{Decision, ProposalQuery, ProposalStatus, ProposalView};
 
 use crate::AppState;
@@ -41,14 +41,19 @@ fn proposals_json(items: &[ProposalView]) -> Value {
     })
 }
 
-/// `GET /me/record`: the member's own record, as staff see it (protected values masked).
+/// `GET /me/record`: the member's own record (protected values masked), without the fields
+/// staff keep for their own work.
 pub async fn own_record(
     State(state): State<AppState>,
     user: ApiUser,
 ) -> Result<Json<Value>, AppError> {
-    Ok(Json(person_json(
-        &state.store.own_record(&user.actor).await?,
-    )))
+    let mut record = person_json(&state.store.own_record(&user.actor).await?);
+    if let Some(fields) = record.as_object_mut() {
+        for field in PERSON_FIELDS.iter().filter(|f| f.staff_only) {
+            fields.remove(field.key);
+        }
+    }
+    Ok(Json(record))
 }
 
 /// `GET /me/proposals`: the member's proposals, newest first.
