@@ -109,6 +109,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: pages, API, health checks and static files, with request ids,
 /// tracing, body limits, security headers and error rendering.
 pub fn app(state: AppState) -> Router {
+    // Served over https (by the public address), browsers are told to keep to it.
+    let hsts = state
+        .config
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     let pages = pages::routes(state.config.max_import_bytes).layer(middleware::from_fn_with_state(
         state.clone(),
         session::load_session,
@@ -138,6 +143,20 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+        ))
+        // Pages and answers show people's records, revealed values, generated passwords and
+        // exports: no browser or proxy keeps a copy (static files set their own policy).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -130,7 +130,38 @@ async fn search_wildcards_are_matched_literally(engine: Engine) {
     app.finish().await;
 }
 
+/// No page or answer is kept by a browser or proxy (they show records, revealed values and
+/// generated passwords); no address leaves for another site in a Referer; served over https,
+/// browsers are told to keep to it.
+async fn pages_are_not_cached_and_keep_to_https(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let browser = app.login("admin").await;
+    let api = app.api("admin").await;
+    for reply in [
+        browser.get("/").await,
+        browser.get("/directory").await,
+        api.get("/people").await,
+    ] {
+        assert_eq!(reply.headers["cache-control"], "no-store");
+        assert_eq!(reply.headers["referrer-policy"], "same-origin");
+        assert!(reply.headers.get("strict-transport-security").is_none());
+    }
+    let css = browser.get("/static/app.css").await;
+    assert_eq!(css.headers["cache-control"], "public, max-age=3600");
+    app.finish().await;
+
+    let https =
+        TestApp::with_fixture_and(engine, &[("TONGXIN_PUBLIC_URL", "https://tx.example.cn")]).await;
+    let login = https.browser().get("/login").await;
+    assert_eq!(
+        login.headers["strict-transport-security"],
+        "max-age=31536000"
+    );
+    https.finish().await;
+}
+
 engine_tests!(
+    pages_are_not_cached_and_keep_to_https,
     a_sheet_claiming_billions_of_cells_is_refused,
     login_returns_only_to_local_paths,
     search_wildcards_are_matched_literally,
