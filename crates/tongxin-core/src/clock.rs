@@ -24,7 +24,11 @@ impl Timestamp {
     }
 
     pub fn plus_minutes(self, minutes: i64) -> Self {
-        Timestamp(self.0.saturating_add(minutes.saturating_mul(60_000_000)))
+        self.plus_seconds(minutes.saturating_mul(60))
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Timestamp(self.0.saturating_add(seconds.saturating_mul(1_000_000)))
     }
 
     fn to_cst(self) -> Option<DateTime<FixedOffset>> {

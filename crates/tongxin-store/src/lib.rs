@@ -30,8 +30,8 @@ pub use accounts::{AccountQuery, AccountView, NewAccount, Policy};
 pub use activities::filters::SavedFilter;
 pub use activities::{
     ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, AttendanceCounts,
-    CHECK_IN_LINK_MINUTES, CHECK_IN_MARGIN_MINUTES, CheckIn, CheckInLink, InvitationView, Invitees,
-    MAX_INVITES_PER_REQUEST, PhotoView,
+    CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES, CHECK_IN_SCREEN_REFRESH_SECONDS, CheckIn,
+    CheckInLink, InvitationView, Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
 };
 pub use audit::check::{CheckReport, Fault};
 pub use audit::{AuditEntry, AuditQuery};

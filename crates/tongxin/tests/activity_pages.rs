@@ -160,6 +160,14 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
     let screen = browser.get(&format!("/activities/{id}/check-in")).await;
     assert!(screen.body.contains("<svg"), "{}", screen.body);
     assert!(screen.body.contains("/check-in?a="));
+    // A fresh code every 30 seconds: each is valid for 90.
+    assert!(
+        screen
+            .body
+            .contains(r#"<meta http-equiv="refresh" content="30">"#),
+        "{}",
+        screen.body
+    );
     let list = browser.get("/activities").await;
     assert!(list.body.contains("界别委员读书会"));
     let month = browser

@@ -15,8 +15,12 @@ use crate::error::{Result, StoreError};
 /// How long before the start and after the end members may check in, in minutes.
 pub const CHECK_IN_MARGIN_MINUTES: i64 = 60;
 
-/// How long a check-in link shown as a QR code stays valid, in minutes.
-pub const CHECK_IN_LINK_MINUTES: i64 = 10;
+/// How long a check-in link shown as a QR code stays valid, in seconds: long enough to scan
+/// and press the button, too short for a photo of the screen sent to someone not in the room.
+pub const CHECK_IN_LINK_SECONDS: i64 = 90;
+
+/// How often the room's screen shows a fresh link, in seconds.
+pub const CHECK_IN_SCREEN_REFRESH_SECONDS: i64 = 30;
 
 /// The result of a check-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +44,7 @@ fn check_in_message(activity_id: i64, until: i64) -> String {
 }
 
 impl Store {
-    /// A signed link for the check-in screen's QR code, valid for a few minutes.
+    /// A signed link for the check-in screen's QR code, valid for a minute and a half.
     pub async fn check_in_link(
         &self,
         actor: &Actor,
@@ -52,7 +56,7 @@ impl Store {
         if activity.state == ActivityState::Cancelled.key() {
             return Err(Invalid::new(Field::Named("state"), Reason::WrongState).into());
         }
-        let until = now.plus_minutes(CHECK_IN_LINK_MINUTES).unix_seconds();
+        let until = now.plus_seconds(CHECK_IN_LINK_SECONDS).unix_seconds();
         Ok(CheckInLink {
             activity_id,
             until,

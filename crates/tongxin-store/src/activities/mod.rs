@@ -10,7 +10,10 @@ mod invitations;
 mod kinds;
 mod photos;
 
-pub use check_in::{CHECK_IN_LINK_MINUTES, CHECK_IN_MARGIN_MINUTES, CheckIn, CheckInLink};
+pub use check_in::{
+    CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES, CHECK_IN_SCREEN_REFRESH_SECONDS, CheckIn,
+    CheckInLink,
+};
 pub(crate) use invitations::insert_invitations;
 pub use invitations::{InvitationView, Invitees, MAX_INVITES_PER_REQUEST};
 pub use kinds::ActivityKindView;

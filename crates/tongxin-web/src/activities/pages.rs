@@ -644,7 +644,7 @@ pub async fn check_in_screen(
         qr_svg,
         until: Timestamp(link.until * 1_000_000).display_time(),
         url,
-        refresh_seconds: (tongxin_store::CHECK_IN_LINK_MINUTES - 2) * 60,
+        refresh_seconds: tongxin_store::CHECK_IN_SCREEN_REFRESH_SECONDS,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
