@@ -56,7 +56,8 @@ impl fmt::Display for Username {
 /// What an account may do inside its unit's subtree (DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// Configuration and accounts.
+    /// The system administrator: units, shared reference data, and the work accounts (staff,
+    /// leaders, members) of their subtree.
     Admin,
     /// Work records.
     Staff,
@@ -64,10 +65,22 @@ pub enum Role {
     Leader,
     /// Own record and the member portal.
     Member,
+    /// The security administrator: every account of their subtree, its role, lockouts and the
+    /// right to export in clear; never the directory.
+    Security,
+    /// The auditor: reads and exports the audit log; changes nothing.
+    Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Staff, Role::Leader, Role::Member];
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Staff,
+        Role::Leader,
+        Role::Member,
+        Role::Security,
+        Role::Auditor,
+    ];
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw.trim() {
@@ -75,6 +88,8 @@ impl Role {
             "staff" => Ok(Role::Staff),
             "leader" => Ok(Role::Leader),
             "member" => Ok(Role::Member),
+            "security" => Ok(Role::Security),
+            "auditor" => Ok(Role::Auditor),
             "" => Err(Invalid::new(Field::Role, Reason::Required)),
             _ => Err(Invalid::new(Field::Role, Reason::UnknownRole)),
         }
@@ -86,17 +101,37 @@ impl Role {
             Role::Staff => "staff",
             Role::Leader => "leader",
             Role::Member => "member",
+            Role::Security => "security",
+            Role::Auditor => "auditor",
         }
     }
 
-    /// Create, rename, move and archive units; manage accounts; read the audit log.
+    /// Create, rename, move and archive units; keep the shared reference data at the top.
     pub fn administers(self) -> bool {
         self == Role::Admin
     }
 
-    /// Browse the unit tree and the staff areas (members use the portal instead).
+    /// List and manage accounts of their subtree (the system administrator only those of the
+    /// work roles; see [`Role::is_privileged`]).
+    pub fn manages_accounts(self) -> bool {
+        matches!(self, Role::Admin | Role::Security)
+    }
+
+    /// One of the three duties kept apart (三员): only the security administrator gives these
+    /// roles, and the system administrator manages no account that holds one.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Role::Admin | Role::Security | Role::Auditor)
+    }
+
+    /// Read the audit log.
+    pub fn reads_audit(self) -> bool {
+        self == Role::Auditor
+    }
+
+    /// Browse the directory, activities and the other work areas (members use the portal;
+    /// the security administrator and the auditor have their own areas).
     pub fn works_in_tree(self) -> bool {
-        self != Role::Member
+        matches!(self, Role::Admin | Role::Staff | Role::Leader)
     }
 }
 

@@ -91,8 +91,13 @@ pub enum Reason {
     NotFound,
     /// An account cannot disable or demote itself.
     OwnAccount,
+    /// Only accounts of the system administrator's and staff's roles work with the directory
+    /// and may be given the right to export it in clear.
+    NoClearExportForRole,
     /// The value does not match what is on record (the current password).
     Mismatch,
+    /// A new password must differ from the current one (which someone else may know).
+    SameAsCurrent,
     /// Not 18 characters of digits with a final digit or X.
     IdNumberFormat,
     /// The check character does not match (GB 11643).
@@ -188,7 +193,9 @@ impl Reason {
             Reason::Archived => "archived",
             Reason::NotFound => "not_found",
             Reason::OwnAccount => "own_account",
+            Reason::NoClearExportForRole => "no_clear_export_for_role",
             Reason::Mismatch => "mismatch",
+            Reason::SameAsCurrent => "same_as_current",
             Reason::NotEnabled => "not_enabled",
             Reason::DuplicateInFile { .. } => "duplicate_in_file",
             Reason::UnknownColumn => "unknown_column",

@@ -116,6 +116,10 @@ pub enum LoginError {
     Locked { until: Timestamp },
     #[error("account disabled")]
     Disabled,
+    /// An API token for an account whose password someone else set: the holder changes it on
+    /// the web first.
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -39,6 +39,8 @@ pub enum AppError {
     Locked { until: Timestamp },
     #[error("account disabled")]
     Disabled,
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
     #[error("changed meanwhile")]
     Conflict(Vec<tongxin_core::HistoryEntry>),
     #[error("duplicate person")]
@@ -73,7 +75,9 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Csrf | AppError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             AppError::Unauthenticated | AppError::BadCredentials | AppError::Disabled => {
                 StatusCode::UNAUTHORIZED
             }
@@ -103,6 +107,7 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::Locked { .. } => "locked",
             AppError::Disabled => "disabled",
+            AppError::PasswordChangeRequired => "password_change_required",
             AppError::Conflict(_) => "conflict",
             AppError::DuplicatePerson { .. } => "duplicate",
             AppError::Duplicate { .. } => "already_exists",
@@ -174,6 +179,7 @@ impl From<LoginError> for AppError {
             LoginError::BadCredentials => AppError::BadCredentials,
             LoginError::Locked { until } => AppError::Locked { until },
             LoginError::Disabled => AppError::Disabled,
+            LoginError::PasswordChangeRequired => AppError::PasswordChangeRequired,
             LoginError::Store(s) => s.into(),
         }
     }

@@ -74,6 +74,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// Looks the session cookie up once per page request and leaves the result in the request.
+/// The pages an account whose password must change can still reach.
+const PASSWORD_CHANGE_PATHS: [&str; 3] = ["/password", "/logout", "/lang"];
+
 pub async fn load_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let secret = cookie(&parts.headers, SESSION_COOKIE).map(SessionSecret::from_client);
@@ -90,6 +93,12 @@ pub async fn load_session(State(state): State<AppState>, request: Request, next:
             .await;
         match found {
             Ok(Some((session, actor))) => {
+                // A password someone else set must be replaced before anything else.
+                if actor.must_change_password()
+                    && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path())
+                {
+                    return axum::response::Redirect::to("/password").into_response();
+                }
                 parts.extensions.insert(Authenticated { actor, session });
             }
             Ok(None) => {}

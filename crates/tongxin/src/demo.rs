@@ -590,8 +590,8 @@ fn demo_value(
     }
 }
 
-/// The administrator created with the demo, and the password shown once.
-pub struct DemoAdmin {
+/// An account created with the demo, and its password, shown once.
+pub struct DemoAccount {
     pub username: String,
     pub password: String,
 }
@@ -602,8 +602,20 @@ const LARGE_DEMO: usize = 30_000;
 /// People made and imported at a time.
 const DEMO_CHUNK: usize = 5_000;
 
-/// The user name of the demo administrator.
+/// The accounts of the three duties kept apart (三员分立), created with the demo.
+pub struct DemoAccounts {
+    /// The system administrator.
+    pub admin: DemoAccount,
+    /// The security administrator: accounts, roles, the clear-export right.
+    pub security: DemoAccount,
+    /// The auditor: the audit log.
+    pub auditor: DemoAccount,
+}
+
+/// The user names of the demo's accounts.
 pub const DEMO_ADMIN: &str = "admin";
+pub const DEMO_SECURITY: &str = "security";
+pub const DEMO_AUDITOR: &str = "auditor";
 
 /// People loaded by `serve --demo` and by `tongxin demo` unless told otherwise.
 pub const DEFAULT_PEOPLE: usize = 300;
@@ -615,7 +627,7 @@ pub async fn load(
     now: Timestamp,
     seed_value: u64,
     people_count: usize,
-) -> Result<DemoAdmin, DemoError> {
+) -> Result<DemoAccounts, DemoError> {
     if !store.is_empty().await? {
         return Err(DemoError::NotEmpty);
     }
@@ -635,7 +647,7 @@ async fn fill(
     now: Timestamp,
     seed_value: u64,
     people_count: usize,
-) -> Result<DemoAdmin, DemoError> {
+) -> Result<DemoAccounts, DemoError> {
     let tree = city(seed_value)?;
     let system = Actor::system("demo");
     store.create_tree(&system, now, &tree).await?;
@@ -679,19 +691,26 @@ async fn fill(
     }
     import.finish(false).await?;
     activities::load(store, now, seed_value).await?;
-    let password = tongxin_store::generate_password();
-    store
-        .add_user_as_system(
-            now,
-            tree.code.as_str(),
-            Username::parse(DEMO_ADMIN)?,
-            Role::Admin,
-            Password::parse(&password)?,
-        )
-        .await?;
-    Ok(DemoAdmin {
-        username: DEMO_ADMIN.to_owned(),
-        password,
+    let account = async |name: &str, role: Role| -> Result<DemoAccount, DemoError> {
+        let password = tongxin_store::generate_password();
+        store
+            .add_user_as_system(
+                now,
+                tree.code.as_str(),
+                Username::parse(name)?,
+                role,
+                Password::parse(&password)?,
+            )
+            .await?;
+        Ok(DemoAccount {
+            username: name.to_owned(),
+            password,
+        })
+    };
+    Ok(DemoAccounts {
+        admin: account(DEMO_ADMIN, Role::Admin).await?,
+        security: account(DEMO_SECURITY, Role::Security).await?,
+        auditor: account(DEMO_AUDITOR, Role::Auditor).await?,
     })
 }
 

@@ -210,8 +210,8 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let store = server::open_store(&config).await?;
             if demo {
                 if store.is_empty().await? {
-                    let admin = demo::load(&store, clock.now(), 1, demo::DEFAULT_PEOPLE).await?;
-                    print_demo_admin(&mut out, &admin)?;
+                    let accounts = demo::load(&store, clock.now(), 1, demo::DEFAULT_PEOPLE).await?;
+                    print_demo_accounts(&mut out, &accounts)?;
                 } else {
                     writeln!(
                         out,
@@ -234,8 +234,8 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
         }
         Command::Demo { people, seed } => {
             let store = server::open_store(&config).await?;
-            let admin = demo::load(&store, clock.now(), seed, people).await?;
-            print_demo_admin(&mut out, &admin)?;
+            let accounts = demo::load(&store, clock.now(), seed, people).await?;
+            print_demo_accounts(&mut out, &accounts)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init {
@@ -434,16 +434,23 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
     }
 }
 
-fn print_demo_admin(out: &mut impl Write, admin: &demo::DemoAdmin) -> std::io::Result<()> {
+fn print_demo_accounts(out: &mut impl Write, accounts: &demo::DemoAccounts) -> std::io::Result<()> {
     writeln!(
         out,
         "Demo city loaded: 呼和浩特市 (150100), with sectors and people."
     )?;
-    writeln!(out, "Administrator  user name: {}", admin.username)?;
-    writeln!(out, "               password:  {}", admin.password)?;
+    // The system administrator first: scripts read the first `password:` line.
+    for (duty, account) in [
+        ("System administrator  ", &accounts.admin),
+        ("Security administrator", &accounts.security),
+        ("Auditor               ", &accounts.auditor),
+    ] {
+        writeln!(out, "{duty}  user name: {}", account.username)?;
+        writeln!(out, "{:22}  password:  {}", "", account.password)?;
+    }
     writeln!(
         out,
-        "The password is shown only now; change it after logging in."
+        "The passwords are shown only now; change them after logging in."
     )
 }
 

@@ -107,7 +107,17 @@ async fn administrators_create_and_manage_accounts(engine: Engine) {
         "no disable button on one's own account"
     );
 
-    let audit = api.get("/audit?action=account.").await.json();
+    // What they did is the auditor's to read, not theirs.
+    assert_eq!(
+        api.get("/audit?action=account.").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let audit = app
+        .api("saihan.auditor")
+        .await
+        .get("/audit?action=account.")
+        .await
+        .json();
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
@@ -358,7 +368,224 @@ async fn a_new_installation_starts_with_init(engine: Engine) {
     app.finish().await;
 }
 
+/// The three duties kept apart (三员分立): the system administrator manages units and the work
+/// accounts, but neither raises anyone to a privileged role, nor changes their own, nor reads the
+/// audit log; the security administrator manages every account, its role, lockouts and the right
+/// to export in clear, and cannot read the directory; the auditor reads the log and changes
+/// nothing.
+async fn duties_are_kept_apart(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let security = app.api("security").await;
+    let auditor = app.api("auditor").await;
+    let city = app.unit("150100").await.id;
+    let new_account = |username: &str, role: &str| json!({ "unit_code": "150100", "username": username, "role": role, "password": "a passphrase of mine" });
+
+    // The system administrator: work roles only, and not their own role.
+    for role in ["admin", "security", "auditor"] {
+        let refused = admin
+            .post_json("/accounts", &new_account(&format!("x.{role}"), role))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "admin gives {role}");
+    }
+    let staff = admin
+        .post_json("/accounts", &new_account("city.staff", "staff"))
+        .await;
+    assert_eq!(staff.status, StatusCode::CREATED, "{}", staff.body);
+    let staff = staff.json()["id"].as_i64().unwrap();
+    let me = admin.get("/me").await.json()["id"].as_i64().unwrap();
+    let own = admin
+        .post_json(
+            &format!("/accounts/{me}/role"),
+            &json!({ "role": "leader" }),
+        )
+        .await;
+    assert_eq!(own.error_code(), "own_account", "{}", own.body);
+    let security_id = security.get("/me").await.json()["id"].as_i64().unwrap();
+    for path in [
+        format!("/accounts/{security_id}/disable"),
+        format!("/accounts/{security_id}/role"),
+    ] {
+        let touched = admin.post_json(&path, &json!({ "role": "staff" })).await;
+        assert_eq!(touched.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        admin
+            .post_json(
+                &format!("/accounts/{staff}/clear-export"),
+                &json!({ "allowed": true })
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(admin.get("/audit").await.status, StatusCode::FORBIDDEN);
+    let admin_page = app.login("admin").await;
+    assert_eq!(admin_page.get("/audit").await.status, StatusCode::FORBIDDEN);
+    assert!(!admin_page.get("/").await.body.contains("href=\"/audit\""));
+
+    // The security administrator: every role, lockouts, the clear-export right; no directory.
+    let new_admin = security
+        .post_json("/accounts", &new_account("county.admin", "admin"))
+        .await;
+    assert_eq!(new_admin.status, StatusCode::CREATED, "{}", new_admin.body);
+    let promoted = security
+        .post_json(
+            &format!("/accounts/{staff}/role"),
+            &json!({ "role": "leader" }),
+        )
+        .await;
+    assert_eq!(promoted.json()["role"], "leader");
+    let leader_right = security
+        .post_json(
+            &format!("/accounts/{staff}/clear-export"),
+            &json!({ "allowed": true }),
+        )
+        .await;
+    assert_eq!(leader_right.error_code(), "no_clear_export_for_role");
+    security
+        .post_json(
+            &format!("/accounts/{staff}/role"),
+            &json!({ "role": "staff" }),
+        )
+        .await;
+    let given = security
+        .post_json(
+            &format!("/accounts/{staff}/clear-export"),
+            &json!({ "allowed": true }),
+        )
+        .await;
+    assert_eq!(given.json()["may_export_clear"], true, "{}", given.body);
+    let own = security
+        .post_json(
+            &format!("/accounts/{security_id}/role"),
+            &json!({ "role": "admin" }),
+        )
+        .await;
+    assert_eq!(own.error_code(), "own_account");
+    for path in ["/people", "/activities", "/organizations", "/audit"] {
+        let status = security.get(path).await.status;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "security reads {path}: {status}"
+        );
+    }
+
+    // The auditor: reads what the others did, changes nothing.
+    let log = auditor.get("/audit?action=account.").await;
+    assert_eq!(log.status, StatusCode::OK);
+    let actions: Vec<String> = log.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    for action in [
+        "account.create",
+        "account.role",
+        "account.grant_clear_export",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    let attempts = [
+        auditor
+            .post_json("/accounts", &new_account("by.auditor", "staff"))
+            .await,
+        auditor
+            .post_json("/people", &json!({ "unit_id": city, "name": "张伟" }))
+            .await,
+        auditor
+            .post_json(&format!("/accounts/{staff}/disable"), &json!({}))
+            .await,
+    ];
+    for attempt in attempts {
+        assert_eq!(attempt.status, StatusCode::FORBIDDEN, "{}", attempt.body);
+    }
+    app.finish().await;
+}
+
+/// A password someone else set (a new account, a reset) must be replaced at first login: every
+/// page leads to the password form, the API issues no token, and the same password again is
+/// refused. A password the holder typed on the server's command line is their own.
+async fn a_password_set_by_someone_else_is_changed_first(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.api("admin").await;
+    let given = "given by the admin";
+    let created = admin
+        .post_json(
+            "/accounts",
+            &json!({ "unit_code": "150100", "username": "li.na", "role": "staff", "password": given }),
+        )
+        .await;
+    assert_eq!(created.json()["must_change_password"], true);
+
+    let token = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({ "username": "li.na", "password": given }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = token.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "password_change_required");
+
+    let li = app.browser();
+    li.login("li.na", given).await;
+    for path in ["/", "/directory", "/activities"] {
+        let page = li.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/password"), "{path}");
+    }
+    let form = li.get("/password").await;
+    assert!(form.body.contains("您的密码由管理员设置"), "{}", form.body);
+    let same = li
+        .submit(
+            "/password",
+            "/password",
+            &[("current", given), ("new", given), ("confirm", given)],
+        )
+        .await;
+    assert!(
+        same.body.contains("新密码不能与当前密码相同"),
+        "{}",
+        same.body
+    );
+    let own = "a passphrase of my own";
+    let changed = li
+        .submit(
+            "/password",
+            "/password",
+            &[("current", given), ("new", own), ("confirm", own)],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(li.get("/directory").await.status, StatusCode::OK);
+    let api = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({ "username": "li.na", "password": own }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::CREATED);
+
+    // Fixture accounts were added on the command line: nothing to change.
+    assert_eq!(
+        app.login("saihan.staff")
+            .await
+            .get("/directory")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    duties_are_kept_apart,
+    a_password_set_by_someone_else_is_changed_first,
     a_new_installation_starts_with_init,
     administrators_create_and_manage_accounts,
     bad_account_input_is_refused,

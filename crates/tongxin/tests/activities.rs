@@ -334,7 +334,7 @@ async fn invitations_and_bulk_attendance(engine: Engine) {
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.contains("spreadsheetml"));
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=activity.attendance_export")
         .await;

@@ -44,7 +44,7 @@ async fn activity(app: &TestApp) {
 async fn the_audit_page_shows_who_did_what_where(engine: Engine) {
     let app = TestApp::with_fixture(engine).await;
     activity(&app).await;
-    let browser = app.login("saihan").await;
+    let browser = app.login("saihan.auditor").await;
     let page = browser.get("/audit").await;
     assert_eq!(page.status, StatusCode::OK);
     for expected in [
@@ -58,7 +58,7 @@ async fn the_audit_page_shows_who_did_what_where(engine: Engine) {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
     let renamed = app
-        .api("saihan")
+        .api("saihan.auditor")
         .await
         .get("/audit?action=unit.rename")
         .await
@@ -69,17 +69,17 @@ async fn the_audit_page_shows_who_did_what_where(engine: Engine) {
     );
     let filtered = browser.get("/audit?action=unit.rename").await;
     assert!(filtered.body.contains("共 1 条结果"), "{}", filtered.body);
-    // The top administrator also sees failed logins with unknown names.
+    // The auditor of the top unit also sees failed logins with unknown names.
     app.browser().login("nobody-here", "whatever it is").await;
     let top = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=login.failed")
         .await
         .json();
     assert!(top.to_string().contains("nobody-here"), "{top}");
     let county = app
-        .api("saihan")
+        .api("saihan.auditor")
         .await
         .get("/audit?action=login.failed")
         .await

@@ -86,7 +86,7 @@ async fn login_and_logout(engine: Engine) {
 
     // Every step is in the audit log, with the address.
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?actor=saihan")
         .await
@@ -142,7 +142,7 @@ async fn lockout_and_its_expiry(engine: Engine) {
     );
 
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=account.lock")
         .await

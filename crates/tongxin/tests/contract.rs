@@ -96,6 +96,7 @@ async fn every_list_and_show_answers_as_the_document_declares(engine: Engine) {
     let app = TestApp::with_fixture(engine).await;
     let admin = app.api("admin").await;
     let (records, owner) = file_records(&app, &admin).await;
+    let auditor = app.api("auditor").await;
     let document = admin.get("/openapi.json").await.json();
     let components = document["components"].clone();
     let mut checked = Vec::new();
@@ -109,6 +110,8 @@ async fn every_list_and_show_answers_as_the_document_declares(engine: Engine) {
             .unwrap_or_else(|| panic!("{path}: give this test a sample for its parameters"));
         let caller = if path.starts_with("/api/v1/me") {
             &owner
+        } else if path == "/api/v1/audit" {
+            &auditor
         } else {
             &admin
         };

@@ -81,7 +81,12 @@ async fn people_are_kept_with_protected_fields(engine: Engine) {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let audit = admin.get("/audit?action=person.reveal").await.json();
+    let audit = app
+        .api("auditor")
+        .await
+        .get("/audit?action=person.reveal")
+        .await
+        .json();
     assert_eq!(audit["total"], 1);
     assert_eq!(audit["items"][0]["detail"]["field"], "id_number");
 
@@ -284,7 +289,6 @@ async fn bad_person_input_is_refused(engine: Engine) {
     assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 0);
 
     // Ethnicity is collected once a top administrator enables it with a purpose.
-    let admin = app.api("admin").await;
     app.store
         .set_sensitive_field(
             &admin_actor(&app).await,
@@ -302,7 +306,12 @@ async fn bad_person_input_is_refused(engine: Engine) {
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
     assert_eq!(ok.json()["ethnicity"], "***");
-    let audit = admin.get("/audit?action=sensitive_field").await.json();
+    let audit = app
+        .api("auditor")
+        .await
+        .get("/audit?action=sensitive_field")
+        .await
+        .json();
     assert_eq!(audit["total"], 1);
     app.finish().await;
 }

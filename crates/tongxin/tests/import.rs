@@ -76,7 +76,7 @@ async fn a_clean_file_imports_after_a_dry_run(engine: Engine) {
     assert_eq!(full["birth_date"], "1980-01-01");
     assert_eq!(staff.get("/people").await.json()["total"], 3);
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=person.import")
         .await
@@ -346,7 +346,7 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
     assert!(theirs.body.contains("李娜") && !theirs.body.contains("张伟"));
 
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=person.export")
         .await

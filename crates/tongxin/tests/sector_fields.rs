@@ -121,7 +121,12 @@ async fn fields_are_defined_by_top_administrators(engine: Engine) {
         )
         .await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
-    let audited = admin.get("/audit?action=sector.field").await.json();
+    let audited = app
+        .api("auditor")
+        .await
+        .get("/audit?action=sector.field")
+        .await
+        .json();
     assert_eq!(audited["total"], 5, "{audited}");
     app.finish().await;
 }

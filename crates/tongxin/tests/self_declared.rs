@@ -128,7 +128,7 @@ async fn accounts_are_linked_within_the_subtree(engine: Engine) {
     assert_eq!(unlinked.status, StatusCode::NO_CONTENT);
     assert_eq!(member.get("/me/record").await.status, StatusCode::NOT_FOUND);
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=person.member")
         .await;

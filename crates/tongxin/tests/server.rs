@@ -16,8 +16,14 @@ use tongxin::demo;
 
 async fn the_demo_loads_once(engine: Engine) {
     let app = TestApp::empty(engine).await;
-    let admin = demo::load(&app.store, START, 1, 50).await.unwrap();
+    let accounts = demo::load(&app.store, START, 1, 50).await.unwrap();
+    let admin = accounts.admin;
     assert_eq!(admin.username, "admin");
+    // The other two duties kept apart can log in too.
+    for other in [accounts.security, accounts.auditor] {
+        let login = app.browser().login(&other.username, &other.password).await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", other.username);
+    }
 
     // The printed password works.
     let browser = app.browser();

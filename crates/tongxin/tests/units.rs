@@ -119,7 +119,7 @@ async fn browse_create_rename_move_archive_on_pages(engine: Engine) {
     let report = app.store.check().await.unwrap();
     assert!(report.faults.is_empty(), "{:?}", report.faults);
     let audit = app
-        .api("admin")
+        .api("auditor")
         .await
         .get("/audit?action=unit.")
         .await

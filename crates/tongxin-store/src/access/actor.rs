@@ -20,6 +20,8 @@ pub struct Actor {
     unit_path: UnitPath,
     person_id: Option<i64>,
     ip: Option<String>,
+    must_change_password: bool,
+    may_export_clear: bool,
 }
 
 impl Actor {
@@ -35,6 +37,8 @@ impl Actor {
             unit_path: UnitPath::whole_tree(),
             person_id: None,
             ip: None,
+            must_change_password: false,
+            may_export_clear: true,
         }
     }
 
@@ -51,6 +55,8 @@ impl Actor {
             unit_path: UnitPath::whole_tree(),
             person_id: None,
             ip,
+            must_change_password: false,
+            may_export_clear: false,
         }
     }
 
@@ -70,6 +76,8 @@ impl Actor {
             unit_path: UnitPath::from_stored(unit.path.clone()),
             person_id: account.person_id,
             ip,
+            must_change_password: account.must_change_password,
+            may_export_clear: account.may_export_clear,
         }
     }
 
@@ -111,6 +119,16 @@ impl Actor {
         self.ip.as_deref()
     }
 
+    /// Someone else set this account's password: the holder must choose their own first.
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
+    }
+
+    /// Given the right to export protected fields in clear (the system always has it).
+    pub fn may_export_clear(&self) -> bool {
+        self.may_export_clear
+    }
+
     /// The same actor, seen from another address (a session used from a new connection).
     pub fn with_ip(mut self, ip: Option<String>) -> Actor {
         self.ip = ip;
@@ -134,6 +152,49 @@ impl Actor {
         Condition::all()
             .add(column.gte(self.unit_path.as_str()))
             .add(column.lt(self.unit_path.upper_bound()))
+    }
+
+    /// Refuses all but those who manage accounts (system and security administrators).
+    pub(crate) fn require_account_manager(&self) -> Result<()> {
+        if self.role.manages_accounts() {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
+    }
+
+    /// Refuses to let anyone but the security administrator give, take or touch an account
+    /// of a privileged role (三员分立: the system administrator cannot raise an account to
+    /// its own rank, nor manage the security administrator or the auditor).
+    pub(crate) fn require_may_manage(&self, role: Role) -> Result<()> {
+        if self.may_manage(role) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
+    }
+
+    /// Whether the actor may give this role, or manage an account that holds it.
+    pub fn may_manage(&self, role: Role) -> bool {
+        self.role.manages_accounts() && (self.role == Role::Security || !role.is_privileged())
+    }
+
+    /// Refuses all but the auditor.
+    pub(crate) fn require_auditor(&self) -> Result<()> {
+        if self.role.reads_audit() {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
+    }
+
+    /// Refuses all but the security administrator.
+    pub(crate) fn require_security(&self) -> Result<()> {
+        if self.role == Role::Security {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
     }
 
     /// Refuses unless the actor administers their subtree.

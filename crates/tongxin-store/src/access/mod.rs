@@ -59,6 +59,21 @@ pub(crate) fn allowed<E: Guarded>(actor: &Actor, mode: Mode) -> Condition {
     if granted { any } else { nothing() }
 }
 
+/// Refuses an actor whose role no grant to see `E` names: such a caller is turned away
+/// (forbidden) rather than shown an empty list.
+pub(crate) fn require_role_sees<E: Guarded>(actor: &Actor) -> Result<()> {
+    let named = E::KIND
+        .declaration()
+        .see
+        .iter()
+        .any(|g| g.roles.contains(&actor.role()));
+    if named {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden)
+    }
+}
+
 /// A condition no row meets (an empty `any` must never be mistaken for "no condition").
 pub(crate) fn nothing() -> Condition {
     Expr::val(1).eq(0).into_condition()

@@ -72,6 +72,19 @@ const TREE: &[Role] = &[Role::Admin, Role::Staff, Role::Leader];
 const EDITORS: &[Role] = &[Role::Admin, Role::Staff];
 const ADMINS: &[Role] = &[Role::Admin];
 const MEMBERS: &[Role] = &[Role::Member];
+/// Those who manage accounts: the system administrator (work roles only) and the security
+/// administrator.
+const ACCOUNT_MANAGERS: &[Role] = &[Role::Admin, Role::Security];
+/// Everyone who works with the unit tree, including the security administrator (who files
+/// accounts into units) and the auditor (who reads what happened where).
+const TREE_AND_OVERSEERS: &[Role] = &[
+    Role::Admin,
+    Role::Staff,
+    Role::Leader,
+    Role::Security,
+    Role::Auditor,
+];
+const AUDITORS: &[Role] = &[Role::Auditor];
 
 const fn grant(roles: &'static [Role], reach: Reach) -> Grant {
     Grant { roles, reach }
@@ -110,16 +123,18 @@ impl Kind {
             Kind::Unit => {
                 const {
                     Declaration {
-                        see: &[grant(TREE, Reach::Subtree)],
+                        see: &[grant(TREE_AND_OVERSEERS, Reach::Subtree)],
                         change: &[grant(ADMINS, Reach::Subtree)],
                     }
                 }
             }
+            // The system administrator changes only accounts of the work roles
+            // (`Actor::require_may_manage`).
             Kind::Account => {
                 const {
                     Declaration {
-                        see: &[grant(ADMINS, Reach::Subtree)],
-                        change: &[grant(ADMINS, Reach::Subtree)],
+                        see: &[grant(ACCOUNT_MANAGERS, Reach::Subtree)],
+                        change: &[grant(ACCOUNT_MANAGERS, Reach::Subtree)],
                     }
                 }
             }
@@ -218,7 +233,7 @@ impl Kind {
             Kind::AuditEntry => {
                 const {
                     Declaration {
-                        see: &[grant(ADMINS, Reach::Subtree), grant(ADMINS, Reach::Top)],
+                        see: &[grant(AUDITORS, Reach::Subtree), grant(AUDITORS, Reach::Top)],
                         change: &[],
                     }
                 }

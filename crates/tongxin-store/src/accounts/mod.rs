@@ -1,5 +1,6 @@
-//! Accounts: each belongs to a unit and has a role; administrators manage the accounts of their
-//! subtree.
+//! Accounts: each belongs to a unit and has a role. The system administrator manages the work
+//! accounts of their subtree; the security administrator every account of theirs, its role,
+//! lockouts and the right to export in clear (三员分立). Nobody changes their own role.
 
 pub(crate) mod password;
 pub(crate) mod sessions;
@@ -52,6 +53,8 @@ pub struct AccountView {
     pub unit_name: String,
     pub disabled: bool,
     pub locked_until: Option<Timestamp>,
+    pub must_change_password: bool,
+    pub may_export_clear: bool,
     pub created_at: Timestamp,
 }
 
@@ -66,6 +69,8 @@ fn view(u: user::Model, unit: &unit::Model) -> AccountView {
         unit_name: unit.name.clone(),
         disabled: u.disabled_at.is_some(),
         locked_until: u.locked_until.map(Timestamp::from_micros),
+        must_change_password: u.must_change_password,
+        may_export_clear: u.may_export_clear,
         created_at: Timestamp::from_micros(u.created_at),
     }
 }
@@ -90,14 +95,14 @@ pub struct NewAccount {
 }
 
 impl Store {
-    /// Accounts whose unit lies in the administrator's subtree.
+    /// Accounts whose unit lies in the manager's subtree.
     pub async fn accounts(
         &self,
         actor: &Actor,
         query: &AccountQuery,
         page: PageRequest,
     ) -> Result<Page<AccountView>> {
-        actor.require_admin()?;
+        actor.require_account_manager()?;
         let mut select = access::visible::<user::Entity>(actor).inner_join(unit::Entity);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(
@@ -126,9 +131,9 @@ impl Store {
         Ok(Page::new(items, total, page))
     }
 
-    /// One account of the administrator's subtree.
+    /// One account of the manager's subtree.
     pub async fn account(&self, actor: &Actor, id: i64) -> Result<AccountView> {
-        actor.require_admin()?;
+        actor.require_account_manager()?;
         let (u, unit) = self.find_account(&self.db, actor, id).await?;
         Ok(view(u, &unit))
     }
@@ -174,14 +179,25 @@ impl Store {
         }
     }
 
-    /// Creates an account in a unit of the administrator's subtree.
+    /// Creates an account in a unit of the manager's subtree. Its holder must change the
+    /// password at first login: someone else chose it.
     pub async fn create_account(
         &self,
         actor: &Actor,
         now: Timestamp,
         new: NewAccount,
     ) -> Result<AccountView> {
-        actor.require_admin()?;
+        actor.require_may_manage(new.role)?;
+        self.insert_account(actor, now, new, true).await
+    }
+
+    async fn insert_account(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        new: NewAccount,
+        must_change_password: bool,
+    ) -> Result<AccountView> {
         let hash = password::hash(new.password.expose().to_owned()).await?;
         let tx = self.begin_write().await?;
         let unit = filing_unit(&tx, actor, new.unit_id, Field::Unit).await?;
@@ -202,6 +218,8 @@ impl Store {
             failed_logins: Set(0),
             locked_until: Set(None),
             disabled_at: Set(None),
+            must_change_password: Set(must_change_password),
+            may_export_clear: Set(false),
             created_at: Set(now.micros()),
             updated_at: Set(now.micros()),
             ..Default::default()
@@ -227,6 +245,133 @@ impl Store {
         Ok(view(created, &unit))
     }
 
+    /// An account of the manager's subtree that the actor may change: not their own, and of a
+    /// role they may manage.
+    async fn account_to_change<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(user::Model, unit::Model)> {
+        actor.require_account_manager()?;
+        if actor.user_id() == Some(id) {
+            return Err(Invalid::new(Field::Username, Reason::OwnAccount).into());
+        }
+        let (u, unit) = self.find_account(conn, actor, id).await?;
+        actor.require_may_manage(Role::parse(&u.role).unwrap_or(Role::Member))?;
+        Ok((u, unit))
+    }
+
+    /// Gives an account another role; its sessions end so the new role applies at once.
+    pub async fn set_account_role(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        role: Role,
+    ) -> Result<AccountView> {
+        actor.require_may_manage(role)?;
+        let tx = self.begin_write().await?;
+        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
+        let updated = user::ActiveModel {
+            id: Set(u.id),
+            role: Set(role.as_str().to_owned()),
+            // The right to export in clear is given for a role's work; a new role starts
+            // without it.
+            may_export_clear: Set(false),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        end_sessions(&tx, u.id).await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("account.role")
+                .target("account", u.id, &u.username)
+                .unit(&unit.path)
+                .detail(json!({ "from": u.role, "to": role.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view(updated, &unit))
+    }
+
+    /// Lifts a lock left by failed logins.
+    pub async fn unlock_account(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+    ) -> Result<AccountView> {
+        let tx = self.begin_write().await?;
+        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
+        let updated = user::ActiveModel {
+            id: Set(u.id),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new("account.unlock")
+                .target("account", u.id, &u.username)
+                .unit(&unit.path),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view(updated, &unit))
+    }
+
+    /// Gives or takes the right to export protected fields in clear: the security
+    /// administrator's alone, and only to accounts whose role works with the directory.
+    pub async fn set_clear_export_right(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        allowed: bool,
+    ) -> Result<AccountView> {
+        actor.require_security()?;
+        let tx = self.begin_write().await?;
+        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
+        let role = Role::parse(&u.role).unwrap_or(Role::Member);
+        if allowed && !matches!(role, Role::Admin | Role::Staff) {
+            return Err(Invalid::new(Field::Role, Reason::NoClearExportForRole).into());
+        }
+        let updated = user::ActiveModel {
+            id: Set(u.id),
+            may_export_clear: Set(allowed),
+            updated_at: Set(now.micros()),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        let action = if allowed {
+            "account.grant_clear_export"
+        } else {
+            "account.revoke_clear_export"
+        };
+        audit::append(
+            &tx,
+            now,
+            actor,
+            Event::new(action)
+                .target("account", u.id, &u.username)
+                .unit(&unit.path),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view(updated, &unit))
+    }
+
     /// Disables or re-enables an account. Disabling ends its sessions at once.
     pub async fn set_account_disabled(
         &self,
@@ -235,12 +380,8 @@ impl Store {
         id: i64,
         disabled: bool,
     ) -> Result<AccountView> {
-        actor.require_admin()?;
-        if actor.user_id() == Some(id) {
-            return Err(Invalid::new(Field::Username, Reason::OwnAccount).into());
-        }
         let tx = self.begin_write().await?;
-        let (u, unit) = self.find_account(&tx, actor, id).await?;
+        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
         let updated = user::ActiveModel {
             id: Set(u.id),
             disabled_at: Set(disabled.then_some(now.micros())),
@@ -271,14 +412,14 @@ impl Store {
     }
 
     /// Gives an account a new random password, clears any lock and ends its sessions. Returns
-    /// the password, which is shown once and never stored in the clear.
+    /// the password, which is shown once and never stored in the clear; the holder must change
+    /// it at first login.
     pub async fn reset_password(&self, actor: &Actor, now: Timestamp, id: i64) -> Result<String> {
-        actor.require_admin()?;
         let new_password = password::generate_password();
         let hash = password::hash(new_password.clone()).await?;
         let tx = self.begin_write().await?;
-        let (u, unit) = self.find_account(&tx, actor, id).await?;
-        set_password(&tx, now, u.id, hash).await?;
+        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
+        set_password(&tx, now, u.id, hash, true).await?;
         end_sessions(&tx, u.id).await?;
         audit::append(
             &tx,
@@ -313,7 +454,7 @@ impl Store {
         }
         let hash = password::hash(new.expose().to_owned()).await?;
         let tx = self.begin_write().await?;
-        set_password(&tx, now, user_id, hash).await?;
+        set_password(&tx, now, user_id, hash, false).await?;
         access::delete_rows::<session::Entity>(Unguarded::Sessions)
             .filter(session::Column::UserId.eq(user_id))
             .filter(session::Column::IdHash.ne(keep_session.hash()))
@@ -333,6 +474,8 @@ impl Store {
     }
 
     /// Creates an account from the command line, as the system, in the unit with `unit_code`.
+    /// The password is the holder's own (typed on the server), so no change is required; any
+    /// role may be given here, which is how the first security administrator is made.
     pub async fn add_user_as_system(
         &self,
         now: Timestamp,
@@ -346,7 +489,7 @@ impl Store {
             .unit_by_code(&system, unit_code)
             .await
             .map_err(|_| Invalid::new(Field::Unit, Reason::NotFound))?;
-        self.create_account(
+        self.insert_account(
             &system,
             now,
             NewAccount {
@@ -356,6 +499,7 @@ impl Store {
                 role,
                 password,
             },
+            false,
         )
         .await
     }
@@ -366,10 +510,12 @@ async fn set_password<C: ConnectionTrait>(
     now: Timestamp,
     user_id: i64,
     hash: String,
+    must_change: bool,
 ) -> Result<()> {
     user::ActiveModel {
         id: Set(user_id),
         password_hash: Set(hash),
+        must_change_password: Set(must_change),
         failed_logins: Set(0),
         locked_until: Set(None),
         updated_at: Set(now.micros()),

@@ -143,6 +143,16 @@ impl Store {
             return Err(LoginError::Disabled);
         }
 
+        if kind == SessionKind::Api && account.must_change_password {
+            self.audit_alone(
+                now,
+                &attempt,
+                login_event("login.failed").detail(json!({ "reason": "password_change_required" })),
+            )
+            .await?;
+            return Err(LoginError::PasswordChangeRequired);
+        }
+
         let actor = Actor::of_account(&account, &unit, ip.clone());
         let secret = SessionSecret::generate();
         let csrf_token = random_hex();

@@ -200,15 +200,16 @@ pub struct AuditQuery {
 }
 
 impl Store {
-    /// The audit rows about the administrator's subtree, newest first. Rows that concern no unit
-    /// (failed logins with unknown names) are shown to administrators of a top unit only.
+    /// The audit rows about the auditor's subtree, newest first. Rows that concern no unit
+    /// (failed logins with unknown names) are shown to auditors of a top unit only. The
+    /// system administrator does not read the log of what they did.
     pub async fn audit_log(
         &self,
         actor: &Actor,
         query: &AuditQuery,
         page: PageRequest,
     ) -> Result<Page<AuditEntry>> {
-        actor.require_admin()?;
+        actor.require_auditor()?;
         let mut select = access::visible::<audit_entry::Entity>(actor);
         if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
             select = select.filter(like::starts_with(audit_entry::Column::Action, action));

@@ -20,6 +20,11 @@ pub struct Model {
     pub calendar_token: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set when someone else set the password (creation, reset): the holder must choose their
+    /// own before doing anything else.
+    pub must_change_password: bool,
+    /// Given by the security administrator: may export protected fields in clear.
+    pub may_export_clear: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m0005_proposals;
 mod m0006_activities;
 mod m0007_saved_filters;
 mod m0008_people_counts;
+mod m0009_duties;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_activities::Migration),
             Box::new(m0007_saved_filters::Migration),
             Box::new(m0008_people_counts::Migration),
+            Box::new(m0009_duties::Migration),
         ]
     }
 }

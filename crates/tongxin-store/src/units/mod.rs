@@ -111,7 +111,7 @@ struct CountByKey {
 impl Store {
     /// One unit of the actor's subtree.
     pub async fn unit(&self, actor: &Actor, id: i64) -> Result<UnitView> {
-        actor.require_staff_area()?;
+        access::require_role_sees::<unit::Entity>(actor)?;
         self.find_unit(&self.db, actor, id)
             .await?
             .map(UnitView::from)
@@ -148,7 +148,7 @@ impl Store {
         query: &UnitQuery,
         page: PageRequest,
     ) -> Result<Page<UnitView>> {
-        actor.require_staff_area()?;
+        access::require_role_sees::<unit::Entity>(actor)?;
         let mut select = access::visible::<unit::Entity>(actor);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(

@@ -1,4 +1,4 @@
-//! `/accounts` and `/audit`: administration of the caller's subtree.
+//! `/accounts` (the system and security administrators) and `/audit` (the auditor).
 
 use axum::Json;
 use axum::extract::State;
@@ -22,6 +22,8 @@ fn account_json(a: &AccountView) -> Value {
         "unit": { "id": a.unit_id, "code": a.unit_code, "name": a.unit_name },
         "disabled": a.disabled,
         "locked_until": a.locked_until.map(|t| t.rfc3339()),
+        "must_change_password": a.must_change_password,
+        "may_export_clear": a.may_export_clear,
         "created_at": a.created_at.rfc3339(),
     })
 }
@@ -115,6 +117,59 @@ pub async fn enable(
     let account = state
         .store
         .set_account_disabled(&user.actor, state.clock.now(), id, false)
+        .await?;
+    Ok(Json(account_json(&account)))
+}
+
+#[derive(Deserialize)]
+pub struct RoleBody {
+    role: String,
+}
+
+/// `POST /accounts/{id}/role`: another role; the account's sessions end.
+pub async fn set_role(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<RoleBody>,
+) -> Result<Json<Value>, AppError> {
+    let role = tongxin_core::Role::parse(&body.role).map_err(|i| AppError::Invalid(vec![i]))?;
+    let account = state
+        .store
+        .set_account_role(&user.actor, state.clock.now(), id, role)
+        .await?;
+    Ok(Json(account_json(&account)))
+}
+
+/// `POST /accounts/{id}/unlock`: lifts a lock left by failed logins.
+pub async fn unlock(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let account = state
+        .store
+        .unlock_account(&user.actor, state.clock.now(), id)
+        .await?;
+    Ok(Json(account_json(&account)))
+}
+
+#[derive(Deserialize)]
+pub struct ClearExportBody {
+    allowed: bool,
+}
+
+/// `POST /accounts/{id}/clear-export`: the security administrator gives or takes the right to
+/// export protected fields in clear.
+pub async fn set_clear_export(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<ClearExportBody>,
+) -> Result<Json<Value>, AppError> {
+    let account = state
+        .store
+        .set_clear_export_right(&user.actor, state.clock.now(), id, body.allowed)
         .await?;
     Ok(Json(account_json(&account)))
 }

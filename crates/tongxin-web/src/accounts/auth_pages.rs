@@ -87,6 +87,8 @@ pub async fn login(
         Err(LoginError::BadCredentials) => ctx.t("login.bad_credentials").to_owned(),
         Err(LoginError::Disabled) => ctx.t("login.disabled").to_owned(),
         Err(LoginError::Locked { until }) => ctx.tf("login.locked", "time", &until.display_time()),
+        // Asked of API tokens only; a web login goes on to the password page.
+        Err(LoginError::PasswordChangeRequired) => return Err(AppError::PasswordChangeRequired),
         Err(LoginError::Store(e)) => return Err(e.into()),
     };
     let page = LoginPage {
@@ -145,13 +147,16 @@ struct PasswordPage {
     ctx: Ctx,
     errors: FormErrors,
     done: bool,
+    /// Someone else set the current password: say why this page came first.
+    required: bool,
 }
 
-pub async fn password_page(ctx: Ctx, _: CurrentUser) -> Result<Response, AppError> {
+pub async fn password_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
     let page = PasswordPage {
         ctx,
         errors: FormErrors::default(),
         done: false,
+        required: auth.actor.must_change_password(),
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
@@ -177,6 +182,9 @@ pub async fn change_password(
     if new.is_some() && form.new != form.confirm {
         checks.check::<()>(Err(Invalid::new(Field::PasswordConfirm, Reason::Mismatch)));
     }
+    if new.is_some() && form.new == form.current {
+        checks.check::<()>(Err(Invalid::new(Field::Password, Reason::SameAsCurrent)));
+    }
     let mut invalid = checks.into_inner();
     if let (Some(new), true) = (new, invalid.is_empty()) {
         let result = state
@@ -195,6 +203,7 @@ pub async fn change_password(
                     ctx,
                     errors: FormErrors::default(),
                     done: true,
+                    required: false,
                 };
                 return Ok(page.ctx.respond(StatusCode::OK, page.render()?));
             }
@@ -206,6 +215,7 @@ pub async fn change_password(
         errors: ctx.errors(&invalid),
         ctx,
         done: false,
+        required: auth.actor.must_change_password(),
     };
     Ok(page
         .ctx

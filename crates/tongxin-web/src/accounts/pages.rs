@@ -1,4 +1,5 @@
-//! Account administration: list, create, disable and enable, reset a password.
+//! Account administration: list, create, disable and enable, reset a password, change a role,
+//! lift a lock, give the right to export in clear.
 
 use askama::Template;
 use axum::extract::State;
@@ -67,11 +68,19 @@ pub async fn index(
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
+/// The roles this actor may give (the system administrator: the work roles).
+fn roles_to_give(actor: &tongxin_store::Actor) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| actor.may_manage(*r))
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "accounts/form.html")]
 struct NewPage {
     ctx: Ctx,
-    roles: [Role; 4],
+    roles: Vec<Role>,
     fields: AccountFields,
     errors: FormErrors,
 }
@@ -102,14 +111,14 @@ pub async fn new_page(
     Query(query): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    if !actor.role().administers() {
+    if !actor.role().manages_accounts() {
         return Err(AppError::Forbidden);
     }
     let unit_id = query.unit.or(actor.unit_id()).ok_or(AppError::NotFound)?;
     let unit = state.store.unit(actor, unit_id).await?;
     let page = NewPage {
         ctx: ctx.with_section("accounts"),
-        roles: Role::ALL,
+        roles: roles_to_give(actor),
         fields: AccountFields {
             unit_code: unit.code,
             role: Role::Staff.as_str().to_owned(),
@@ -135,7 +144,7 @@ pub async fn create(
     CsrfForm(fields): CsrfForm<AccountFields>,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    if !actor.role().administers() {
+    if !actor.role().manages_accounts() {
         return Err(AppError::Forbidden);
     }
     let generated = fields.password.is_empty();
@@ -175,7 +184,7 @@ pub async fn create(
     let page = NewPage {
         errors: ctx.errors(&invalid),
         ctx: ctx.with_section("accounts"),
-        roles: Role::ALL,
+        roles: roles_to_give(actor),
         fields: AccountFields {
             password: String::new(),
             ..fields
@@ -192,6 +201,12 @@ struct ShowPage {
     ctx: Ctx,
     account: AccountView,
     is_self: bool,
+    /// The actor may change this account (not their own; a role they may manage).
+    may_change: bool,
+    /// Roles the account may be given.
+    roles: Vec<Role>,
+    /// The security administrator, who gives the right to export in clear.
+    gives_clear_export: bool,
 }
 
 pub async fn show(
@@ -200,13 +215,71 @@ pub async fn show(
     CurrentUser(auth): CurrentUser,
     IdPath(id): IdPath,
 ) -> Result<Response, AppError> {
-    let account = state.store.account(&auth.actor, id).await?;
+    let actor = &auth.actor;
+    let account = state.store.account(actor, id).await?;
+    let is_self = actor.user_id() == Some(account.id);
     let page = ShowPage {
-        is_self: auth.actor.user_id() == Some(account.id),
+        is_self,
+        may_change: !is_self && actor.may_manage(account.role),
+        roles: roles_to_give(actor),
+        gives_clear_export: actor.role() == Role::Security
+            && matches!(account.role, Role::Admin | Role::Staff),
         ctx: ctx.with_section("accounts"),
         account,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<Response, AppError> {
+    let role = Role::parse(&form.role).map_err(|i| AppError::Invalid(vec![i]))?;
+    state
+        .store
+        .set_account_role(&auth.actor, state.clock.now(), id, role)
+        .await?;
+    Ok(see_other(&format!("/accounts/{id}")))
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .unlock_account(&auth.actor, state.clock.now(), id)
+        .await?;
+    Ok(see_other(&format!("/accounts/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct ClearExportForm {
+    #[serde(default)]
+    allowed: String,
+}
+
+pub async fn set_clear_export(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<ClearExportForm>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .set_clear_export_right(&auth.actor, state.clock.now(), id, form.allowed == "true")
+        .await?;
+    Ok(see_other(&format!("/accounts/{id}")))
 }
 
 async fn set_disabled(

@@ -47,6 +47,12 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/accounts/{id}", get(accounts::show))
         .route("/accounts/{id}/disable", post(accounts::disable))
         .route("/accounts/{id}/enable", post(accounts::enable))
+        .route("/accounts/{id}/role", post(accounts::set_role))
+        .route("/accounts/{id}/unlock", post(accounts::unlock))
+        .route(
+            "/accounts/{id}/clear-export",
+            post(accounts::set_clear_export),
+        )
         .route("/audit", get(accounts::audit))
         .route("/people", get(people::list).post(people::create))
         .route(

@@ -41,6 +41,9 @@ pub struct UserChrome {
     /// An administrator of a top unit, who keeps the shared settings.
     pub is_top_admin: bool,
     pub works_in_tree: bool,
+    pub manages_accounts: bool,
+    pub reads_audit: bool,
+    pub is_member: bool,
 }
 
 impl Ctx {
@@ -74,6 +77,10 @@ impl Ctx {
 
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.is_admin)
+    }
+
+    pub fn manages_accounts(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.manages_accounts)
     }
 
     pub fn langs(&self) -> [Lang; 2] {
@@ -207,6 +214,9 @@ fn chrome(actor: &Actor) -> UserChrome {
         is_admin: actor.role().administers(),
         is_top_admin: actor.role().administers() && actor.at_top(),
         works_in_tree: actor.role().works_in_tree(),
+        manages_accounts: actor.role().manages_accounts(),
+        reads_audit: actor.role().reads_audit(),
+        is_member: actor.role() == Role::Member,
     }
 }
 

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use tongxin_core::Role;
 use tongxin_store::{AccountQuery, PageRequest, Total, UnitQuery, UnitView};
 
 use super::chrome::Ctx;
@@ -26,7 +27,7 @@ pub async fn home(
     CurrentUser(auth): CurrentUser,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    let (unit, units_total, accounts_total) = if actor.role().works_in_tree() {
+    let (unit, units_total, accounts_total) = if actor.role() != Role::Member {
         let unit = match actor.unit_id() {
             Some(id) => Some(state.store.unit(actor, id).await?),
             None => None,
@@ -39,7 +40,7 @@ pub async fn home(
                 PageRequest::new(None, Some(1)),
             )
             .await?;
-        let accounts = if actor.role().administers() {
+        let accounts = if actor.role().manages_accounts() {
             let page = PageRequest::new(None, Some(1));
             Some(
                 state

@@ -326,6 +326,9 @@ async fn seed_fixture(store: &Store) {
         ("saihan", "150105", Role::Admin),
         ("saihan.staff", "150105", Role::Staff),
         ("saihan.leader", "150105", Role::Leader),
+        ("security", "150100", Role::Security),
+        ("auditor", "150100", Role::Auditor),
+        ("saihan.auditor", "150105", Role::Auditor),
     ] {
         store
             .add_user_as_system(

@@ -1,0 +1,35 @@
+//! Duties kept apart (三员分立): an account whose password another person set must change it
+//! at first login, and the right to export protected fields in clear is given per account.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite adds one at a time.
+        for column in ["must_change_password", "may_export_clear"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("users")
+                        .add_column(boolean(column).default(false))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in ["must_change_password", "may_export_clear"] {
+            manager
+                .alter_table(Table::alter().table("users").drop_column(column).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
