@@ -38,7 +38,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
-pub use directory::export::{Export, ExportRow};
+pub use directory::export::{Export, ExportRow, Protection};
 pub use directory::import::PeopleImport;
 pub use directory::organizations::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,

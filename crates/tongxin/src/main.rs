@@ -97,12 +97,18 @@ enum Command {
 #[derive(Subcommand)]
 enum ExportCommand {
     /// Export the directory (people on record, archived ones left out) as CSV (UTF-8 with a
-    /// BOM) or XLSX, by the file's extension, with the data standard's columns.
-    /// Protected fields are in clear: keep the file safe. The export is audited.
+    /// BOM) or XLSX, by the file's extension, with the data standard's columns. ID numbers and
+    /// phones are masked unless `--clear --purpose TEXT` is given. The export is audited.
     People {
         /// Where to write: *.csv or *.xlsx.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Protected fields in clear (keep the file safe); needs `--purpose`.
+        #[arg(long, requires = "purpose")]
+        clear: bool,
+        /// Why the clear export is made; kept in the audit log.
+        #[arg(long, value_name = "TEXT", requires = "clear")]
+        purpose: Option<String>,
     },
 }
 
@@ -378,7 +384,12 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             }
         }
         Command::Export {
-            what: ExportCommand::People { out: path },
+            what:
+                ExportCommand::People {
+                    out: path,
+                    clear,
+                    purpose,
+                },
         } => {
             let name = path.display().to_string();
             let format = tongxin_tabular::Format::from_name(&name)
@@ -391,6 +402,10 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                     Default::default(),
                     clock.now(),
                     "tongxin export people",
+                    match purpose {
+                        Some(purpose) if clear => tongxin_store::Protection::Clear { purpose },
+                        _ => tongxin_store::Protection::Masked,
+                    },
                 )
                 .await?;
             let total = export.total;

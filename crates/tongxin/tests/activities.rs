@@ -319,20 +319,44 @@ async fn invitations_and_bulk_attendance(engine: Engine) {
     assert_eq!(found["items"][0]["person"]["name"], "李强");
     assert_eq!(found["items"][0]["status"], "attended");
 
-    let (status, content_type, bytes) = staff
-        .get_bytes(&format!("/activities/{id}/attendance/export?format=csv"))
+    let exported = staff
+        .post_json(
+            &format!("/activities/{id}/attendance/export?format=csv"),
+            &json!({}),
+        )
         .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("text/csv"));
-    let csv = String::from_utf8(bytes).unwrap();
+    assert_eq!(exported.status, StatusCode::OK);
+    assert!(
+        exported.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = exported.body;
     assert!(csv.contains("姓名"), "{csv}");
     assert!(csv.contains("王芳,光明社区,出席"), "{csv}");
     assert!(csv.contains("赵敏,东风村,请假"), "{csv}");
-    let (status, content_type, _) = staff
-        .get_bytes(&format!("/activities/{id}/attendance/export?format=xlsx"))
+    let workbook = staff
+        .post_json(
+            &format!("/activities/{id}/attendance/export?format=xlsx"),
+            &json!({}),
+        )
         .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(content_type.contains("spreadsheetml"));
+    assert_eq!(workbook.status, StatusCode::OK);
+    assert!(
+        workbook.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    // Audited, so never a GET.
+    assert_eq!(
+        staff
+            .get(&format!("/activities/{id}/attendance/export"))
+            .await
+            .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     let audit = app
         .api("auditor")
         .await
@@ -675,7 +699,6 @@ async fn records_of_another_county_are_not_found_on_any_route(engine: Engine) {
     let reads = [
         format!("/activities/{id}"),
         format!("/activities/{id}/invitations"),
-        format!("/activities/{id}/attendance/export"),
         format!("/activities/{id}/photos/1"),
         format!("/campaigns/{campaign}"),
         format!("/campaigns/{campaign}/coverage"),
@@ -704,6 +727,7 @@ async fn records_of_another_county_are_not_found_on_any_route(engine: Engine) {
             json!({ "person_ids": [people[0]], "status": "attended" }),
         ),
         (format!("/activities/{id}/check-in-link"), json!({})),
+        (format!("/activities/{id}/attendance/export"), json!({})),
         (
             format!("/activities/{id}/check-ins"),
             json!({ "person_id": people[0] }),

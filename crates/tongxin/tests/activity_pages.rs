@@ -112,7 +112,11 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
         shown.body
     );
     let export = browser
-        .get(&format!("/activities/{id}/attendance?format=csv"))
+        .submit(
+            &format!("/activities/{id}"),
+            &format!("/activities/{id}/attendance/export"),
+            &[("format", "csv")],
+        )
         .await;
     assert!(
         export.body.contains("李强,光明社区,出席"),
@@ -194,7 +198,6 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
         format!("/activities/{id}/check-in"),
         format!("/activities/{id}/check-in/staff"),
         format!("/activities/{id}/edit"),
-        format!("/activities/{id}/attendance?format=csv"),
     ] {
         assert_eq!(
             saihan.get(&path).await.status,
@@ -202,6 +205,14 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
             "{path}"
         );
     }
+    let export = saihan
+        .submit(
+            "/",
+            &format!("/activities/{id}/attendance/export"),
+            &[("format", "csv")],
+        )
+        .await;
+    assert_eq!(export.status, StatusCode::NOT_FOUND);
     app.finish().await;
 }
 

@@ -315,7 +315,46 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
         )
         .await;
 
-    let csv = staff.get("/people/export?q=zhangwei").await;
+    // Exports are masked unless asked for in clear, with a purpose, by an account given that
+    // right by the security administrator.
+    let export = |api: &common::Api, path: &'static str, body: serde_json::Value| {
+        let api = api.clone();
+        async move { api.post_json(path, &body).await }
+    };
+    let masked = export(&staff, "/people/export?q=zhangwei", json!({})).await;
+    assert_eq!(masked.status, StatusCode::OK);
+    assert!(masked.body.contains("138****5678") && !masked.body.contains("13812345678"));
+    let refused = export(
+        &staff,
+        "/people/export?q=zhangwei",
+        json!({ "clear": true, "purpose": "换届选举名册" }),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no right yet");
+    let security = app.api("security").await;
+    let staff_id = staff.get("/me").await.json()["id"].as_i64().unwrap();
+    let given = security
+        .post_json(
+            &format!("/accounts/{staff_id}/clear-export"),
+            &json!({ "allowed": true }),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::OK, "{}", given.body);
+    let staff = app.api("saihan.staff").await;
+    let no_purpose = export(
+        &staff,
+        "/people/export?q=zhangwei",
+        json!({ "clear": true }),
+    )
+    .await;
+    assert_eq!(no_purpose.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_purpose.error_code(), "required");
+    let csv = export(
+        &staff,
+        "/people/export?q=zhangwei",
+        json!({ "clear": true, "purpose": "换届选举名册" }),
+    )
+    .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
     assert!(csv.body.starts_with('\u{feff}'), "a BOM for Excel");
@@ -336,13 +375,18 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
         lines[1]
     );
     assert!(lines[1].contains("专家、青年"));
+    // Exports are never a GET.
+    assert_eq!(
+        staff.get("/people/export").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 
-    // Leaders may read but not reveal: their export is masked. Siblings see nothing of ours.
+    // Leaders read, masked. Siblings see nothing of ours.
     let leader = app.api("saihan.leader").await;
-    let masked = leader.get("/people/export").await;
+    let masked = export(&leader, "/people/export", json!({})).await;
     assert!(masked.body.contains("138****5678") && !masked.body.contains("13812345678"));
     assert!(masked.body.contains("150105********"), "{}", masked.body);
-    let theirs = xincheng.get("/people/export").await;
+    let theirs = export(&xincheng, "/people/export", json!({})).await;
     assert!(theirs.body.contains("李娜") && !theirs.body.contains("张伟"));
 
     let audit = app
@@ -351,22 +395,25 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
         .get("/audit?action=person.export")
         .await
         .json();
-    assert_eq!(audit["total"], 3);
+    assert_eq!(audit["total"], 4, "the refused ones are not exports");
     let entry = audit["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["actor"] == "saihan.staff")
+        .find(|e| e["actor"] == "saihan.staff" && e["detail"]["protected_in_clear"] == true)
         .unwrap();
     assert_eq!(entry["detail"]["rows"], 1);
     assert_eq!(entry["detail"]["filter"], "q=zhangwei");
+    assert_eq!(entry["detail"]["purpose"], "换届选举名册");
 
-    // The command line exports everything, and what it writes imports again.
+    // The command line exports everything, masked unless told otherwise; in clear, what it
+    // writes imports again.
     let dir = std::env::temp_dir().join(format!("tongxin-export-{}", tongxin_store::random_hex()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("people.csv");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
         .args(["export", "people", "--out", file.to_str().unwrap()])
+        .args(["--clear", "--purpose", "迁移到新系统"])
         .envs(app.db.env())
         .env("RUST_LOG", "error")
         .output()
@@ -635,24 +682,54 @@ async fn the_import_and_export_pages(engine: Engine) {
         list.body.contains("/directory/export?q=zhangwei"),
         "the export keeps the search"
     );
-    let csv = browser.get("/directory/export?q=zhangwei").await;
+    let form = browser.get("/directory/export?q=zhangwei").await;
+    assert!(
+        form.body.contains("脱敏导出"),
+        "no clear export offered: {}",
+        form.body
+    );
+    let csv = browser
+        .submit(
+            "/directory/export?q=zhangwei",
+            "/directory/export",
+            &[("filter", "q=zhangwei"), ("format", "csv")],
+        )
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
-        csv.body.contains("张伟,,,,13812345678,150105"),
+        csv.body.contains("张伟,,,,138****5678,150105"),
         "{}",
         csv.body
     );
     assert!(!csv.body.contains("李娜"));
+    // Asking for clear without the right is refused, whatever the form says.
+    let forced = browser
+        .submit(
+            "/directory/export?q=zhangwei",
+            "/directory/export",
+            &[("filter", "q=zhangwei"), ("clear", "1"), ("purpose", "x")],
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::FORBIDDEN);
 
-    // The same search as an Excel workbook, from the page and the API; it imports again as is.
+    // The same search as an Excel workbook, from the page and the API.
     let page_xlsx = browser
-        .get("/directory/export?q=zhangwei&format=xlsx")
+        .submit(
+            "/directory/export?q=zhangwei",
+            "/directory/export",
+            &[("filter", "q=zhangwei"), ("format", "xlsx")],
+        )
         .await;
     assert_eq!(page_xlsx.status, StatusCode::OK);
+    assert_eq!(
+        page_xlsx.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
     let staff = app.api("saihan.staff").await;
     let xlsx = reqwest::Client::new()
-        .get(app.url("/api/v1/people/export?q=zhangwei&format=xlsx"))
+        .post(app.url("/api/v1/people/export?q=zhangwei&format=xlsx"))
         .bearer_auth(&staff.token)
+        .json(&json!({}))
         .send()
         .await
         .unwrap();
@@ -661,10 +738,17 @@ async fn the_import_and_export_pages(engine: Engine) {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
     let workbook = xlsx.bytes().await.unwrap().to_vec();
-    let (status, report) = import(&staff, workbook, "dry_run=true").await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["rows"], 1);
-    let wrong = staff.get("/people/export?format=pdf").await;
+    let table = tongxin_tabular::read(
+        &workbook,
+        tongxin_tabular::Format::Xlsx,
+        &tongxin_tabular::Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(table.rows.len(), 1);
+    assert_eq!(table.rows[0].cells[0], "张伟");
+    let wrong = staff
+        .post_json("/people/export?format=pdf", &json!({}))
+        .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     app.finish().await;
 }

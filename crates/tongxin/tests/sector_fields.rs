@@ -363,7 +363,7 @@ async fn templates_and_imports_carry_the_fields(engine: Engine) {
 
     // An export of the sector carries its fields, headed as the template heads them.
     let export = staff
-        .get(&format!("/people/export?sector_id={sector}"))
+        .post_json(&format!("/people/export?sector_id={sector}"), &json!({}))
         .await
         .body;
     let mut lines = export.lines();

@@ -1,18 +1,20 @@
 //! Reading the directory out for export, a batch at a time, so a million rows never sit in
-//! memory at once. Every export is audited with its filter and row count.
+//! memory at once. Every export is audited with its filter and row count. Protected fields
+//! leave masked; in clear only as a deliberate act with a stated purpose, by an account the
+//! security administrator gave that right.
 
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
-use tongxin_core::{Gender, Timestamp, mask_id_number, mask_phone};
+use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, mask_id_number, mask_phone};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::directory::people::{PeopleQuery, SensitiveField};
 use crate::entity::{person, person_sector, person_tag, sector, unit};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 /// One person as exported: the columns of the directory data standard (DESIGN.md §4).
 #[derive(Debug, Clone, Default)]
@@ -57,26 +59,62 @@ impl Export {
     }
 }
 
+/// How protected fields (ID numbers, phones) leave in an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protection {
+    /// Masked, as lists show them.
+    Masked,
+    /// In clear, for the stated purpose (audited with it).
+    Clear { purpose: String },
+}
+
+/// The longest purpose kept in the audit log, in characters.
+const MAX_PURPOSE_CHARS: usize = 200;
+
 /// Rows fetched per round trip.
 const EXPORT_BATCH: u64 = 1000;
 
 impl Store {
     /// Starts an export of the people matching `query`: counts them and records the export in
-    /// the audit log. Protected fields are in clear only for roles that may reveal them.
+    /// the audit log with its filter, row count and, for a clear export, its purpose. A clear
+    /// export needs the right to it and a purpose.
     pub async fn start_people_export(
         &self,
         actor: &Actor,
         query: PeopleQuery,
         now: Timestamp,
         description: &str,
+        protection: Protection,
     ) -> Result<Export> {
+        let purpose = match &protection {
+            Protection::Masked => None,
+            Protection::Clear { purpose } => {
+                if !actor.may_export_clear() {
+                    return Err(StoreError::Forbidden);
+                }
+                let purpose = purpose.trim();
+                if purpose.is_empty() {
+                    return Err(Invalid::new(Field::Named("purpose"), Reason::Required).into());
+                }
+                if purpose.chars().count() > MAX_PURPOSE_CHARS {
+                    return Err(Invalid::new(
+                        Field::Named("purpose"),
+                        Reason::TooLong {
+                            max: MAX_PURPOSE_CHARS,
+                        },
+                    )
+                    .into());
+                }
+                Some(purpose.to_owned())
+            }
+        };
         let total = self
             .people_matching(actor, &query, now)
             .await?
             .select
             .count(&self.db)
             .await?;
-        let reveal = actor.require_editor().is_ok();
+        let reveal = purpose.is_some();
         let fields = match query.sector_id {
             Some(sector_id) => self
                 .sectors(actor, true)
@@ -100,9 +138,12 @@ impl Store {
             actor,
             Event::new("person.export")
                 .unit(actor.unit_path().as_str())
-                .detail(
-                    json!({ "filter": description, "rows": total, "protected_in_clear": reveal }),
-                ),
+                .detail(json!({
+                    "filter": description,
+                    "rows": total,
+                    "protected_in_clear": reveal,
+                    "purpose": purpose,
+                })),
         )
         .await?;
         tx.commit().await?;

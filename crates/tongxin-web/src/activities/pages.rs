@@ -598,12 +598,14 @@ pub struct ExportQuery {
     format: String,
 }
 
+/// `POST /activities/{id}/attendance/export`: the attendance list as a file (audited, so a
+/// POST with the CSRF token, never a GET).
 pub async fn export(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(auth): CurrentUser,
     IdPath(id): IdPath,
-    Query(query): Query<ExportQuery>,
+    CsrfForm(query): CsrfForm<ExportQuery>,
 ) -> Result<Response, AppError> {
     attendance_download(&state, &auth.actor, id, query.format == "xlsx", ctx.lang).await
 }

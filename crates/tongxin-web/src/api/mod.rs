@@ -59,7 +59,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/people/import",
             post(people::import).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
-        .route("/people/export", get(people::export))
+        .route("/people/export", post(people::export))
         .route("/people/template", get(people::template))
         .route("/people/{id}", get(people::show).put(people::replace))
         .route("/people/{id}/archive", post(people::archive))
@@ -126,7 +126,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route(
             "/activities/{id}/attendance/export",
-            get(activities::export_attendance),
+            post(activities::export_attendance),
         )
         .route(
             "/activities/{id}/check-in-link",

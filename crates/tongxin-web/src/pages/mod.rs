@@ -10,6 +10,7 @@ pub(crate) use crate::activities::calendar_pages as calendar;
 pub(crate) use crate::audit::pages as audit;
 pub(crate) use crate::campaigns::pages as campaigns;
 mod home;
+pub(crate) use crate::directory::pages::export;
 pub(crate) use crate::directory::pages::organizations;
 pub(crate) use crate::directory::pages::people;
 pub(crate) use crate::directory::pages::proposals;
@@ -87,7 +88,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/organizations/{id}", get(organizations::show))
         .route("/directory", get(people::index))
-        .route("/directory/export", get(people::export))
+        .route("/directory/export", get(export::page).post(export::export))
         .route("/directory/template", get(people::template))
         .route(
             "/directory/import",
@@ -127,9 +128,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/activities/{id}/state", post(activities::change_state))
         .route("/activities/{id}/invitations", post(activities::invite))
+        .route("/activities/{id}/attendance", post(activities::mark))
         .route(
-            "/activities/{id}/attendance",
-            get(activities::export).post(activities::mark),
+            "/activities/{id}/attendance/export",
+            post(activities::export),
         )
         .route(
             "/activities/{id}/photos",

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Field, Gender, Invalid, Reason};
 use tongxin_store::{
-    PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView, SensitiveField,
+    PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView, Protection, SensitiveField,
 };
 
 use tongxin_tabular::{Format, Limits};
@@ -408,20 +408,39 @@ pub fn report_json(report: &tongxin_exchange::Report) -> Value {
     })
 }
 
-/// `GET /people/export`: the people matching the list filters as a CSV file (UTF-8 with a BOM,
-/// Chinese headers), streamed a batch at a time. Protected fields are masked unless the caller
-/// may reveal them; the export is audited with its filter and row count.
+/// What to do with an export's protected fields.
+#[derive(Deserialize, Default)]
+pub struct ExportBody {
+    /// ID numbers and phones in clear (needs the right and a purpose).
+    #[serde(default)]
+    clear: bool,
+    #[serde(default)]
+    purpose: String,
+}
+
+/// `POST /people/export`: the people matching the list filters (in the query string, as for the
+/// list) as a CSV or XLSX file, streamed a batch at a time. Protected fields are masked unless
+/// the body asks for them in clear with a purpose and the caller has that right; the export is
+/// audited with its filter, row count and purpose.
 pub async fn export(
     State(state): State<AppState>,
     user: ApiUser,
     Query(query): Query<ListQuery>,
     RawQuery(raw): RawQuery,
+    ApiJson(body): ApiJson<ExportBody>,
 ) -> Result<Response, AppError> {
     let filter = people_query(&query)?;
     let xlsx = match query.format.as_deref() {
         None | Some("" | "csv") => false,
         Some("xlsx") => true,
         Some(other) => return Err(bad_query(format!("format={other}"))),
+    };
+    let protection = if body.clear {
+        Protection::Clear {
+            purpose: body.purpose,
+        }
+    } else {
+        Protection::Masked
     };
     let export = state
         .store
@@ -430,6 +449,7 @@ pub async fn export(
             filter,
             state.clock.now(),
             raw.as_deref().unwrap_or(""),
+            protection,
         )
         .await?;
     if xlsx {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -28,7 +28,7 @@ use tongxin_store::{MembershipFields, PersonFields};
 #[derive(Deserialize, Default)]
 pub struct SearchForm {
     #[serde(default)]
-    q: String,
+    pub(super) q: String,
     #[serde(default)]
     unit: String,
     #[serde(default)]
@@ -43,9 +43,6 @@ pub struct SearchForm {
     age_max: String,
     #[serde(default)]
     status: String,
-    /// Export only: `xlsx` for a workbook, anything else for CSV.
-    #[serde(default)]
-    format: String,
     page: Option<u64>,
 }
 
@@ -130,7 +127,7 @@ pub async fn index(
 
 /// The store query for the search form, or `None` if it names a unit code that is not in the
 /// caller's subtree (a search that can match nobody).
-async fn search_query(
+pub(super) async fn search_query(
     state: &AppState,
     actor: &Actor,
     form: &SearchForm,
@@ -158,32 +155,6 @@ async fn search_query(
             _ => PersonStatus::Active,
         },
     }))
-}
-
-/// `/directory/export`: the current search as a CSV download (audited by the store).
-pub async fn export(
-    State(state): State<AppState>,
-    CurrentUser(auth): CurrentUser,
-    Query(form): Query<SearchForm>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, AppError> {
-    let query = search_query(&state, &auth.actor, &form)
-        .await?
-        .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-    let export = state
-        .store
-        .start_people_export(
-            &auth.actor,
-            query,
-            state.clock.now(),
-            raw.as_deref().unwrap_or(""),
-        )
-        .await?;
-    if form.format == "xlsx" {
-        directory_file::xlsx_response(&state.store, export, &std::env::temp_dir()).await
-    } else {
-        Ok(directory_file::csv_response(state.store.clone(), export))
-    }
 }
 
 /// `/directory/template`: an empty import file with the right headers, for one sector or for
