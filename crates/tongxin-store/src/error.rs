@@ -124,6 +124,17 @@ pub enum LoginError {
     Store(#[from] StoreError),
 }
 
+impl LoginError {
+    /// A wrong password, or a refused account: what login limits count (not a database
+    /// failure, nor a right password that must be changed first).
+    pub fn is_failed_attempt(&self) -> bool {
+        matches!(
+            self,
+            LoginError::BadCredentials | LoginError::Locked { .. } | LoginError::Disabled
+        )
+    }
+}
+
 impl From<DbErr> for LoginError {
     fn from(e: DbErr) -> Self {
         LoginError::Store(StoreError::from(e))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tongxin_core::{Invalid, Timestamp};
+use tongxin_core::Invalid;
 use tongxin_exchange::ExchangeError;
 use tongxin_i18n::{Catalog, Lang, invalid_message};
 use tongxin_store::{LoginError, StoreError};
@@ -35,12 +35,11 @@ pub enum AppError {
     Csrf,
     #[error("wrong user name or password")]
     BadCredentials,
-    #[error("account locked")]
-    Locked { until: Timestamp },
-    #[error("account disabled")]
-    Disabled,
     #[error("the password must be changed first")]
     PasswordChangeRequired,
+    /// Too many login attempts from this address or at this name; retry after the seconds.
+    #[error("too many login attempts")]
+    TooManyAttempts { retry_after: u64 },
     #[error("changed meanwhile")]
     Conflict(Vec<tongxin_core::HistoryEntry>),
     #[error("duplicate person")]
@@ -78,10 +77,8 @@ impl AppError {
             AppError::Forbidden | AppError::Csrf | AppError::PasswordChangeRequired => {
                 StatusCode::FORBIDDEN
             }
-            AppError::Unauthenticated | AppError::BadCredentials | AppError::Disabled => {
-                StatusCode::UNAUTHORIZED
-            }
-            AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -105,9 +102,8 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Csrf => "csrf",
             AppError::BadCredentials => "bad_credentials",
-            AppError::Locked { .. } => "locked",
-            AppError::Disabled => "disabled",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Conflict(_) => "conflict",
             AppError::DuplicatePerson { .. } => "duplicate",
             AppError::Duplicate { .. } => "already_exists",
@@ -132,8 +128,9 @@ impl AppError {
                 let limit = (max_body_bytes / 1024).to_string();
                 catalog.format(lang, "error.payload_too_large", &[("n", &limit)])
             }
-            AppError::Locked { until } => {
-                catalog.format(lang, "error.locked", &[("time", &until.display_time())])
+            AppError::TooManyAttempts { retry_after } => {
+                let minutes = retry_after.div_ceil(60).to_string();
+                catalog.format(lang, "error.too_many_attempts", &[("n", &minutes)])
             }
             AppError::Csrf => catalog.get(lang, "invalid.forged").to_owned(),
             other => catalog
@@ -177,8 +174,8 @@ impl From<LoginError> for AppError {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::BadCredentials => AppError::BadCredentials,
-            LoginError::Locked { until } => AppError::Locked { until },
-            LoginError::Disabled => AppError::Disabled,
+            // One answer whatever the cause (no account enumeration); the audit keeps it.
+            LoginError::Locked { .. } | LoginError::Disabled => AppError::BadCredentials,
             LoginError::PasswordChangeRequired => AppError::PasswordChangeRequired,
             LoginError::Store(s) => s.into(),
         }

@@ -56,11 +56,28 @@ pub async fn render_errors(
         }
         _ => {}
     }
+    let mut response = respond(&state, error.as_ref(), is_api, lang, &next_path);
+    if let AppError::TooManyAttempts { retry_after } = error.as_ref() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+    }
+    response
+}
+
+/// The error as an API body or a page.
+fn respond(
+    state: &AppState,
+    error: &AppError,
+    is_api: bool,
+    lang: Lang,
+    next_path: &str,
+) -> Response {
     let status = error.status();
     let message = error.message(&state.catalog, lang, state.config.max_body_bytes);
     if is_api {
         let mut body = json!({ "error": { "code": error.code(), "message": message } });
-        match error.as_ref() {
+        match error {
             AppError::Invalid(list) => {
                 if let Some(first) = list.first() {
                     body["error"]["field"] = json!(first.field.key());
@@ -98,10 +115,10 @@ pub async fn render_errors(
         }
         return response;
     }
-    if matches!(error.as_ref(), AppError::Unauthenticated) {
+    if matches!(error, AppError::Unauthenticated) {
         let target = format!(
             "/login?next={}",
-            crate::pages::chrome::encode_query_value(&next_path)
+            crate::pages::chrome::encode_query_value(next_path)
         );
         return Redirect::to(&target).into_response();
     }

@@ -48,6 +48,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Largest file an import accepts, in bytes.
     pub max_import_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from anyone else the header
+    /// is ignored, so a client cannot choose the address it is limited and audited by.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The address users reach (no trailing `/`), for links that leave the browser: QR codes,
     /// calendar feeds. Without it, links use the Host of the request.
     pub public_url: Option<String>,
@@ -76,6 +79,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 50 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
             public_url: None,
         }
     }
@@ -90,6 +94,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Imports started from the pages, running or recently done.
     pub imports: Arc<crate::directory::import_jobs::ImportJobs>,
+    /// Login attempts per address and per typed name.
+    pub login_throttle: Arc<crate::accounts::throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -100,6 +106,7 @@ impl AppState {
             catalog: Arc::new(Catalog::load()?),
             config: Arc::new(config),
             imports: Arc::default(),
+            login_throttle: Arc::default(),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Who is asking: the session cookie for pages, the bearer token for the API, the language, and
 //! the client address.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -54,29 +54,50 @@ pub fn request_lang(headers: &HeaderMap, is_api: bool) -> Lang {
     }
 }
 
-/// The client's address as seen on the socket.
-pub fn client_ip(parts: &Parts) -> Option<String> {
-    parts
+/// The client's address: the socket's peer, or, when the peer is a trusted reverse proxy, the
+/// nearest address before it in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<String> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .map(|ConnectInfo(addr)| addr.ip())?;
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let client = forwarded
+        .iter()
+        .rev()
+        .filter_map(|a| a.parse::<IpAddr>().ok())
+        .find(|a| !trusted.contains(a));
+    Some(client.unwrap_or(peer).to_string())
 }
 
 /// The client's address, for handlers.
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, &state.config.trusted_proxies)))
     }
 }
 
-/// Looks the session cookie up once per page request and leaves the result in the request.
 /// The pages an account whose password must change can still reach.
 const PASSWORD_CHANGE_PATHS: [&str; 3] = ["/password", "/logout", "/lang"];
 
+/// Looks the session cookie up once per page request and leaves the result in the request.
 pub async fn load_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let secret = cookie(&parts.headers, SESSION_COOKIE).map(SessionSecret::from_client);
@@ -87,7 +108,7 @@ pub async fn load_session(State(state): State<AppState>, request: Request, next:
                 &secret,
                 SessionKind::Web,
                 state.clock.now(),
-                client_ip(&parts),
+                client_ip(&parts, &state.config.trusted_proxies),
                 &state.config.policy,
             )
             .await;
@@ -164,7 +185,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 &secret,
                 SessionKind::Api,
                 state.clock.now(),
-                client_ip(parts),
+                client_ip(parts, &state.config.trusted_proxies),
                 &state.config.policy,
             )
             .await?

@@ -37,6 +37,8 @@ pub struct Config {
     pub sqlite_busy_timeout_ms: u64,
     /// Connections in the database pool.
     pub database_connections: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +60,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -73,6 +75,7 @@ const KEYS: [&str; 14] = [
     "max_import_bytes",
     "sqlite_busy_timeout_ms",
     "database_connections",
+    "trusted_proxies",
 ];
 
 #[derive(Deserialize)]
@@ -92,6 +95,7 @@ struct FileConfig {
     max_import_bytes: Option<toml::Value>,
     sqlite_busy_timeout_ms: Option<toml::Value>,
     database_connections: Option<toml::Value>,
+    trusted_proxies: Option<toml::Value>,
 }
 
 /// Raw settings with where each came from.
@@ -255,6 +259,7 @@ impl Config {
                 "must be a number of connections, from 1 to 1000",
                 |n| (1..=1000).contains(n),
             )?,
+            trusted_proxies: trusted_proxies(layered)?,
             data_dir,
         })
     }
@@ -269,6 +274,7 @@ impl Config {
                 .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes,
             max_import_bytes: self.max_import_bytes,
+            trusted_proxies: self.trusted_proxies.clone(),
             public_url: self
                 .public_url
                 .as_deref()
@@ -280,6 +286,25 @@ impl Config {
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// `trusted_proxies`: addresses separated by commas or spaces.
+fn trusted_proxies(layered: &Layered) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    let Some((value, origin)) = layered.get("trusted_proxies") else {
+        return Ok(Vec::new());
+    };
+    value
+        .split([',', ' '])
+        .filter(|a| !a.is_empty())
+        .map(|address| {
+            address.parse().map_err(|_| ConfigError::Value {
+                key: "trusted_proxies",
+                value: value.to_owned(),
+                origin: origin.to_owned(),
+                problem: "must be IP addresses separated by commas, such as 127.0.0.1,10.0.0.2",
+            })
+        })
+        .collect()
 }
 
 fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
@@ -307,6 +332,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("max_import_bytes", file.max_import_bytes),
         ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),
         ("database_connections", file.database_connections),
+        ("trusted_proxies", file.trusted_proxies),
     ];
     for (key, value) in values {
         let text = match value {

@@ -66,7 +66,12 @@ async fn administrators_create_and_manage_accounts(engine: Engine) {
     assert_eq!(disabled.status, StatusCode::SEE_OTHER);
     assert_eq!(wang.get("/").await.status, StatusCode::SEE_OTHER);
     let refused = wang.login("wang.fang", &first).await;
-    assert!(refused.body.contains("该账号已停用"), "{}", refused.body);
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.body.contains("用户名或密码不正确"),
+        "{}",
+        refused.body
+    );
     admin
         .submit(&account_page, &format!("/accounts/{id}/enable"), &[])
         .await;

@@ -160,7 +160,71 @@ async fn pages_are_not_cached_and_keep_to_https(engine: Engine) {
     https.finish().await;
 }
 
+/// Failed logins are limited per typed name (and per address) before any password is hashed:
+/// past the limit the page and the API answer 429 with Retry-After, until the window ends.
+async fn failed_logins_are_limited_per_name_and_address(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let browser = app.browser();
+    for attempt in 1..=10 {
+        let reply = browser.login("ghost", "a guess of mine").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let page = browser.login("ghost", "a guess of mine").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(page.headers["retry-after"], "600");
+    assert!(
+        page.body.contains("登录尝试次数过多，请 10 分钟后再试"),
+        "{}",
+        page.body
+    );
+    let api = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({ "username": "GHOST", "password": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(api.headers()["retry-after"], "600");
+    // Another name from the same address is still let through, and the window ends.
+    assert_eq!(
+        app.browser().login("saihan", common::PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    app.clock.advance_minutes(10);
+    assert_eq!(
+        browser.login("ghost", "a guess of mine").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.finish().await;
+}
+
+/// `X-Forwarded-For` names the client only when the peer is a configured trusted proxy; from
+/// anyone else it is ignored, so a client cannot pick the address it is limited and audited by.
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies(engine: Engine) {
+    for (trusted, expected) in [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.7")] {
+        let app = TestApp::with_fixture_and(engine, &[("TONGXIN_TRUSTED_PROXIES", trusted)]).await;
+        let login = reqwest::Client::new()
+            .post(app.url("/api/v1/auth/token"))
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+            .json(&serde_json::json!({ "username": "saihan", "password": common::PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::CREATED);
+        let audit = app
+            .api("auditor")
+            .await
+            .get("/audit?action=login&actor=saihan")
+            .await
+            .json();
+        assert_eq!(audit["items"][0]["ip"], expected, "trusted: {trusted:?}");
+        app.finish().await;
+    }
+}
+
 engine_tests!(
+    failed_logins_are_limited_per_name_and_address,
+    forwarded_addresses_are_believed_only_from_trusted_proxies,
     pages_are_not_cached_and_keep_to_https,
     a_sheet_claiming_billions_of_cells_is_refused,
     login_returns_only_to_local_paths,

@@ -1,14 +1,27 @@
-//! Argon2id password hashing, off the async threads (a hash takes tens of milliseconds).
+//! Argon2id password hashing, off the async threads (a hash takes tens of milliseconds and
+//! 19 MiB), a few at a time: a burst of logins queues here instead of taking every core and a
+//! slice of memory per attempt.
 
 use std::sync::OnceLock;
+
+use tokio::sync::Semaphore;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::error::{Result, StoreError};
 
+/// Hashes running at once, across the process.
+const CONCURRENT_HASHES: usize = 4;
+
+fn hashing() -> &'static Semaphore {
+    static PERMITS: Semaphore = Semaphore::const_new(CONCURRENT_HASHES);
+    &PERMITS
+}
+
 /// Hashes a password to a PHC string with a fresh random salt.
 pub(crate) async fn hash(password: String) -> Result<String> {
+    let _permit = hashing().acquire().await;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -20,6 +33,7 @@ pub(crate) async fn hash(password: String) -> Result<String> {
 
 /// Whether `password` matches `phc`. A malformed stored hash never matches.
 pub(crate) async fn verify(password: String, phc: String) -> bool {
+    let _permit = hashing().acquire().await;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .verify_password(password.as_bytes(), phc.as_str())

@@ -100,9 +100,13 @@ impl Store {
             .await?;
         let Some((account, Some(unit))) = found else {
             password::verify_nothing(password.to_owned()).await;
+            // What was typed may be a password typed into the wrong field: the log keeps a
+            // keyed hash of it, enough to see repeated attempts at one name, not the name.
+            let typed = self.keys.blind_index("login.typed_name", &name);
+            let shown = format!("unknown-{}", typed.get(..12).unwrap_or(&typed));
             self.audit_alone(
                 now,
-                &Actor::anonymous(&name, ip),
+                &Actor::anonymous(&shown, ip),
                 Event::new("login.failed").detail(json!({ "reason": "unknown_user" })),
             )
             .await?;

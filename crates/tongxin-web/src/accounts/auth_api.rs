@@ -26,17 +26,33 @@ pub async fn issue_token(
     ClientIp(ip): ClientIp,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Response, AppError> {
-    let (session, _) = state
+    let now = state.clock.now();
+    state
+        .login_throttle
+        .check(now, ip.as_deref(), &credentials.username)
+        .map_err(|retry_after| AppError::TooManyAttempts { retry_after })?;
+    let outcome = state
         .store
         .login(
             &credentials.username,
             &credentials.password,
             SessionKind::Api,
-            state.clock.now(),
-            ip,
+            now,
+            ip.clone(),
             &state.config.policy,
         )
-        .await?;
+        .await;
+    let (session, _) = match outcome {
+        Ok(found) => found,
+        Err(refused) => {
+            if refused.is_failed_attempt() {
+                state
+                    .login_throttle
+                    .failed(now, ip.as_deref(), &credentials.username);
+            }
+            return Err(refused.into());
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -65,17 +65,46 @@ pub async fn login(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = safe_next(form.next.as_deref());
+    let now = state.clock.now();
+    if let Err(retry_after) = state
+        .login_throttle
+        .check(now, ip.as_deref(), &form.username)
+    {
+        let page = LoginPage {
+            username: form.username,
+            error: AppError::TooManyAttempts { retry_after }.message(
+                &state.catalog,
+                ctx.lang,
+                state.config.max_body_bytes,
+            ),
+            next,
+            ctx,
+        };
+        let mut response = page
+            .ctx
+            .respond(StatusCode::TOO_MANY_REQUESTS, page.render()?);
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        return Ok(response);
+    }
     let outcome = state
         .store
         .login(
             &form.username,
             &form.password,
             SessionKind::Web,
-            state.clock.now(),
-            ip,
+            now,
+            ip.clone(),
             &state.config.policy,
         )
         .await;
+    if outcome.as_ref().is_err_and(LoginError::is_failed_attempt) {
+        state
+            .login_throttle
+            .failed(now, ip.as_deref(), &form.username);
+    }
     let error = match outcome {
         Ok((session, _)) => {
             let jar = jar.add(session_cookie(
@@ -84,9 +113,11 @@ pub async fn login(
             ));
             return Ok((jar, Redirect::to(&next)).into_response());
         }
-        Err(LoginError::BadCredentials) => ctx.t("login.bad_credentials").to_owned(),
-        Err(LoginError::Disabled) => ctx.t("login.disabled").to_owned(),
-        Err(LoginError::Locked { until }) => ctx.tf("login.locked", "time", &until.display_time()),
+        // One message whatever the cause, so nobody learns which accounts exist or are
+        // locked; the audit log keeps the cause.
+        Err(LoginError::BadCredentials | LoginError::Disabled | LoginError::Locked { .. }) => {
+            ctx.t("login.bad_credentials").to_owned()
+        }
         // Asked of API tokens only; a web login goes on to the password page.
         Err(LoginError::PasswordChangeRequired) => return Err(AppError::PasswordChangeRequired),
         Err(LoginError::Store(e)) => return Err(e.into()),

@@ -4,3 +4,4 @@ pub(crate) mod api;
 pub(crate) mod auth_api;
 pub(crate) mod auth_pages;
 pub(crate) mod pages;
+pub(crate) mod throttle;
