@@ -98,6 +98,11 @@ pub enum Reason {
     Mismatch,
     /// A new password must differ from the current one (which someone else may know).
     SameAsCurrent,
+    /// A file holds more ID numbers on record in other parts of the tree than an account may be
+    /// told of in an hour; they are not listed.
+    TooManyElsewhere {
+        count: u64,
+    },
     /// Not 18 characters of digits with a final digit or X.
     IdNumberFormat,
     /// The check character does not match (GB 11643).
@@ -196,6 +201,7 @@ impl Reason {
             Reason::NoClearExportForRole => "no_clear_export_for_role",
             Reason::Mismatch => "mismatch",
             Reason::SameAsCurrent => "same_as_current",
+            Reason::TooManyElsewhere { .. } => "too_many_elsewhere",
             Reason::NotEnabled => "not_enabled",
             Reason::DuplicateInFile { .. } => "duplicate_in_file",
             Reason::UnknownColumn => "unknown_column",
@@ -243,6 +249,7 @@ impl Reason {
             Reason::FileTooLarge { max_mib } => Some(*max_mib),
             Reason::UnknownPerson { id } => Some(*id),
             Reason::TooMany { max } => Some(*max),
+            Reason::TooManyElsewhere { count } => Some(*count),
             _ => None,
         }
     }

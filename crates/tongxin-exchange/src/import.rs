@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tongxin_core::{Field, Invalid, PERSON_FIELDS, Reason, Timestamp, person_field};
 use tongxin_i18n::{Catalog, Lang, invalid_message};
 use tongxin_store::{
-    Actor, MembershipFields, PersonFields, PersonInput, SectorView, Store, UnitQuery, split_tags,
+    Actor, MembershipFields, PersonFields, PersonInput, SectorView, Store, StoreError, UnitQuery,
+    split_tags,
 };
 use tongxin_tabular::{Format, Limits, Row, TableError};
 
@@ -117,7 +118,22 @@ pub async fn import_people(
         today: now.date(),
     };
 
-    let mut import = store.begin_people_import(actor, now).await?;
+    let mut import = match store.begin_people_import(actor, now).await {
+        Err(StoreError::TooManyProbes) => {
+            return Ok(Report {
+                rows: 0,
+                problems: vec![Problem {
+                    line: 0,
+                    column: String::new(),
+                    code: "too_many_probes",
+                    message: catalog.get(lang, "import.too_many_probes").to_owned(),
+                    existing: None,
+                }],
+                committed: false,
+            });
+        }
+        other => other?,
+    };
     if request.bytes.len() >= LARGE_IMPORT_BYTES {
         import.defer_indexes().await?;
     }

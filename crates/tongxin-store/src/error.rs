@@ -25,6 +25,10 @@ pub enum StoreError {
     /// caller may see them (unknown when a simultaneous write got there first).
     #[error("a person with this ID number already exists")]
     DuplicatePerson { existing: Option<i64> },
+    /// The account was told "on record elsewhere" too often this hour; writes and imports
+    /// carrying ID numbers wait (see `directory::probes`).
+    #[error("too many ID numbers on record elsewhere this hour")]
+    TooManyProbes,
     /// A unique key without a field of its own refused the write: the same thing was written
     /// by a simultaneous request. `key` names the constraint.
     #[error("already exists ({key})")]

@@ -37,6 +37,9 @@ pub enum AppError {
     BadCredentials,
     #[error("the password must be changed first")]
     PasswordChangeRequired,
+    /// Told "ID number on record elsewhere" too often this hour.
+    #[error("too many ID numbers on record elsewhere")]
+    TooManyProbes,
     /// Too many login attempts from this address or at this name; retry after the seconds.
     #[error("too many login attempts")]
     TooManyAttempts { retry_after: u64 },
@@ -78,7 +81,9 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::TooManyProbes => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -104,6 +109,7 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::PasswordChangeRequired => "password_change_required",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::TooManyProbes => "too_many_probes",
             AppError::Conflict(_) => "conflict",
             AppError::DuplicatePerson { .. } => "duplicate",
             AppError::Duplicate { .. } => "already_exists",
@@ -150,6 +156,7 @@ impl From<StoreError> for AppError {
             StoreError::DuplicatePerson { existing } => AppError::DuplicatePerson { existing },
             StoreError::Duplicate { key, .. } => AppError::Duplicate { key },
             StoreError::Busy => AppError::Busy,
+            StoreError::TooManyProbes => AppError::TooManyProbes,
             other => AppError::internal("store", other),
         }
     }

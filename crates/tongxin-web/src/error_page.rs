@@ -57,10 +57,16 @@ pub async fn render_errors(
         _ => {}
     }
     let mut response = respond(&state, error.as_ref(), is_api, lang, &next_path);
-    if let AppError::TooManyAttempts { retry_after } = error.as_ref() {
+    let retry_after = match error.as_ref() {
+        AppError::TooManyAttempts { retry_after } => Some(*retry_after),
+        // The allowance frees up as the hour's answers age.
+        AppError::TooManyProbes => Some(3600),
+        _ => None,
+    };
+    if let Some(seconds) = retry_after {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

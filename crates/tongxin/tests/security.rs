@@ -222,7 +222,121 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies(engine: Engi
     }
 }
 
+/// An ID number on record in another county: the refusal says it is taken but not where; each
+/// such answer and each test import is audited; past 20 answers an hour, writes and imports
+/// carrying ID numbers wait, and a file with more than the allowance gets one refusal naming
+/// no line.
+async fn id_numbers_elsewhere_are_audited_and_limited(engine: Engine) {
+    use serde_json::json;
+    let app = TestApp::with_fixture(engine).await;
+    let saihan = app.api("saihan").await;
+    let xincheng = app.api("xincheng").await;
+    let saihan_unit = app.unit("150105").await.id;
+    let xincheng_unit = app.unit("150102").await.id;
+    let ids: Vec<String> = (100..125)
+        .map(|n| common::id_number(&format!("15010519800101{n}")))
+        .collect();
+    for (n, id) in ids.iter().enumerate() {
+        let created = saihan
+            .post_json(
+                "/people",
+                &json!({ "unit_id": saihan_unit, "name": format!("赛罕人{n}"), "id_number": id }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+
+    let probe = |id: &str| {
+        let body = json!({ "unit_id": xincheng_unit, "name": "试探", "id_number": id });
+        let xincheng = xincheng.clone();
+        async move { xincheng.post_json("/people", &body).await }
+    };
+    let first = probe(&ids[0]).await;
+    assert_eq!(first.status, StatusCode::CONFLICT);
+    assert!(
+        first.json()["error"]["existing_id"].is_null(),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains("赛罕"), "{}", first.body);
+
+    let file = format!("姓名,身份证号,单位代码\n试探,{},150102\n", ids[1]);
+    let checked = xincheng
+        .post_bytes("/people/import?format=csv&dry_run=true", file.into_bytes())
+        .await;
+    assert_eq!(
+        checked.json()["problems"][0]["code"],
+        "taken",
+        "{}",
+        checked.body
+    );
+    assert!(checked.json()["problems"][0]["existing_id"].is_null());
+
+    for id in &ids[2..20] {
+        assert_eq!(probe(id).await.status, StatusCode::CONFLICT);
+    }
+    let stopped = probe(&ids[20]).await;
+    assert_eq!(
+        stopped.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        stopped.body
+    );
+    assert_eq!(stopped.error_code(), "too_many_probes");
+    assert_eq!(stopped.headers["retry-after"], "3600");
+    let fresh = common::id_number("15010219900101123");
+    assert_eq!(probe(&fresh).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let without_id = xincheng
+        .post_json(
+            "/people",
+            &json!({ "unit_id": xincheng_unit, "name": "无证号" }),
+        )
+        .await;
+    assert_eq!(
+        without_id.status,
+        StatusCode::CREATED,
+        "work without ID numbers goes on"
+    );
+    let waiting = xincheng
+        .post_bytes(
+            "/people/import?format=csv&dry_run=true",
+            "姓名,单位代码\n张三,150102\n".as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(waiting.json()["problems"][0]["code"], "too_many_probes");
+
+    let audit = app.api("auditor").await;
+    let answers = audit
+        .get("/audit?action=person.duplicate_elsewhere&actor=xincheng")
+        .await
+        .json();
+    assert_eq!(answers["total"], 20, "{answers}");
+    let checks = audit
+        .get("/audit?action=person.import_check&actor=xincheng")
+        .await
+        .json();
+    assert_eq!(checks["total"], 1, "{checks}");
+
+    // An hour later: a file with more such numbers than the allowance names none of them.
+    app.clock.advance_minutes(61);
+    let xincheng = app.api("xincheng").await;
+    let mut file = String::from("姓名,身份证号,单位代码\n");
+    for id in &ids[..21] {
+        file.push_str(&format!("试探,{id},150102\n"));
+    }
+    let report = xincheng
+        .post_bytes("/people/import?format=csv&dry_run=true", file.into_bytes())
+        .await
+        .json();
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{report}");
+    assert_eq!(problems[0]["code"], "too_many_elsewhere");
+    assert_eq!(problems[0]["line"], 0);
+    app.finish().await;
+}
+
 engine_tests!(
+    id_numbers_elsewhere_are_audited_and_limited,
     failed_logins_are_limited_per_name_and_address,
     forwarded_addresses_are_believed_only_from_trusted_proxies,
     pages_are_not_cached_and_keep_to_https,

@@ -158,6 +158,8 @@ pub(crate) enum Unguarded {
     System,
     /// A signed check-in link is the authority: the member's scope is their own record.
     SignedLink,
+    /// An account's own audited answers, counted to limit how many more it may get.
+    Limits,
 }
 
 /// All rows of `E`, for work that is not a caller's view: `why` says which.

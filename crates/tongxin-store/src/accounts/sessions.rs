@@ -348,12 +348,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Appends one audit row in a transaction of its own.
-    async fn audit_alone(&self, now: Timestamp, actor: &Actor, event: Event) -> Result<()> {
-        let tx = self.begin_write().await?;
-        audit::append(&tx, now, actor, event).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }

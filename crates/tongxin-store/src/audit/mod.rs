@@ -200,6 +200,20 @@ pub struct AuditQuery {
 }
 
 impl Store {
+    /// Appends one audit row in a transaction of its own, for events whose work was refused
+    /// and rolled back (a failed login, an answer that revealed something).
+    pub(crate) async fn audit_alone(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        event: Event,
+    ) -> Result<()> {
+        let tx = self.begin_write().await?;
+        append(&tx, now, actor, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The audit rows about the auditor's subtree, newest first. Rows that concern no unit
     /// (failed logins with unknown names) are shown to auditors of a top unit only. The
     /// system administrator does not read the log of what they did.

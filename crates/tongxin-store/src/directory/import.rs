@@ -53,6 +53,8 @@ pub struct PeopleImport<'s> {
     writing: bool,
     /// Secondary indexes dropped for the import, to build again before it commits.
     deferred_indexes: Vec<String>,
+    /// "On record elsewhere" answers the actor may still get this hour.
+    elsewhere_allowance: i64,
 }
 
 /// A row that passed every check, ready to write.
@@ -63,19 +65,24 @@ struct Checked<'a> {
 }
 
 impl Store {
-    /// Starts an all-or-nothing import of people into the actor's subtree.
     /// Refuses an actor who may not import people. Callers ask before reading a file: parsing
     /// costs, and a file from someone who may not import should cost nothing.
     pub fn may_import_people(&self, actor: &Actor) -> Result<()> {
         actor.require_editor()
     }
 
+    /// Starts an all-or-nothing import of people into the actor's subtree. Refused while the
+    /// actor has used up the hour's "on record elsewhere" answers (`directory::probes`).
     pub async fn begin_people_import(
         &self,
         actor: &Actor,
         now: Timestamp,
     ) -> Result<PeopleImport<'_>> {
         self.may_import_people(actor)?;
+        let elsewhere_allowance = self.elsewhere_allowance(actor, now).await?;
+        if elsewhere_allowance == 0 {
+            return Err(StoreError::TooManyProbes);
+        }
         let tx = self.begin_write().await?;
         let units = access::visible::<unit::Entity>(actor)
             .all(&tx)
@@ -111,6 +118,7 @@ impl Store {
             rows: 0,
             writing: true,
             deferred_indexes: Vec::new(),
+            elsewhere_allowance,
         })
     }
 }
@@ -213,9 +221,47 @@ impl PeopleImport<'_> {
     pub async fn finish(self, dry_run: bool) -> Result<ImportOutcome> {
         let mut refused = self.refused;
         refused.sort_by_key(|r| r.line);
+        // ID numbers on record outside the importer's subtree: each refusal says so, but past
+        // the hour's allowance the file gets one refusal that names no line.
+        let elsewhere = refused
+            .iter()
+            .filter(|r| r.invalid.reason == Reason::Taken && r.existing.is_none())
+            .count();
+        if i64::try_from(elsewhere).unwrap_or(i64::MAX) > self.elsewhere_allowance {
+            refused.retain(|r| !(r.invalid.reason == Reason::Taken && r.existing.is_none()));
+            refused.insert(
+                0,
+                RowRefusal {
+                    line: 0,
+                    invalid: Invalid::new(
+                        Field::IdNumber,
+                        Reason::TooManyElsewhere {
+                            count: u64::try_from(elsewhere).unwrap_or(u64::MAX),
+                        },
+                    ),
+                    existing: None,
+                },
+            );
+        }
         let keep = !dry_run && self.writing && refused.is_empty();
         if !keep {
             self.tx.rollback().await?;
+            if elsewhere > 0 {
+                self.store
+                    .record_elsewhere(&self.actor, self.now, elsewhere, "import")
+                    .await?;
+            }
+            if dry_run {
+                self.store
+                    .audit_alone(
+                        self.now,
+                        &self.actor,
+                        Event::new("person.import_check")
+                            .unit(self.actor.unit_path().as_str())
+                            .detail(json!({ "rows": self.rows, "refused": refused.len() })),
+                    )
+                    .await?;
+            }
             return Ok(ImportOutcome {
                 rows: self.rows,
                 refused,

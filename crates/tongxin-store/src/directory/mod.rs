@@ -6,5 +6,6 @@ pub(crate) mod import;
 pub(crate) mod organizations;
 pub(crate) mod people;
 pub(crate) mod population;
+pub(crate) mod probes;
 pub(crate) mod proposals;
 pub(crate) mod sectors;

@@ -372,6 +372,23 @@ impl Store {
         input: PersonInput,
     ) -> Result<PersonView> {
         actor.require_editor()?;
+        let carries_id_number = input.id_number.is_some();
+        self.guarding_elsewhere(
+            actor,
+            now,
+            carries_id_number,
+            "create",
+            self.create_person_once(actor, now, input),
+        )
+        .await
+    }
+
+    async fn create_person_once(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        input: PersonInput,
+    ) -> Result<PersonView> {
         let tx = self.begin_write().await?;
         let created = self.insert_person(&tx, actor, now, &input).await?;
         audit::append(
@@ -425,6 +442,25 @@ impl Store {
         input: PersonInput,
     ) -> Result<PersonView> {
         actor.require_editor()?;
+        let carries_id_number = input.id_number.is_some();
+        self.guarding_elsewhere(
+            actor,
+            now,
+            carries_id_number,
+            "update",
+            self.update_person_once(actor, now, id, expected_version, input),
+        )
+        .await
+    }
+
+    async fn update_person_once(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        expected_version: i32,
+        input: PersonInput,
+    ) -> Result<PersonView> {
         let tx = self.begin_write().await?;
         let current = self.find_person(&tx, actor, id).await?;
         if current.version != expected_version {
