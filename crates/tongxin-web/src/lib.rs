@@ -113,6 +113,16 @@ impl AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// A request's path as the log shows it: a calendar feed's path is its credential, so only its
+/// prefix is written.
+fn logged_path(path: &str) -> &str {
+    if path.starts_with("/ical/") {
+        "/ical/…"
+    } else {
+        path
+    }
+}
+
 /// The whole application: pages, API, health checks and static files, with request ids,
 /// tracing, body limits, security headers and error rendering.
 pub fn app(state: AppState) -> Router {
@@ -149,7 +159,9 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+            HeaderValue::from_static(
+                "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            ),
         ))
         // Pages and answers show people's records, revealed values, generated passwords and
         // exports: no browser or proxy keeps a copy (static files set their own policy).
@@ -175,10 +187,22 @@ pub fn app(state: AppState) -> Router {
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+                    let path = logged_path(request.uri().path());
+                    tracing::info_span!("request", id, method = %request.method(), path)
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logged_path;
+
+    #[test]
+    fn calendar_feed_tokens_stay_out_of_the_log() {
+        assert_eq!(logged_path(&format!("/ical/{}", "a".repeat(64))), "/ical/…");
+        assert_eq!(logged_path("/directory"), "/directory");
+    }
 }

@@ -60,7 +60,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 17] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -71,6 +71,8 @@ const KEYS: [&str; 15] = [
     "lockout_threshold",
     "lockout_minutes",
     "session_idle_minutes",
+    "session_max_hours",
+    "api_token_max_days",
     "max_body_bytes",
     "max_import_bytes",
     "sqlite_busy_timeout_ms",
@@ -91,6 +93,8 @@ struct FileConfig {
     lockout_threshold: Option<toml::Value>,
     lockout_minutes: Option<toml::Value>,
     session_idle_minutes: Option<toml::Value>,
+    session_max_hours: Option<toml::Value>,
+    api_token_max_days: Option<toml::Value>,
     max_body_bytes: Option<toml::Value>,
     max_import_bytes: Option<toml::Value>,
     sqlite_busy_timeout_ms: Option<toml::Value>,
@@ -234,6 +238,18 @@ impl Config {
                     "must be a whole number of minutes, at least 1",
                     positive,
                 )?,
+                session_max_hours: layered.parse(
+                    "session_max_hours",
+                    defaults.session_max_hours,
+                    "must be a whole number of hours, at least 1",
+                    positive,
+                )?,
+                api_token_max_days: layered.parse(
+                    "api_token_max_days",
+                    defaults.api_token_max_days,
+                    "must be a whole number of days, at least 1",
+                    positive,
+                )?,
             },
             max_body_bytes: layered.parse(
                 "max_body_bytes",
@@ -328,6 +344,8 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("lockout_threshold", file.lockout_threshold),
         ("lockout_minutes", file.lockout_minutes),
         ("session_idle_minutes", file.session_idle_minutes),
+        ("session_max_hours", file.session_max_hours),
+        ("api_token_max_days", file.api_token_max_days),
         ("max_body_bytes", file.max_body_bytes),
         ("max_import_bytes", file.max_import_bytes),
         ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),

@@ -289,8 +289,25 @@ async fn the_calendar_feed_subscribes_without_a_login(engine: Engine) {
     let browser = app.login("xincheng").await;
     let page = browser.get("/calendar").await;
     assert_eq!(page.status, StatusCode::OK);
-    let start = page.body.find("/ical/").unwrap();
-    let feed_path: String = page.body[start..start + 6 + 64].to_owned();
+    assert!(!page.body.contains("/ical/"), "no feed before one is made");
+    let made = browser.submit("/calendar", "/calendar/reset", &[]).await;
+    assert_eq!(made.status, StatusCode::OK);
+    let start = made.body.find("/ical/").unwrap();
+    let feed_path: String = made.body[start..start + 6 + 64].to_owned();
+    // The address is shown once: the database keeps only its hash.
+    let again = browser.get("/calendar").await;
+    assert!(!again.body.contains("/ical/"), "{}", again.body);
+    let token = &feed_path["/ical/".len()..];
+    assert_eq!(
+        app.db
+            .raw()
+            .await
+            .count(&format!(
+                "SELECT COUNT(*) FROM users WHERE calendar_token = '{token}'"
+            ))
+            .await,
+        0
+    );
     let anonymous = app.browser();
     let feed = anonymous.get(&feed_path).await;
     assert_eq!(feed.status, StatusCode::OK);
@@ -312,13 +329,32 @@ async fn the_calendar_feed_subscribes_without_a_login(engine: Engine) {
         feed.body
     );
     assert!(feed.body.contains("LOCATION:区委党校报告厅"));
-    // A new address retires the old one.
+    // A new address retires the old one, and so does a password reset.
     let reset = browser.submit("/calendar", "/calendar/reset", &[]).await;
-    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    assert_eq!(reset.status, StatusCode::OK);
     assert_eq!(
         anonymous.get(&feed_path).await.status,
         StatusCode::NOT_FOUND
     );
+    let start = reset.body.find("/ical/").unwrap();
+    let second: String = reset.body[start..start + 6 + 64].to_owned();
+    assert_eq!(anonymous.get(&second).await.status, StatusCode::OK);
+    let xincheng_id = staff.get("/me").await.json()["id"].as_i64().unwrap();
+    let security_page = app.login("security").await;
+    let reset_password = security_page
+        .submit(
+            &format!("/accounts/{xincheng_id}"),
+            &format!("/accounts/{xincheng_id}/reset-password"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        reset_password.status,
+        StatusCode::OK,
+        "{}",
+        reset_password.body
+    );
+    assert_eq!(anonymous.get(&second).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         anonymous
             .get(&format!("/ical/{}", "0".repeat(64)))

@@ -335,7 +335,52 @@ async fn id_numbers_elsewhere_are_audited_and_limited(engine: Engine) {
     app.finish().await;
 }
 
+/// Sessions and API tokens end a set time after login however busy they are (here an hour and
+/// a day), besides ending when idle.
+async fn sessions_and_tokens_have_an_absolute_lifetime(engine: Engine) {
+    let app = TestApp::with_fixture_and(
+        engine,
+        &[
+            ("TONGXIN_SESSION_MAX_HOURS", "1"),
+            ("TONGXIN_API_TOKEN_MAX_DAYS", "1"),
+        ],
+    )
+    .await;
+    let browser = app.login("saihan").await;
+    let api = app.api("saihan").await;
+    for _ in 0..2 {
+        app.clock.advance_minutes(25);
+        assert_eq!(browser.get("/").await.status, StatusCode::OK);
+        assert_eq!(api.get("/me").await.status, StatusCode::OK);
+    }
+    app.clock.advance_minutes(25);
+    let page = browser.get("/").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "over an hour after login"
+    );
+    assert!(page.location.unwrap().starts_with("/login"));
+    assert_eq!(
+        api.get("/me").await.status,
+        StatusCode::OK,
+        "a token lives longer"
+    );
+    for _ in 0..54 {
+        app.clock.advance_minutes(25);
+        assert_eq!(api.get("/me").await.status, StatusCode::OK);
+    }
+    app.clock.advance_minutes(25);
+    assert_eq!(
+        api.get("/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "over a day after"
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    sessions_and_tokens_have_an_absolute_lifetime,
     id_numbers_elsewhere_are_audited_and_limited,
     failed_logins_are_limited_per_name_and_address,
     forwarded_addresses_are_believed_only_from_trusted_proxies,

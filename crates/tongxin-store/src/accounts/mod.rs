@@ -29,6 +29,10 @@ pub struct Policy {
     pub lockout_minutes: i64,
     /// A session unused this long expires.
     pub session_idle_minutes: i64,
+    /// A web session ends this long after login, however much it is used.
+    pub session_max_hours: i64,
+    /// An API token ends this long after it was issued, however much it is used.
+    pub api_token_max_days: i64,
 }
 
 impl Default for Policy {
@@ -37,6 +41,8 @@ impl Default for Policy {
             lockout_threshold: 5,
             lockout_minutes: 15,
             session_idle_minutes: 30,
+            session_max_hours: 12,
+            api_token_max_days: 30,
         }
     }
 }
@@ -420,6 +426,14 @@ impl Store {
         let tx = self.begin_write().await?;
         let (u, unit) = self.account_to_change(&tx, actor, id).await?;
         set_password(&tx, now, u.id, hash, true).await?;
+        // Whoever had the account's secrets loses them all: sessions, tokens, the feed.
+        user::ActiveModel {
+            id: Set(u.id),
+            calendar_token: Set(None),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
         end_sessions(&tx, u.id).await?;
         audit::append(
             &tx,

@@ -292,7 +292,12 @@ impl Store {
             return Ok(None);
         };
         let idle_limit = now.plus_minutes(-policy.session_idle_minutes).micros();
-        if found.last_seen_at < idle_limit {
+        let lifetime_minutes = match kind {
+            SessionKind::Web => policy.session_max_hours.saturating_mul(60),
+            SessionKind::Api => policy.api_token_max_days.saturating_mul(24 * 60),
+        };
+        let born_limit = now.plus_minutes(-lifetime_minutes).micros();
+        if found.last_seen_at < idle_limit || found.created_at < born_limit {
             access::delete_rows::<session::Entity>(Unguarded::Sessions)
                 .filter(session::Column::IdHash.eq(found.id_hash))
                 .exec(&self.db)

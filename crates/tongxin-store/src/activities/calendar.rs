@@ -1,12 +1,13 @@
 //! Calendar feeds: each account may subscribe to its activities from a phone's calendar with a
-//! secret URL (iCalendar needs no login, so the URL's token is the credential).
+//! secret URL (iCalendar needs no login, so the URL's token is the credential). The database
+//! keeps only the token's SM3 hash; a password reset by an administrator ends the feed.
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use tongxin_core::Timestamp;
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
-use crate::accounts::sessions::random_hex;
+use crate::accounts::sessions::{SessionSecret, random_hex};
 use crate::activities::{ActivityQuery, ActivityView};
 use crate::audit::{self, Event};
 use crate::entity::{unit, user};
@@ -18,27 +19,26 @@ const FEED_PAST_DAYS: i64 = 60;
 const FEED_AHEAD_DAYS: i64 = 366;
 
 impl Store {
-    /// The token of the actor's calendar feed, created on first use.
-    pub async fn calendar_token(&self, actor: &Actor, now: Timestamp) -> Result<String> {
+    /// Whether the actor has a calendar feed. Its address is shown only when made: the
+    /// database keeps a hash of its token, like a password's.
+    pub async fn has_calendar_feed(&self, actor: &Actor) -> Result<bool> {
         let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
         let account = access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, user_id)
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
-        match account.calendar_token {
-            Some(token) => Ok(token),
-            None => self.reset_calendar_token(actor, now).await,
-        }
+        Ok(account.calendar_token.is_some())
     }
 
-    /// Replaces the actor's calendar token: the old feed URL stops working.
+    /// Makes a new calendar feed token for the actor, returned once: any old feed address
+    /// stops working.
     pub async fn reset_calendar_token(&self, actor: &Actor, now: Timestamp) -> Result<String> {
         let user_id = actor.user_id().ok_or(StoreError::Forbidden)?;
         let token = random_hex();
         let tx = self.begin_write().await?;
         user::ActiveModel {
             id: Set(user_id),
-            calendar_token: Set(Some(token.clone())),
+            calendar_token: Set(Some(SessionSecret::from_client(&token).hash())),
             ..Default::default()
         }
         .update(&tx)
@@ -61,7 +61,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let account = access::unguarded::<user::Entity>(Unguarded::Sessions)
-            .filter(user::Column::CalendarToken.eq(token))
+            .filter(user::Column::CalendarToken.eq(SessionSecret::from_client(token).hash()))
             .filter(user::Column::DisabledAt.is_null())
             .one(&self.db)
             .await?

@@ -1,10 +1,12 @@
 //! Duties kept apart (三员分立): an account whose password another person set must change it
 //! at first login, and the right to export protected fields in clear is given per account.
 //! Also an index to count an account's own recent audited answers of one kind (the limit on
-//! "ID number on record elsewhere").
+//! "ID number on record elsewhere"), and calendar feed tokens kept as their SM3 hash.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
+use sm3::{Digest, Sm3};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -34,7 +36,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        Ok(())
+        hash_calendar_tokens(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -53,4 +55,29 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// Replaces each calendar feed token by its SM3 hash; subscribed feeds keep working, since the
+/// feed now looks tokens up by their hash.
+async fn hash_calendar_tokens(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let backend = manager.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, calendar_token FROM users WHERE calendar_token IS NOT NULL",
+        ))
+        .await?;
+    for row in rows {
+        let id: i64 = row.try_get_by_index(0)?;
+        let token: String = row.try_get_by_index(1)?;
+        let hashed = hex::encode(Sm3::digest(token.as_bytes()));
+        let mut update = Query::update();
+        update
+            .table("users")
+            .value("calendar_token", hashed)
+            .and_where(Expr::col("id").eq(id));
+        manager.exec_stmt(update.to_owned()).await?;
+    }
+    Ok(())
 }

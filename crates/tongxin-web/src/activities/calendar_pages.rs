@@ -13,7 +13,7 @@ use tongxin_store::{ActivityQuery, ActivityView, PageRequest};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
-use crate::pages::chrome::{Ctx, see_other};
+use crate::pages::chrome::Ctx;
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]
@@ -146,8 +146,10 @@ pub async fn calendar(
 #[template(path = "calendar_feed.html")]
 struct FeedPage {
     ctx: Ctx,
-    https_url: String,
-    webcal_url: String,
+    /// Whether the account has a feed (its address is not kept, only shown when made).
+    has_feed: bool,
+    /// The https and webcal addresses of a feed just made, shown this once.
+    made: Option<(String, String)>,
 }
 
 fn feed_urls(state: &AppState, headers: &HeaderMap, token: &str) -> (String, String) {
@@ -159,22 +161,16 @@ fn feed_urls(state: &AppState, headers: &HeaderMap, token: &str) -> (String, Str
     (https_url, webcal_url)
 }
 
-/// The account's feed address, to subscribe from a phone.
+/// The account's calendar feed: whether it has one, and a button to make a new address.
 pub async fn feed_page(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(auth): CurrentUser,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let token = state
-        .store
-        .calendar_token(&auth.actor, state.clock.now())
-        .await?;
-    let (https_url, webcal_url) = feed_urls(&state, &headers, &token);
     let page = FeedPage {
         ctx: ctx.with_section("calendar"),
-        https_url,
-        webcal_url,
+        has_feed: state.store.has_calendar_feed(&auth.actor).await?,
+        made: None,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
@@ -182,16 +178,24 @@ pub async fn feed_page(
 #[derive(Deserialize)]
 pub struct Empty {}
 
+/// Makes a new feed address and shows it once; the old one stops working.
 pub async fn reset_feed(
     State(state): State<AppState>,
+    ctx: Ctx,
     CurrentUser(auth): CurrentUser,
+    headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    state
+    let token = state
         .store
         .reset_calendar_token(&auth.actor, state.clock.now())
         .await?;
-    Ok(see_other("/calendar"))
+    let page = FeedPage {
+        ctx: ctx.with_section("calendar"),
+        has_feed: true,
+        made: Some(feed_urls(&state, &headers, &token)),
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
 /// The iCalendar feed: no login, the token in the path is the credential.
