@@ -99,7 +99,30 @@ pub async fn write_xlsx(
         }
     }
     let path = path.to_owned();
-    // Compressing a large workbook takes a while: off the async threads.
-    tokio::task::spawn_blocking(move || workbook.save(&path)).await??;
+    // Compressing a large workbook takes a while: off the async threads. The file is readable
+    // by its owner alone (it may hold ID numbers in clear) and goes if writing it fails.
+    tokio::task::spawn_blocking(move || {
+        let written = private_file(&path)
+            .map_err(ExchangeError::from)
+            .and_then(|mut file| {
+                workbook
+                    .save_to_writer(&mut file)
+                    .map_err(ExchangeError::from)
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        written
+    })
+    .await??;
     Ok(())
+}
+
+/// A new file (or an emptied one) that only its owner may read or write.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }

@@ -446,11 +446,24 @@ async fn exports_are_masked_neutralised_and_audited(engine: Engine) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Readable by its owner alone, masked without --clear.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&workbook).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let bytes = std::fs::read(&workbook).unwrap();
     let table =
         tongxin_tabular::read(&bytes, tongxin_tabular::Format::Xlsx, &Default::default()).unwrap();
     assert_eq!(table.headers[0], "姓名");
     assert_eq!(table.rows.len(), 2);
+    assert!(
+        table
+            .rows
+            .iter()
+            .all(|r| !r.cells.iter().any(|c| c == "13812345678")),
+        "{:?}",
+        table.rows
+    );
     let _ = std::fs::remove_dir_all(dir);
     app.finish().await;
 }
