@@ -54,7 +54,9 @@ pub struct NewJob {
 }
 
 impl ImportJobs {
-    /// Starts importing in the background and returns the job's id.
+    /// Starts importing in the background and returns the job's id; while the account already
+    /// has an import running, returns that one's id instead (one running import per account,
+    /// so nobody can stack imports to hold the write lock).
     pub fn start(&self, state: &AppState, actor: &Actor, job: NewJob) -> String {
         let id = tongxin_store::random_hex();
         let now = state.clock.now();
@@ -72,6 +74,16 @@ impl ImportJobs {
                 let finished = *j.finished_at.lock().unwrap_or_else(PoisonError::into_inner);
                 finished.is_none_or(|at| now.micros() - at.micros() < KEEP_FINISHED)
             });
+            let running = jobs.iter().find(|(_, j)| {
+                j.owner == entry.owner
+                    && j.finished_at
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .is_none()
+            });
+            if let Some((running, _)) = running {
+                return running.clone();
+            }
             jobs.insert(id.clone(), entry.clone());
         }
         let (state, actor) = (state.clone(), actor.clone());
