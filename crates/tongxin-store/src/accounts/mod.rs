@@ -268,6 +268,38 @@ impl Store {
         Ok((u, unit))
     }
 
+    /// One change to an account the actor may change, in a transaction with its audit row:
+    /// `inspect` looks at the account as it was (refusing, or giving the audit row's detail);
+    /// the change's columns are set with `updated_at`.
+    async fn change_account(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        id: i64,
+        inspect: impl FnOnce(&user::Model) -> Result<Option<serde_json::Value>>,
+        change: AccountChange,
+    ) -> Result<AccountView> {
+        let tx = self.begin_write().await?;
+        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
+        let detail = inspect(&u)?;
+        let mut columns = change.columns;
+        columns.id = Set(u.id);
+        columns.updated_at = Set(now.micros());
+        let updated = columns.update(&tx).await?;
+        if change.ends_sessions {
+            end_sessions(&tx, u.id).await?;
+        }
+        let mut event = Event::new(change.action)
+            .target("account", u.id, &u.username)
+            .unit(&unit.path);
+        if let Some(detail) = detail {
+            event = event.detail(detail);
+        }
+        audit::append(&tx, now, actor, event).await?;
+        tx.commit().await?;
+        Ok(view(updated, &unit))
+    }
+
     /// Gives an account another role; its sessions end so the new role applies at once.
     pub async fn set_account_role(
         &self,
@@ -277,32 +309,19 @@ impl Store {
         role: Role,
     ) -> Result<AccountView> {
         actor.require_may_manage(role)?;
-        let tx = self.begin_write().await?;
-        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
-        let updated = user::ActiveModel {
-            id: Set(u.id),
+        let columns = user::ActiveModel {
             role: Set(role.as_str().to_owned()),
             // The right to export in clear is given for a role's work; a new role starts
             // without it.
             may_export_clear: Set(false),
-            updated_at: Set(now.micros()),
             ..Default::default()
-        }
-        .update(&tx)
-        .await?;
-        end_sessions(&tx, u.id).await?;
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new("account.role")
-                .target("account", u.id, &u.username)
-                .unit(&unit.path)
-                .detail(json!({ "from": u.role, "to": role.as_str() })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(view(updated, &unit))
+        };
+        let change = AccountChange {
+            ends_sessions: true,
+            ..AccountChange::new(columns, "account.role")
+        };
+        let detail = |u: &user::Model| Ok(Some(json!({ "from": u.role, "to": role.as_str() })));
+        self.change_account(actor, now, id, detail, change).await
     }
 
     /// Lifts a lock left by failed logins.
@@ -312,28 +331,14 @@ impl Store {
         now: Timestamp,
         id: i64,
     ) -> Result<AccountView> {
-        let tx = self.begin_write().await?;
-        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
-        let updated = user::ActiveModel {
-            id: Set(u.id),
+        let columns = user::ActiveModel {
             failed_logins: Set(0),
             locked_until: Set(None),
-            updated_at: Set(now.micros()),
             ..Default::default()
-        }
-        .update(&tx)
-        .await?;
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new("account.unlock")
-                .target("account", u.id, &u.username)
-                .unit(&unit.path),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(view(updated, &unit))
+        };
+        let change = AccountChange::new(columns, "account.unlock");
+        self.change_account(actor, now, id, |_| Ok(None), change)
+            .await
     }
 
     /// Gives or takes the right to export protected fields in clear: the security
@@ -346,36 +351,30 @@ impl Store {
         allowed: bool,
     ) -> Result<AccountView> {
         actor.require_security()?;
-        let tx = self.begin_write().await?;
-        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
-        let role = Role::parse(&u.role).unwrap_or(Role::Member);
-        if allowed && !matches!(role, Role::Admin | Role::Staff) {
-            return Err(Invalid::new(Field::Role, Reason::NoClearExportForRole).into());
-        }
-        let updated = user::ActiveModel {
-            id: Set(u.id),
+        let may_hold = |u: &user::Model| {
+            let role = Role::parse(&u.role).unwrap_or(Role::Member);
+            if allowed && !matches!(role, Role::Admin | Role::Staff) {
+                return Err(Invalid::new(Field::Role, Reason::NoClearExportForRole).into());
+            }
+            Ok(None)
+        };
+        let columns = user::ActiveModel {
             may_export_clear: Set(allowed),
-            updated_at: Set(now.micros()),
             ..Default::default()
-        }
-        .update(&tx)
-        .await?;
+        };
         let action = if allowed {
             "account.grant_clear_export"
         } else {
             "account.revoke_clear_export"
         };
-        audit::append(
-            &tx,
-            now,
+        self.change_account(
             actor,
-            Event::new(action)
-                .target("account", u.id, &u.username)
-                .unit(&unit.path),
+            now,
+            id,
+            may_hold,
+            AccountChange::new(columns, action),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(view(updated, &unit))
+        .await
     }
 
     /// Disables or re-enables an account. Disabling ends its sessions at once.
@@ -386,35 +385,21 @@ impl Store {
         id: i64,
         disabled: bool,
     ) -> Result<AccountView> {
-        let tx = self.begin_write().await?;
-        let (u, unit) = self.account_to_change(&tx, actor, id).await?;
-        let updated = user::ActiveModel {
-            id: Set(u.id),
+        let columns = user::ActiveModel {
             disabled_at: Set(disabled.then_some(now.micros())),
-            updated_at: Set(now.micros()),
             ..Default::default()
-        }
-        .update(&tx)
-        .await?;
-        if disabled {
-            end_sessions(&tx, u.id).await?;
-        }
+        };
         let action = if disabled {
             "account.disable"
         } else {
             "account.enable"
         };
-        audit::append(
-            &tx,
-            now,
-            actor,
-            Event::new(action)
-                .target("account", u.id, &u.username)
-                .unit(&unit.path),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(view(updated, &unit))
+        let change = AccountChange {
+            ends_sessions: disabled,
+            ..AccountChange::new(columns, action)
+        };
+        self.change_account(actor, now, id, |_| Ok(None), change)
+            .await
     }
 
     /// Gives an account a new random password, clears any lock and ends its sessions. Returns
@@ -425,12 +410,11 @@ impl Store {
         let hash = password::hash(new_password.clone()).await?;
         let tx = self.begin_write().await?;
         let (u, unit) = self.account_to_change(&tx, actor, id).await?;
-        set_password(&tx, now, u.id, hash, true).await?;
         // Whoever had the account's secrets loses them all: sessions, tokens, the feed.
         user::ActiveModel {
             id: Set(u.id),
             calendar_token: Set(None),
-            ..Default::default()
+            ..password_columns(now, hash, true)
         }
         .update(&tx)
         .await?;
@@ -468,7 +452,12 @@ impl Store {
         }
         let hash = password::hash(new.expose().to_owned()).await?;
         let tx = self.begin_write().await?;
-        set_password(&tx, now, user_id, hash, false).await?;
+        user::ActiveModel {
+            id: Set(user_id),
+            ..password_columns(now, hash, false)
+        }
+        .update(&tx)
+        .await?;
         access::delete_rows::<session::Entity>(Unguarded::Sessions)
             .filter(session::Column::UserId.eq(user_id))
             .filter(session::Column::IdHash.ne(keep_session.hash()))
@@ -519,15 +508,9 @@ impl Store {
     }
 }
 
-async fn set_password<C: ConnectionTrait>(
-    conn: &C,
-    now: Timestamp,
-    user_id: i64,
-    hash: String,
-    must_change: bool,
-) -> Result<()> {
+/// The columns a new password sets: it also clears failed logins and any lock.
+fn password_columns(now: Timestamp, hash: String, must_change: bool) -> user::ActiveModel {
     user::ActiveModel {
-        id: Set(user_id),
         password_hash: Set(hash),
         must_change_password: Set(must_change),
         failed_logins: Set(0),
@@ -535,9 +518,24 @@ async fn set_password<C: ConnectionTrait>(
         updated_at: Set(now.micros()),
         ..Default::default()
     }
-    .update(conn)
-    .await?;
-    Ok(())
+}
+
+/// What [`Store::change_account`] sets and records.
+struct AccountChange {
+    columns: user::ActiveModel,
+    /// The change takes effect at once: the account's sessions end.
+    ends_sessions: bool,
+    action: &'static str,
+}
+
+impl AccountChange {
+    fn new(columns: user::ActiveModel, action: &'static str) -> AccountChange {
+        AccountChange {
+            columns,
+            ends_sessions: false,
+            action,
+        }
+    }
 }
 
 async fn end_sessions<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
