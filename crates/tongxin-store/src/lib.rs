@@ -26,6 +26,7 @@ mod units;
 pub use access::Actor;
 pub use accounts::password::generate_password;
 pub use accounts::sessions::{SessionKind, SessionSecret, SessionView, random_hex};
+pub use accounts::tokens::ApiTokenView;
 pub use accounts::{AccountQuery, AccountView, NewAccount, Policy};
 pub use activities::filters::SavedFilter;
 pub use activities::{

@@ -142,6 +142,21 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPair {
     }
 }
 
+/// A numeric id and a key naming one of its parts (an account and one of its tokens); like
+/// [`IdPath`], a path that does not fit is a 404.
+pub struct IdKeyPath(pub i64, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdKeyPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<(i64, String)>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path((id, key))| IdKeyPath(id, key))
+            .map_err(|_| AppError::NotFound)
+    }
+}
+
 /// An uploaded file from a multipart form guarded by the CSRF token, like [`CsrfForm`].
 pub struct CsrfUpload {
     pub file_name: String,

@@ -379,7 +379,116 @@ async fn sessions_and_tokens_have_an_absolute_lifetime(engine: Engine) {
     app.finish().await;
 }
 
+/// API tokens are listed (never their secrets) and revocable by their holder, on the API and
+/// the password page, and by the security administrator; nobody else learns of them.
+async fn api_tokens_are_listed_and_revoked_by_holder_and_security(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let first = app.api("saihan.staff").await;
+    let second = app.api("saihan.staff").await;
+    let listed = first.get("/me/tokens").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let items = listed.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{}", listed.body);
+    assert!(
+        !listed.body.contains(&first.token) && !listed.body.contains(&second.token),
+        "a listing never shows a secret"
+    );
+    let account = items[0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(account, second.token, "the id is not the secret");
+
+    // The holder ends the second token from the first; the second no longer works.
+    let me = first.get("/me").await.json();
+    let staff_id = me["id"].as_i64().unwrap();
+    let second_id = items
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .find(|id| *id == sm3_hex(&second.token))
+        .expect("the listing names each token by the hash kept of it");
+    assert_eq!(
+        first
+            .delete(&format!("/me/tokens/{second_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(second.get("/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        first
+            .delete(&format!("/me/tokens/{second_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "gone"
+    );
+
+    // Another account's token cannot be ended through one's own list, nor seen by a peer.
+    let other = app.api("saihan.leader").await;
+    let other_id = sm3_hex(&other.token);
+    assert_eq!(
+        first.delete(&format!("/me/tokens/{other_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let leader_id = other.get("/me").await.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        first
+            .get(&format!("/accounts/{leader_id}/tokens"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The security administrator sees and ends tokens of accounts in their subtree.
+    let security = app.api("security").await;
+    let seen = security.get(&format!("/accounts/{leader_id}/tokens")).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert_eq!(seen.json()["items"][0]["id"], other_id.as_str());
+    assert_eq!(
+        security
+            .delete(&format!("/accounts/{leader_id}/tokens/{other_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(other.get("/me").await.status, StatusCode::UNAUTHORIZED);
+    // A county administrator elsewhere does not reach saihan's accounts.
+    let xincheng = app.api("xincheng").await;
+    assert_eq!(
+        xincheng
+            .get(&format!("/accounts/{staff_id}/tokens"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // On the password page the holder sees the remaining token and revokes it.
+    let browser = app.login("saihan.staff").await;
+    let page = browser.get("/password").await;
+    let first_id = sm3_hex(&first.token);
+    assert!(page.body.contains(&first_id), "{}", page.body);
+    let action = format!("/accounts/{staff_id}/tokens/{first_id}/revoke");
+    let revoked = browser.submit("/password", &action, &[]).await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    assert_eq!(revoked.location.as_deref(), Some("/password"));
+    assert_eq!(first.get("/me").await.status, StatusCode::UNAUTHORIZED);
+
+    let audit = app
+        .api("auditor")
+        .await
+        .get("/audit?action=token.revoke")
+        .await
+        .json();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 3, "{audit}");
+    app.finish().await;
+}
+
+/// The SM3 hash the server keeps of a token, as hex.
+fn sm3_hex(token: &str) -> String {
+    use sm3::Digest;
+    hex::encode(sm3::Sm3::digest(token.as_bytes()))
+}
+
 engine_tests!(
+    api_tokens_are_listed_and_revoked_by_holder_and_security,
     sessions_and_tokens_have_an_absolute_lifetime,
     id_numbers_elsewhere_are_audited_and_limited,
     failed_logins_are_limited_per_name_and_address,

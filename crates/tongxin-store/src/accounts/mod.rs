@@ -4,6 +4,7 @@
 
 pub(crate) mod password;
 pub(crate) mod sessions;
+pub(crate) mod tokens;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait,

@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_store::{AccountQuery, AccountView, AuditEntry, AuditQuery, PageRequest};
+use tongxin_store::{AccountQuery, AccountView, ApiTokenView, AuditEntry, AuditQuery, PageRequest};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::forms::{ApiJson, IdPath, Query};
+use crate::forms::{ApiJson, IdKeyPath, IdPath, Query};
 use crate::input;
 use crate::session::ApiUser;
 
@@ -213,4 +213,78 @@ pub async fn audit(
         )
         .await?;
     Ok(Json(crate::api::listing::list(&page, audit_json)))
+}
+
+fn token_json(t: &ApiTokenView) -> Value {
+    json!({
+        "id": t.id,
+        "created_at": t.created_at.rfc3339(),
+        "last_seen_at": t.last_seen_at.rfc3339(),
+        "expires_at": t.expires_at.rfc3339(),
+        "ip": t.ip,
+    })
+}
+
+async fn tokens_of(
+    state: &AppState,
+    user: &ApiUser,
+    account_id: i64,
+) -> Result<Json<Value>, AppError> {
+    let tokens = state
+        .store
+        .api_tokens(
+            &user.actor,
+            account_id,
+            state.clock.now(),
+            &state.config.policy,
+        )
+        .await?;
+    Ok(Json(
+        json!({ "items": tokens.iter().map(token_json).collect::<Vec<_>>() }),
+    ))
+}
+
+/// The caller's own live API tokens.
+pub async fn own_tokens(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Value>, AppError> {
+    let id = user.actor.user_id().ok_or(AppError::NotFound)?;
+    tokens_of(&state, &user, id).await
+}
+
+/// Ends one of the caller's own API tokens (the one in use, too).
+pub async fn revoke_own_token(
+    State(state): State<AppState>,
+    user: ApiUser,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<StatusCode, AppError> {
+    let id = user.actor.user_id().ok_or(AppError::NotFound)?;
+    state
+        .store
+        .revoke_api_token(&user.actor, state.clock.now(), id, &token)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The live API tokens of an account the caller manages.
+pub async fn account_tokens(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    tokens_of(&state, &user, id).await
+}
+
+/// Ends one API token of an account the caller manages.
+pub async fn revoke_account_token(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdKeyPath(id, token): IdKeyPath,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .revoke_api_token(&user.actor, state.clock.now(), id, &token)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Password, Reason};
-use tongxin_store::{LoginError, SessionKind};
+use tongxin_store::{Actor, ApiTokenView, LoginError, SessionKind};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -180,14 +180,34 @@ struct PasswordPage {
     done: bool,
     /// Someone else set the current password: say why this page came first.
     required: bool,
+    /// The caller's live API tokens, to revoke one they do not recognise.
+    tokens: Vec<ApiTokenView>,
+    token_holder: i64,
 }
 
-pub async fn password_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
+/// The caller's own live API tokens, for the password page.
+async fn own_tokens(state: &AppState, actor: &Actor) -> Result<(Vec<ApiTokenView>, i64), AppError> {
+    let id = actor.user_id().ok_or(AppError::NotFound)?;
+    let tokens = state
+        .store
+        .api_tokens(actor, id, state.clock.now(), &state.config.policy)
+        .await?;
+    Ok((tokens, id))
+}
+
+pub async fn password_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
+    let (tokens, token_holder) = own_tokens(&state, &auth.actor).await?;
     let page = PasswordPage {
         ctx,
         errors: FormErrors::default(),
         done: false,
         required: auth.actor.must_change_password(),
+        tokens,
+        token_holder,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
@@ -230,11 +250,14 @@ pub async fn change_password(
             .await;
         match result {
             Ok(()) => {
+                let (tokens, token_holder) = own_tokens(&state, &auth.actor).await?;
                 let page = PasswordPage {
                     ctx,
                     errors: FormErrors::default(),
                     done: true,
                     required: false,
+                    tokens,
+                    token_holder,
                 };
                 return Ok(page.ctx.respond(StatusCode::OK, page.render()?));
             }
@@ -242,11 +265,14 @@ pub async fn change_password(
             Err(e) => return Err(e.into()),
         }
     }
+    let (tokens, token_holder) = own_tokens(&state, &auth.actor).await?;
     let page = PasswordPage {
         errors: ctx.errors(&invalid),
         ctx,
         done: false,
         required: auth.actor.must_change_password(),
+        tokens,
+        token_holder,
     };
     Ok(page
         .ctx

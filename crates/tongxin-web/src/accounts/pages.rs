@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::Role;
-use tongxin_store::{AccountQuery, AccountView, Page, PageRequest};
+use tongxin_store::{AccountQuery, AccountView, ApiTokenView, Page, PageRequest};
 
 use crate::AppState;
 use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
-use crate::forms::{CsrfForm, IdPath, Query};
+use crate::forms::{CsrfForm, IdKeyPath, IdPath, Query};
 use crate::input;
 use crate::pages::chrome::{Ctx, FormErrors, Pager, refused, see_other};
 use crate::session::CurrentUser;
@@ -207,6 +207,9 @@ struct ShowPage {
     roles: Vec<Role>,
     /// The security administrator, who gives the right to export in clear.
     gives_clear_export: bool,
+    /// The account's live API tokens, when the actor may change it.
+    tokens: Vec<ApiTokenView>,
+    token_holder: i64,
 }
 
 pub async fn show(
@@ -218,9 +221,20 @@ pub async fn show(
     let actor = &auth.actor;
     let account = state.store.account(actor, id).await?;
     let is_self = actor.user_id() == Some(account.id);
+    let may_change = !is_self && actor.may_manage(account.role);
+    let tokens = if may_change {
+        state
+            .store
+            .api_tokens(actor, id, state.clock.now(), &state.config.policy)
+            .await?
+    } else {
+        Vec::new()
+    };
     let page = ShowPage {
+        tokens,
+        token_holder: id,
         is_self,
-        may_change: !is_self && actor.may_manage(account.role),
+        may_change,
         roles: roles_to_give(actor),
         gives_clear_export: actor.role() == Role::Security
             && matches!(account.role, Role::Admin | Role::Staff),
@@ -332,4 +346,24 @@ pub async fn reset_password(
         password,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+/// Ends one API token: the caller's own (from the password page) or one of an account they
+/// manage.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    IdKeyPath(id, token): IdKeyPath,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .revoke_api_token(&auth.actor, state.clock.now(), id, &token)
+        .await?;
+    let back = if auth.actor.user_id() == Some(id) {
+        "/password".to_owned()
+    } else {
+        format!("/accounts/{id}")
+    };
+    Ok(see_other(&back))
 }

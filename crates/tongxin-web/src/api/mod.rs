@@ -32,6 +32,11 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/me", get(auth::me))
         .route("/me/record", get(proposals::own_record))
+        .route("/me/tokens", get(accounts::own_tokens))
+        .route(
+            "/me/tokens/{token}",
+            axum::routing::delete(accounts::revoke_own_token),
+        )
         .route(
             "/me/proposals",
             get(proposals::own_proposals).post(proposals::propose),
@@ -49,6 +54,11 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/accounts/{id}/enable", post(accounts::enable))
         .route("/accounts/{id}/role", post(accounts::set_role))
         .route("/accounts/{id}/unlock", post(accounts::unlock))
+        .route("/accounts/{id}/tokens", get(accounts::account_tokens))
+        .route(
+            "/accounts/{id}/tokens/{token}",
+            axum::routing::delete(accounts::revoke_account_token),
+        )
         .route(
             "/accounts/{id}/clear-export",
             post(accounts::set_clear_export),

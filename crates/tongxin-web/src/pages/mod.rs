@@ -66,6 +66,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/accounts/{id}/role", post(accounts::set_role))
         .route("/accounts/{id}/unlock", post(accounts::unlock))
         .route(
+            "/accounts/{id}/tokens/{token}/revoke",
+            post(accounts::revoke_token),
+        )
+        .route(
             "/accounts/{id}/clear-export",
             post(accounts::set_clear_export),
         )

@@ -85,6 +85,8 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         .as_i64()
         .unwrap();
     account(app, "record.account", "150102", Role::Staff).await;
+    // A token of its own, so that the account's token list has something to show.
+    app.api("record.account").await;
     let account_id = admin.get("/accounts?q=record.account").await.json()["items"][0]["id"]
         .as_i64()
         .unwrap();
