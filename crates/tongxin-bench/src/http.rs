@@ -30,6 +30,8 @@ pub struct Settings {
     pub tongxin: PathBuf,
     pub wrk: PathBuf,
     pub nginx: PathBuf,
+    /// Drive only the pages whose name contains this.
+    pub only: Option<String>,
 }
 
 /// The server's port, and nginx's.
@@ -165,7 +167,13 @@ async fn drive(settings: &Settings, admin_password: &str, server: &Child) -> Res
         }
     };
     let mut targets = Vec::new();
-    for (name, path) in &pages {
+    let chosen = |name: &str| {
+        settings
+            .only
+            .as_deref()
+            .is_none_or(|only| name.contains(only))
+    };
+    for (name, path) in pages.iter().filter(|(name, _)| chosen(name)) {
         let who = if name.contains("village") {
             &staff
         } else {

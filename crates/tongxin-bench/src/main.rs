@@ -83,6 +83,9 @@ enum Bench {
         wrk: PathBuf,
         #[arg(long, default_value = "nginx")]
         nginx: PathBuf,
+        /// Drive only the pages whose name contains this (for example `person`).
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Campaign coverage with synthetic activities and attendance on a loaded demo database.
     Coverage {
@@ -124,6 +127,7 @@ async fn main() -> Result<(), Error> {
             tongxin,
             wrk,
             nginx,
+            only,
         } => {
             let tongxin = match tongxin {
                 Some(path) => path,
@@ -139,6 +143,7 @@ async fn main() -> Result<(), Error> {
                 tongxin,
                 wrk,
                 nginx,
+                only,
             })
             .await
         }

@@ -39,6 +39,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};
+pub use directory::access_log::{ACCESS_SHOWN_DAYS, AccessEntry, AccessKind};
 pub use directory::export::{Export, ExportRow, Protection};
 pub use directory::import::PeopleImport;
 pub use directory::organizations::{

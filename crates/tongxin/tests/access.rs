@@ -256,6 +256,11 @@ async fn attempt(
             )
             .await,
         ),
+        (Kind::PersonAccess, List) => Some(holds(
+            &api.get("/me/record/access").await,
+            "items",
+            r.person_access,
+        )),
         (Kind::AuditEntry, List) => {
             let reply = api.get("/audit?action=organization.create").await;
             let targets: Vec<i64> = if reply.status == StatusCode::OK {

@@ -487,7 +487,118 @@ fn sm3_hex(token: &str) -> String {
     hex::encode(sm3::Sm3::digest(token.as_bytes()))
 }
 
+/// A member sees who opened their record, revealed a protected field or exported it, with the
+/// reader's account and unit, newest first, for 180 days; nobody else sees that list.
+async fn people_see_who_read_their_record(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("xincheng").await;
+    let created = staff
+        .post_json(
+            "/people",
+            &serde_json::json!({
+                "unit_id": app.unit("150102001001").await.id, "name": "王芳",
+                "id_number": common::id_number("15010219800101002"), "phone": "13812345678",
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let person = created.json()["id"].as_i64().unwrap();
+    let linked = staff
+        .put_json(
+            &format!("/people/{person}/member"),
+            &serde_json::json!({ "username": "xincheng.member" }),
+        )
+        .await;
+    assert!(linked.status.is_success(), "{}", linked.body);
+    let member = app.api("xincheng.member").await;
+    assert_eq!(
+        member.get("/me/record/access").await.json()["items"],
+        serde_json::json!([]),
+        "filing and linking the record are not reads"
+    );
+
+    // A view on the API and on the page, a reveal, a masked and a clear export.
+    assert_eq!(
+        staff.get(&format!("/people/{person}")).await.status,
+        StatusCode::OK
+    );
+    let browser = app.login("xincheng").await;
+    assert_eq!(
+        browser.get(&format!("/people/{person}")).await.status,
+        StatusCode::OK
+    );
+    let revealed = staff
+        .post_json(
+            &format!("/people/{person}/reveal"),
+            &serde_json::json!({ "field": "id_number" }),
+        )
+        .await;
+    assert_eq!(revealed.status, StatusCode::OK, "{}", revealed.body);
+    let masked = staff
+        .post_json("/people/export", &serde_json::json!({}))
+        .await;
+    assert_eq!(masked.status, StatusCode::OK, "{}", masked.body);
+    let security = app.api("security").await;
+    let staff_id = staff.get("/me").await.json()["id"].as_i64().unwrap();
+    let given = security
+        .post_json(
+            &format!("/accounts/{staff_id}/clear-export"),
+            &serde_json::json!({ "allowed": true }),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::OK, "{}", given.body);
+    let staff = app.api("xincheng").await;
+    let clear = staff
+        .post_json(
+            "/people/export",
+            &serde_json::json!({ "clear": true, "purpose": "换届审核" }),
+        )
+        .await;
+    assert_eq!(clear.status, StatusCode::OK, "{}", clear.body);
+    // Listing people is not reading a record.
+    assert_eq!(staff.get("/people?q=王芳").await.status, StatusCode::OK);
+
+    let access = member.get("/me/record/access").await;
+    assert_eq!(access.status, StatusCode::OK, "{}", access.body);
+    let items = access.json()["items"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["export_clear", "export", "reveal", "view", "view"]);
+    for item in &items {
+        assert_eq!(item["account"], "xincheng");
+        assert_eq!(item["unit"], "新城区");
+    }
+    assert_eq!(items[0]["detail"], "换届审核");
+    assert_eq!(items[2]["detail"], "id_number");
+
+    // The page says the same in words.
+    let page = app.login("xincheng.member").await.get("/my-record").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [
+        "谁查看了我的信息",
+        "换届审核",
+        "查看了您完整的身份证号",
+        "新城区",
+    ] {
+        assert!(page.body.contains(shown), "{shown} missing: {}", page.body);
+    }
+
+    // Nobody else reads it: staff have no such list, another member sees only their own.
+    assert_ne!(staff.get("/me/record/access").await.status, StatusCode::OK);
+    let other = app.api("saihan.staff").await;
+    assert_ne!(other.get("/me/record/access").await.status, StatusCode::OK);
+
+    // Kept beyond 180 days, shown for 180.
+    app.clock.advance_minutes(181 * 24 * 60);
+    let member = app.api("xincheng.member").await;
+    assert_eq!(
+        member.get("/me/record/access").await.json()["items"],
+        serde_json::json!([])
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    people_see_who_read_their_record,
     api_tokens_are_listed_and_revoked_by_holder_and_security,
     sessions_and_tokens_have_an_absolute_lifetime,
     id_numbers_elsewhere_are_audited_and_limited,

@@ -7,8 +7,8 @@ use tongxin_core::Role;
 use super::{Actor, Mode, allowed, nothing};
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
-    campaign_material, invitation, material, organization, person, person_proposal, saved_filter,
-    sector, sector_field, unit, user,
+    campaign_material, invitation, material, organization, person, person_access, person_proposal,
+    saved_filter, sector, sector_field, unit, user,
 };
 
 /// The kinds of business record.
@@ -30,6 +30,7 @@ pub enum Kind {
     SavedFilter,
     Proposal,
     AuditEntry,
+    PersonAccess,
 }
 
 /// Where the actor must stand for a grant to hold.
@@ -97,7 +98,7 @@ const SHARED: Declaration = Declaration {
 };
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Unit,
         Kind::Account,
         Kind::Sector,
@@ -114,6 +115,7 @@ impl Kind {
         Kind::SavedFilter,
         Kind::Proposal,
         Kind::AuditEntry,
+        Kind::PersonAccess,
     ];
 
     /// This kind's declaration: who may see it and who may change it.
@@ -234,6 +236,16 @@ impl Kind {
                 const {
                     Declaration {
                         see: &[grant(AUDITORS, Reach::Subtree), grant(AUDITORS, Reach::Top)],
+                        change: &[],
+                    }
+                }
+            }
+            // Who read a person's record is shown to that person; nobody changes it (the
+            // reveals and exports among it are in the audit log for the auditor).
+            Kind::PersonAccess => {
+                const {
+                    Declaration {
+                        see: &[grant(MEMBERS, Reach::Linked)],
                         change: &[],
                     }
                 }
@@ -416,6 +428,17 @@ impl Guarded for person::Entity {
         match reach {
             Reach::Subtree => actor.subtree(person::Column::UnitPath),
             Reach::Linked => linked(actor, person::Column::Id),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for person_access::Entity {
+    const KIND: Kind = Kind::PersonAccess;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Linked => linked(actor, person_access::Column::PersonId),
             _ => nothing(),
         }
     }

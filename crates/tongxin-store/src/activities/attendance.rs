@@ -8,6 +8,7 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
+use crate::directory::access_log::{self, AccessKind};
 use crate::entity::{activity, invitation, person};
 use crate::error::{Result, StoreError};
 
@@ -54,6 +55,8 @@ impl Store {
                 .detail(json!({ "rows": list.len() })),
         )
         .await?;
+        let exported: Vec<i64> = list.iter().map(|i| i.person_id).collect();
+        access_log::record(&tx, now, actor, AccessKind::Export, &exported, None).await?;
         tx.commit().await?;
         Ok((activity, list))
     }

@@ -12,6 +12,7 @@ use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, mask_id_number, ma
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
+use crate::directory::access_log::{self, AccessKind};
 use crate::directory::people::{PeopleQuery, SensitiveField};
 use crate::entity::{person, person_sector, person_tag, sector, unit};
 use crate::error::{Result, StoreError};
@@ -45,6 +46,8 @@ pub struct Export {
     query: PeopleQuery,
     now: Timestamp,
     reveal: bool,
+    /// The purpose stated for a clear export, shown to each person exported.
+    purpose: Option<String>,
     after_id: i64,
     /// Rows the export will hold (counted, and audited, when it started).
     pub total: u64,
@@ -152,6 +155,7 @@ impl Store {
             query,
             now,
             reveal,
+            purpose,
             after_id: 0,
             total,
             fields,
@@ -174,6 +178,20 @@ impl Store {
         };
         export.after_id = last.id;
         let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+        let kind = if export.reveal {
+            AccessKind::ExportClear
+        } else {
+            AccessKind::Export
+        };
+        access_log::record(
+            &self.db,
+            export.now,
+            &export.actor,
+            kind,
+            &ids,
+            export.purpose.as_deref(),
+        )
+        .await?;
         let units: HashMap<i64, String> = access::unguarded::<unit::Entity>(Unguarded::Labels)
             .filter(unit::Column::Id.is_in(people.iter().map(|p| p.unit_id)))
             .all(&self.db)

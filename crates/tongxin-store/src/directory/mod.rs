@@ -1,6 +1,7 @@
 //! The directory: people and their protected fields, organizations and posts, sectors and
 //! their fields, members' proposed changes, and bulk import and export.
 
+pub(crate) mod access_log;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod organizations;

@@ -499,7 +499,7 @@ impl Store {
     }
 
     /// The member's own person record.
-    async fn own_person<C: ConnectionTrait>(
+    pub(crate) async fn own_person<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,

@@ -20,6 +20,7 @@ pub mod name_gram;
 pub mod organization;
 pub mod people_count;
 pub mod person;
+pub mod person_access;
 pub mod person_history;
 pub mod person_proposal;
 pub mod person_sector;

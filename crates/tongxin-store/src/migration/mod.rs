@@ -11,6 +11,7 @@ mod m0006_activities;
 mod m0007_saved_filters;
 mod m0008_people_counts;
 mod m0009_duties;
+mod m0010_person_access;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_saved_filters::Migration),
             Box::new(m0008_people_counts::Migration),
             Box::new(m0009_duties::Migration),
+            Box::new(m0010_person_access::Migration),
         ]
     }
 }

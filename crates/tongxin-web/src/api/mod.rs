@@ -32,6 +32,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/me", get(auth::me))
         .route("/me/record", get(proposals::own_record))
+        .route("/me/record/access", get(proposals::own_record_access))
         .route("/me/tokens", get(accounts::own_tokens))
         .route(
             "/me/tokens/{token}",

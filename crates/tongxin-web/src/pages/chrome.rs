@@ -104,6 +104,22 @@ impl Ctx {
             .unwrap_or(action)
     }
 
+    /// What a reader did with a person's record, as the person reads it.
+    pub fn access_what(&self, entry: &tongxin_store::AccessEntry) -> String {
+        use tongxin_store::AccessKind;
+        let detail = entry.detail.as_deref().unwrap_or_default();
+        match entry.kind {
+            AccessKind::View => self.t("my_record.access_view").to_owned(),
+            AccessKind::Reveal => self.tf(
+                "my_record.access_reveal",
+                "field",
+                &self.field_label(detail),
+            ),
+            AccessKind::Export => self.t("my_record.access_export").to_owned(),
+            AccessKind::ExportClear => self.tf("my_record.access_export_clear", "purpose", detail),
+        }
+    }
+
     /// The label of a field by its key (`field.*`), or the key itself if it has none.
     pub fn field_label(&self, key: &str) -> String {
         self.catalog

@@ -117,6 +117,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/my-record",
             get(proposals::my_record).post(proposals::propose),
         )
+        .route("/my-record/access", get(proposals::record_access))
         .route("/people/{id}/archive", post(people::archive))
         .route("/people/{id}/restore", post(people::restore))
         .route("/activities", get(activities::index))

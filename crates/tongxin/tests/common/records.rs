@@ -23,6 +23,8 @@ pub struct Records {
     pub material: i64,
     pub saved_filter: i64,
     pub proposal: i64,
+    /// The city administrator's view of the person, as the person's access log shows it.
+    pub person_access: i64,
 }
 
 pub async fn affiliate(admin: &Api, person: i64, organization: i64) -> i64 {
@@ -109,6 +111,11 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         .await;
     assert!(linked.status.is_success(), "{}", linked.body);
     let owner = app.api("record.owner").await;
+    let opened = admin.get(&format!("/people/{person}")).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    let person_access = owner.get("/me/record/access").await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
     let organization = admin
         .post_json(
             "/organizations",
@@ -166,6 +173,7 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         material: material.json()["id"].as_i64().unwrap(),
         saved_filter: save_filter(admin, unit).await,
         proposal: propose(&owner).await,
+        person_access,
     };
     (records, owner)
 }

@@ -7,6 +7,7 @@ use tongxin_core::{Field, Timestamp};
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
+use crate::directory::access_log::{self, AccessKind};
 use crate::entity::sensitive_field;
 use crate::error::{Result, StoreError};
 
@@ -134,6 +135,15 @@ impl Store {
                 .target("person", model.id, &model.name)
                 .unit(&model.unit_path)
                 .detail(json!({ "field": field.key() })),
+        )
+        .await?;
+        access_log::record(
+            &tx,
+            now,
+            actor,
+            AccessKind::Reveal,
+            &[model.id],
+            Some(field.key()),
         )
         .await?;
         tx.commit().await?;

@@ -143,7 +143,10 @@ pub async fn show(
     IdPath(id): IdPath,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(person_json(
-        &state.store.person(&user.actor, id).await?,
+        &state
+            .store
+            .read_person(&user.actor, state.clock.now(), id)
+            .await?,
     )))
 }
 

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Field, PERSON_FIELDS, Username, parse_optional_text};
-use tongxin_store::{Decision, ProposalQuery, ProposalStatus, ProposalView};
+use tongxin_store::{Decision, PageRequest, ProposalQuery, ProposalStatus, ProposalView};
 
 use crate::AppState;
 use crate::directory::api::people::{bad_query, person_json};
@@ -54,6 +54,40 @@ pub async fn own_record(
         }
     }
     Ok(Json(record))
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// `GET /me/record/access`: who read the member's record in the last 180 days, newest first.
+pub async fn own_record_access(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, AppError> {
+    let page = state
+        .store
+        .own_record_access(
+            &user.actor,
+            state.clock.now(),
+            PageRequest::new(query.page, query.per_page),
+        )
+        .await?;
+    Ok(Json(crate::api::listing::list(&page, |entry| {
+        json!({
+            "id": entry.id,
+            "at": entry.at.rfc3339(),
+            "kind": entry.kind.as_str(),
+            "by_command_line": entry.from_command_line,
+            "account": entry.account_name,
+            "display_name": entry.display_name,
+            "unit": entry.unit_name,
+            "detail": entry.detail,
+        })
+    })))
 }
 
 /// `GET /me/proposals`: the member's proposals, newest first.

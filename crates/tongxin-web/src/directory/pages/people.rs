@@ -297,7 +297,16 @@ async fn show_page(
     id: i64,
     revealed: Option<(String, String)>,
 ) -> Result<Response, AppError> {
-    let person = state.store.person(actor, id).await?;
+    // A reveal is recorded as such; the page that shows its value is not another view.
+    let person = match revealed {
+        Some(_) => state.store.person(actor, id).await?,
+        None => {
+            state
+                .store
+                .read_person(actor, state.clock.now(), id)
+                .await?
+        }
+    };
     let history = state.store.person_history(actor, id).await?;
     let duplicates = state.store.likely_duplicates(actor, id).await?;
     let affiliations = state
@@ -471,8 +480,9 @@ pub async fn compare(
     CurrentUser(auth): CurrentUser,
     axum::extract::Path((id, other)): axum::extract::Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    let left = state.store.person(&auth.actor, id).await?;
-    let right = state.store.person(&auth.actor, other).await?;
+    let now = state.clock.now();
+    let left = state.store.read_person(&auth.actor, now, id).await?;
+    let right = state.store.read_person(&auth.actor, now, other).await?;
     let rows = comparable(&left, &ctx)
         .into_iter()
         .zip(comparable(&right, &ctx))
@@ -824,7 +834,10 @@ pub async fn edit_page(
     IdPath(id): IdPath,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    let person = state.store.person(actor, id).await?;
+    let person = state
+        .store
+        .read_person(actor, state.clock.now(), id)
+        .await?;
     let unit_code = state.store.unit(actor, person.unit_id).await?.code;
     let fields = PersonFields {
         unit_id: person.unit_id,

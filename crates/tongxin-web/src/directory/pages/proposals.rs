@@ -11,15 +11,55 @@ use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Username, parse_optional_text};
 use tongxin_store::{
-    Decision, PersonView, ProposalField, ProposalQuery, ProposalStatus, ProposalView, StoreError,
+    AccessEntry, Decision, Page, PageRequest, PersonView, ProposalField, ProposalQuery,
+    ProposalStatus, ProposalView, StoreError,
 };
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, see_other};
 use crate::session::{Authenticated, CurrentUser};
+
+/// Reads of the record shown on "My record"; the rest are a page of their own.
+const LATEST_ACCESS: u64 = 10;
+
+#[derive(Template)]
+#[template(path = "my_record_access.html")]
+struct RecordAccessPage {
+    ctx: Ctx,
+    access: Page<AccessEntry>,
+    pager: Pager,
+}
+
+/// `/my-record/access`: everyone who read the member's record, page by page.
+pub async fn record_access(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let access = state
+        .store
+        .own_record_access(
+            &auth.actor,
+            state.clock.now(),
+            PageRequest::new(query.page, None),
+        )
+        .await?;
+    let page = RecordAccessPage {
+        pager: Pager::new(&access, "/my-record/access", &[]),
+        access,
+        ctx: ctx.with_section("my_record"),
+    };
+    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<u64>,
+}
 
 #[derive(Template)]
 #[template(path = "my_record.html")]
@@ -29,6 +69,8 @@ struct MyRecordPage {
     /// The fields a member may propose changes to, with the value to show in each input.
     inputs: Vec<(&'static str, String)>,
     proposals: Vec<ProposalView>,
+    /// The latest reads of the record by others.
+    access: Page<AccessEntry>,
     /// How many changes were just submitted.
     submitted: Option<usize>,
     errors: FormErrors,
@@ -45,6 +87,14 @@ async fn render_record(
 ) -> Result<Response, AppError> {
     let person = state.store.own_record(&auth.actor).await?;
     let proposals = state.store.own_proposals(&auth.actor).await?;
+    let access = state
+        .store
+        .own_record_access(
+            &auth.actor,
+            state.clock.now(),
+            PageRequest::new(Some(1), Some(LATEST_ACCESS)),
+        )
+        .await?;
     let on_record = |field: ProposalField| match field {
         // Shown masked above the input; the input starts empty and empty keeps it.
         ProposalField::Phone => None,
@@ -68,6 +118,7 @@ async fn render_record(
     let page = MyRecordPage {
         inputs,
         proposals,
+        access,
         submitted,
         errors: ctx.errors(errors),
         ctx: ctx.with_section("my_record"),
