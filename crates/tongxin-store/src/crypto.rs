@@ -3,8 +3,10 @@
 //! Values are sealed with SM4-GCM (RFC 8998), a fresh random nonce per value and the column
 //! name as associated data, so a sealed value cannot be moved to another column unnoticed.
 //! Equality lookups (duplicate ID numbers, phone search) use a blind index: HMAC-SM3 of the
-//! value under a separate key, never the value itself. Both keys are derived with HKDF-SM3 from
-//! the 256-bit master key in `TONGXIN_KEY_FILE`.
+//! value under a separate key, never the value itself. The audit chain is keyed (HMAC-SM3) so
+//! that nobody without the key can rewrite rows and hash them again. All keys are derived with
+//! HKDF-SM3 from the 256-bit master key in `TONGXIN_KEY_FILE`, which must be readable by its
+//! owner alone.
 
 use std::io::Write;
 use std::path::Path;
@@ -34,6 +36,10 @@ pub enum KeyError {
     },
     #[error("the key file {path} must hold 64 hexadecimal characters (a 256-bit key)")]
     Malformed { path: String },
+    #[error(
+        "the key file {path} may be read by others (mode {mode:o}): make it its owner's alone (chmod 600)"
+    )]
+    Exposed { path: String, mode: u32 },
 }
 
 /// A sealed value that does not open: wrong key, or altered.
@@ -46,6 +52,7 @@ pub struct FieldKeys {
     cipher: Sm4Gcm,
     index_key: [u8; 32],
     link_key: [u8; 32],
+    audit_key: [u8; 32],
 }
 
 impl FieldKeys {
@@ -59,22 +66,27 @@ impl FieldKeys {
         let _ = hkdf.expand(b"blind-index hmac-sm3", &mut index_key);
         let mut link_key = [0u8; 32];
         let _ = hkdf.expand(b"signed-links hmac-sm3", &mut link_key);
+        let mut audit_key = [0u8; 32];
+        let _ = hkdf.expand(b"audit-chain hmac-sm3", &mut audit_key);
         FieldKeys {
             cipher: Sm4Gcm::new(&enc.into()),
             index_key,
             link_key,
+            audit_key,
         }
     }
 
     /// Reads the master key from `path`, creating it (mode 0600, in a 0700 directory) with a
-    /// fresh random key if the file does not exist.
-    pub fn load_or_create(path: &Path) -> Result<FieldKeys, KeyError> {
+    /// fresh random key if the file does not exist; says whether it was created. A key file
+    /// others may read is refused.
+    pub fn load_or_create(path: &Path) -> Result<(FieldKeys, bool), KeyError> {
         let shown = path.display().to_string();
         let io = |source| KeyError::Io {
             path: shown.clone(),
             source,
         };
-        if !path.exists() {
+        let created = !path.exists();
+        if created {
             let key: [u8; 32] = rand::rng().random();
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(io)?;
@@ -88,6 +100,9 @@ impl FieldKeys {
             writeln!(file, "{}", hex::encode(key)).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
+        if let Some(mode) = open_to_others(path).map_err(io)? {
+            return Err(KeyError::Exposed { path: shown, mode });
+        }
         let text = std::fs::read_to_string(path).map_err(io)?;
         let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Malformed {
             path: shown.clone(),
@@ -95,7 +110,7 @@ impl FieldKeys {
         let master: [u8; 32] = bytes
             .try_into()
             .map_err(|_| KeyError::Malformed { path: shown })?;
-        Ok(FieldKeys::from_master(&master))
+        Ok((FieldKeys::from_master(&master), created))
     }
 
     /// Encrypts `plain` for storage in `column`.
@@ -155,6 +170,13 @@ impl FieldKeys {
         mac
     }
 
+    /// A MAC for one row of the audit chain: without the key, a rewritten row cannot be given
+    /// a hash that verifies.
+    pub(crate) fn audit_mac(&self) -> Hmac<Sm3> {
+        <Hmac<Sm3>>::new_from_slice(&self.audit_key)
+            .unwrap_or_else(|_| <Hmac<Sm3>>::new(&Default::default()))
+    }
+
     /// The signature of a link (a check-in link), hex.
     pub(crate) fn sign_link(&self, message: &str) -> String {
         hex::encode(self.link_mac(message).finalize().into_bytes())
@@ -168,6 +190,19 @@ impl FieldKeys {
             Err(_) => false,
         }
     }
+}
+
+/// The file's permission bits when its group or others may do anything with it.
+#[cfg(unix)]
+fn open_to_others(path: &Path) -> std::io::Result<Option<u32>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    Ok((mode & 0o077 != 0).then_some(mode))
+}
+
+#[cfg(not(unix))]
+fn open_to_others(_: &Path) -> std::io::Result<Option<u32>> {
+    Ok(None)
 }
 
 #[cfg(unix)]
@@ -228,9 +263,11 @@ mod tests {
     fn the_key_file_is_created_private_and_reused() {
         let dir = std::env::temp_dir().join(format!("tongxin-keys-{}", crate::random_hex()));
         let path = dir.join("keys").join("master.key");
-        let first = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
+        let (first, created) = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(created);
         let sealed = first.seal("phone", "13812345678");
-        let again = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
+        let (again, created) = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!created);
         assert_eq!(
             again.open("phone", &sealed).ok().as_deref(),
             Some("13812345678")
@@ -242,6 +279,14 @@ mod tests {
                 .map(|m| m.permissions().mode())
                 .unwrap_or(0);
             assert_eq!(mode & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(matches!(
+                FieldKeys::load_or_create(&path),
+                Err(KeyError::Exposed { mode: 0o644, .. })
+            ));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         std::fs::write(&path, "not a key").unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(

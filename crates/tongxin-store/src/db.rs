@@ -14,6 +14,7 @@ use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::ChainKeying;
 use crate::access::{self, Unguarded};
 use crate::audit::GENESIS_HASH;
 use crate::crypto::FieldKeys;
@@ -145,15 +146,34 @@ impl Store {
     }
 
     /// Applies pending migrations.
-    pub async fn migrate(&self) -> Result<()> {
+    /// Applies pending migrations, then keys an audit chain written before the audit key.
+    pub async fn migrate(&self) -> Result<ChainKeying> {
         Migrator::up(&self.db, None).await?;
-        Ok(())
+        self.key_audit_chain().await
     }
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
         self.db.ping().await?;
         Ok(())
+    }
+
+    /// Whether the database has an audit history, and so data sealed or keyed under a key;
+    /// asked before migrations, so it reads the head as the first migration made it (a
+    /// database without one has no history).
+    pub async fn has_history(&self) -> Result<bool> {
+        let backend = self.db.get_database_backend();
+        let head = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT seq FROM audit_head WHERE id = 1",
+            ))
+            .await;
+        Ok(match head {
+            Ok(Some(row)) => row.try_get_by_index::<i64>(0)? > 0,
+            _ => false,
+        })
     }
 
     /// Whether the database holds no units yet (a fresh installation).

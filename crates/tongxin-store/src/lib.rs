@@ -35,6 +35,7 @@ pub use activities::{
     CheckInLink, InvitationView, Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
 };
 pub use audit::check::{CheckReport, Fault};
+pub use audit::keying::ChainKeying;
 pub use audit::{AuditEntry, AuditQuery};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
 pub use crypto::{FieldKeys, KeyError};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tongxin_core::Clock;
-use tongxin_store::{FieldKeys, Store, StoreOptions};
+use tongxin_store::{ChainKeying, FieldKeys, Store, StoreOptions};
 use tongxin_web::AppState;
 
 use crate::config::Config;
@@ -30,9 +30,33 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
         sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms),
         max_connections: config.database_connections,
     };
-    let keys = FieldKeys::load_or_create(&config.key_file)?;
+    let (keys, created) = FieldKeys::load_or_create(&config.key_file)?;
     let store = Store::connect(&config.database_url, &options, keys).await?;
-    store.migrate().await?;
+    if created && store.has_history().await? {
+        // A new key opens nothing sealed under the old one and cannot extend its audit chain:
+        // take the new file away again rather than leave a wrong key in place.
+        let _ = std::fs::remove_file(&config.key_file);
+        return Err(format!(
+            "the key file {} is missing, but the database holds data sealed and an audit log \
+             keyed under it: restore the key file from your backup (see docs/OPERATIONS.md)",
+            config.key_file.display()
+        )
+        .into());
+    }
+    match store.migrate().await? {
+        ChainKeying::Keyed { rows } if rows > 0 => {
+            tracing::warn!(
+                rows,
+                "the audit log written before the audit key is keyed now"
+            );
+        }
+        ChainKeying::Refused { seq } => tracing::error!(
+            seq,
+            "the audit log written before the audit key does not verify from this row on; it \
+             was left unkeyed (run tongxin check)"
+        ),
+        _ => {}
+    }
     Ok(store)
 }
 

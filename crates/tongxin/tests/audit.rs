@@ -180,7 +180,126 @@ async fn check_verifies_unit_paths(engine: Engine) {
     app.finish().await;
 }
 
+/// The hash rows had before the chain was keyed, which anyone can compute: SM3 over the
+/// row's fields, each length-prefixed, and the previous row's hash.
+fn plain_hash(row: &common::AuditRow, prev: &str) -> String {
+    use sm3::Digest;
+    fn text(h: &mut sm3::Sm3, value: Option<&str>) {
+        match value {
+            None => h.update([0u8]),
+            Some(s) => {
+                h.update([1u8]);
+                h.update((s.len() as u64).to_be_bytes());
+                h.update(s.as_bytes());
+            }
+        }
+    }
+    fn number(h: &mut sm3::Sm3, value: Option<i64>) {
+        match value {
+            None => h.update([0u8]),
+            Some(n) => {
+                h.update([1u8]);
+                h.update(n.to_be_bytes());
+            }
+        }
+    }
+    let mut h = sm3::Sm3::new();
+    number(&mut h, Some(row.0));
+    number(&mut h, Some(row.1));
+    number(&mut h, row.2);
+    text(&mut h, Some(&row.3));
+    text(&mut h, Some(&row.4));
+    text(&mut h, row.5.as_deref());
+    number(&mut h, row.6);
+    text(&mut h, row.7.as_deref());
+    text(&mut h, row.8.as_deref());
+    text(&mut h, row.9.as_deref());
+    text(&mut h, Some(&row.10));
+    text(&mut h, Some(prev));
+    hex::encode(h.finalize())
+}
+
+/// Hashes the whole chain again with plain SM3 and points the head at its end, as a forger
+/// with the database (and without the key) would; `keyed` is what the head is left saying.
+async fn rehash_plainly(raw: &common::RawDb, keyed: bool) {
+    let mut prev = "0".repeat(64);
+    for row in raw.audit_rows().await {
+        let hash = plain_hash(&row, &prev);
+        raw.execute(&format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {}",
+            row.0
+        ))
+        .await;
+        prev = hash;
+    }
+    raw.execute(&format!(
+        "UPDATE audit_head SET hash = '{prev}', keyed = {keyed} WHERE id = 1"
+    ))
+    .await;
+}
+
+/// Someone with the database rewrites a row and hashes the whole chain again: without the
+/// key the hashes do not verify, where a plain hash chain would have passed.
+async fn check_detects_a_chain_rewritten_without_the_key(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let raw = app.db.raw().await;
+    raw.execute("UPDATE audit_log SET detail = '{\"name\":\"改过\"}' WHERE seq = 3")
+        .await;
+    rehash_plainly(&raw, true).await;
+    let report = app.store.check().await.unwrap();
+    assert_eq!(report.faults, vec![Fault::AuditAltered { seq: 1 }]);
+    let (ok, out) = run_check(&app);
+    assert!(!ok, "check must fail: {out}");
+    app.finish().await;
+}
+
+/// A chain written before the key (plain SM3) is verified and keyed once when the store
+/// opens, and says so in the log; one that does not verify is left unkeyed for check to
+/// report, never blessed with the key.
+async fn a_chain_from_before_the_key_is_keyed_only_when_it_verifies(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let raw = app.db.raw().await;
+    rehash_plainly(&raw, false).await;
+    assert_eq!(
+        app.store.check().await.unwrap().faults,
+        vec![Fault::AuditNotKeyed]
+    );
+    let (ok, out) = run_check(&app);
+    assert!(ok, "opening keys the chain, then it verifies: {out}");
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.chain_keyed'")
+            .await,
+        1
+    );
+    assert!(app.store.check().await.unwrap().faults.is_empty());
+    let (ok, out) = run_check(&app);
+    assert!(ok, "{out}");
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.chain_keyed'")
+            .await,
+        1,
+        "keyed once"
+    );
+
+    // A plain chain with a row altered after it was hashed stays unkeyed.
+    rehash_plainly(&raw, false).await;
+    raw.execute("UPDATE audit_log SET detail = '{}' WHERE seq = 2")
+        .await;
+    let (ok, out) = run_check(&app);
+    assert!(!ok, "{out}");
+    assert!(out.contains("not keyed"), "{out}");
+    assert_eq!(
+        app.store.check().await.unwrap().faults,
+        vec![Fault::AuditNotKeyed]
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    check_detects_a_chain_rewritten_without_the_key,
+    a_chain_from_before_the_key_is_keyed_only_when_it_verifies,
     the_audit_page_shows_who_did_what_where,
     check_detects_an_altered_row,
     check_detects_removed_rows,

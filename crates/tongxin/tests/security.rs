@@ -597,7 +597,47 @@ async fn people_see_who_read_their_record(engine: Engine) {
     app.finish().await;
 }
 
+/// The key file is the database's other half: a database with history does not start with a
+/// missing key file (and no new one is left behind), nor with one others may read.
+async fn the_key_file_must_be_present_and_private(engine: Engine) {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::with_fixture(engine).await;
+    let check = |key_file: &std::path::Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+            .arg("check")
+            .envs(app.db.env())
+            .env("TONGXIN_KEY_FILE", key_file)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let dir = std::env::temp_dir().join(format!("tongxin-keys-{}", tongxin_store::random_hex()));
+    let missing = dir.join("master.key");
+    let (ok, err) = check(&missing);
+    assert!(!ok);
+    assert!(err.contains("is missing"), "{err}");
+    assert!(
+        !missing.exists(),
+        "no new key is left in place of the lost one"
+    );
+
+    common::install_test_key(&dir);
+    let key = dir.join("keys").join("master.key");
+    assert!(check(&key).0, "the right key, kept private");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, err) = check(&key);
+    assert!(!ok);
+    assert!(err.contains("chmod 600"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+    app.finish().await;
+}
+
 engine_tests!(
+    the_key_file_must_be_present_and_private,
     people_see_who_read_their_record,
     api_tokens_are_listed_and_revoked_by_holder_and_security,
     sessions_and_tokens_have_an_absolute_lifetime,

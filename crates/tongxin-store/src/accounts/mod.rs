@@ -235,6 +235,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("account.create")
@@ -296,7 +297,7 @@ impl Store {
         if let Some(detail) = detail {
             event = event.detail(detail);
         }
-        audit::append(&tx, now, actor, event).await?;
+        audit::append(&tx, &self.keys, now, actor, event).await?;
         tx.commit().await?;
         Ok(view(updated, &unit))
     }
@@ -422,6 +423,7 @@ impl Store {
         end_sessions(&tx, u.id).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("account.reset_password")
@@ -466,6 +468,7 @@ impl Store {
             .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("account.change_password")

@@ -190,6 +190,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             &actor,
             login_event("login").detail(json!({ "kind": kind.as_str() })),
@@ -251,6 +252,7 @@ impl Store {
         };
         audit::append(
             &tx,
+            &self.keys,
             now,
             attempt,
             event("login.failed").detail(json!({ "reason": "password", "failures": failures })),
@@ -259,6 +261,7 @@ impl Store {
         if locks {
             audit::append(
                 &tx,
+                &self.keys,
                 now,
                 attempt,
                 event("account.lock").detail(json!({ "until": until.rfc3339() })),
@@ -349,7 +352,7 @@ impl Store {
         if let Some(id) = actor.user_id() {
             event = event.target("account", id, actor.username());
         }
-        audit::append(&tx, now, actor, event).await?;
+        audit::append(&tx, &self.keys, now, actor, event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -87,7 +87,7 @@ impl Store {
         let event = Event::new("token.revoke")
             .target("account", holder.id, &holder.username)
             .unit(&unit_path);
-        audit::append(&tx, now, actor, event).await?;
+        audit::append(&tx, &self.keys, now, actor, event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -56,6 +56,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.answer")

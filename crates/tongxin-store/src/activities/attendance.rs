@@ -47,6 +47,7 @@ impl Store {
         let tx = self.begin_write().await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.attendance_export")
@@ -128,6 +129,7 @@ impl Store {
         }
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.attendance")

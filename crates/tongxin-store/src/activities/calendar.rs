@@ -45,6 +45,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("calendar.token").target("user", user_id, actor.username()),

@@ -185,6 +185,7 @@ impl Store {
         }
         audit::append(
             conn,
+            &self.keys,
             now,
             actor,
             Event::new("activity.check_in")

@@ -95,6 +95,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("filter.create")
@@ -121,6 +122,7 @@ impl Store {
             .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("filter.delete")

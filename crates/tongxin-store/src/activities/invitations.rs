@@ -139,6 +139,7 @@ impl Store {
         let added = insert_invitations(&tx, activity_id, &people, now).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.invite")

@@ -84,6 +84,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity_kind.create").target("activity_kind", created.id, &created.name),
@@ -128,6 +129,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity_kind.update")

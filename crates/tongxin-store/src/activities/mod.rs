@@ -416,6 +416,7 @@ impl Store {
             .await?;
         audit::append(
             conn,
+            &self.keys,
             now,
             actor,
             Event::new("activity.create")
@@ -458,6 +459,7 @@ impl Store {
         }
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.update")
@@ -531,6 +533,7 @@ impl Store {
         model.update(&tx).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.state")

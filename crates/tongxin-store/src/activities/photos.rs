@@ -49,6 +49,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("activity.photo")

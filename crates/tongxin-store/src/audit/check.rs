@@ -39,6 +39,9 @@ pub enum Fault {
     /// An audit row does not link to the row before it, or sequence numbers skip: rows were
     /// removed or inserted.
     AuditBroken { seq: i64 },
+    /// The chain is not keyed: it was written before the audit key and did not verify when
+    /// the store opened, so it was not keyed.
+    AuditNotKeyed,
     /// The chain ends before the recorded head: the newest rows were removed.
     AuditTruncated { head_seq: i64, last_seq: i64 },
     /// A campaign's coverage counters differ from a recount.
@@ -82,6 +85,10 @@ impl fmt::Display for Fault {
             Fault::PeopleCounts { unit_id } => write!(
                 f,
                 "unit {unit_id}: the kept count of its people differs from a recount"
+            ),
+            Fault::AuditNotKeyed => write!(
+                f,
+                "audit log: written before the audit key and did not verify, so it was not keyed"
             ),
             Fault::AuditTruncated { head_seq, last_seq } => write!(
                 f,
@@ -213,6 +220,11 @@ impl Store {
         let head = access::unguarded_by_id::<audit_head::Entity>(Unguarded::System, 1i16)
             .one(&self.db)
             .await?;
+        if head.as_ref().is_some_and(|h| !h.keyed) {
+            // Its hashes are not keyed: verifying them under the key would only say so again.
+            report.faults.push(Fault::AuditNotKeyed);
+            return Ok(());
+        }
         let mut prev_hash = GENESIS_HASH.to_owned();
         let mut expected_seq = 1i64;
         loop {
@@ -230,7 +242,7 @@ impl Store {
                     report.faults.push(Fault::AuditBroken { seq: row.seq });
                     return Ok(());
                 }
-                if row_hash(row) != row.hash {
+                if row_hash(&self.keys, row) != row.hash {
                     report.faults.push(Fault::AuditAltered { seq: row.seq });
                     return Ok(());
                 }

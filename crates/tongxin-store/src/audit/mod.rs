@@ -1,23 +1,31 @@
 //! The append-only, hash-chained audit log.
 //!
-//! Each row's hash is SM3 over its own fields and the previous row's hash, so altering or
-//! removing any row breaks the chain from that row on; the `audit_head` row records the end of
-//! the chain, so removing the newest rows is caught too ([`crate::Store::check`]).
+//! Each row's hash is HMAC-SM3, under a key kept outside the database, over its own fields and
+//! the previous row's hash: altering or removing any row breaks the chain from that row on, and
+//! someone with the database but not the key cannot hash rewritten rows again. The
+//! `audit_head` row records the end of the chain, so removing the newest rows is caught too
+//! ([`crate::Store::check`]). Chains written before the key (plain SM3) are verified and keyed
+//! once when the store opens ([`crate::Store::key_audit_chain`]).
+
+pub(crate) mod keying;
 
 pub(crate) mod check;
 
 use std::collections::HashMap;
 
+use hmac::Mac;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use sm3::digest::Update;
 use sm3::{Digest, Sm3};
 use tongxin_core::{Timestamp, UnitPath};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::crypto::FieldKeys;
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::{Result, StoreError};
 use crate::like;
@@ -72,6 +80,7 @@ impl Event {
 /// roll back together.
 pub(crate) async fn append<C: ConnectionTrait>(
     conn: &C,
+    keys: &FieldKeys,
     at: Timestamp,
     actor: &Actor,
     event: Event,
@@ -106,7 +115,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
         prev_hash: head.hash,
         hash: String::new(),
     };
-    row.hash = row_hash(&row);
+    row.hash = row_hash(keys, &row);
 
     access::update_rows::<audit_head::Entity>(Unguarded::AuditChain)
         .col_expr(audit_head::Column::Hash, Expr::value(row.hash.clone()))
@@ -137,41 +146,53 @@ fn active(row: audit_entry::Model) -> audit_entry::ActiveModel {
     }
 }
 
-/// SM3 over every field but `hash`, each length-prefixed so no two rows encode alike.
-pub(crate) fn row_hash(row: &audit_entry::Model) -> String {
-    fn text(h: &mut Sm3, value: Option<&str>) {
+/// The keyed hash of a row: HMAC-SM3 over every field but `hash`.
+pub(crate) fn row_hash(keys: &FieldKeys, row: &audit_entry::Model) -> String {
+    let mut mac = keys.audit_mac();
+    encode_row(&mut mac, row);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The hash rows had before the chain was keyed: plain SM3 over the same encoding.
+pub(crate) fn legacy_row_hash(row: &audit_entry::Model) -> String {
+    let mut h = Sm3::new();
+    encode_row(&mut h, row);
+    hex::encode(h.finalize())
+}
+
+/// Feeds every field but `hash` to `h`, each length-prefixed so no two rows encode alike.
+fn encode_row(h: &mut impl Update, row: &audit_entry::Model) {
+    fn text(h: &mut impl Update, value: Option<&str>) {
         match value {
-            None => h.update([0u8]),
+            None => h.update(&[0u8]),
             Some(s) => {
-                h.update([1u8]);
-                h.update((s.len() as u64).to_be_bytes());
+                h.update(&[1u8]);
+                h.update(&(s.len() as u64).to_be_bytes());
                 h.update(s.as_bytes());
             }
         }
     }
-    fn number(h: &mut Sm3, value: Option<i64>) {
+    fn number(h: &mut impl Update, value: Option<i64>) {
         match value {
-            None => h.update([0u8]),
+            None => h.update(&[0u8]),
             Some(n) => {
-                h.update([1u8]);
-                h.update(n.to_be_bytes());
+                h.update(&[1u8]);
+                h.update(&n.to_be_bytes());
             }
         }
     }
-    let mut h = Sm3::new();
-    number(&mut h, Some(row.seq));
-    number(&mut h, Some(row.at));
-    number(&mut h, row.actor_id);
-    text(&mut h, Some(&row.actor_name));
-    text(&mut h, Some(&row.action));
-    text(&mut h, row.target_kind.as_deref());
-    number(&mut h, row.target_id);
-    text(&mut h, row.target_label.as_deref());
-    text(&mut h, row.unit_path.as_deref());
-    text(&mut h, row.ip.as_deref());
-    text(&mut h, Some(&row.detail));
-    text(&mut h, Some(&row.prev_hash));
-    hex::encode(h.finalize())
+    number(h, Some(row.seq));
+    number(h, Some(row.at));
+    number(h, row.actor_id);
+    text(h, Some(&row.actor_name));
+    text(h, Some(&row.action));
+    text(h, row.target_kind.as_deref());
+    number(h, row.target_id);
+    text(h, row.target_label.as_deref());
+    text(h, row.unit_path.as_deref());
+    text(h, row.ip.as_deref());
+    text(h, Some(&row.detail));
+    text(h, Some(&row.prev_hash));
 }
 
 /// One row of the audit log as shown to an administrator.
@@ -209,7 +230,7 @@ impl Store {
         event: Event,
     ) -> Result<()> {
         let tx = self.begin_write().await?;
-        append(&tx, now, actor, event).await?;
+        append(&tx, &self.keys, now, actor, event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -366,6 +366,7 @@ impl Store {
         let created = self.write_campaign(&tx, actor, now, None, input).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("campaign.create")
@@ -393,6 +394,7 @@ impl Store {
             .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("campaign.update")
@@ -429,6 +431,7 @@ impl Store {
         }
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(if archived {
@@ -634,6 +637,7 @@ impl Store {
         let invited = insert_invitations(&tx, created.id, &unreached, now).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("campaign.next_batch")

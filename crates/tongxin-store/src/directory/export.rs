@@ -137,6 +137,7 @@ impl Store {
         let tx = self.begin_write().await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("person.export")

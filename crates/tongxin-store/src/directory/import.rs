@@ -275,6 +275,7 @@ impl PeopleImport<'_> {
         coverage::recount_all(&self.tx, self.now).await?;
         audit::append(
             &self.tx,
+            &self.store.keys,
             self.now,
             &self.actor,
             Event::new("person.import")

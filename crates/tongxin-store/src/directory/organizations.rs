@@ -259,6 +259,7 @@ impl Store {
         let created = model.insert(&tx).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("organization.create")
@@ -287,6 +288,7 @@ impl Store {
         let updated = model.update(&tx).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("organization.update")
@@ -325,6 +327,7 @@ impl Store {
         };
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)
@@ -373,6 +376,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("affiliation.create")
@@ -407,6 +411,7 @@ impl Store {
             .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("affiliation.remove")

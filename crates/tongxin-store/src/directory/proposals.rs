@@ -196,6 +196,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("person.member_link")
@@ -221,6 +222,7 @@ impl Store {
         if unlinked.rows_affected > 0 {
             audit::append(
                 &tx,
+                &self.keys,
                 now,
                 actor,
                 Event::new("person.member_unlink")
@@ -325,6 +327,7 @@ impl Store {
         }
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("person.proposal")
@@ -431,6 +434,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)

@@ -162,6 +162,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("sector.create")
@@ -227,6 +228,7 @@ impl Store {
         let updated = update.update(&tx).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)
@@ -285,6 +287,7 @@ impl Store {
         .await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("sector.field.create")
@@ -357,6 +360,7 @@ impl Store {
         let updated = update.update(&tx).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)

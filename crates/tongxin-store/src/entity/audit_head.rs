@@ -9,6 +9,9 @@ pub struct Model {
     pub id: i16,
     pub seq: i64,
     pub hash: String,
+    /// The chain's hashes are keyed (HMAC-SM3); false only for a chain written before the key
+    /// that did not verify when the store opened.
+    pub keyed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m0007_saved_filters;
 mod m0008_people_counts;
 mod m0009_duties;
 mod m0010_person_access;
+mod m0011_keyed_audit;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_people_counts::Migration),
             Box::new(m0009_duties::Migration),
             Box::new(m0010_person_access::Migration),
+            Box::new(m0011_keyed_audit::Migration),
         ]
     }
 }

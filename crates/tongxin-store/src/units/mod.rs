@@ -262,6 +262,7 @@ impl Store {
         let created = insert_unit(&tx, now, Some(parent.id), &parent_path, &seed, level).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("unit.create")
@@ -316,6 +317,7 @@ impl Store {
         }
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("unit.create_tree")
@@ -429,6 +431,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         audit::append(
             tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)

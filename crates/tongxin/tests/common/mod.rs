@@ -120,6 +120,7 @@ impl Database {
         let suffix = random_suffix();
         let dir = std::env::temp_dir().join(format!("tongxin-test-{suffix}"));
         std::fs::create_dir_all(&dir).unwrap();
+        install_test_key(&dir);
         match engine {
             Engine::Sqlite => {
                 std::fs::copy(template(engine, start).await, dir.join("tongxin.db")).unwrap();
@@ -223,8 +224,24 @@ async fn build_template(db: &Database, start: Start) {
     store.close().await.unwrap();
 }
 
+/// A directory for a template database, holding the tests' key file.
 fn template_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()))
+    let dir = std::env::temp_dir().join(format!("tongxin-template-{}", random_suffix()));
+    install_test_key(&dir);
+    dir
+}
+
+/// The master key every test database is sealed and keyed under, where the server looks for
+/// it (`keys/master.key` in the data directory), readable by its owner alone: a test database
+/// is a copy of a template, so it needs the template's key.
+pub fn install_test_key(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let file = keys.join("master.key");
+    std::fs::write(&file, format!("{}\n", "7e".repeat(32))).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 /// Migrates (and seeds) an SQLite file once; tests copy it.
@@ -359,6 +376,21 @@ async fn admin_connection() -> sqlx::PgConnection {
 }
 
 /// A direct connection that bypasses Tongxin entirely.
+/// The fields of an audit row that its hash covers, but the previous hash.
+pub type AuditRow = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 pub enum RawDb {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
@@ -377,6 +409,16 @@ impl RawDb {
                 .await
                 .unwrap()
                 .rows_affected(),
+        }
+    }
+
+    /// Every audit row's hashed fields, in order: what a forger with the database reads.
+    pub async fn audit_rows(&self) -> Vec<AuditRow> {
+        let sql = "SELECT seq, at, actor_id, actor_name, action, target_kind, target_id, \
+                   target_label, unit_path, ip, detail FROM audit_log ORDER BY seq";
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            RawDb::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
         }
     }
 

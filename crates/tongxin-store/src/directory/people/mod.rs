@@ -393,6 +393,7 @@ impl Store {
         let created = self.insert_person(&tx, actor, now, &input).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("person.create")
@@ -499,6 +500,7 @@ impl Store {
             record_history(&tx, id, version, now, Author::of(actor), &before, &after).await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("person.update")
@@ -553,6 +555,7 @@ impl Store {
         };
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)

@@ -103,6 +103,7 @@ impl Store {
         };
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new(action)
@@ -129,6 +130,7 @@ impl Store {
         let tx = self.begin_write().await?;
         audit::append(
             &tx,
+            &self.keys,
             now,
             actor,
             Event::new("person.reveal")
