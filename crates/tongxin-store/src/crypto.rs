@@ -100,6 +100,16 @@ impl FieldKeys {
             writeln!(file, "{}", hex::encode(key)).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
+        Ok((FieldKeys::load(path)?, created))
+    }
+
+    /// Reads the master key from an existing key file, refusing one others may read.
+    pub fn load(path: &Path) -> Result<FieldKeys, KeyError> {
+        let shown = path.display().to_string();
+        let io = |source| KeyError::Io {
+            path: shown.clone(),
+            source,
+        };
         if let Some(mode) = open_to_others(path).map_err(io)? {
             return Err(KeyError::Exposed { path: shown, mode });
         }
@@ -110,7 +120,7 @@ impl FieldKeys {
         let master: [u8; 32] = bytes
             .try_into()
             .map_err(|_| KeyError::Malformed { path: shown })?;
-        Ok((FieldKeys::from_master(&master), created))
+        Ok(FieldKeys::from_master(&master))
     }
 
     /// Encrypts `plain` for storage in `column`.

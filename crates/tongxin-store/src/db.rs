@@ -14,6 +14,8 @@ use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use tongxin_core::Timestamp;
+
 use crate::ChainKeying;
 use crate::access::{self, Unguarded};
 use crate::audit::GENESIS_HASH;
@@ -146,10 +148,11 @@ impl Store {
     }
 
     /// Applies pending migrations.
-    /// Applies pending migrations, then keys an audit chain written before the audit key.
-    pub async fn migrate(&self) -> Result<ChainKeying> {
+    /// Applies pending migrations, then keys an audit chain written before the audit key
+    /// (recording that at `now`).
+    pub async fn migrate(&self, now: Timestamp) -> Result<ChainKeying> {
         Migrator::up(&self.db, None).await?;
-        self.key_audit_chain().await
+        self.key_audit_chain(now).await
     }
 
     /// Whether the database answers a trivial query.

@@ -48,6 +48,9 @@ pub enum StoreError {
     Settings(String),
     #[error("cannot connect to the database")]
     Connect(#[source] sqlx::Error),
+    /// A backup could not be taken, or a restore did not verify (the message says why).
+    #[error("{0}")]
+    Backup(String),
     #[error("password hashing failed: {0}")]
     Hash(argon2::password_hash::Error),
     #[error("a blocking task failed")]

@@ -11,6 +11,7 @@ mod accounts;
 mod activities;
 mod attachments;
 mod audit;
+mod backup;
 mod campaigns;
 mod crypto;
 mod db;
@@ -37,6 +38,7 @@ pub use activities::{
 pub use audit::check::{CheckReport, Fault};
 pub use audit::keying::ChainKeying;
 pub use audit::{AuditEntry, AuditQuery};
+pub use backup::{Manifest, restore};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions};

@@ -184,7 +184,10 @@ mod tests {
         let store = Store::connect(&url, &StoreOptions::default(), keys)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        store.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .migrate(tongxin_core::Timestamp::from_micros(0))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let named = [
             ("activities", ACTIVITY_WALK.order),
             ("activities", ACTIVITY_WALK.subtree),

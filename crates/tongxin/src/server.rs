@@ -6,15 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tongxin_core::Clock;
+use tongxin_core::{Clock, SystemClock};
 use tongxin_store::{ChainKeying, FieldKeys, Store, StoreOptions};
 use tongxin_web::AppState;
 
 use crate::config::Config;
 
-/// Connects to the configured database (creating the SQLite file's directory if needed) and
-/// applies pending migrations.
-pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Error>> {
+/// Creates the directory of a configured SQLite file, if it has none yet.
+pub fn prepare_data_dir(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(file) = config.database_url.strip_prefix("sqlite://") {
         let file = file.split('?').next().unwrap_or(file);
         if let Some(dir) = Path::new(file)
@@ -25,11 +24,23 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
                 .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
         }
     }
-    let options = StoreOptions {
+    Ok(())
+}
+
+/// How the store connects, from the configuration.
+pub fn store_options(config: &Config) -> StoreOptions {
+    StoreOptions {
         pg_schema: config.database_schema.clone(),
         sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms),
         max_connections: config.database_connections,
-    };
+    }
+}
+
+/// Connects to the configured database (creating the SQLite file's directory if needed) and
+/// applies pending migrations.
+pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Error>> {
+    prepare_data_dir(config)?;
+    let options = store_options(config);
     let (keys, created) = FieldKeys::load_or_create(&config.key_file)?;
     let store = Store::connect(&config.database_url, &options, keys).await?;
     if created && store.has_history().await? {
@@ -43,7 +54,7 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
         )
         .into());
     }
-    match store.migrate().await? {
+    match store.migrate(SystemClock.now()).await? {
         ChainKeying::Keyed { rows } if rows > 0 => {
             tracing::warn!(
                 rows,

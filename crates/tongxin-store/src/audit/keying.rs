@@ -6,7 +6,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
-use tongxin_core::{Clock, SystemClock};
+use tongxin_core::Timestamp;
 
 use super::{Event, GENESIS_HASH, append, legacy_row_hash, row_hash};
 use crate::Store;
@@ -30,7 +30,7 @@ pub enum ChainKeying {
 
 impl Store {
     /// Keys a legacy audit chain (see the module's documentation); a keyed one is left alone.
-    pub async fn key_audit_chain(&self) -> Result<ChainKeying> {
+    pub async fn key_audit_chain(&self, now: Timestamp) -> Result<ChainKeying> {
         let tx = self.begin_write().await?;
         let Some(head) = access::unguarded_by_id::<audit_head::Entity>(Unguarded::AuditChain, 1i16)
             .one(&tx)
@@ -90,7 +90,7 @@ impl Store {
             append(
                 &tx,
                 &self.keys,
-                SystemClock.now(),
+                now,
                 &Actor::system("tongxin"),
                 Event::new("audit.chain_keyed").detail(json!({ "rows": rows })),
             )

@@ -145,6 +145,22 @@ impl Database {
         }
     }
 
+    /// A place for a database that holds nothing yet (no file, no schema), with the tests'
+    /// key file: where a restore goes.
+    pub fn empty(engine: Engine) -> Database {
+        let suffix = random_suffix();
+        let dir = std::env::temp_dir().join(format!("tongxin-empty-{suffix}"));
+        install_test_key(&dir);
+        match engine {
+            Engine::Sqlite => Database::Sqlite { dir },
+            Engine::Postgres => Database::Postgres {
+                url: test_server_url(),
+                schema: format!("e_{suffix}"),
+                dir,
+            },
+        }
+    }
+
     /// The environment `tongxin` reads to reach this database.
     pub fn env(&self) -> Vec<(String, String)> {
         match self {
@@ -195,7 +211,8 @@ impl Database {
         }
     }
 
-    async fn remove(&self) {
+    /// Removes the database (and its directory).
+    pub async fn remove(&self) {
         match self {
             Database::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -419,6 +436,20 @@ impl RawDb {
         match self {
             RawDb::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
             RawDb::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+        }
+    }
+
+    /// The first column of every row, as text.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            RawDb::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_all(pool)
+                .await
+                .unwrap(),
         }
     }
 
