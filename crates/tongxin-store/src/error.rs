@@ -127,6 +127,16 @@ pub enum LoginError {
     /// the web first.
     #[error("the password must be changed first")]
     PasswordChangeRequired,
+    /// An API token for an account with a second factor, asked without its code.
+    #[error("a code from the authenticator app is required")]
+    SecondFactorRequired,
+    /// An API token for an account whose role needs a second factor it has not set up: the
+    /// holder sets it up on the web first.
+    #[error("a second factor must be set up first")]
+    SecondFactorSetupRequired,
+    /// A web login waiting for its code, past its few minutes or gone.
+    #[error("the login waiting for a code has expired")]
+    SecondFactorExpired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

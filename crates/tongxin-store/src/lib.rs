@@ -26,9 +26,10 @@ mod units;
 
 pub use access::Actor;
 pub use accounts::password::generate_password;
-pub use accounts::sessions::{SessionKind, SessionSecret, SessionView, random_hex};
+pub use accounts::sessions::{Credentials, SessionKind, SessionSecret, SessionView, random_hex};
 pub use accounts::tokens::ApiTokenView;
-pub use accounts::{AccountQuery, AccountView, NewAccount, Policy};
+pub use accounts::two_factor::{SecondFactorSetup, SecondFactorStatus};
+pub use accounts::{AccountQuery, AccountView, NewAccount, Policy, SecondFactorRule};
 pub use activities::filters::SavedFilter;
 pub use activities::{
     ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, AttendanceCounts,

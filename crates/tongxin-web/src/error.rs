@@ -37,6 +37,12 @@ pub enum AppError {
     BadCredentials,
     #[error("the password must be changed first")]
     PasswordChangeRequired,
+    /// The account has a second factor: its code must come with the password.
+    #[error("a code from the authenticator app is required")]
+    SecondFactorRequired,
+    /// The account's role needs a second factor it has not set up yet.
+    #[error("a second factor must be set up first")]
+    SecondFactorSetupRequired,
     /// Told "ID number on record elsewhere" too often this hour.
     #[error("too many ID numbers on record elsewhere")]
     TooManyProbes,
@@ -77,10 +83,13 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Forbidden | AppError::Csrf | AppError::PasswordChangeRequired => {
-                StatusCode::FORBIDDEN
-            }
-            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden
+            | AppError::Csrf
+            | AppError::PasswordChangeRequired
+            | AppError::SecondFactorSetupRequired => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated
+            | AppError::BadCredentials
+            | AppError::SecondFactorRequired => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts { .. } | AppError::TooManyProbes => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -108,6 +117,8 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::BadCredentials => "bad_credentials",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::SecondFactorRequired => "second_factor_required",
+            AppError::SecondFactorSetupRequired => "second_factor_setup_required",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::TooManyProbes => "too_many_probes",
             AppError::Conflict(_) => "conflict",
@@ -184,6 +195,9 @@ impl From<LoginError> for AppError {
             // One answer whatever the cause (no account enumeration); the audit keeps it.
             LoginError::Locked { .. } | LoginError::Disabled => AppError::BadCredentials,
             LoginError::PasswordChangeRequired => AppError::PasswordChangeRequired,
+            LoginError::SecondFactorRequired => AppError::SecondFactorRequired,
+            LoginError::SecondFactorSetupRequired => AppError::SecondFactorSetupRequired,
+            LoginError::SecondFactorExpired => AppError::Unauthenticated,
             LoginError::Store(s) => s.into(),
         }
     }

@@ -97,6 +97,10 @@ impl FromRequestParts<AppState> for ClientIp {
 /// The pages an account whose password must change can still reach.
 const PASSWORD_CHANGE_PATHS: [&str; 3] = ["/password", "/logout", "/lang"];
 
+/// The pages an account that must set up its second factor can still reach.
+const SECOND_FACTOR_SETUP_PATHS: [&str; 4] =
+    ["/two-factor", "/two-factor/confirm", "/logout", "/lang"];
+
 /// Looks the session cookie up once per page request and leaves the result in the request.
 pub async fn load_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
@@ -119,6 +123,13 @@ pub async fn load_session(State(state): State<AppState>, request: Request, next:
                     && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path())
                 {
                     return axum::response::Redirect::to("/password").into_response();
+                }
+                // Then a duty role sets up its second factor.
+                if !actor.must_change_password()
+                    && actor.must_enrol_second_factor()
+                    && !SECOND_FACTOR_SETUP_PATHS.contains(&parts.uri.path())
+                {
+                    return axum::response::Redirect::to("/two-factor").into_response();
                 }
                 parts.extensions.insert(Authenticated { actor, session });
             }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tongxin_store::{Policy, StoreOptions};
+use tongxin_store::{Policy, SecondFactorRule, StoreOptions};
 use tongxin_web::WebConfig;
 
 /// Log output format.
@@ -60,7 +60,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -73,6 +73,7 @@ const KEYS: [&str; 17] = [
     "session_idle_minutes",
     "session_max_hours",
     "api_token_max_days",
+    "admin_totp",
     "max_body_bytes",
     "max_import_bytes",
     "sqlite_busy_timeout_ms",
@@ -95,6 +96,7 @@ struct FileConfig {
     session_idle_minutes: Option<toml::Value>,
     session_max_hours: Option<toml::Value>,
     api_token_max_days: Option<toml::Value>,
+    admin_totp: Option<toml::Value>,
     max_body_bytes: Option<toml::Value>,
     max_import_bytes: Option<toml::Value>,
     sqlite_busy_timeout_ms: Option<toml::Value>,
@@ -250,6 +252,7 @@ impl Config {
                     "must be a whole number of days, at least 1",
                     positive,
                 )?,
+                second_factor: second_factor_rule(layered)?,
             },
             max_body_bytes: layered.parse(
                 "max_body_bytes",
@@ -305,6 +308,23 @@ impl Config {
 }
 
 /// `trusted_proxies`: addresses separated by commas or spaces.
+/// `admin_totp`: `required` (the default) or `optional`.
+fn second_factor_rule(layered: &Layered) -> Result<SecondFactorRule, ConfigError> {
+    match layered.get("admin_totp") {
+        None => Ok(SecondFactorRule::Required),
+        Some((value, origin)) => match value.trim() {
+            "required" => Ok(SecondFactorRule::Required),
+            "optional" => Ok(SecondFactorRule::Optional),
+            _ => Err(ConfigError::Value {
+                key: "admin_totp",
+                value: value.to_owned(),
+                origin: origin.to_owned(),
+                problem: "must be required or optional",
+            }),
+        },
+    }
+}
+
 fn trusted_proxies(layered: &Layered) -> Result<Vec<std::net::IpAddr>, ConfigError> {
     let Some((value, origin)) = layered.get("trusted_proxies") else {
         return Ok(Vec::new());
@@ -346,6 +366,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("session_idle_minutes", file.session_idle_minutes),
         ("session_max_hours", file.session_max_hours),
         ("api_token_max_days", file.api_token_max_days),
+        ("admin_totp", file.admin_totp),
         ("max_body_bytes", file.max_body_bytes),
         ("max_import_bytes", file.max_import_bytes),
         ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),

@@ -11,7 +11,7 @@ use tongxin::config::{Config, LogFormat};
 use tongxin::{demo, server};
 use tongxin_core::{Clock, Invalid, Password, Role, SystemClock, UnitCode, UnitName, Username};
 use tongxin_i18n::{Catalog, Lang};
-use tongxin_store::{StoreError, UnitSeed};
+use tongxin_store::{SecondFactorRule, StoreError, UnitSeed};
 
 /// glibc's allocator spent a fifth of a loaded server's time in `malloc`/`free` and kept freed
 /// memory in per-thread arenas; mimalloc is faster for many small short-lived allocations and
@@ -238,6 +238,7 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                         "Demo data already present; using the existing database."
                     )?;
                 }
+                print_second_factor_rule(&mut out, config.policy.second_factor)?;
             }
             let signal = server::shutdown_signal()?;
             let listener = tokio::net::TcpListener::bind(config.listen)
@@ -532,6 +533,22 @@ fn print_demo_accounts(out: &mut impl Write, accounts: &demo::DemoAccounts) -> s
         out,
         "The passwords are shown only now; change them after logging in."
     )
+}
+
+/// Says whether the administrators of the demo are made to set up a second factor.
+fn print_second_factor_rule(out: &mut impl Write, rule: SecondFactorRule) -> std::io::Result<()> {
+    match rule {
+        SecondFactorRule::Required => writeln!(
+            out,
+            "The three administrators set up two-factor login (an authenticator app) at their \
+             first login. TONGXIN_ADMIN_TOTP=optional relaxes this for a demonstration."
+        ),
+        SecondFactorRule::Optional => writeln!(
+            out,
+            "Two-factor login is RELAXED (TONGXIN_ADMIN_TOTP=optional): administrators are not \
+             made to set it up. Do not run a real deployment like this."
+        ),
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then waits up to [`SHUTDOWN_GRACE`] for requests in flight.

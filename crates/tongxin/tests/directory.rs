@@ -318,12 +318,18 @@ async fn bad_person_input_is_refused(engine: Engine) {
 
 /// The top administrator as an actor, through a login.
 async fn admin_actor(app: &TestApp) -> tongxin_store::Actor {
-    let policy = tongxin_store::Policy::default();
+    let policy = tongxin_store::Policy {
+        second_factor: tongxin_store::SecondFactorRule::Optional,
+        ..Default::default()
+    };
     let (_, actor) = app
         .store
         .login(
-            "admin",
-            common::PASSWORD,
+            tongxin_store::Credentials {
+                username: "admin",
+                password: common::PASSWORD,
+                code: None,
+            },
             tongxin_store::SessionKind::Api,
             common::START,
             None,

@@ -4,6 +4,7 @@
 use sea_orm::{ColumnTrait, Condition};
 use tongxin_core::{Role, UnitPath};
 
+use crate::accounts::SecondFactorRule;
 use crate::entity::{unit, user};
 use crate::error::{Result, StoreError};
 
@@ -21,6 +22,8 @@ pub struct Actor {
     person_id: Option<i64>,
     ip: Option<String>,
     must_change_password: bool,
+    /// A duty role whose second factor is required and not yet set up.
+    must_enrol_second_factor: bool,
     may_export_clear: bool,
 }
 
@@ -38,6 +41,7 @@ impl Actor {
             person_id: None,
             ip: None,
             must_change_password: false,
+            must_enrol_second_factor: false,
             may_export_clear: true,
         }
     }
@@ -56,6 +60,7 @@ impl Actor {
             person_id: None,
             ip,
             must_change_password: false,
+            must_enrol_second_factor: false,
             may_export_clear: false,
         }
     }
@@ -65,18 +70,22 @@ impl Actor {
         account: &user::Model,
         unit: &unit::Model,
         ip: Option<String>,
+        second_factor: SecondFactorRule,
     ) -> Actor {
+        let role = Role::parse(&account.role).unwrap_or(Role::Member);
         Actor {
             user_id: Some(account.id),
             username: account.username.clone(),
             display_name: account.display_name.clone(),
-            role: Role::parse(&account.role).unwrap_or(Role::Member),
+            role,
             unit_id: Some(unit.id),
             unit_name: unit.name.clone(),
             unit_path: UnitPath::from_stored(unit.path.clone()),
             person_id: account.person_id,
             ip,
             must_change_password: account.must_change_password,
+            must_enrol_second_factor: second_factor.requires(role)
+                && account.totp_enrolled_at.is_none(),
             may_export_clear: account.may_export_clear,
         }
     }
@@ -122,6 +131,12 @@ impl Actor {
     /// Someone else set this account's password: the holder must choose their own first.
     pub fn must_change_password(&self) -> bool {
         self.must_change_password
+    }
+
+    /// A second factor is required of this account's role and not yet set up: the holder sets
+    /// it up before anything else.
+    pub fn must_enrol_second_factor(&self) -> bool {
+        self.must_enrol_second_factor
     }
 
     /// Given the right to export protected fields in clear (the system always has it).

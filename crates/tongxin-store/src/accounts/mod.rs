@@ -5,6 +5,7 @@
 pub(crate) mod password;
 pub(crate) mod sessions;
 pub(crate) mod tokens;
+pub(crate) mod two_factor;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait,
@@ -34,6 +35,25 @@ pub struct Policy {
     pub session_max_hours: i64,
     /// An API token ends this long after it was issued, however much it is used.
     pub api_token_max_days: i64,
+    /// Whether the three duty roles must log in with a second factor.
+    pub second_factor: SecondFactorRule,
+}
+
+/// Whether a second factor is required of the system, security and audit administrators.
+/// Any account may set one up; once set up, it is asked at every login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorRule {
+    /// The duty roles set one up at their first login and cannot work without it.
+    Required,
+    /// Relaxed, for a demonstration or a test: nobody is made to set one up.
+    Optional,
+}
+
+impl SecondFactorRule {
+    /// Whether an account of this role must have a second factor.
+    pub fn requires(self, role: Role) -> bool {
+        self == SecondFactorRule::Required && role.is_privileged()
+    }
 }
 
 impl Default for Policy {
@@ -44,6 +64,7 @@ impl Default for Policy {
             session_idle_minutes: 30,
             session_max_hours: 12,
             api_token_max_days: 30,
+            second_factor: SecondFactorRule::Required,
         }
     }
 }
@@ -62,6 +83,8 @@ pub struct AccountView {
     pub locked_until: Option<Timestamp>,
     pub must_change_password: bool,
     pub may_export_clear: bool,
+    /// A second factor is set up (and asked at every login).
+    pub second_factor: bool,
     pub created_at: Timestamp,
 }
 
@@ -78,6 +101,7 @@ fn view(u: user::Model, unit: &unit::Model) -> AccountView {
         locked_until: u.locked_until.map(Timestamp::from_micros),
         must_change_password: u.must_change_password,
         may_export_clear: u.may_export_clear,
+        second_factor: u.totp_enrolled_at.is_some(),
         created_at: Timestamp::from_micros(u.created_at),
     }
 }

@@ -8,15 +8,19 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use sm3::{Digest, Sm3};
-use tongxin_core::Timestamp;
+use tongxin_core::{Role, Timestamp};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::accounts::Policy;
 use crate::accounts::password;
+use crate::accounts::two_factor::{self, CodeUse};
 use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{LoginError, Result};
+
+/// How long a login may wait for its second factor.
+const PENDING_MINUTES: i64 = 5;
 
 /// How often at most a session's last-seen time is written, to spare a write per request.
 const TOUCH_INTERVAL_MICROS: i64 = 60_000_000;
@@ -26,6 +30,8 @@ const TOUCH_INTERVAL_MICROS: i64 = 60_000_000;
 pub enum SessionKind {
     Web,
     Api,
+    /// A web login whose password was right, waiting for its second factor: it opens nothing.
+    SecondFactor,
 }
 
 impl SessionKind {
@@ -33,6 +39,8 @@ impl SessionKind {
         match self {
             SessionKind::Web => "web",
             SessionKind::Api => "api",
+            // The column holds eight characters.
+            SessionKind::SecondFactor => "pending",
         }
     }
 }
@@ -72,6 +80,24 @@ pub fn random_hex() -> String {
     hex::encode(bytes)
 }
 
+/// What a login presents.
+#[derive(Clone, Copy)]
+pub struct Credentials<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The second factor's code (API logins; a web login is asked for it afterwards).
+    pub code: Option<&'a str>,
+}
+
+/// How a login whose factors were right opens its session.
+struct Opening<'a> {
+    kind: SessionKind,
+    /// The second-factor code it used, spent with the opening.
+    spent: Option<CodeUse>,
+    /// The waiting login it completes, which ends.
+    replaces: Option<&'a SessionSecret>,
+}
+
 /// What the web layer needs to know about a live session.
 #[derive(Debug, Clone)]
 pub struct SessionView {
@@ -85,13 +111,17 @@ impl Store {
     /// account for a while; every attempt is audited.
     pub async fn login(
         &self,
-        username: &str,
-        password: &str,
+        credentials: Credentials<'_>,
         kind: SessionKind,
         now: Timestamp,
         ip: Option<String>,
         policy: &Policy,
     ) -> Result<(SessionView, Actor), LoginError> {
+        let Credentials {
+            username,
+            password,
+            code,
+        } = credentials;
         let name = username.trim().to_ascii_lowercase();
         let found = access::unguarded::<user::Entity>(Unguarded::Sessions)
             .filter(user::Column::Username.eq(name.as_str()))
@@ -133,7 +163,7 @@ impl Store {
 
         if !password::verify(password.to_owned(), account.password_hash.clone()).await {
             return Err(self
-                .count_failure(now, &attempt, &account, &unit, policy)
+                .count_failure(now, &attempt, &account, &unit, policy, "password")
                 .await?);
         }
 
@@ -157,10 +187,121 @@ impl Store {
             return Err(LoginError::PasswordChangeRequired);
         }
 
-        let actor = Actor::of_account(&account, &unit, ip.clone());
+        let mut spent = None;
+        if account.totp_enrolled_at.is_some() {
+            if kind != SessionKind::Api {
+                // The password was right; the session opens once the code is too.
+                let pending = self
+                    .open_session(&account, &unit, SessionKind::SecondFactor, now, ip, policy)
+                    .await?;
+                return Ok(pending);
+            }
+            let Some(code) = code else {
+                self.audit_alone(
+                    now,
+                    &attempt,
+                    login_event("login.failed")
+                        .detail(json!({ "reason": "second_factor_missing" })),
+                )
+                .await?;
+                return Err(LoginError::SecondFactorRequired);
+            };
+            match two_factor::check_code(&self.keys, &account, code, now)? {
+                Some(code) => spent = Some(code),
+                None => {
+                    return Err(self
+                        .count_failure(now, &attempt, &account, &unit, policy, "second_factor")
+                        .await?);
+                }
+            }
+        } else if kind == SessionKind::Api
+            && policy
+                .second_factor
+                .requires(Role::parse(&account.role).unwrap_or(Role::Member))
+        {
+            self.audit_alone(
+                now,
+                &attempt,
+                login_event("login.failed").detail(json!({ "reason": "second_factor_not_set_up" })),
+            )
+            .await?;
+            return Err(LoginError::SecondFactorSetupRequired);
+        }
+
+        let opened = Opening {
+            kind,
+            spent,
+            replaces: None,
+        };
+        self.complete_login(&account, &unit, opened, now, ip, policy)
+            .await
+    }
+
+    /// Opens a session of `kind` for an account whose credentials were checked, without
+    /// recording a login: a web login waiting for its second factor.
+    async fn open_session(
+        &self,
+        account: &user::Model,
+        unit: &unit::Model,
+        kind: SessionKind,
+        now: Timestamp,
+        ip: Option<String>,
+        policy: &Policy,
+    ) -> Result<(SessionView, Actor)> {
+        let actor = Actor::of_account(account, unit, ip.clone(), policy.second_factor);
+        let secret = SessionSecret::generate();
+        let csrf_token = random_hex();
+        session::ActiveModel {
+            id_hash: Set(secret.hash()),
+            user_id: Set(account.id),
+            kind: Set(kind.as_str().to_owned()),
+            csrf_token: Set(csrf_token.clone()),
+            created_at: Set(now.micros()),
+            last_seen_at: Set(now.micros()),
+            ip: Set(ip),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok((
+            SessionView {
+                secret,
+                csrf_token,
+                kind,
+            },
+            actor,
+        ))
+    }
+
+    /// Opens the session of a login whose every factor was right, spends the code it used,
+    /// clears the failure count and records the login, in one transaction.
+    async fn complete_login(
+        &self,
+        account: &user::Model,
+        unit: &unit::Model,
+        opening: Opening<'_>,
+        now: Timestamp,
+        ip: Option<String>,
+        policy: &Policy,
+    ) -> Result<(SessionView, Actor), LoginError> {
+        let attempt = &Actor::anonymous(&account.username, ip.clone());
+        let Opening {
+            kind,
+            spent,
+            replaces,
+        } = opening;
+        let actor = Actor::of_account(account, unit, ip.clone(), policy.second_factor);
         let secret = SessionSecret::generate();
         let csrf_token = random_hex();
         let tx = self.begin_write().await?;
+        if let Some(code) = &spent
+            && !code.spend(&tx, account.id).await?
+        {
+            // Another login spent the same code a moment ago.
+            drop(tx);
+            return Err(self
+                .count_failure(now, attempt, account, unit, policy, "second_factor")
+                .await?);
+        }
         user::ActiveModel {
             id: Set(account.id),
             failed_logins: Set(0),
@@ -177,6 +318,12 @@ impl Store {
             )
             .exec(&tx)
             .await?;
+        if let Some(pending) = replaces {
+            access::delete_rows::<session::Entity>(Unguarded::Sessions)
+                .filter(session::Column::IdHash.eq(pending.hash()))
+                .exec(&tx)
+                .await?;
+        }
         session::ActiveModel {
             id_hash: Set(secret.hash()),
             user_id: Set(account.id),
@@ -188,12 +335,19 @@ impl Store {
         }
         .insert(&tx)
         .await?;
+        let mut detail = json!({ "kind": kind.as_str() });
+        if let Some(code) = &spent {
+            detail["second_factor"] = json!(code.kind());
+        }
         audit::append(
             &tx,
             &self.keys,
             now,
             &actor,
-            login_event("login").detail(json!({ "kind": kind.as_str() })),
+            Event::new("login")
+                .target("account", account.id, &account.username)
+                .unit(&unit.path)
+                .detail(detail),
         )
         .await?;
         tx.commit().await?;
@@ -207,6 +361,90 @@ impl Store {
         ))
     }
 
+    /// The account name of a web login waiting for its second factor, while it may still be
+    /// completed.
+    pub async fn pending_login(
+        &self,
+        secret: &SessionSecret,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        Ok(self
+            .find_pending(secret, now)
+            .await?
+            .map(|(account, _, _)| account.username))
+    }
+
+    async fn find_pending(
+        &self,
+        secret: &SessionSecret,
+        now: Timestamp,
+    ) -> Result<Option<(user::Model, unit::Model, session::Model)>> {
+        let Some(pending) =
+            access::unguarded_by_id::<session::Entity>(Unguarded::Sessions, secret.hash())
+                .filter(session::Column::Kind.eq(SessionKind::SecondFactor.as_str()))
+                .filter(session::Column::CreatedAt.gte(now.plus_minutes(-PENDING_MINUTES).micros()))
+                .one(&self.db)
+                .await?
+        else {
+            return Ok(None);
+        };
+        Ok(
+            match access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, pending.user_id)
+                .find_also_related(unit::Entity)
+                .one(&self.db)
+                .await?
+            {
+                Some((account, Some(unit))) => Some((account, unit, pending)),
+                _ => None,
+            },
+        )
+    }
+
+    /// Completes a web login waiting for its second factor: a code from the app or a recovery
+    /// code opens the session (under a new secret); a wrong one counts as a failed login.
+    pub async fn complete_second_factor(
+        &self,
+        pending: &SessionSecret,
+        code: &str,
+        now: Timestamp,
+        ip: Option<String>,
+        policy: &Policy,
+    ) -> Result<(SessionView, Actor), LoginError> {
+        let Some((account, unit, _)) = self.find_pending(pending, now).await? else {
+            return Err(LoginError::SecondFactorExpired);
+        };
+        let attempt = Actor::anonymous(&account.username, ip.clone());
+        let locked = account.locked_until.is_some_and(|t| t > now.micros());
+        if locked || account.disabled_at.is_some() {
+            self.end_pending(pending).await?;
+            return Err(LoginError::BadCredentials);
+        }
+        let Some(spent) = two_factor::check_code(&self.keys, &account, code, now)? else {
+            let refused = self
+                .count_failure(now, &attempt, &account, &unit, policy, "second_factor")
+                .await?;
+            if matches!(refused, LoginError::Locked { .. }) {
+                self.end_pending(pending).await?;
+            }
+            return Err(refused);
+        };
+        let opening = Opening {
+            kind: SessionKind::Web,
+            spent: Some(spent),
+            replaces: Some(pending),
+        };
+        self.complete_login(&account, &unit, opening, now, ip, policy)
+            .await
+    }
+
+    async fn end_pending(&self, pending: &SessionSecret) -> Result<()> {
+        access::delete_rows::<session::Entity>(Unguarded::Sessions)
+            .filter(session::Column::IdHash.eq(pending.hash()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     /// Records a wrong password; the failure that reaches the threshold locks the account.
     async fn count_failure(
         &self,
@@ -215,6 +453,7 @@ impl Store {
         account: &user::Model,
         unit: &unit::Model,
         policy: &Policy,
+        reason: &str,
     ) -> Result<LoginError> {
         let tx = self.begin_write().await?;
         // Increment in SQL so that concurrent wrong guesses each count.
@@ -255,7 +494,7 @@ impl Store {
             &self.keys,
             now,
             attempt,
-            event("login.failed").detail(json!({ "reason": "password", "failures": failures })),
+            event("login.failed").detail(json!({ "reason": reason, "failures": failures })),
         )
         .await?;
         if locks {
@@ -298,6 +537,7 @@ impl Store {
         let lifetime_minutes = match kind {
             SessionKind::Web => policy.session_max_hours.saturating_mul(60),
             SessionKind::Api => policy.api_token_max_days.saturating_mul(24 * 60),
+            SessionKind::SecondFactor => PENDING_MINUTES,
         };
         let born_limit = now.plus_minutes(-lifetime_minutes).micros();
         if found.last_seen_at < idle_limit || found.created_at < born_limit {
@@ -325,7 +565,7 @@ impl Store {
                 .exec(&self.db)
                 .await?;
         }
-        let actor = Actor::of_account(&account, &unit, ip);
+        let actor = Actor::of_account(&account, &unit, ip, policy.second_factor);
         Ok(Some((
             SessionView {
                 secret: secret.clone(),

@@ -7,6 +7,7 @@ use tongxin_core::Timestamp;
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::accounts::SecondFactorRule;
 use crate::accounts::sessions::{SessionSecret, random_hex};
 use crate::activities::{ActivityQuery, ActivityView};
 use crate::audit::{self, Event};
@@ -71,7 +72,8 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let actor = Actor::of_account(&account, &unit, None);
+        // The feed's own token is the credential; it reads the holder's activities only.
+        let actor = Actor::of_account(&account, &unit, None, SecondFactorRule::Optional);
         let role = actor.role();
         if !role.works_in_tree() {
             return Ok(self

@@ -25,6 +25,13 @@ pub struct Model {
     pub must_change_password: bool,
     /// Given by the security administrator: may export protected fields in clear.
     pub may_export_clear: bool,
+    /// The TOTP secret, sealed; pending until `totp_enrolled_at` is set.
+    pub totp_secret: Option<String>,
+    pub totp_enrolled_at: Option<i64>,
+    /// The last TOTP time step accepted: each code is good once.
+    pub totp_last_step: Option<i64>,
+    /// JSON list of keyed hashes of the unused recovery codes.
+    pub recovery_codes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

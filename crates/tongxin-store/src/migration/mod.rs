@@ -13,6 +13,7 @@ mod m0008_people_counts;
 mod m0009_duties;
 mod m0010_person_access;
 mod m0011_keyed_audit;
+mod m0012_two_factor;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_duties::Migration),
             Box::new(m0010_person_access::Migration),
             Box::new(m0011_keyed_audit::Migration),
+            Box::new(m0012_two_factor::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ fn account_json(a: &AccountView) -> Value {
         "locked_until": a.locked_until.map(|t| t.rfc3339()),
         "must_change_password": a.must_change_password,
         "may_export_clear": a.may_export_clear,
+        "second_factor": a.second_factor,
         "created_at": a.created_at.rfc3339(),
     })
 }
@@ -287,4 +288,18 @@ pub async fn revoke_account_token(
         .revoke_api_token(&user.actor, state.clock.now(), id, &token)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /accounts/{id}/second-factor/reset`: the security administrator takes an account's
+/// second factor away (a lost phone); its sessions end and its holder sets up a new one.
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+) -> Result<Json<Value>, AppError> {
+    let account = state
+        .store
+        .reset_second_factor(&user.actor, state.clock.now(), id)
+        .await?;
+    Ok(Json(account_json(&account)))
 }

@@ -17,10 +17,15 @@ use crate::session::{ApiUser, ClientIp};
 pub struct Credentials {
     username: String,
     password: String,
+    /// The code from the authenticator app (or a recovery code), for an account that has a
+    /// second factor.
+    #[serde(default)]
+    code: Option<String>,
 }
 
-/// `POST /auth/token`: a bearer token for a user name and password. Tokens expire after the
-/// same idle time as browser sessions.
+/// `POST /auth/token`: a bearer token for a user name and password (and the second factor's
+/// code where the account has one). Tokens expire after the same idle time as browser
+/// sessions.
 pub async fn issue_token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -34,8 +39,11 @@ pub async fn issue_token(
     let outcome = state
         .store
         .login(
-            &credentials.username,
-            &credentials.password,
+            tongxin_store::Credentials {
+                username: &credentials.username,
+                password: &credentials.password,
+                code: credentials.code.as_deref(),
+            },
             SessionKind::Api,
             now,
             ip.clone(),

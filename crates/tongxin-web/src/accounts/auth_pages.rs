@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Password, Reason};
-use tongxin_store::{Actor, ApiTokenView, LoginError, SessionKind};
+use tongxin_store::{Actor, ApiTokenView, Credentials, LoginError, SessionKind};
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, Query};
-use crate::pages::chrome::{Ctx, FormErrors, safe_next};
+use crate::pages::chrome::{Ctx, FormErrors, encode_query_value, safe_next};
 use crate::session::{ClientIp, CurrentUser, LANG_COOKIE, cleared_session_cookie, session_cookie};
 use tongxin_core::Checks;
 
@@ -92,8 +92,11 @@ pub async fn login(
     let outcome = state
         .store
         .login(
-            &form.username,
-            &form.password,
+            Credentials {
+                username: &form.username,
+                password: &form.password,
+                code: None,
+            },
             SessionKind::Web,
             now,
             ip.clone(),
@@ -111,7 +114,13 @@ pub async fn login(
                 session.secret.expose().to_owned(),
                 state.config.secure_cookies,
             ));
-            return Ok((jar, Redirect::to(&next)).into_response());
+            // The password was right; the code from the app comes next.
+            let to = if session.kind == SessionKind::SecondFactor {
+                format!("/login/code?next={}", encode_query_value(&next))
+            } else {
+                next
+            };
+            return Ok((jar, Redirect::to(&to)).into_response());
         }
         // One message whatever the cause, so nobody learns which accounts exist or are
         // locked; the audit log keeps the cause.
@@ -119,8 +128,13 @@ pub async fn login(
             ctx.t("login.bad_credentials").to_owned()
         }
         // Asked of API tokens only; a web login goes on to the password page.
-        Err(LoginError::PasswordChangeRequired) => return Err(AppError::PasswordChangeRequired),
-        Err(LoginError::Store(e)) => return Err(e.into()),
+        Err(
+            refused @ (LoginError::PasswordChangeRequired
+            | LoginError::SecondFactorRequired
+            | LoginError::SecondFactorSetupRequired
+            | LoginError::SecondFactorExpired
+            | LoginError::Store(_)),
+        ) => return Err(refused.into()),
     };
     let page = LoginPage {
         username: form.username,

@@ -4,4 +4,5 @@ pub(crate) mod api;
 pub(crate) mod auth_api;
 pub(crate) mod auth_pages;
 pub(crate) mod pages;
+pub(crate) mod second_factor;
 pub(crate) mod throttle;

@@ -55,6 +55,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/accounts/{id}/enable", post(accounts::enable))
         .route("/accounts/{id}/role", post(accounts::set_role))
         .route("/accounts/{id}/unlock", post(accounts::unlock))
+        .route(
+            "/accounts/{id}/second-factor/reset",
+            post(accounts::reset_second_factor),
+        )
         .route("/accounts/{id}/tokens", get(accounts::account_tokens))
         .route(
             "/accounts/{id}/tokens/{token}",

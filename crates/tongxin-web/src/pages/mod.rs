@@ -6,6 +6,7 @@ pub(crate) use crate::activities::pages as activities;
 mod api_reference;
 pub(crate) mod chrome;
 pub(crate) use crate::accounts::auth_pages as auth;
+pub(crate) use crate::accounts::second_factor;
 pub(crate) use crate::activities::calendar_pages as calendar;
 pub(crate) use crate::audit::pages as audit;
 pub(crate) use crate::campaigns::pages as campaigns;
@@ -32,6 +33,16 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/login", get(auth::login_page).post(auth::login))
+        .route(
+            "/login/code",
+            get(second_factor::code_page).post(second_factor::submit_code),
+        )
+        .route("/two-factor", get(second_factor::own_page))
+        .route("/two-factor/confirm", post(second_factor::confirm))
+        .route(
+            "/two-factor/recovery-codes",
+            post(second_factor::renew_recovery_codes),
+        )
         .route("/api-reference", get(api_reference::page))
         .route("/logout", post(auth::logout))
         .route("/lang", post(auth::switch_lang))
@@ -65,6 +76,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/accounts/{id}/enable", post(accounts::enable))
         .route("/accounts/{id}/role", post(accounts::set_role))
         .route("/accounts/{id}/unlock", post(accounts::unlock))
+        .route(
+            "/accounts/{id}/two-factor/reset",
+            post(second_factor::reset),
+        )
         .route(
             "/accounts/{id}/tokens/{token}/revoke",
             post(accounts::revoke_token),
