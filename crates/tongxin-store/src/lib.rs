@@ -37,6 +37,7 @@ pub use activities::{
     CheckInLink, InvitationView, Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
 };
 pub use audit::check::{CheckReport, Fault};
+pub use audit::export::AuditExport;
 pub use audit::keying::ChainKeying;
 pub use audit::{AuditEntry, AuditQuery};
 pub use backup::{Manifest, restore};

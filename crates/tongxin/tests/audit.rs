@@ -297,7 +297,84 @@ async fn a_chain_from_before_the_key_is_keyed_only_when_it_verifies(engine: Engi
     app.finish().await;
 }
 
+/// The auditor exports what the filter matches, oldest first, from their subtree only; the
+/// export is recorded with its filter and row count; nobody else may export.
+async fn the_auditor_exports_the_log(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let browser = app.login("saihan.auditor").await;
+    let csv = browser
+        .submit(
+            "/audit",
+            "/audit/export",
+            &[("action", "unit."), ("actor", "")],
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("audit-log.csv")
+    );
+    assert!(csv.body.starts_with('\u{feff}'), "a BOM for spreadsheets");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].contains("操作代码"), "{}", lines[0]);
+    let rows = &lines[1..];
+    assert!(rows.iter().all(|r| r.contains(",unit.")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.contains("单位更名")), "{rows:?}");
+    let seqs: Vec<i64> = rows
+        .iter()
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "oldest first: {seqs:?}"
+    );
+    let in_log = app
+        .db
+        .raw()
+        .await
+        .count(
+            "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'unit.%' \
+             AND unit_path LIKE (SELECT path FROM units WHERE code = '150105') || '%'",
+        )
+        .await;
+    assert_eq!(
+        rows.len() as i64,
+        in_log,
+        "every row of the subtree, no other"
+    );
+    let recorded = app
+        .db
+        .raw()
+        .await
+        .text("SELECT detail FROM audit_log WHERE action = 'audit.export'")
+        .await;
+    let recorded: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    assert_eq!(recorded["rows"], in_log);
+    assert_eq!(recorded["filter"]["action"], "unit.");
+
+    let api = app.api("auditor").await;
+    let all = api.post_json("/audit/export", &serde_json::json!({})).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.body.contains("audit.export"),
+        "the earlier export is in the log"
+    );
+    for other in ["admin", "security", "saihan.staff"] {
+        let refused = app
+            .api(other)
+            .await
+            .post_json("/audit/export", &serde_json::json!({}))
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{other}");
+    }
+    app.finish().await;
+}
+
 engine_tests!(
+    the_auditor_exports_the_log,
     check_detects_a_chain_rewritten_without_the_key,
     a_chain_from_before_the_key_is_keyed_only_when_it_verifies,
     the_audit_page_shows_who_did_what_where,

@@ -10,6 +10,7 @@
 pub(crate) mod keying;
 
 pub(crate) mod check;
+pub(crate) mod export;
 
 use std::collections::HashMap;
 
@@ -209,6 +210,8 @@ pub struct AuditEntry {
     pub unit: Option<(i64, String)>,
     pub ip: Option<String>,
     pub detail: String,
+    /// The row's keyed hash, which `tongxin check` verifies.
+    pub hash: String,
 }
 
 /// Filters for the audit log.
@@ -245,13 +248,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<AuditEntry>> {
         actor.require_auditor()?;
-        let mut select = access::visible::<audit_entry::Entity>(actor);
-        if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
-            select = select.filter(like::starts_with(audit_entry::Column::Action, action));
-        }
-        if let Some(name) = query.actor.as_deref().filter(|a| !a.is_empty()) {
-            select = select.filter(audit_entry::Column::ActorName.eq(name));
-        }
+        let select = filtered(actor, query);
         let total = capped_count(select.clone(), &self.db).await?;
         let rows = select
             .order_by_desc(audit_entry::Column::Seq)
@@ -259,6 +256,16 @@ impl Store {
             .limit(page.per_page)
             .all(&self.db)
             .await?;
+        Ok(Page {
+            items: self.entries(rows).await?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Rows as shown, each with its unit as named now.
+    async fn entries(&self, rows: Vec<audit_entry::Model>) -> Result<Vec<AuditEntry>> {
         let unit_of = |r: &audit_entry::Model| {
             r.unit_path
                 .as_ref()
@@ -273,25 +280,33 @@ impl Store {
             .await?
             .into_iter()
             .collect();
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|r| AuditEntry {
-                    unit: unit_of(&r).and_then(|id| names.get(&id).map(|n| (id, n.clone()))),
-                    seq: r.seq,
-                    at: Timestamp::from_micros(r.at),
-                    actor_name: r.actor_name,
-                    action: r.action,
-                    target_kind: r.target_kind,
-                    target_id: r.target_id,
-                    target_label: r.target_label,
-                    ip: r.ip,
-                    detail: r.detail,
-                })
-                .collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                unit: unit_of(&r).and_then(|id| names.get(&id).map(|n| (id, n.clone()))),
+                seq: r.seq,
+                at: Timestamp::from_micros(r.at),
+                actor_name: r.actor_name,
+                action: r.action,
+                target_kind: r.target_kind,
+                target_id: r.target_id,
+                target_label: r.target_label,
+                ip: r.ip,
+                detail: r.detail,
+                hash: r.hash,
+            })
+            .collect())
     }
+}
+
+/// The rows of the actor's subtree that `query` matches.
+fn filtered(actor: &Actor, query: &AuditQuery) -> sea_orm::Select<audit_entry::Entity> {
+    let mut select = access::visible::<audit_entry::Entity>(actor);
+    if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
+        select = select.filter(like::starts_with(audit_entry::Column::Action, action));
+    }
+    if let Some(name) = query.actor.as_deref().filter(|a| !a.is_empty()) {
+        select = select.filter(audit_entry::Column::ActorName.eq(name));
+    }
+    select
 }

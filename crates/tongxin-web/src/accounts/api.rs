@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_store::{AccountQuery, AccountView, ApiTokenView, AuditEntry, AuditQuery, PageRequest};
@@ -214,6 +215,36 @@ pub async fn audit(
         )
         .await?;
     Ok(Json(crate::api::listing::list(&page, audit_json)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditExportBody {
+    action: Option<String>,
+    actor: Option<String>,
+}
+
+/// `POST /audit/export`: the auditor's export of the rows the filter matches, as CSV, oldest
+/// first; recorded in the log with its filter and row count.
+pub async fn audit_export(
+    State(state): State<AppState>,
+    user: ApiUser,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<AuditExportBody>,
+) -> Result<Response, AppError> {
+    let query = AuditQuery {
+        action: body.action,
+        actor: body.actor,
+    };
+    let export = state
+        .store
+        .start_audit_export(&user.actor, query, state.clock.now())
+        .await?;
+    Ok(crate::audit::export::csv_response(
+        state.store.clone(),
+        state.catalog.clone(),
+        crate::session::request_lang(&headers, true),
+        export,
+    ))
 }
 
 fn token_json(t: &ApiTokenView) -> Value {

@@ -69,6 +69,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(accounts::set_clear_export),
         )
         .route("/audit", get(accounts::audit))
+        .route("/audit/export", post(accounts::audit_export))
         .route("/people", get(people::list).post(people::create))
         .route(
             "/people/import",

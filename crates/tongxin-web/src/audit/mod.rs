@@ -1,3 +1,4 @@
-//! The audit log's page.
+//! The audit log's page and its export.
 
+pub(crate) mod export;
 pub(crate) mod pages;

@@ -9,7 +9,7 @@ use tongxin_store::{AuditEntry, AuditQuery, Page, PageRequest};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::forms::Query;
+use crate::forms::{CsrfForm, Query};
 use crate::pages::chrome::{Ctx, Pager};
 use crate::session::CurrentUser;
 
@@ -59,4 +59,35 @@ pub async fn index(
         entries,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ExportForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+}
+
+/// `POST /audit/export`: the rows the filter matches, as CSV; recorded in the log itself.
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(form): CsrfForm<ExportForm>,
+) -> Result<Response, AppError> {
+    let query = AuditQuery {
+        action: Some(form.action),
+        actor: Some(form.actor),
+    };
+    let export = state
+        .store
+        .start_audit_export(&auth.actor, query, state.clock.now())
+        .await?;
+    Ok(super::export::csv_response(
+        state.store.clone(),
+        state.catalog.clone(),
+        ctx.lang,
+        export,
+    ))
 }

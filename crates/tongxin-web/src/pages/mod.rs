@@ -93,6 +93,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(accounts::reset_password),
         )
         .route("/audit", get(audit::index))
+        .route("/audit/export", post(audit::export))
         .route("/sectors", get(sectors::index).post(sectors::create))
         .route("/sectors/fields", post(sectors::set_field))
         .route("/sectors/{id}", get(sectors::show).post(sectors::change))
