@@ -51,6 +51,9 @@ pub enum StoreError {
     /// A backup could not be taken, or a restore did not verify (the message says why).
     #[error("{0}")]
     Backup(String),
+    /// An audit archive could not be written, or does not verify (the message says why).
+    #[error("{0}")]
+    Archive(String),
     #[error("password hashing failed: {0}")]
     Hash(argon2::password_hash::Error),
     #[error("a blocking task failed")]

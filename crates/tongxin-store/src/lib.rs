@@ -36,6 +36,7 @@ pub use activities::{
     CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES, CHECK_IN_SCREEN_REFRESH_SECONDS, CheckIn,
     CheckInLink, InvitationView, Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
 };
+pub use audit::archive::{ArchiveHeader, MIN_AUDIT_RETENTION_DAYS};
 pub use audit::check::{CheckReport, Fault};
 pub use audit::export::AuditExport;
 pub use audit::keying::ChainKeying;

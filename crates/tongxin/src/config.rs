@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tongxin_store::{Policy, SecondFactorRule, StoreOptions};
+use tongxin_store::{MIN_AUDIT_RETENTION_DAYS, Policy, SecondFactorRule, StoreOptions};
 use tongxin_web::WebConfig;
 
 /// Log output format.
@@ -39,6 +39,8 @@ pub struct Config {
     pub database_connections: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Audit rows stay in the database this long before `tongxin audit archive` moves them.
+    pub audit_retention_days: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +62,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -74,6 +76,7 @@ const KEYS: [&str; 18] = [
     "session_max_hours",
     "api_token_max_days",
     "admin_totp",
+    "audit_retention_days",
     "max_body_bytes",
     "max_import_bytes",
     "sqlite_busy_timeout_ms",
@@ -97,6 +100,7 @@ struct FileConfig {
     session_max_hours: Option<toml::Value>,
     api_token_max_days: Option<toml::Value>,
     admin_totp: Option<toml::Value>,
+    audit_retention_days: Option<toml::Value>,
     max_body_bytes: Option<toml::Value>,
     max_import_bytes: Option<toml::Value>,
     sqlite_busy_timeout_ms: Option<toml::Value>,
@@ -279,6 +283,12 @@ impl Config {
                 |n| (1..=1000).contains(n),
             )?,
             trusted_proxies: trusted_proxies(layered)?,
+            audit_retention_days: layered.parse(
+                "audit_retention_days",
+                MIN_AUDIT_RETENTION_DAYS,
+                "must be a whole number of days, at least 180",
+                |n| *n >= MIN_AUDIT_RETENTION_DAYS,
+            )?,
             data_dir,
         })
     }
@@ -367,6 +377,7 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("session_max_hours", file.session_max_hours),
         ("api_token_max_days", file.api_token_max_days),
         ("admin_totp", file.admin_totp),
+        ("audit_retention_days", file.audit_retention_days),
         ("max_body_bytes", file.max_body_bytes),
         ("max_import_bytes", file.max_import_bytes),
         ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),

@@ -96,6 +96,11 @@ enum Command {
         /// The backup file.
         file: PathBuf,
     },
+    /// Move audit rows past the retention period to a signed archive file, or verify one.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Import records from a file.
     Import {
         #[command(subcommand)]
@@ -154,6 +159,22 @@ enum UserCommand {
         /// Read the password from standard input (the only way, so it never shows in `ps`).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the audit rows older than `audit_retention_days` to a new file, signed under the
+    /// key file; verify it; then remove them from the database (recorded in the log).
+    Archive {
+        /// The archive file to write; it must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Verify an archive file: its signature under the key file and every row's chain.
+    Verify {
+        /// The archive file.
+        file: PathBuf,
     },
 }
 
@@ -489,6 +510,52 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
                 file.display(),
                 manifest.engine,
                 manifest.audit_seq
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Archive { out: path },
+        } => {
+            let store = server::open_store(&config).await?;
+            let archived = store
+                .archive_audit_log(&path, clock.now(), config.audit_retention_days)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            match archived {
+                Some(header) => writeln!(
+                    out,
+                    "Archived audit rows {} to {} ({} rows from before {}) to {}, verified, and \
+                     removed them from the database. Keep the file with the key file's copy.",
+                    header.first_seq,
+                    header.last_seq,
+                    header.rows,
+                    header.before,
+                    path.display()
+                )?,
+                None => writeln!(
+                    out,
+                    "No audit rows are older than {} days; nothing archived.",
+                    config.audit_retention_days
+                )?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { file },
+        } => {
+            let store = server::open_store(&config).await?;
+            let header = store
+                .verify_audit_archive(&file)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            writeln!(
+                out,
+                "{}: signed under this key file; audit rows {} to {} ({} rows from before {}) \
+                 follow each other and match their hashes.",
+                file.display(),
+                header.first_seq,
+                header.last_seq,
+                header.rows,
+                header.before
             )?;
             Ok(ExitCode::SUCCESS)
         }

@@ -373,7 +373,128 @@ async fn the_auditor_exports_the_log(engine: Engine) {
     app.finish().await;
 }
 
+/// Runs the real `tongxin audit …` against the test's database.
+fn run_audit(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .arg("audit")
+        .args(args)
+        .envs(app.db.env())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+/// Rows past the retention period leave the database only for a signed, verified archive
+/// file; the chain left still verifies, and a removal dressed up as an archive does not.
+async fn audit_rows_past_retention_are_archived_to_a_signed_file(engine: Engine) {
+    use tongxin_core::Clock;
+    let app = TestApp::with_fixture(engine).await;
+    activity(&app).await;
+    let raw = app.db.raw().await;
+    let old_rows = raw.count("SELECT COUNT(*) FROM audit_log").await;
+    app.clock.advance_minutes(181 * 24 * 60);
+    app.login("saihan").await;
+    let all_rows = raw.count("SELECT COUNT(*) FROM audit_log").await;
+    assert!(all_rows > old_rows);
+
+    let dir =
+        std::env::temp_dir().join(format!("tongxin-archive-{}-{engine:?}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!(
+        "audit-{}.jsonl",
+        raw.count("SELECT MAX(seq) FROM audit_log").await
+    ));
+    let _ = std::fs::remove_file(&file);
+    let too_soon = app
+        .store
+        .archive_audit_log(&file, app.clock.now(), 179)
+        .await;
+    assert!(too_soon.is_err(), "never less than 180 days");
+    assert!(!file.exists());
+
+    let header = app
+        .store
+        .archive_audit_log(&file, app.clock.now(), 180)
+        .await
+        .unwrap()
+        .expect("rows older than 180 days");
+    assert_eq!(header.rows as i64, old_rows);
+    assert_eq!(header.first_seq, 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the archive is private to its owner");
+    }
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM audit_log").await,
+        all_rows - old_rows + 1,
+        "the old rows left, and the archiving was recorded"
+    );
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.archive'")
+            .await,
+        1
+    );
+    assert!(app.store.check().await.unwrap().faults.is_empty());
+    let (ok, out) = run_check(&app);
+    assert!(ok, "{out}");
+    let shown = file.display().to_string();
+    let (ok, out) = run_audit(&app, &["verify", &shown]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("1 to {old_rows}")), "{out}");
+    let again = app
+        .store
+        .archive_audit_log(&dir.join("again.jsonl"), app.clock.now(), 180)
+        .await
+        .unwrap();
+    assert!(again.is_none(), "nothing more is old enough");
+    let (ok, out) = run_audit(
+        &app,
+        &[
+            "archive",
+            "--out",
+            &dir.join("cli.jsonl").display().to_string(),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("nothing archived"), "{out}");
+
+    // An altered archive does not verify.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let altered = dir.join("altered.jsonl");
+    std::fs::write(&altered, text.replacen("saihan", "saihaN", 1)).unwrap();
+    let (ok, out) = run_audit(&app, &["verify", &altered.display().to_string()]);
+    assert!(!ok);
+    assert!(out.contains("match"), "{out}");
+
+    // Rows removed by someone who moves the start of the chain without the key.
+    let first = raw.count("SELECT MIN(seq) FROM audit_log").await;
+    let hash = raw
+        .text(&format!("SELECT hash FROM audit_log WHERE seq = {first}"))
+        .await;
+    raw.execute(&format!("DELETE FROM audit_log WHERE seq = {first}"))
+        .await;
+    raw.execute(&format!(
+        "UPDATE audit_head SET archived_seq = {first}, archived_hash = '{hash}'"
+    ))
+    .await;
+    let report = app.store.check().await.unwrap();
+    assert_eq!(report.faults, vec![Fault::AuditArchiveRecord]);
+    let _ = std::fs::remove_dir_all(&dir);
+    app.finish().await;
+}
+
 engine_tests!(
+    audit_rows_past_retention_are_archived_to_a_signed_file,
     the_auditor_exports_the_log,
     check_detects_a_chain_rewritten_without_the_key,
     a_chain_from_before_the_key_is_keyed_only_when_it_verifies,

@@ -9,6 +9,7 @@ use tongxin_core::UnitPath;
 
 use crate::Store;
 use crate::access::{self, Unguarded};
+use crate::audit::archive::chain_start;
 use crate::audit::{GENESIS_HASH, row_hash};
 use crate::campaigns::coverage;
 use crate::db::Engine;
@@ -42,6 +43,9 @@ pub enum Fault {
     /// The chain is not keyed: it was written before the audit key and did not verify when
     /// the store opened, so it was not keyed.
     AuditNotKeyed,
+    /// The record of rows moved to archive files does not verify under the key: rows were
+    /// removed without an archive.
+    AuditArchiveRecord,
     /// The chain ends before the recorded head: the newest rows were removed.
     AuditTruncated { head_seq: i64, last_seq: i64 },
     /// A campaign's coverage counters differ from a recount.
@@ -89,6 +93,10 @@ impl fmt::Display for Fault {
             Fault::AuditNotKeyed => write!(
                 f,
                 "audit log: written before the audit key and did not verify, so it was not keyed"
+            ),
+            Fault::AuditArchiveRecord => write!(
+                f,
+                "audit log: the record of archived rows does not verify under the key (rows removed without an archive)"
             ),
             Fault::AuditTruncated { head_seq, last_seq } => write!(
                 f,
@@ -225,8 +233,16 @@ impl Store {
             report.faults.push(Fault::AuditNotKeyed);
             return Ok(());
         }
-        let mut prev_hash = GENESIS_HASH.to_owned();
-        let mut expected_seq = 1i64;
+        // Rows moved to an archive file leave a record, under the key, of where the chain left
+        // starts.
+        let start = match &head {
+            Some(head) => chain_start(&self.keys, head),
+            None => Some((1, GENESIS_HASH.to_owned())),
+        };
+        let Some((mut expected_seq, mut prev_hash)) = start else {
+            report.faults.push(Fault::AuditArchiveRecord);
+            return Ok(());
+        };
         loop {
             let batch = access::unguarded::<audit_entry::Entity>(Unguarded::System)
                 .filter(audit_entry::Column::Seq.gte(expected_seq))

@@ -7,6 +7,7 @@
 //! ([`crate::Store::check`]). Chains written before the key (plain SM3) are verified and keyed
 //! once when the store opens ([`crate::Store::key_audit_chain`]).
 
+pub(crate) mod archive;
 pub(crate) mod keying;
 
 pub(crate) mod check;

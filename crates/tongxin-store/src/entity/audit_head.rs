@@ -12,6 +12,12 @@ pub struct Model {
     /// The chain's hashes are keyed (HMAC-SM3); false only for a chain written before the key
     /// that did not verify when the store opened.
     pub keyed: bool,
+    /// The last row moved to an archive file (0: none); the chain left starts after it.
+    pub archived_seq: i64,
+    /// That row's hash, which the first row left links to.
+    pub archived_hash: Option<String>,
+    /// HMAC-SM3 of the two above under the audit key.
+    pub archived_mac: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m0009_duties;
 mod m0010_person_access;
 mod m0011_keyed_audit;
 mod m0012_two_factor;
+mod m0013_audit_archive;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_person_access::Migration),
             Box::new(m0011_keyed_audit::Migration),
             Box::new(m0012_two_factor::Migration),
+            Box::new(m0013_audit_archive::Migration),
         ]
     }
 }
