@@ -1,7 +1,8 @@
 //! Protection of sensitive personal fields at rest (DESIGN.md §2.4).
 //!
-//! Values are sealed with SM4-GCM (RFC 8998), a fresh random nonce per value and the column
-//! name as associated data, so a sealed value cannot be moved to another column unnoticed.
+//! Values are sealed with SM4-GCM (RFC 8998), a fresh random nonce per value and the place it
+//! is stored (table, column and row id) as associated data, so a sealed value moved to another
+//! column or another row does not open.
 //! Equality lookups (duplicate ID numbers, phone search) use a blind index: HMAC-SM3 of the
 //! value under a separate key, never the value itself. The audit chain is keyed (HMAC-SM3) so
 //! that nobody without the key can rewrite rows and hash them again. All keys are derived with
@@ -22,8 +23,10 @@ use sm4::Sm4;
 
 type Sm4Gcm = AesGcm<Sm4, U12>;
 
-/// Marks the format of sealed values, so keys or algorithms can change later.
-const SEALED_PREFIX: &str = "v1:";
+/// Marks the format of sealed values, so keys or algorithms can change later: `v2` values are
+/// bound to their row; `v1` values, written before, only to their column (see `sealing`).
+const SEALED_PREFIX: &str = "v2:";
+const UNBOUND_PREFIX: &str = "v1:";
 const NONCE_LEN: usize = 12;
 
 /// Why key material could not be loaded.
@@ -46,6 +49,19 @@ pub enum KeyError {
 #[derive(Debug, thiserror::Error)]
 #[error("a protected value could not be decrypted (wrong key file, or the value was altered)")]
 pub struct SealError;
+
+/// Where a sealed value is stored: its table and column (`people.phone`) and its row's id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SealedAt<'a> {
+    pub column: &'a str,
+    pub row: i64,
+}
+
+impl SealedAt<'_> {
+    fn associated_data(&self) -> String {
+        format!("{}#{}", self.column, self.row)
+    }
+}
 
 /// The keys that protect sensitive fields.
 pub struct FieldKeys {
@@ -123,12 +139,13 @@ impl FieldKeys {
         Ok(FieldKeys::from_master(&master))
     }
 
-    /// Encrypts `plain` for storage in `column`.
-    pub(crate) fn seal(&self, column: &str, plain: &str) -> String {
+    /// Encrypts `plain` for storage at `at`.
+    pub(crate) fn seal(&self, at: SealedAt<'_>, plain: &str) -> String {
         let nonce: [u8; NONCE_LEN] = rand::rng().random();
+        let aad = at.associated_data();
         let payload = Payload {
             msg: plain.as_bytes(),
-            aad: column.as_bytes(),
+            aad: aad.as_bytes(),
         };
         // Encryption into a Vec only fails for messages beyond GCM's 64 GiB limit.
         let sealed = self
@@ -141,22 +158,55 @@ impl FieldKeys {
         format!("{SEALED_PREFIX}{}", hex::encode(out))
     }
 
-    /// Decrypts a value sealed for `column`.
-    pub(crate) fn open(&self, column: &str, sealed: &str) -> Result<String, SealError> {
-        let bytes = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|h| hex::decode(h).ok())
+    /// Decrypts a value sealed for `at`; a value sealed elsewhere, or before values were bound
+    /// to rows, does not open.
+    pub(crate) fn open(&self, at: SealedAt<'_>, sealed: &str) -> Result<String, SealError> {
+        let body = sealed.strip_prefix(SEALED_PREFIX).ok_or(SealError)?;
+        self.decrypt(body, at.associated_data().as_bytes())
+    }
+
+    /// Decrypts a value written before values were bound to rows, with the associated data it
+    /// was sealed under; only [`crate::Store::bind_sealed_values`] reads these.
+    pub(crate) fn open_unbound(&self, associated: &str, sealed: &str) -> Result<String, SealError> {
+        let body = sealed.strip_prefix(UNBOUND_PREFIX).ok_or(SealError)?;
+        self.decrypt(body, associated.as_bytes())
+    }
+
+    /// Whether `sealed` is in the format written before values were bound to rows.
+    pub(crate) fn is_unbound(sealed: &str) -> bool {
+        sealed.starts_with(UNBOUND_PREFIX)
+    }
+
+    /// Seals as values were sealed before they were bound to rows (format v1), for tests of
+    /// the binding.
+    #[cfg(test)]
+    pub(crate) fn seal_unbound(&self, associated: &str, plain: &str) -> String {
+        let nonce: [u8; NONCE_LEN] = rand::rng().random();
+        let payload = Payload {
+            msg: plain.as_bytes(),
+            aad: associated.as_bytes(),
+        };
+        let sealed = self
+            .cipher
+            .encrypt(&nonce.into(), payload)
+            .unwrap_or_default();
+        format!(
+            "{UNBOUND_PREFIX}{}{}",
+            hex::encode(nonce),
+            hex::encode(sealed)
+        )
+    }
+
+    fn decrypt(&self, hex_body: &str, aad: &[u8]) -> Result<String, SealError> {
+        let bytes = hex::decode(hex_body)
+            .ok()
             .filter(|b| b.len() > NONCE_LEN)
             .ok_or(SealError)?;
         let (nonce, body) = bytes.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError)?;
-        let payload = Payload {
-            msg: body,
-            aad: column.as_bytes(),
-        };
         let plain = self
             .cipher
-            .decrypt(&nonce.into(), payload)
+            .decrypt(&nonce.into(), Payload { msg: body, aad })
             .map_err(|_| SealError)?;
         String::from_utf8(plain).map_err(|_| SealError)
     }
@@ -234,27 +284,52 @@ mod tests {
         FieldKeys::from_master(&[7u8; 32])
     }
 
+    const AT: SealedAt<'static> = SealedAt {
+        column: "people.id_number",
+        row: 7,
+    };
+
     #[test]
-    fn sealed_values_open_only_in_their_column() {
+    fn sealed_values_open_only_in_their_column_and_row() {
         let keys = keys();
-        let sealed = keys.seal("id_number", "150102198001011234");
+        let sealed = keys.seal(AT, "150102198001011234");
         assert!(!sealed.contains("150102"));
         assert_eq!(
-            keys.open("id_number", &sealed).ok().as_deref(),
+            keys.open(AT, &sealed).ok().as_deref(),
             Some("150102198001011234")
         );
-        assert!(keys.open("phone", &sealed).is_err(), "bound to its column");
-        let other = keys.seal("id_number", "150102198001011234");
+        let column = SealedAt {
+            column: "people.phone",
+            ..AT
+        };
+        assert!(keys.open(column, &sealed).is_err(), "bound to its column");
+        let row = SealedAt { row: 8, ..AT };
+        assert!(keys.open(row, &sealed).is_err(), "bound to its row");
+        let other = keys.seal(AT, "150102198001011234");
         assert_ne!(sealed, other, "a fresh nonce every time");
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('0') { '1' } else { '0' });
-        assert!(keys.open("id_number", &tampered).is_err());
+        assert!(keys.open(AT, &tampered).is_err());
         assert!(
             FieldKeys::from_master(&[8u8; 32])
-                .open("id_number", &sealed)
+                .open(AT, &sealed)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn unbound_values_open_only_through_the_binding() {
+        let keys = keys();
+        let old = keys.seal_unbound("id_number", "150102198001011234");
+        assert!(FieldKeys::is_unbound(&old));
+        assert!(keys.open(AT, &old).is_err(), "never read as a bound value");
+        assert_eq!(
+            keys.open_unbound("id_number", &old).ok().as_deref(),
+            Some("150102198001011234")
+        );
+        assert!(keys.open_unbound("phone", &old).is_err());
+        assert!(keys.open_unbound("id_number", &keys.seal(AT, "x")).is_err());
     }
 
     #[test]
@@ -275,13 +350,10 @@ mod tests {
         let path = dir.join("keys").join("master.key");
         let (first, created) = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(created);
-        let sealed = first.seal("phone", "13812345678");
+        let sealed = first.seal(AT, "13812345678");
         let (again, created) = FieldKeys::load_or_create(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(!created);
-        assert_eq!(
-            again.open("phone", &sealed).ok().as_deref(),
-            Some("13812345678")
-        );
+        assert_eq!(again.open(AT, &sealed).ok().as_deref(), Some("13812345678"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -67,6 +67,14 @@ impl Default for StoreOptions {
     }
 }
 
+/// What opening the store did beyond the migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upgraded {
+    pub chain: ChainKeying,
+    /// Values sealed before row binding, sealed again for their rows.
+    pub values_bound: u64,
+}
+
 /// A handle on the database, cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -147,12 +155,17 @@ impl Store {
         self.engine
     }
 
-    /// Applies pending migrations.
-    /// Applies pending migrations, then keys an audit chain written before the audit key
-    /// (recording that at `now`).
-    pub async fn migrate(&self, now: Timestamp) -> Result<ChainKeying> {
+    /// Applies pending migrations, then does what they leave to a holder of the key (recording
+    /// it at `now`): keys an audit chain written before the audit key, and binds values sealed
+    /// before row binding to their rows.
+    pub async fn migrate(&self, now: Timestamp) -> Result<Upgraded> {
         Migrator::up(&self.db, None).await?;
-        self.key_audit_chain(now).await
+        let chain = self.key_audit_chain(now).await?;
+        let values_bound = self.bind_sealed_values(now).await?;
+        Ok(Upgraded {
+            chain,
+            values_bound,
+        })
     }
 
     /// Whether the database answers a trivial query.

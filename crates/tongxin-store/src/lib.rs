@@ -22,6 +22,7 @@ mod like;
 mod materials;
 mod migration;
 mod page;
+mod sealing;
 mod units;
 
 pub use access::Actor;
@@ -44,7 +45,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use backup::{Manifest, restore};
 pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
 pub use crypto::{FieldKeys, KeyError};
-pub use db::{Engine, Store, StoreOptions};
+pub use db::{Engine, Store, StoreOptions, Upgraded};
 pub use directory::access_log::{ACCESS_SHOWN_DAYS, AccessEntry, AccessKind};
 pub use directory::export::{Export, ExportRow, Protection};
 pub use directory::import::PeopleImport;

@@ -54,7 +54,14 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
         )
         .into());
     }
-    match store.migrate(SystemClock.now()).await? {
+    let upgraded = store.migrate(SystemClock.now()).await?;
+    if upgraded.values_bound > 0 {
+        tracing::warn!(
+            values = upgraded.values_bound,
+            "protected values sealed before row binding are bound to their rows now"
+        );
+    }
+    match upgraded.chain {
         ChainKeying::Keyed { rows } if rows > 0 => {
             tracing::warn!(
                 rows,

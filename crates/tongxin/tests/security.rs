@@ -597,6 +597,66 @@ async fn people_see_who_read_their_record(engine: Engine) {
     app.finish().await;
 }
 
+/// A sealed value is bound to its row: copied into another person's row by someone with
+/// database access, it does not open there (no other person's phone comes out), and
+/// `tongxin check` names the row.
+async fn sealed_values_are_bound_to_their_row(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("xincheng").await;
+    let unit = app.unit("150102001001").await.id;
+    let mut ids = Vec::new();
+    for (name, phone) in [("王芳", "13812345678"), ("李强", "13987654321")] {
+        let created = staff
+            .post_json(
+                "/people",
+                &serde_json::json!({ "unit_id": unit, "name": name, "phone": phone }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        ids.push(created.json()["id"].as_i64().unwrap());
+    }
+    let (first, second) = (ids[0], ids[1]);
+    let reveal = |id: i64| {
+        let staff = &staff;
+        async move {
+            staff
+                .post_json(
+                    &format!("/people/{id}/reveal"),
+                    &serde_json::json!({ "field": "phone" }),
+                )
+                .await
+        }
+    };
+    assert!(reveal(second).await.body.contains("13987654321"));
+
+    let raw = app.db.raw().await;
+    let moved = raw
+        .execute(&format!(
+            "UPDATE people SET phone_sealed = \
+             (SELECT phone_sealed FROM people WHERE id = {first}) WHERE id = {second}"
+        ))
+        .await;
+    assert_eq!(moved, 1);
+    let revealed = reveal(second).await;
+    assert_eq!(revealed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!revealed.body.contains("13812345678"), "{}", revealed.body);
+    assert!(reveal(first).await.body.contains("13812345678"));
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .arg("check")
+        .envs(app.db.env())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains(&format!("people.phone of row {second}")),
+        "{out}"
+    );
+    app.finish().await;
+}
+
 /// The key file is the database's other half: a database with history does not start with a
 /// missing key file (and no new one is left behind), nor with one others may read.
 async fn the_key_file_must_be_present_and_private(engine: Engine) {
@@ -637,6 +697,7 @@ async fn the_key_file_must_be_present_and_private(engine: Engine) {
 }
 
 engine_tests!(
+    sealed_values_are_bound_to_their_row,
     the_key_file_must_be_present_and_private,
     people_see_who_read_their_record,
     api_tokens_are_listed_and_revoked_by_holder_and_security,

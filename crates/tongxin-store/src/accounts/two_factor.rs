@@ -19,7 +19,7 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::accounts::AccountChange;
 use crate::audit::{self, Event};
-use crate::crypto::FieldKeys;
+use crate::crypto::{FieldKeys, SealedAt};
 use crate::entity::{unit, user};
 use crate::error::{Result, StoreError};
 
@@ -95,10 +95,13 @@ impl CodeUse {
     }
 }
 
-/// Where the sealed secret of an account lives: its column and its row, so a secret copied to
-/// another account does not open.
-fn secret_column(user_id: i64) -> String {
-    format!("users.totp_secret#{user_id}")
+/// Where the sealed secret of an account is stored: a secret copied to another account does
+/// not open.
+pub(crate) fn secret_at(user_id: i64) -> SealedAt<'static> {
+    SealedAt {
+        column: "users.totp_secret",
+        row: user_id,
+    }
 }
 
 fn totp(secret: Vec<u8>, account: &str) -> Result<Totp> {
@@ -121,11 +124,11 @@ fn account_totp(keys: &FieldKeys, account: &user::Model) -> Result<Option<Totp>>
     let Some(sealed) = account.totp_secret.as_deref() else {
         return Ok(None);
     };
-    let base32 =
-        keys.open(&secret_column(account.id), sealed)
-            .map_err(|_| StoreError::Corrupt {
-                what: "second factor secret".into(),
-            })?;
+    let base32 = keys
+        .open(secret_at(account.id), sealed)
+        .map_err(|_| StoreError::Corrupt {
+            what: "second factor secret".into(),
+        })?;
     let secret = Secret::try_from_base32(&base32).map_err(|e| StoreError::Corrupt {
         what: format!("second factor secret: {e}"),
     })?;
@@ -254,7 +257,7 @@ impl Store {
                 let base32 = totp.secret().to_base32();
                 user::ActiveModel {
                     id: Set(account.id),
-                    totp_secret: Set(Some(self.keys.seal(&secret_column(account.id), &base32))),
+                    totp_secret: Set(Some(self.keys.seal(secret_at(account.id), &base32))),
                     updated_at: Set(now.micros()),
                     ..Default::default()
                 }

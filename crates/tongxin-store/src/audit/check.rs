@@ -1,5 +1,5 @@
-//! `tongxin check`: database integrity, campaign coverage and people counters and the audit chain,
-//! verified end to end.
+//! `tongxin check`: database integrity, campaign coverage and people counters, sealed values and
+//! the audit chain, verified end to end.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -52,6 +52,9 @@ pub enum Fault {
     CoverageCounters { campaign_id: i64 },
     /// A unit's kept count of its subtree's people differs from a recount.
     PeopleCounts { unit_id: i64 },
+    /// A sealed value does not open where it is stored: altered, moved from another row or
+    /// column, or sealed under another key.
+    SealedValue { column: &'static str, row: i64 },
 }
 
 impl fmt::Display for Fault {
@@ -90,6 +93,10 @@ impl fmt::Display for Fault {
                 f,
                 "unit {unit_id}: the kept count of its people differs from a recount"
             ),
+            Fault::SealedValue { column, row } => write!(
+                f,
+                "{column} of row {row}: the sealed value does not open there (altered, moved from another row, or sealed under another key)"
+            ),
             Fault::AuditNotKeyed => write!(
                 f,
                 "audit log: written before the audit key and did not verify, so it was not keyed"
@@ -115,7 +122,8 @@ pub struct CheckReport {
 }
 
 impl Store {
-    /// Verifies the storage engine's integrity, the unit tree's paths and the whole audit chain.
+    /// Verifies the storage engine's integrity, the unit tree's paths, the kept counters, that
+    /// every sealed value opens where it is stored, and the whole audit chain.
     /// Only the first fault of the audit chain is reported: everything after it is suspect.
     pub async fn check(&self) -> Result<CheckReport> {
         let mut report = CheckReport::default();
@@ -131,6 +139,9 @@ impl Store {
         }
         for unit_id in people_counts::differing(&self.db).await? {
             report.faults.push(Fault::PeopleCounts { unit_id });
+        }
+        for (column, row) in self.unopened_values().await? {
+            report.faults.push(Fault::SealedValue { column, row });
         }
         self.check_audit_chain(&mut report).await?;
         Ok(report)

@@ -22,8 +22,8 @@ use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::directory::people::{
-    Author, Deltas, ImportOutcome, PersonInput, RowRefusal, SensitiveField, creation_entry,
-    date_text, distinct_sectors,
+    Author, Deltas, ImportOutcome, PersonInput, RowRefusal, SensitiveField, allocate_person_ids,
+    creation_entry, date_text, distinct_sectors,
 };
 use crate::directory::sectors::{SectorFieldView, membership_values, sector_fields_of};
 use crate::entity::{name_gram, person, person_sector, person_tag, sector, sensitive_field, unit};
@@ -360,7 +360,7 @@ impl PeopleImport<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let ids = self.allocate_ids(rows.len()).await?;
+        let ids = allocate_person_ids(&self.tx, rows.len()).await?;
         let author = Author::of(&self.actor);
         let mut people = Vec::with_capacity(rows.len());
         let mut memberships = Vec::new();
@@ -372,8 +372,7 @@ impl PeopleImport<'_> {
             let input = row.input;
             let unit = self.units.get(&input.unit_id).ok_or(StoreError::NotFound)?;
             counted.add(&UnitPath::from_stored(unit.path.clone()), 1, 0);
-            let mut model = self.store.person_model(unit, input);
-            model.id = Set(id);
+            let mut model = self.store.person_model(id, unit, input);
             model.version = Set(1);
             model.archived_at = Set(None);
             model.created_at = Set(self.now.micros());
@@ -413,40 +412,6 @@ impl PeopleImport<'_> {
         insert_all(&self.tx, history, 9).await?;
         counted.apply(&self.tx).await?;
         Ok(())
-    }
-
-    /// `count` fresh person ids. The import holds the write lock on SQLite, so the ids after
-    /// the largest are free; PostgreSQL hands them out from the table's sequence.
-    async fn allocate_ids(&self, count: usize) -> Result<Vec<i64>> {
-        let backend = self.tx.get_database_backend();
-        let n = i64::try_from(count).unwrap_or(i64::MAX);
-        if backend == DbBackend::Postgres {
-            let rows = self
-                .tx
-                .query_all_raw(Statement::from_sql_and_values(
-                    backend,
-                    "SELECT nextval(pg_get_serial_sequence('people', 'id')) \
-                     FROM generate_series(1, $1)",
-                    [n.into()],
-                ))
-                .await?;
-            rows.iter()
-                .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))
-                .collect()
-        } else {
-            let row = self
-                .tx
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    "SELECT COALESCE(MAX(id), 0) FROM people",
-                ))
-                .await?;
-            let last: i64 = match row {
-                Some(row) => row.try_get_by_index(0)?,
-                None => 0,
-            };
-            Ok((1..=n).map(|k| last + k).collect())
-        }
     }
 }
 

@@ -19,6 +19,7 @@ use tongxin_core::{
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
+use crate::crypto::SealedAt;
 use crate::directory::people::{Author, PersonView, SensitiveField, record_history};
 use crate::entity::{person, person_proposal, user};
 use crate::error::{Result, StoreError};
@@ -279,12 +280,11 @@ impl Store {
         for change in changes {
             let field = change.field();
             let old_value = field.current(self, &person)?;
-            let (shown, stored) = match change {
-                ProposedChange::Phone(phone) => (
-                    Some(mask_phone(phone.as_str())),
-                    Some(self.keys.seal(SensitiveField::Phone.key(), phone.as_str())),
-                ),
-                ProposedChange::Text(_, text) => (text.clone(), text.clone()),
+            let (shown, stored, phone) = match change {
+                ProposedChange::Phone(phone) => {
+                    (Some(mask_phone(phone.as_str())), None, Some(phone))
+                }
+                ProposedChange::Text(_, text) => (text.clone(), text.clone(), None),
             };
             let unchanged = match change {
                 ProposedChange::Phone(phone) => {
@@ -320,6 +320,22 @@ impl Store {
             }
             .insert(&tx)
             .await?;
+            // A phone is sealed once the row has its id: sealed values are bound to their row.
+            let proposal = match phone {
+                Some(phone) => {
+                    let sealed = self
+                        .keys
+                        .seal(proposed_value_at(proposal.id), phone.as_str());
+                    person_proposal::ActiveModel {
+                        id: Set(proposal.id),
+                        new_value: Set(Some(sealed)),
+                        ..Default::default()
+                    }
+                    .update(&tx)
+                    .await?
+                }
+                None => proposal,
+            };
             created.push(self.proposal_view(proposal, &person.name)?);
         }
         if created.is_empty() {
@@ -470,14 +486,15 @@ impl Store {
         match field {
             ProposalField::Phone => {
                 let phone = value
-                    .map(|sealed| self.keys.open(SensitiveField::Phone.key(), &sealed))
+                    .map(|sealed| self.keys.open(proposed_value_at(proposal.id), &sealed))
                     .transpose()
                     .map_err(StoreError::from)?
                     .map(|plain| MobilePhone::parse(&plain))
                     .transpose()?;
-                update.phone_sealed = Set(phone
-                    .as_ref()
-                    .map(|p| self.keys.seal(SensitiveField::Phone.key(), p.as_str())));
+                update.phone_sealed = Set(phone.as_ref().map(|p| {
+                    self.keys
+                        .seal(SensitiveField::Phone.sealed_at(person.id), p.as_str())
+                }));
                 update.phone_index = Set(phone
                     .as_ref()
                     .map(|p| self.keys.blind_index("phone", p.as_str())));
@@ -521,7 +538,7 @@ impl Store {
             (ProposalField::Phone, Some(sealed)) => Some(mask_phone(
                 &self
                     .keys
-                    .open(SensitiveField::Phone.key(), &sealed)
+                    .open(proposed_value_at(p.id), &sealed)
                     .map_err(StoreError::from)?,
             )),
             (_, value) => value,
@@ -540,6 +557,14 @@ impl Store {
             decided_at: p.decided_at.map(Timestamp::from_micros),
             reason: p.reason,
         })
+    }
+}
+
+/// Where a proposal's sealed value (a phone number) is stored.
+pub(crate) fn proposed_value_at(id: i64) -> SealedAt<'static> {
+    SealedAt {
+        column: "person_proposals.new_value",
+        row: id,
     }
 }
 

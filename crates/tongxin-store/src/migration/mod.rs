@@ -15,6 +15,7 @@ mod m0010_person_access;
 mod m0011_keyed_audit;
 mod m0012_two_factor;
 mod m0013_audit_archive;
+mod m0014_sealed_rows;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_keyed_audit::Migration),
             Box::new(m0012_two_factor::Migration),
             Box::new(m0013_audit_archive::Migration),
+            Box::new(m0014_sealed_rows::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ use crate::units::unit_names;
 
 use super::{
     Author, Deltas, PersonSummary, PersonView, SensitiveField, history_since, record_history,
+    sealed_column,
 };
 
 impl Store {
@@ -59,27 +60,24 @@ impl Store {
         .await?;
         Deltas::changed(&other, &archived_other).apply(&tx).await?;
         let either = |a: &Option<String>, b: &Option<String>| Set(a.clone().or_else(|| b.clone()));
-        let (id_sealed, id_index) = if keep.id_number_sealed.is_some() {
-            (keep.id_number_sealed.clone(), keep.id_number_index.clone())
-        } else {
-            (
-                other.id_number_sealed.clone(),
-                other.id_number_index.clone(),
-            )
+        // A protected value comes over sealed again: sealed values are bound to their row.
+        let sealed_for_keep = |field: SensitiveField| -> Result<Option<String>> {
+            match sealed_column(&keep, field) {
+                Some(kept) => Ok(Some(kept.clone())),
+                None => Ok(self
+                    .sealed_value(&other, field)?
+                    .map(|plain| self.keys.seal(field.sealed_at(keep.id), &plain))),
+            }
         };
-        let (phone_sealed, phone_index, phone_tail) = if keep.phone_sealed.is_some() {
-            (
-                keep.phone_sealed.clone(),
-                keep.phone_index.clone(),
-                keep.phone_tail_index.clone(),
-            )
-        } else {
-            (
-                other.phone_sealed.clone(),
-                other.phone_index.clone(),
-                other.phone_tail_index.clone(),
-            )
+        let from = |field: SensitiveField| {
+            if sealed_column(&keep, field).is_some() {
+                &keep
+            } else {
+                &other
+            }
         };
+        let id_from = from(SensitiveField::IdNumber);
+        let phone_from = from(SensitiveField::Phone);
         let merged = person::ActiveModel {
             id: Set(keep.id),
             gender: either(&keep.gender, &other.gender),
@@ -94,13 +92,13 @@ impl Store {
             ),
             address: either(&keep.address, &other.address),
             notes: either(&keep.notes, &other.notes),
-            id_number_sealed: Set(id_sealed),
-            id_number_index: Set(id_index),
-            phone_sealed: Set(phone_sealed),
-            phone_index: Set(phone_index),
-            phone_tail_index: Set(phone_tail),
-            ethnicity_sealed: either(&keep.ethnicity_sealed, &other.ethnicity_sealed),
-            religion_sealed: either(&keep.religion_sealed, &other.religion_sealed),
+            id_number_sealed: Set(sealed_for_keep(SensitiveField::IdNumber)?),
+            id_number_index: Set(id_from.id_number_index.clone()),
+            phone_sealed: Set(sealed_for_keep(SensitiveField::Phone)?),
+            phone_index: Set(phone_from.phone_index.clone()),
+            phone_tail_index: Set(phone_from.phone_tail_index.clone()),
+            ethnicity_sealed: Set(sealed_for_keep(SensitiveField::Ethnicity)?),
+            religion_sealed: Set(sealed_for_keep(SensitiveField::Religion)?),
             version: Set(version),
             updated_at: Set(now.micros()),
             ..Default::default()

@@ -24,8 +24,8 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Statement,
 };
 use serde_json::json;
 use tongxin_core::{
@@ -275,15 +275,9 @@ impl Store {
         m: &person::Model,
         field: SensitiveField,
     ) -> Result<Option<String>> {
-        let sealed = match field {
-            SensitiveField::IdNumber => &m.id_number_sealed,
-            SensitiveField::Phone => &m.phone_sealed,
-            SensitiveField::Ethnicity => &m.ethnicity_sealed,
-            SensitiveField::Religion => &m.religion_sealed,
-        };
-        sealed
+        sealed_column(m, field)
             .as_deref()
-            .map(|s| self.keys.open(field.key(), s))
+            .map(|s| self.keys.open(field.sealed_at(m.id), s))
             .transpose()
             .map_err(StoreError::from)
     }
@@ -416,7 +410,11 @@ impl Store {
         input: &PersonInput,
     ) -> Result<person::Model> {
         let checked = self.check_person_input(conn, actor, input, None).await?;
-        let mut model = self.person_model(&checked.unit, input);
+        let id = allocate_person_ids(conn, 1)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        let mut model = self.person_model(id, &checked.unit, input);
         model.version = Set(1);
         model.archived_at = Set(None);
         model.created_at = Set(now.micros());
@@ -473,11 +471,10 @@ impl Store {
             .await?;
         let before = self.snapshot(&tx, &current).await?;
         let version = current.version + 1;
-        let mut model = self.person_model(&checked.unit, &input);
+        let mut model = self.person_model(id, &checked.unit, &input);
         if input.keep_unset_protected {
             keep_unset_protected(&mut model, &input);
         }
-        model.id = Set(id);
         model.version = Set(version);
         model.updated_at = Set(now.micros());
         let updated = model.update(&tx).await?;
@@ -569,17 +566,19 @@ impl Store {
         Ok(view)
     }
 
-    /// The columns of a person row for `input`, sealing what is sensitive.
+    /// The columns of the person row `id` for `input`, sealing what is sensitive to that row.
     pub(crate) fn person_model(
         &self,
+        id: i64,
         unit: &unit::Model,
         input: &PersonInput,
     ) -> person::ActiveModel {
         let keys = pinyin_keys(&input.name);
         let seal = |field: SensitiveField, value: Option<&str>| {
-            value.map(|v| self.keys.seal(field.key(), v))
+            value.map(|v| self.keys.seal(field.sealed_at(id), v))
         };
         person::ActiveModel {
+            id: Set(id),
             unit_id: Set(unit.id),
             unit_path: Set(unit.path.clone()),
             name: Set(input.name.clone()),
@@ -691,6 +690,52 @@ impl Store {
 }
 
 /// Leaves the columns of protected fields that `input` does not set untouched.
+/// The stored (sealed) value of `field` in a person's row.
+pub(crate) fn sealed_column(m: &person::Model, field: SensitiveField) -> &Option<String> {
+    match field {
+        SensitiveField::IdNumber => &m.id_number_sealed,
+        SensitiveField::Phone => &m.phone_sealed,
+        SensitiveField::Ethnicity => &m.ethnicity_sealed,
+        SensitiveField::Religion => &m.religion_sealed,
+    }
+}
+
+/// `count` fresh person ids, known before the rows are written so that sealed values can be
+/// bound to them. Writes hold the write lock on SQLite, so the ids after the largest are free;
+/// PostgreSQL hands them out from the table's sequence.
+pub(crate) async fn allocate_person_ids<C: ConnectionTrait>(
+    conn: &C,
+    count: usize,
+) -> Result<Vec<i64>> {
+    let backend = conn.get_database_backend();
+    let n = i64::try_from(count).unwrap_or(i64::MAX);
+    if backend == DbBackend::Postgres {
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT nextval(pg_get_serial_sequence('people', 'id')) \
+                 FROM generate_series(1, $1)",
+                [n.into()],
+            ))
+            .await?;
+        rows.iter()
+            .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))
+            .collect()
+    } else {
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COALESCE(MAX(id), 0) FROM people",
+            ))
+            .await?;
+        let last: i64 = match row {
+            Some(row) => row.try_get_by_index(0)?,
+            None => 0,
+        };
+        Ok((1..=n).map(|k| last + k).collect())
+    }
+}
+
 fn keep_unset_protected(model: &mut person::ActiveModel, input: &PersonInput) {
     use sea_orm::ActiveValue::NotSet;
     let keep = |field| !input.clear_protected.contains(&field);

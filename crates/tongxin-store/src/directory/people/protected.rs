@@ -7,6 +7,7 @@ use tongxin_core::{Field, Timestamp};
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
+use crate::crypto::SealedAt;
 use crate::directory::access_log::{self, AccessKind};
 use crate::entity::sensitive_field;
 use crate::error::{Result, StoreError};
@@ -35,6 +36,17 @@ impl SensitiveField {
             SensitiveField::Ethnicity => "ethnicity",
             SensitiveField::Religion => "religion",
         }
+    }
+
+    /// Where the field's sealed value is stored for the person `row`.
+    pub(crate) fn sealed_at(self, row: i64) -> SealedAt<'static> {
+        let column = match self {
+            SensitiveField::IdNumber => "people.id_number",
+            SensitiveField::Phone => "people.phone",
+            SensitiveField::Ethnicity => "people.ethnicity",
+            SensitiveField::Religion => "people.religion",
+        };
+        SealedAt { column, row }
     }
 
     pub fn parse(key: &str) -> Option<SensitiveField> {
