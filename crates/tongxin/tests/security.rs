@@ -654,6 +654,23 @@ async fn sealed_values_are_bound_to_their_row(engine: Engine) {
         out.contains(&format!("people.phone of row {second}")),
         "{out}"
     );
+
+    // A merge brings the other record's phone over sealed again, for the kept row.
+    let kept = staff
+        .post_json(
+            "/people",
+            &serde_json::json!({ "unit_id": unit, "name": "王芳" }),
+        )
+        .await;
+    let kept = kept.json()["id"].as_i64().unwrap();
+    let merged = staff
+        .post_json(
+            &format!("/people/{kept}/merge"),
+            &serde_json::json!({ "other_id": first, "version": 1 }),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    assert!(reveal(kept).await.body.contains("13812345678"));
     app.finish().await;
 }
 
