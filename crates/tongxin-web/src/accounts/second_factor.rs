@@ -137,10 +137,23 @@ struct SetupPage {
     status: SecondFactorStatus,
     /// While not set up: the secret to add to the app, and its QR code.
     setup: Option<SecondFactorSetup>,
+    /// The secret as it is shown to be typed.
+    secret_in_groups: String,
     qr_svg: String,
     /// Recovery codes just made, shown this once.
     recovery_codes: Vec<String>,
     errors: FormErrors,
+}
+
+/// The secret in groups of four, as authenticator apps accept it typed (they ignore spaces), so
+/// that it reads and wraps on a phone.
+fn in_groups(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The set-up page as it stands for the caller.
@@ -171,10 +184,15 @@ async fn setup_page(
     } else {
         (None, String::new())
     };
+    let secret_in_groups = setup
+        .as_ref()
+        .map(|s| in_groups(&s.secret))
+        .unwrap_or_default();
     Ok(SetupPage {
         ctx: ctx.with_section("second_factor"),
         status,
         setup,
+        secret_in_groups,
         qr_svg,
         recovery_codes,
         errors,
