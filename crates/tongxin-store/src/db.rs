@@ -20,6 +20,7 @@ use crate::ChainKeying;
 use crate::access::{self, Unguarded};
 use crate::audit::GENESIS_HASH;
 use crate::crypto::FieldKeys;
+use crate::directory::access_log::ViewLog;
 use crate::entity::unit;
 use crate::error::{Result, StoreError};
 use crate::migration::Migrator;
@@ -82,6 +83,8 @@ pub struct Store {
     engine: Engine,
     /// Keys for sensitive personal fields.
     pub(crate) keys: Arc<FieldKeys>,
+    /// Writes the views of records, many readers to a commit.
+    pub(crate) views: ViewLog,
 }
 
 impl Store {
@@ -111,8 +114,10 @@ impl Store {
                 .connect_with(opts)
                 .await
                 .map_err(connect_err)?;
+            let db = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
             Ok(Store {
-                db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                views: ViewLog::start(db.clone()),
+                db,
                 engine: Engine::Sqlite,
                 keys,
             })
@@ -140,6 +145,7 @@ impl Store {
                     .await?;
             }
             Ok(Store {
+                views: ViewLog::start(db.clone()),
                 db,
                 engine: Engine::Postgres,
                 keys,
@@ -268,10 +274,15 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one of them
     /// failing when it upgrades a read snapshot.
     pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction> {
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        };
-        Ok(self.db.begin_with_options(options).await?)
+        begin_write(&self.db).await
     }
+}
+
+/// [`Store::begin_write`] on a connection of the store's.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
 }

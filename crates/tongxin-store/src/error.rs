@@ -54,6 +54,9 @@ pub enum StoreError {
     /// An audit archive could not be written, or does not verify (the message says why).
     #[error("{0}")]
     Archive(String),
+    /// The view of a record could not be written to its access log (the message says why).
+    #[error("the read could not be recorded: {0}")]
+    AccessLog(String),
     #[error("password hashing failed: {0}")]
     Hash(argon2::password_hash::Error),
     #[error("a blocking task failed")]

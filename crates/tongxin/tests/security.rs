@@ -597,6 +597,53 @@ async fn people_see_who_read_their_record(engine: Engine) {
     app.finish().await;
 }
 
+/// Reads that arrive together are written together, and every one of them is recorded
+/// before its answer is sent.
+async fn simultaneous_reads_are_each_recorded(engine: Engine) {
+    const READERS: usize = 24;
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("xincheng").await;
+    let created = staff
+        .post_json(
+            "/people",
+            &serde_json::json!({ "unit_id": app.unit("150102001001").await.id, "name": "王芳" }),
+        )
+        .await;
+    let person = created.json()["id"].as_i64().unwrap();
+    let linked = staff
+        .put_json(
+            &format!("/people/{person}/member"),
+            &serde_json::json!({ "username": "xincheng.member" }),
+        )
+        .await;
+    assert!(linked.status.is_success(), "{}", linked.body);
+    let readers = [app.api("xincheng").await, app.api("admin").await];
+    let mut tasks = tokio::task::JoinSet::new();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(READERS));
+    for k in 0..READERS {
+        let (api, start) = (readers[k % 2].clone(), start.clone());
+        tasks.spawn(async move {
+            start.wait().await;
+            api.get(&format!("/people/{person}")).await.status
+        });
+    }
+    let statuses = tasks.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let access = app
+        .api("xincheng.member")
+        .await
+        .get("/me/record/access?per_page=100")
+        .await;
+    let items = access.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), READERS, "{}", access.body);
+    let by_admin = items.iter().filter(|i| i["account"] == "admin").count();
+    assert_eq!(by_admin, READERS / 2);
+    app.finish().await;
+}
+
 /// A sealed value is bound to its row: copied into another person's row by someone with
 /// database access, it does not open there (no other person's phone comes out), and
 /// `tongxin check` names the row.
@@ -714,6 +761,7 @@ async fn the_key_file_must_be_present_and_private(engine: Engine) {
 }
 
 engine_tests!(
+    simultaneous_reads_are_each_recorded,
     sealed_values_are_bound_to_their_row,
     the_key_file_must_be_present_and_private,
     people_see_who_read_their_record,
