@@ -58,6 +58,9 @@ pub enum AppError {
     Duplicate { key: String },
     #[error("the database is busy")]
     Busy,
+    /// The account already has an import running (one at a time per account).
+    #[error("an import is already running")]
+    ImportRunning,
     /// A cause the user cannot act on: logged with its whole chain of sources, never shown.
     #[error("internal error: {context}")]
     Internal {
@@ -98,7 +101,8 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_)
             | AppError::DuplicatePerson { .. }
-            | AppError::Duplicate { .. } => StatusCode::CONFLICT,
+            | AppError::Duplicate { .. }
+            | AppError::ImportRunning => StatusCode::CONFLICT,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,6 +129,7 @@ impl AppError {
             AppError::DuplicatePerson { .. } => "duplicate",
             AppError::Duplicate { .. } => "already_exists",
             AppError::Busy => "busy",
+            AppError::ImportRunning => "import_running",
             AppError::Internal { .. } => "internal",
         }
     }

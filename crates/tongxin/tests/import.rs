@@ -522,6 +522,45 @@ async fn large_files_rebuild_the_indexes_once(engine: Engine) {
     app.finish().await;
 }
 
+/// One running import per account: imports sent together from one account are refused but
+/// for the first, with a message; once it is done the next one runs.
+async fn one_import_at_a_time_per_account(engine: Engine) {
+    const SENDERS: usize = 4;
+    let (app, staff) = setup(engine).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(SENDERS));
+    for _ in 0..SENDERS {
+        let (api, start) = (staff.clone(), start.clone());
+        tasks.spawn(async move {
+            let body = large_file(false);
+            start.wait().await;
+            import(&api, body, "dry_run=true").await
+        });
+    }
+    let replies = tasks.join_all().await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|(s, _)| *s).collect();
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    let refused: Vec<&Value> = replies
+        .iter()
+        .filter(|(s, _)| *s != StatusCode::OK)
+        .map(|(_, body)| body)
+        .collect();
+    assert!(!refused.is_empty(), "{statuses:?}");
+    for (status, body) in &replies {
+        if *status != StatusCode::OK {
+            assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+            assert_eq!(body["error"]["code"], "import_running", "{body}");
+            assert!(
+                body["error"]["message"].as_str().unwrap().contains("导入"),
+                "{body}"
+            );
+        }
+    }
+    let (status, report) = import(&staff, large_file(false), "dry_run=true").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    app.finish().await;
+}
+
 /// SQLite only: PostgreSQL writers do not share one lock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_blocked_by_an_import_say_so() {
@@ -767,6 +806,7 @@ async fn the_import_and_export_pages(engine: Engine) {
 }
 
 engine_tests!(
+    one_import_at_a_time_per_account,
     large_files_rebuild_the_indexes_once,
     the_import_and_export_pages,
     exports_are_masked_neutralised_and_audited,

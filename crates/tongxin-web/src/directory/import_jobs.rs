@@ -2,7 +2,7 @@
 //! progress instead of a request that seems to hang. Each job belongs to the user who started
 //! it; others are told it does not exist. Finished jobs are kept for an hour to be read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tongxin_core::Timestamp;
@@ -10,6 +10,7 @@ use tongxin_store::Actor;
 use tongxin_tabular::{Format, Limits};
 
 use crate::AppState;
+use crate::error::AppError;
 use tongxin_exchange::{ImportProgress, ImportRequest, Report};
 use tongxin_i18n::Lang;
 
@@ -37,10 +38,29 @@ impl ImportJob {
     }
 }
 
-/// The jobs of this server process.
+/// The jobs of this server process, and the accounts importing over the API meanwhile.
 #[derive(Default)]
 pub struct ImportJobs {
     jobs: Mutex<HashMap<String, Arc<ImportJob>>>,
+    direct: Mutex<HashSet<i64>>,
+}
+
+/// An account's one running import over the API, held until dropped.
+pub struct ImportSlot<'a> {
+    jobs: &'a ImportJobs,
+    owner: Option<i64>,
+}
+
+impl Drop for ImportSlot<'_> {
+    fn drop(&mut self) {
+        if let Some(owner) = self.owner {
+            self.jobs
+                .direct
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&owner);
+        }
+    }
 }
 
 /// What a job is to import.
@@ -54,10 +74,31 @@ pub struct NewJob {
 }
 
 impl ImportJobs {
+    /// Takes the account's one import slot for an import over the API; refused while the
+    /// account has another import running, here or in the background (one running import per
+    /// account, so nobody can stack imports to hold the write lock).
+    pub fn hold(&self, actor: &Actor) -> Result<ImportSlot<'_>, AppError> {
+        let Some(owner) = actor.user_id() else {
+            return Ok(ImportSlot {
+                jobs: self,
+                owner: None,
+            });
+        };
+        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut direct = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+        if running_job(&jobs, Some(owner)).is_some() || !direct.insert(owner) {
+            return Err(AppError::ImportRunning);
+        }
+        Ok(ImportSlot {
+            jobs: self,
+            owner: Some(owner),
+        })
+    }
+
     /// Starts importing in the background and returns the job's id; while the account already
-    /// has an import running, returns that one's id instead (one running import per account,
-    /// so nobody can stack imports to hold the write lock).
-    pub fn start(&self, state: &AppState, actor: &Actor, job: NewJob) -> String {
+    /// has an import running in the background, returns that one's id instead, and while it
+    /// has one running over the API, refuses (one running import per account).
+    pub fn start(&self, state: &AppState, actor: &Actor, job: NewJob) -> Result<String, AppError> {
         let id = tongxin_store::random_hex();
         let now = state.clock.now();
         let entry = Arc::new(ImportJob {
@@ -74,15 +115,12 @@ impl ImportJobs {
                 let finished = *j.finished_at.lock().unwrap_or_else(PoisonError::into_inner);
                 finished.is_none_or(|at| now.micros() - at.micros() < KEEP_FINISHED)
             });
-            let running = jobs.iter().find(|(_, j)| {
-                j.owner == entry.owner
-                    && j.finished_at
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .is_none()
-            });
-            if let Some((running, _)) = running {
-                return running.clone();
+            if let Some(running) = running_job(&jobs, entry.owner) {
+                return Ok(running);
+            }
+            let direct = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+            if entry.owner.is_some_and(|owner| direct.contains(&owner)) {
+                return Err(AppError::ImportRunning);
             }
             jobs.insert(id.clone(), entry.clone());
         }
@@ -114,7 +152,7 @@ impl ImportJobs {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(state.clock.now());
         });
-        id
+        Ok(id)
     }
 
     /// The job `id`, if `actor` started it.
@@ -126,4 +164,17 @@ impl ImportJobs {
             .filter(|job| job.owner == actor.user_id())
             .cloned()
     }
+}
+
+/// The id of `owner`'s job still running, if any.
+fn running_job(jobs: &HashMap<String, Arc<ImportJob>>, owner: Option<i64>) -> Option<String> {
+    jobs.iter()
+        .find(|(_, j)| {
+            j.owner == owner
+                && j.finished_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_none()
+        })
+        .map(|(id, _)| id.clone())
 }

@@ -379,6 +379,7 @@ pub async fn import(
         dry_run: query.dry_run,
         lang,
     };
+    let _slot = state.imports.hold(&user.actor)?;
     let report = tongxin_exchange::import_people(
         &state.store,
         &user.actor,

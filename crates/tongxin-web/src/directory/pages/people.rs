@@ -229,7 +229,7 @@ pub async fn import(
         },
         lang: ctx.lang,
     };
-    let id = state.imports.start(&state, &auth.actor, job);
+    let id = state.imports.start(&state, &auth.actor, job)?;
     Ok(see_other(&format!("/directory/import/{id}")))
 }
 
