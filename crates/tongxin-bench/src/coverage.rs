@@ -60,8 +60,10 @@ fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
     (ms(at(0.5)), ms(at(0.99)), ms(times[times.len() - 1]))
 }
 
-/// Fills synthetic activities and attendance up to the targets; both are idempotent.
+/// Fills synthetic activities and attendance up to the targets; both are idempotent. The
+/// attendance is written around the store, so the activities' kept tallies are counted again.
 async fn fill(
+    store: &Store,
     raw: &Raw,
     campaign: i64,
     activities: i64,
@@ -125,8 +127,9 @@ async fn fill(
             last = attendance - 1
         ))
         .await?;
+        store.recount_activity_tallies().await?;
         eprintln!(
-            "filled attendance in {:.0} s",
+            "filled attendance and counted its tallies in {:.0} s",
             started.elapsed().as_secs_f64()
         );
         raw.execute("ANALYZE").await?;
@@ -158,7 +161,15 @@ pub async fn fill_volume(
     let now = SystemClock.now();
     let campaign = demo_campaign(store, &system).await?;
     let raw = Raw::connect(database_url, schema).await?;
-    fill(&raw, campaign.id, activities, attendance, now.micros()).await?;
+    fill(
+        store,
+        &raw,
+        campaign.id,
+        activities,
+        attendance,
+        now.micros(),
+    )
+    .await?;
     store
         .set_campaign_archived(&system, now, campaign.id, true)
         .await?;
@@ -181,7 +192,15 @@ pub async fn coverage(
     let now = SystemClock.now();
     let campaign = demo_campaign(store, &system).await?;
     let raw = Raw::connect(database_url, schema).await?;
-    fill(&raw, campaign.id, activities, attendance, now.micros()).await?;
+    fill(
+        store,
+        &raw,
+        campaign.id,
+        activities,
+        attendance,
+        now.micros(),
+    )
+    .await?;
     writeln!(
         out,
         "people {}, activities {}, attendance rows {}",

@@ -314,6 +314,17 @@ async fn invitations_and_bulk_attendance(engine: Engine) {
     let shown = staff.get(&format!("/activities/{id}")).await.json();
     assert_eq!(shown["attendance"]["attended"], 2);
     assert_eq!(shown["attendance"]["excused"], 1);
+    // The list shows the same kept tallies, and they agree with a recount.
+    let listed = staff.get("/activities").await.json();
+    let row = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(row["attendance"], shown["attendance"]);
+    assert_eq!(app.store.check().await.unwrap().faults, vec![]);
     let found = staff.get(&format!("{invite}?q=li")).await.json();
     assert_eq!(found["total"], 1);
     assert_eq!(found["items"][0]["person"]["name"], "李强");
@@ -454,6 +465,7 @@ async fn members_check_in_once_with_a_signed_link(engine: Engine) {
         )
         .await;
     assert_eq!(early.error_code(), "outside_window");
+    assert_eq!(app.store.check().await.unwrap().faults, vec![]);
     app.finish().await;
 }
 
@@ -505,6 +517,7 @@ async fn members_answer_their_invitations(engine: Engine) {
         .post_json(&path, &json!({ "status": "excused" }))
         .await;
     assert_eq!(late.error_code(), "wrong_state");
+    assert_eq!(app.store.check().await.unwrap().faults, vec![]);
     app.finish().await;
 }
 
@@ -553,6 +566,7 @@ async fn staff_check_people_in_by_name(engine: Engine) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("王芳"), "{}", page.body);
     assert!(page.body.contains("已签到"), "{}", page.body);
+    assert_eq!(app.store.check().await.unwrap().faults, vec![]);
     app.finish().await;
 }
 

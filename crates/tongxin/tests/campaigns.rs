@@ -434,6 +434,21 @@ async fn coverage_counters_equal_a_recount_after_random_changes(engine: Engine) 
             campaign_id: by_tag
         }]
     );
+    // So does it for an activity's kept tallies of its invitees.
+    let activity = db
+        .count("SELECT MIN(activity_id) FROM activity_tallies")
+        .await;
+    db.execute(&format!(
+        "UPDATE activity_tallies SET attended = attended + 1 WHERE activity_id = {activity}"
+    ))
+    .await;
+    let faults = app.store.check().await.unwrap().faults;
+    assert!(
+        faults.contains(&tongxin_store::Fault::ActivityTallies {
+            activity_id: activity
+        }),
+        "{faults:?}"
+    );
     app.finish().await;
 }
 

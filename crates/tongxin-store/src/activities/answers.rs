@@ -10,6 +10,7 @@ use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp}
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::activities::tallies::TallyDeltas;
 use crate::audit::{self, Event};
 use crate::entity::{activity, invitation};
 use crate::error::{Result, StoreError};
@@ -38,9 +39,10 @@ impl Store {
         let activity = access::find::<activity::Entity, _>(&tx, actor, activity_id).await?;
         let open =
             activity.state == ActivityState::Planned.key() && now.micros() < activity.starts_at;
+        let before = Attendance::parse(&invite.status).ok();
         let answerable = matches!(
-            Attendance::parse(&invite.status),
-            Ok(Attendance::Invited | Attendance::Confirmed | Attendance::Excused)
+            before,
+            Some(Attendance::Invited | Attendance::Confirmed | Attendance::Excused)
         );
         if !open || !answerable {
             return Err(Invalid::new(field, Reason::WrongState).into());
@@ -54,6 +56,9 @@ impl Store {
         }
         .update(&tx)
         .await?;
+        let mut tallies = TallyDeltas::default();
+        tallies.moved(activity_id, before, answer);
+        tallies.apply(&tx).await?;
         audit::append(
             &tx,
             &self.keys,

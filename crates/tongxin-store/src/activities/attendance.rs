@@ -6,6 +6,7 @@ use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp}
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::activities::tallies::TallyDeltas;
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::directory::access_log::{self, AccessKind};
@@ -86,6 +87,7 @@ impl Store {
             return Err(Invalid::new(Field::Named("invitees"), Reason::Required).into());
         }
         let mut changed = 0;
+        let mut tallies = TallyDeltas::default();
         for chunk in ids.chunks(500) {
             // Both by primary key: the people of the chunk within scope, and their invitations.
             let in_scope: Vec<i64> = access::visible::<person::Entity>(actor)
@@ -109,6 +111,25 @@ impl Store {
                     Invalid::new(Field::Named("invitees"), Reason::UnknownPerson { id }).into(),
                 );
             }
+            // What the changed invitations were before, for the tallies.
+            let before: Vec<(String, i64)> =
+                access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
+                    .select_only()
+                    .column(invitation::Column::Status)
+                    .column_as(invitation::Column::PersonId.count(), "n")
+                    .filter(invitation::Column::ActivityId.eq(activity_id))
+                    .filter(invitation::Column::PersonId.is_in(chunk.iter().copied()))
+                    .filter(invitation::Column::Status.ne(status.key()))
+                    .group_by(invitation::Column::Status)
+                    .into_tuple()
+                    .all(&tx)
+                    .await?;
+            for (was, n) in before {
+                if let Ok(was) = Attendance::parse(&was) {
+                    tallies.add(activity_id, was, -n);
+                    tallies.add(activity_id, status, n);
+                }
+            }
             let checked_in = match status {
                 Attendance::Attended => Some(now.micros()),
                 _ => None,
@@ -124,6 +145,7 @@ impl Store {
                 .await?;
             changed += result.rows_affected;
         }
+        tallies.apply(&tx).await?;
         if let Some(campaign) = activity.campaign_id {
             coverage::sync(&tx, Some(&[campaign]), &ids, now).await?;
         }

@@ -7,6 +7,7 @@ use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp}
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
+use crate::activities::tallies::TallyDeltas;
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::entity::{activity, campaign_target, invitation, person};
@@ -180,6 +181,10 @@ impl Store {
         )
         .exec(conn)
         .await?;
+        let mut tallies = TallyDeltas::default();
+        let before = invite.and_then(|i| Attendance::parse(&i.status).ok());
+        tallies.moved(activity.id, before, Attendance::Attended);
+        tallies.apply(conn).await?;
         if let Some(campaign) = activity.campaign_id {
             coverage::sync(conn, Some(&[campaign]), &[person_id], now).await?;
         }

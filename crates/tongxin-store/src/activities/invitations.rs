@@ -13,6 +13,7 @@ use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp,
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::activities::filters::saved_filter_tags;
+use crate::activities::tallies::TallyDeltas;
 use crate::audit::{self, Event};
 use crate::directory::population::{Population, Shape};
 use crate::entity::{activity, invitation, person, saved_filter, unit};
@@ -115,6 +116,13 @@ pub(crate) async fn insert_invitations<C: ConnectionTrait>(
         .await?;
         added += result;
     }
+    let mut tallies = TallyDeltas::default();
+    tallies.add(
+        activity_id,
+        Attendance::Invited,
+        i64::try_from(added).unwrap_or(i64::MAX),
+    );
+    tallies.apply(conn).await?;
     Ok(added)
 }
 

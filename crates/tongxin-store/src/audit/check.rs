@@ -1,5 +1,5 @@
-//! `tongxin check`: database integrity, campaign coverage and people counters, sealed values and
-//! the audit chain, verified end to end.
+//! `tongxin check`: database integrity, the kept counters (campaign coverage, people, activity
+//! tallies), sealed values and the audit chain, verified end to end.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,6 +9,7 @@ use tongxin_core::UnitPath;
 
 use crate::Store;
 use crate::access::{self, Unguarded};
+use crate::activities::tallies;
 use crate::audit::archive::chain_start;
 use crate::audit::{GENESIS_HASH, row_hash};
 use crate::campaigns::coverage;
@@ -52,6 +53,8 @@ pub enum Fault {
     CoverageCounters { campaign_id: i64 },
     /// A unit's kept count of its subtree's people differs from a recount.
     PeopleCounts { unit_id: i64 },
+    /// An activity's kept tallies of its invitees differ from a recount.
+    ActivityTallies { activity_id: i64 },
     /// A sealed value does not open where it is stored: altered, moved from another row or
     /// column, or sealed under another key.
     SealedValue { column: &'static str, row: i64 },
@@ -92,6 +95,10 @@ impl fmt::Display for Fault {
             Fault::PeopleCounts { unit_id } => write!(
                 f,
                 "unit {unit_id}: the kept count of its people differs from a recount"
+            ),
+            Fault::ActivityTallies { activity_id } => write!(
+                f,
+                "activity {activity_id}: the kept tallies of its invitees differ from a recount"
             ),
             Fault::SealedValue { column, row } => write!(
                 f,
@@ -139,6 +146,9 @@ impl Store {
         }
         for unit_id in people_counts::differing(&self.db).await? {
             report.faults.push(Fault::PeopleCounts { unit_id });
+        }
+        for activity_id in tallies::differing(&self.db).await? {
+            report.faults.push(Fault::ActivityTallies { activity_id });
         }
         for (column, row) in self.unopened_values().await? {
             report.faults.push(Fault::SealedValue { column, row });

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod activity_kind;
 pub mod activity_material;
 pub mod activity_photo;
+pub mod activity_tally;
 pub mod affiliation;
 pub mod attachment;
 pub mod audit_entry;

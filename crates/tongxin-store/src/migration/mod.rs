@@ -16,6 +16,9 @@ mod m0011_keyed_audit;
 mod m0012_two_factor;
 mod m0013_audit_archive;
 mod m0014_sealed_rows;
+mod m0015_activity_tallies;
+
+pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
 pub struct Migrator;
 
@@ -37,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_two_factor::Migration),
             Box::new(m0013_audit_archive::Migration),
             Box::new(m0014_sealed_rows::Migration),
+            Box::new(m0015_activity_tallies::Migration),
         ]
     }
 }
