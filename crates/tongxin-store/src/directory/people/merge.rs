@@ -15,12 +15,16 @@ use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::entity::{person, person_history, person_sector, person_tag};
 use crate::error::{Result, StoreError};
+use crate::page::with_index;
 use crate::units::unit_names;
 
 use super::{
     Author, Deltas, PersonSummary, PersonView, SensitiveField, history_since, record_history,
     sealed_column,
 };
+
+/// Likely duplicates shown at most on a record's page.
+const DUPLICATES_SHOWN: u64 = 20;
 
 impl Store {
     /// Merges `other` into `keep`: blanks of `keep` are filled from `other`, sectors and tags
@@ -233,28 +237,33 @@ impl Store {
     pub async fn likely_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<PersonSummary>> {
         actor.require_staff_area()?;
         let me = self.find_person(&self.db, actor, id).await?;
-        let mut same = Condition::any();
+        // One lookup per index, each an equality: a single statement with OR let SQLite walk
+        // the caller's subtree instead (8 ms at a million people, every time a record opens).
+        let mut lookups = Vec::new();
         if let Some(birth) = &me.birth_date {
-            same = same.add(
-                Condition::all()
-                    .add(person::Column::Name.eq(me.name.as_str()))
-                    .add(person::Column::BirthDate.eq(birth.as_str())),
-            );
+            let same_name = Condition::all()
+                .add(person::Column::Name.eq(me.name.as_str()))
+                .add(person::Column::BirthDate.eq(birth.as_str()));
+            lookups.push((same_name, "idx_people_name"));
         }
         if let Some(phone) = &me.phone_index {
-            same = same.add(person::Column::PhoneIndex.eq(phone.as_str()));
+            let same_phone = Condition::all().add(person::Column::PhoneIndex.eq(phone.as_str()));
+            lookups.push((same_phone, "idx_people_phone"));
         }
-        if same.is_empty() {
-            return Ok(Vec::new());
+        let mut others: Vec<person::Model> = Vec::new();
+        for (same, index) in lookups {
+            let select = access::visible::<person::Entity>(actor)
+                .filter(person::Column::Id.ne(id))
+                .filter(person::Column::ArchivedAt.is_null())
+                .filter(same)
+                .order_by_asc(person::Column::Id)
+                .limit(DUPLICATES_SHOWN);
+            let statement = with_index(select.clone(), self.engine(), "people", index);
+            others.extend(select.from_raw_sql(statement).all(&self.db).await?);
         }
-        let others = access::visible::<person::Entity>(actor)
-            .filter(person::Column::Id.ne(id))
-            .filter(person::Column::ArchivedAt.is_null())
-            .filter(same)
-            .order_by_asc(person::Column::Id)
-            .limit(20)
-            .all(&self.db)
-            .await?;
+        others.sort_by_key(|p| p.id);
+        others.dedup_by_key(|p| p.id);
+        others.truncate(DUPLICATES_SHOWN as usize);
         self.summaries(others).await
     }
 
