@@ -195,6 +195,7 @@ mod tests {
             ("organizations", ORGANIZATION_WALK.subtree),
             ("people", ListPlan::NameOrder.index()),
             ("people", ListPlan::SubtreeThenSort.index()),
+            ("people", "idx_people_name_birth"),
         ];
         for (table, index) in named {
             let statement = sea_orm::Statement::from_sql_and_values(

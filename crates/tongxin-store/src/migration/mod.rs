@@ -17,6 +17,7 @@ mod m0012_two_factor;
 mod m0013_audit_archive;
 mod m0014_sealed_rows;
 mod m0015_activity_tallies;
+mod m0016_people_name_birth;
 
 pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_audit_archive::Migration),
             Box::new(m0014_sealed_rows::Migration),
             Box::new(m0015_activity_tallies::Migration),
+            Box::new(m0016_people_name_birth::Migration),
         ]
     }
 }

@@ -244,7 +244,7 @@ impl Store {
             let same_name = Condition::all()
                 .add(person::Column::Name.eq(me.name.as_str()))
                 .add(person::Column::BirthDate.eq(birth.as_str()));
-            lookups.push((same_name, "idx_people_name"));
+            lookups.push((same_name, "idx_people_name_birth"));
         }
         if let Some(phone) = &me.phone_index {
             let same_phone = Condition::all().add(person::Column::PhoneIndex.eq(phone.as_str()));
