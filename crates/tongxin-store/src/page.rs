@@ -124,10 +124,24 @@ pub(crate) fn with_index<E: EntityTrait>(
     table: &str,
     index: &str,
 ) -> Statement {
+    hinted(select, engine, table, &format!("INDEXED BY \"{index}\""))
+}
+
+/// The statement for `select`, told to read `table` in the order of its rows (the integer
+/// primary key) on SQLite: for a newest-first walk of a table whose key is its order.
+pub(crate) fn in_key_order<E: EntityTrait>(
+    select: Select<E>,
+    engine: Engine,
+    table: &str,
+) -> Statement {
+    hinted(select, engine, table, "NOT INDEXED")
+}
+
+fn hinted<E: EntityTrait>(select: Select<E>, engine: Engine, table: &str, hint: &str) -> Statement {
     let mut statement = select.build(engine.backend());
     if engine == Engine::Sqlite {
         let from = format!("FROM \"{table}\"");
-        let hinted = format!("{from} INDEXED BY \"{index}\"");
+        let hinted = format!("{from} {hint}");
         statement.sql = statement.sql.replacen(&from, &hinted, 1);
     }
     statement
