@@ -7,6 +7,8 @@ pub(crate) mod sessions;
 pub(crate) mod tokens;
 pub(crate) mod two_factor;
 
+use std::collections::HashMap;
+
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -20,7 +22,7 @@ use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, capped_count};
+use crate::page::{Page, PageRequest, Walk, capped_count};
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +90,14 @@ pub struct AccountView {
     pub created_at: Timestamp,
 }
 
+/// How a page of accounts is read: by username (the unique index), or through the index of
+/// the accounts' units when the subtree holds few.
+pub(crate) const ACCOUNT_WALK: Walk = Walk {
+    table: "users",
+    order: "sqlite_autoindex_users_1",
+    subtree: "idx_users_unit",
+};
+
 fn view(u: user::Model, unit: &unit::Model) -> AccountView {
     AccountView {
         id: u.id,
@@ -134,7 +144,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<AccountView>> {
         actor.require_account_manager()?;
-        let mut select = access::visible::<user::Entity>(actor).inner_join(unit::Entity);
+        let mut select = access::visible::<user::Entity>(actor);
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             select = select.filter(
                 Condition::any()
@@ -149,15 +159,23 @@ impl Store {
             select = select.filter(user::Column::UnitId.eq(unit_id));
         }
         let total = capped_count(select.clone(), &self.db).await?;
-        let items = select
-            .select_also(unit::Entity)
+        let ordered = select
             .order_by_asc(user::Column::Username)
             .offset(page.offset())
-            .limit(page.per_page)
+            .limit(page.per_page);
+        let statement = ACCOUNT_WALK.statement(ordered.clone(), total, self.engine());
+        let rows = ordered.from_raw_sql(statement).all(&self.db).await?;
+        // The units of the accounts shown, reached through the accounts themselves.
+        let units: HashMap<i64, unit::Model> = access::unguarded::<unit::Entity>(Unguarded::Labels)
+            .filter(unit::Column::Id.is_in(rows.iter().map(|u| u.unit_id)))
             .all(&self.db)
             .await?
             .into_iter()
-            .filter_map(|(u, unit)| unit.map(|unit| view(u, &unit)))
+            .map(|unit| (unit.id, unit))
+            .collect();
+        let items = rows
+            .into_iter()
+            .filter_map(|u| units.get(&u.unit_id).map(|unit| view(u, unit)))
             .collect();
         Ok(Page::new(items, total, page))
     }

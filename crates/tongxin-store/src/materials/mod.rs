@@ -17,7 +17,7 @@ use crate::audit::{self, Event};
 use crate::entity::{attachment, material, unit};
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, capped_count};
+use crate::page::{Page, PageRequest, Walk, capped_count};
 use crate::units::unit_names;
 
 /// Largest material accepted, in MiB.
@@ -85,6 +85,14 @@ fn view(m: material::Model, unit_name: String) -> MaterialView {
         archived: m.archived_at.is_some(),
     }
 }
+
+/// How a page of the library is read: newest first along the creation order, or through the
+/// subtree's index when it holds few materials.
+pub(crate) const MATERIAL_WALK: Walk = Walk {
+    table: "materials",
+    order: "idx_materials_created_order",
+    subtree: "idx_materials_unit_path",
+};
 
 impl Store {
     /// Reads, repairs and stores a document. Nothing is written if it cannot be read.
@@ -184,13 +192,13 @@ impl Store {
             );
         }
         let total = capped_count(select.clone(), &self.db).await?;
-        let rows = select
+        let ordered = select
             .order_by_desc(material::Column::CreatedAt)
             .order_by_desc(material::Column::Id)
             .offset(page.offset())
-            .limit(page.per_page)
-            .all(&self.db)
-            .await?;
+            .limit(page.per_page);
+        let statement = MATERIAL_WALK.statement(ordered.clone(), total, self.engine());
+        let rows = ordered.from_raw_sql(statement).all(&self.db).await?;
         let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         Ok(Page {
             items: rows
