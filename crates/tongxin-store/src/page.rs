@@ -85,6 +85,31 @@ where
     })
 }
 
+/// Counts the rows of `select` up to `cap` through the statement `hint` makes of it (a plan
+/// the count must follow, which a bare count would leave to the planner).
+pub(crate) async fn capped_count_hinted<E, C>(
+    select: Select<E>,
+    conn: &C,
+    cap: u64,
+    hint: impl FnOnce(Select<E>) -> Statement,
+) -> Result<Total>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut statement = hint(select.select_only().expr(Expr::val(1)).limit(cap + 1));
+    statement.sql = format!("SELECT COUNT(*) AS n FROM ({}) AS capped", statement.sql);
+    let counted: i64 = match conn.query_one_raw(statement).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    let counted = u64::try_from(counted).unwrap_or_default();
+    Ok(Total {
+        count: counted.min(cap),
+        capped: counted > cap,
+    })
+}
+
 /// The indexes a list of a unit subtree can be read through. Walking the list's order reads
 /// about (offset + page) × table ÷ matches rows; the subtree's index reads every match and
 /// sorts them. Past [`COUNT_CAP`] matches the walk is the shorter for any page a person reads.
@@ -127,9 +152,10 @@ pub(crate) fn with_index<E: EntityTrait>(
     hinted(select, engine, table, &format!("INDEXED BY \"{index}\""))
 }
 
-/// The statement for `select`, told to read `table` in the order of its rows (the integer
-/// primary key) on SQLite: for a newest-first walk of a table whose key is its order.
-pub(crate) fn in_key_order<E: EntityTrait>(
+/// The statement for `select`, told to reach `table` through its integer key alone on SQLite:
+/// a newest-first walk of a table whose key is its order, or lookups of the ids a subquery
+/// lists (a search's candidates), where an index on an indexed filter would read far more.
+pub(crate) fn through_key<E: EntityTrait>(
     select: Select<E>,
     engine: Engine,
     table: &str,
@@ -180,8 +206,10 @@ impl<T> Page<T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::accounts::ACCOUNT_WALK;
     use crate::activities::ACTIVITY_WALK;
     use crate::directory::organizations::ORGANIZATION_WALK;
+    use crate::materials::MATERIAL_WALK;
     use sea_orm::ConnectionTrait;
 
     use crate::directory::people::ListPlan;
@@ -207,8 +235,15 @@ mod tests {
             ("activities", ACTIVITY_WALK.subtree),
             ("organizations", ORGANIZATION_WALK.order),
             ("organizations", ORGANIZATION_WALK.subtree),
-            ("people", ListPlan::NameOrder.index()),
-            ("people", ListPlan::SubtreeThenSort.index()),
+            ("users", ACCOUNT_WALK.order),
+            ("users", ACCOUNT_WALK.subtree),
+            ("materials", MATERIAL_WALK.order),
+            ("materials", MATERIAL_WALK.subtree),
+            ("people", ListPlan::NameOrder.index().unwrap_or_default()),
+            (
+                "people",
+                ListPlan::SubtreeThenSort.index().unwrap_or_default(),
+            ),
             ("people", "idx_people_name_birth"),
         ];
         for (table, index) in named {

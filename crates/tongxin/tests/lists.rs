@@ -244,7 +244,7 @@ async fn the_audit_log_page_walks_its_key(engine: Engine) {
 }
 
 /// Past the cap a filtered list stops counting: the API says so, the page says "10000+", and
-/// the pager still offers the next page.
+/// the pager still offers the next page. A search stops at its own cap.
 async fn a_long_filtered_list_says_more_than_the_cap(engine: Engine) {
     let app = TestApp::with_fixture(engine).await;
     let admin = app.api("admin").await;
@@ -279,6 +279,62 @@ async fn a_long_filtered_list_says_more_than_the_cap(engine: Engine) {
         html.contains("rel=\"next\""),
         "a page follows the last counted one"
     );
+
+    // A search counts to its own, lower cap; across the city its many candidates are read
+    // along the name order, in a unit where few of them can be, through the candidates.
+    let search = admin.get("/people?q=丙0").await.json();
+    assert_eq!(search["total"], json!(1000));
+    assert_eq!(search["total_capped"], json!(true));
+    let names: Vec<&str> = search["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..50).map(|i| format!("丙{i:05}")).collect();
+    assert_eq!(names, expected);
+    let second = admin.get("/people?q=丙0&page=2").await.json();
+    assert_eq!(second["items"][0]["name"], json!("丙00050"));
+    let community = app.unit("150102001001").await.id;
+    let elsewhere = admin
+        .get(&format!("/people?q=丙0&unit_id={community}"))
+        .await
+        .json();
+    assert_eq!(elsewhere["total"], json!(0));
+    assert_eq!(elsewhere["total_capped"], json!(false));
+    if engine == Engine::Sqlite {
+        let system = Actor::system("test");
+        let plan = |unit_id: Option<i64>| {
+            let query = PeopleQuery {
+                q: Some("丙0".to_owned()),
+                unit_id,
+                ..PeopleQuery::default()
+            };
+            let store = app.store.clone();
+            let system = system.clone();
+            async move {
+                store
+                    .explain_people_list(
+                        &system,
+                        &query,
+                        PageRequest::new(None, None),
+                        common::START,
+                    )
+                    .await
+                    .unwrap()
+                    .join("\n")
+            }
+        };
+        let city = app.unit("150100").await.id;
+        let city_plan = plan(Some(city)).await;
+        assert!(city_plan.contains("idx_people_name_order"), "{city_plan}");
+        assert!(!city_plan.contains("FOR ORDER BY"), "{city_plan}");
+        let community_plan = plan(Some(community)).await;
+        assert!(
+            !community_plan.contains("idx_people_name_order"),
+            "{community_plan}"
+        );
+    }
     app.finish().await;
 }
 

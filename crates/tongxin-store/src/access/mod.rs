@@ -160,6 +160,8 @@ pub(crate) enum Unguarded {
     SignedLink,
     /// An account's own audited answers, counted to limit how many more it may get.
     Limits,
+    /// Sizes that choose a query's plan (how many names hold a bigram) and are never shown.
+    Planning,
 }
 
 /// All rows of `E`, for work that is not a caller's view: `why` says which.

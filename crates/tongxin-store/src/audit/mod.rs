@@ -31,7 +31,7 @@ use crate::crypto::FieldKeys;
 use crate::entity::{audit_entry, audit_head, unit};
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, Total, capped_count, in_key_order, with_index};
+use crate::page::{Page, PageRequest, Total, capped_count, through_key, with_index};
 
 /// The `prev_hash` of the first row.
 pub(crate) const GENESIS_HASH: &str =
@@ -276,7 +276,7 @@ impl Store {
         if query.actor.as_deref().is_some_and(|a| !a.is_empty()) {
             ordered.build(self.engine().backend())
         } else if total.capped || actor.at_top() {
-            in_key_order(ordered, self.engine(), "audit_log")
+            through_key(ordered, self.engine(), "audit_log")
         } else {
             with_index(ordered, self.engine(), "audit_log", "idx_audit_unit_path")
         }
