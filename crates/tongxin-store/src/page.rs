@@ -208,6 +208,7 @@ impl<T> Page<T> {
 mod tests {
     use crate::accounts::ACCOUNT_WALK;
     use crate::activities::ACTIVITY_WALK;
+    use crate::campaigns::UNREACHED_INDEX;
     use crate::directory::organizations::ORGANIZATION_WALK;
     use crate::materials::MATERIAL_WALK;
     use sea_orm::ConnectionTrait;
@@ -239,6 +240,7 @@ mod tests {
             ("users", ACCOUNT_WALK.subtree),
             ("materials", MATERIAL_WALK.order),
             ("materials", MATERIAL_WALK.subtree),
+            ("campaign_targets", UNREACHED_INDEX),
             ("people", ListPlan::NameOrder.index().unwrap_or_default()),
             (
                 "people",

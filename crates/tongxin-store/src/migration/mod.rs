@@ -18,7 +18,7 @@ mod m0013_audit_archive;
 mod m0014_sealed_rows;
 mod m0015_activity_tallies;
 mod m0016_people_name_birth;
-mod m0017_materials_order;
+mod m0017_list_indexes;
 
 pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
@@ -44,7 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_sealed_rows::Migration),
             Box::new(m0015_activity_tallies::Migration),
             Box::new(m0016_people_name_birth::Migration),
-            Box::new(m0017_materials_order::Migration),
+            Box::new(m0017_list_indexes::Migration),
         ]
     }
 }
