@@ -109,10 +109,18 @@ impl Coverage {
         self.targeted.saturating_sub(self.reached)
     }
 
-    /// Reached per mille of targeted, rounded down (`None` for an empty population): whole
-    /// numbers keep the figures exact for display as a percentage with one decimal.
+    /// Reached per mille of targeted, rounded half up (`None` for an empty population): whole
+    /// numbers keep the figures exact for display as a percentage with one decimal. A
+    /// population not wholly reached never reads 100% (1,999 of 2,000 is 99.9%, not 100.0%).
     pub fn per_mille(self) -> Option<u64> {
-        (self.targeted > 0).then(|| self.reached * 1000 / self.targeted)
+        (self.targeted > 0).then(|| {
+            let rounded = (self.reached * 2000 + self.targeted) / (2 * self.targeted);
+            if self.reached < self.targeted {
+                rounded.min(999)
+            } else {
+                rounded
+            }
+        })
     }
 
     /// `12.5%`-style text, or `—` for an empty population.
@@ -140,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn coverage_is_exact_per_mille() {
+    fn coverage_rounds_half_up_per_mille() {
         let c = Coverage {
             targeted: 3,
             reached: 1,
@@ -148,5 +156,13 @@ mod tests {
         assert_eq!(c.per_mille(), Some(333));
         assert_eq!(c.percent_text(), "33.3%");
         assert_eq!(Coverage::default().percent_text(), "—");
+        let text = |reached, targeted| Coverage { targeted, reached }.percent_text();
+        // Half up: 1/7 = 14.2857…% and 2/3 = 66.66…%.
+        assert_eq!(text(1, 7), "14.3%");
+        assert_eq!(text(2, 3), "66.7%");
+        assert_eq!(text(1, 2000), "0.1%");
+        // Nearly all is not all.
+        assert_eq!(text(1999, 2000), "99.9%");
+        assert_eq!(text(2000, 2000), "100.0%");
     }
 }
