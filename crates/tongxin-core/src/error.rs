@@ -107,6 +107,9 @@ pub enum Reason {
     IdNumberFormat,
     /// The check character does not match (GB 11643).
     IdNumberChecksum,
+    /// A spreadsheet kept a long number (an ID number) as a number, in scientific notation
+    /// with its last digits lost: no typo to look for, the column must become text.
+    StoredAsNumber,
     /// The encoded birth date does not exist or lies in the future.
     IdNumberBirthDate,
     /// Not an 11-digit mainland mobile number.
@@ -209,6 +212,7 @@ impl Reason {
             Reason::RepeatedColumn => "repeated_column",
             Reason::IdNumberFormat => "id_number_format",
             Reason::IdNumberChecksum => "id_number_checksum",
+            Reason::StoredAsNumber => "stored_as_number",
             Reason::IdNumberBirthDate => "id_number_birth_date",
             Reason::PhoneFormat => "phone_format",
             Reason::GenderValue => "gender_value",

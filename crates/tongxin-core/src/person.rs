@@ -40,6 +40,9 @@ impl IdNumber {
         if id.is_empty() {
             return Err(invalid(Reason::Required));
         }
+        if in_scientific_notation(&id) {
+            return Err(invalid(Reason::StoredAsNumber));
+        }
         let chars: Vec<char> = id.chars().collect();
         let well_formed = chars.len() == 18
             && chars[..17].iter().all(char::is_ascii_digit)
@@ -85,6 +88,21 @@ impl fmt::Debug for IdNumber {
     }
 }
 
+/// Whether `text` is a number in scientific notation (`1.50102E+17`), as a spreadsheet shows
+/// and saves a long number it keeps as a number: only its first 15 digits survive.
+fn in_scientific_notation(text: &str) -> bool {
+    let Some((mantissa, exponent)) = text.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    !whole.is_empty()
+        && !exponent.is_empty()
+        && [whole, fraction, exponent]
+            .iter()
+            .all(|part| part.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// An 11-digit mainland mobile number. Spaces, dashes and a `+86`/`86` prefix are removed.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MobilePhone(String);
@@ -98,6 +116,9 @@ impl MobilePhone {
             .collect();
         if digits.is_empty() {
             return Err(Invalid::new(Field::Phone, Reason::Required));
+        }
+        if in_scientific_notation(&digits) {
+            return Err(Invalid::new(Field::Phone, Reason::StoredAsNumber));
         }
         let digits = digits
             .strip_prefix("+86")
@@ -234,6 +255,30 @@ mod tests {
             IdNumber::parse("15010219800101", today()).map(|i| i.0),
             Err(Invalid::new(Field::IdNumber, Reason::IdNumberFormat))
         );
+    }
+
+    /// What a spreadsheet makes of an ID number or phone kept as a number is named as such,
+    /// not as a typo in the check character.
+    #[test]
+    fn numbers_a_spreadsheet_rounded_are_named() {
+        for shown in ["1.50102E+17", "1.50102199001011E17", "1.5e17", "2E+10"] {
+            assert_eq!(
+                IdNumber::parse(shown, today()).map(|i| i.0),
+                Err(Invalid::new(Field::IdNumber, Reason::StoredAsNumber)),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            MobilePhone::parse("1.38123E+10").map(|p| p.0),
+            Err(Invalid::new(Field::Phone, Reason::StoredAsNumber))
+        );
+        for not_a_number in ["E17", "1.5E", "1.2.3E4", "15010219800101123E"] {
+            assert_ne!(
+                IdNumber::parse(not_a_number, today()).map(|i| i.0),
+                Err(Invalid::new(Field::IdNumber, Reason::StoredAsNumber)),
+                "{not_a_number}"
+            );
+        }
     }
 
     #[test]

@@ -32,8 +32,14 @@ pub fn template_header(sector: Option<&SectorView>, enabled: &[SensitiveField]) 
     header
 }
 
-/// An import template as an XLSX workbook: the header row, and for single-choice fields a
-/// drop-down of the choices (where the list fits Excel's 255-character limit).
+/// The columns of long numbers, formatted as text in the template: a spreadsheet keeps only 15
+/// digits of a number (an 18-digit ID number typed into a "General" cell becomes
+/// `1.50102E+17`) and drops a leading zero.
+pub const TEXT_COLUMNS: [&str; 3] = ["id_number", "phone", "unit"];
+
+/// An import template as an XLSX workbook: the header row, the columns of long numbers as text,
+/// and for single-choice fields a drop-down of the choices (where the list fits Excel's
+/// 255-character limit).
 pub fn template_xlsx(
     sector: Option<&SectorView>,
     enabled: &[SensitiveField],
@@ -42,10 +48,22 @@ pub fn template_xlsx(
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    // Built-in format 49 is "@", the one Excel and WPS name "Text".
+    let text = rust_xlsxwriter::Format::new().set_num_format_index(49);
+    let long_numbers: Vec<&str> = PERSON_FIELDS
+        .iter()
+        .filter(|f| TEXT_COLUMNS.contains(&f.key))
+        .map(|f| f.header_zh)
+        .collect();
     for (col, title) in header.iter().enumerate() {
         let col = u16::try_from(col).unwrap_or(u16::MAX);
         sheet.write_string_with_format(0, col, title, &bold)?;
-        sheet.set_column_width(col, 14)?;
+        if long_numbers.contains(&title.as_str()) {
+            sheet.set_column_width(col, 22)?;
+            sheet.set_column_format(col, &text)?;
+        } else {
+            sheet.set_column_width(col, 14)?;
+        }
     }
     if let Some(sector) = sector {
         for field in sector.active_fields() {

@@ -340,13 +340,17 @@ fn cell_name(row: u32, column: u32) -> String {
 }
 
 /// A cell as text: dates as `YYYY-MM-DD`, whole numbers without a decimal point (so long
-/// numbers typed into Excel read back as typed, where Excel kept them).
+/// numbers typed into Excel read back as typed, where Excel kept them). A number of 16 digits
+/// or more was rounded by the spreadsheet (it keeps 15): it reads in scientific notation, as
+/// the spreadsheet shows it, so that an ID number typed into a number cell is recognised as
+/// one whose last digits are lost rather than mistaken for a typo.
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
         Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) if f.abs() >= 1e15 => format!("{f:E}"),
+        Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
         Data::Float(f) => f.to_string(),
         Data::DateTime(d) => d
             .as_datetime()

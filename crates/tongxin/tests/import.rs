@@ -236,6 +236,92 @@ async fn xlsx_files_import_too(engine: Engine) {
     app.finish().await;
 }
 
+/// An ID number a spreadsheet kept as a number (from an XLSX number cell, or saved to CSV in
+/// scientific notation) is named as such with the way to fix it, not as a wrong check digit;
+/// the template's long-number columns are text from the start.
+async fn ids_kept_as_numbers_are_named(engine: Engine) {
+    let (app, staff) = setup(engine).await;
+    let raw = app.db.raw().await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, header) in ["姓名", "身份证号", "单位代码"].iter().enumerate() {
+        sheet.write_string(0, col as u16, *header).unwrap();
+    }
+    sheet.write_string(1, 0, "巴特尔").unwrap();
+    sheet.write_number(1, 1, 150102198001011234.0).unwrap();
+    sheet.write_number(1, 2, 150105.0).unwrap();
+    let (status, report) = import(&staff, workbook.save_to_buffer().unwrap(), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(
+        problems(&report),
+        [(2, "身份证号".to_owned(), "stored_as_number".to_owned())]
+    );
+    let message = report["problems"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("末几位已经丢失") && message.contains("文本"),
+        "{message}"
+    );
+
+    let csv = "姓名,身份证号,单位代码\n巴特尔,1.50102E+17,150105\n";
+    let (status, report) = import(&staff, csv.as_bytes().to_vec(), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(
+        problems(&report),
+        [(2, "身份证号".to_owned(), "stored_as_number".to_owned())]
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 0);
+
+    // The template, read back: the ID number, phone and unit-code columns are text (Excel's
+    // built-in number format 49, "@").
+    let (status, _, template) = staff.get_bytes("/people/template").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(template)).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let styles = part("xl/styles.xml");
+    let sheet = part("xl/worksheets/sheet1.xml");
+    let formats: Vec<&str> = styles
+        .split("<cellXfs")
+        .nth(1)
+        .unwrap()
+        .split("</cellXfs>")
+        .next()
+        .unwrap()
+        .split("<xf ")
+        .skip(1)
+        .collect();
+    // `<col min="4" max="6" … style="2"/>`: a run of columns and its style, if any.
+    let attribute = |element: &str, name: &str| -> Option<usize> {
+        element
+            .split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse().ok())
+    };
+    let text_column = |number: usize| {
+        let col = sheet
+            .split("<col")
+            .skip(1)
+            .map(|c| format!(" {}", c.trim_start_matches('s')))
+            .find(|c| {
+                attribute(c, "min").is_some_and(|min| min <= number)
+                    && attribute(c, "max").is_some_and(|max| number <= max)
+            })
+            .unwrap_or_else(|| panic!("no column {number} in {sheet}"));
+        let style = attribute(&col, "style").unwrap_or_default();
+        formats[style].contains("numFmtId=\"49\"")
+    };
+    let header = tongxin_exchange::template_header(None, &[]);
+    for (number, title) in header.iter().enumerate() {
+        let long = ["身份证号", "手机号", "单位代码"].contains(&title.as_str());
+        assert_eq!(text_column(number + 1), long, "{title}");
+    }
+    app.finish().await;
+}
+
 async fn the_command_line_imports_people(engine: Engine) {
     let (app, _) = setup(engine).await;
     let dir = std::env::temp_dir().join(format!("tongxin-import-{}", tongxin_store::random_hex()));
@@ -813,5 +899,6 @@ engine_tests!(
     a_clean_file_imports_after_a_dry_run,
     every_problem_is_reported_and_nothing_written,
     xlsx_files_import_too,
+    ids_kept_as_numbers_are_named,
     the_command_line_imports_people,
 );
