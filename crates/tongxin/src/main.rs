@@ -265,11 +265,16 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-            writeln!(
-                out,
-                "Tongxin is serving on http://{}",
-                listener.local_addr()?
-            )?;
+            let address = listener.local_addr()?;
+            if config.public_url.is_none() {
+                writeln!(
+                    out,
+                    "Warning: no public address is set (TONGXIN_PUBLIC_URL or public_url), so QR \
+                     check-in codes and calendar links will point at http://{address}, which \
+                     phones can reach only if that address is theirs to reach."
+                )?;
+            }
+            writeln!(out, "Tongxin is serving on http://{address}")?;
             out.flush()?;
             serve_until_signal(listener, store, &config, signal).await?;
             Ok(ExitCode::SUCCESS)

@@ -215,6 +215,12 @@ async fn the_binary_serves_the_demo_and_stops_on_sigterm(engine: Engine) {
     let app = TestApp::empty(engine).await;
     let mut child = start_binary(&app);
     let lines = tokio::task::block_in_place(|| read_until(&mut child, "serving on"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Warning: no public address is set")),
+        "without a public address the QR codes' target is named: {lines:?}"
+    );
     let password = lines
         .iter()
         .find_map(|l| l.trim().strip_prefix("password:"))
