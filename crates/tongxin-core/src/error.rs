@@ -144,6 +144,8 @@ pub enum Reason {
     EndsBeforeStart,
     /// The record's state does not allow this change (a cancelled activity cannot be held).
     WrongState,
+    /// An activity cannot be marked as held before it starts.
+    NotStarted,
     /// A campaign's target population that holds nobody.
     EmptyTarget,
     /// A check-in link past its validity.
@@ -224,6 +226,7 @@ impl Reason {
             Reason::AlreadyDecided => "already_decided",
             Reason::EndsBeforeStart => "ends_before_start",
             Reason::WrongState => "wrong_state",
+            Reason::NotStarted => "not_started",
             Reason::EmptyTarget => "empty_target",
             Reason::LinkExpired => "link_expired",
             Reason::LinkForged => "link_forged",

@@ -93,6 +93,30 @@ async fn activities_go_from_planned_to_summarized_or_cancelled(engine: Engine) {
         .await;
     assert_eq!(no_minutes.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_minutes.error_code(), "wrong_state");
+    // Five days before it starts it cannot have been held, and the page does not offer it.
+    let early = staff.post_json(&path, &json!({ "state": "held" })).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(early.error_code(), "not_started");
+    let browser = app.login("xincheng").await;
+    let mark_held = "name=\"state\" value=\"held\"";
+    assert!(
+        !browser
+            .get(&format!("/activities/{id}"))
+            .await
+            .body
+            .contains(mark_held)
+    );
+    app.clock.advance_minutes(5 * 24 * 60);
+    // (The session and the token idled out meanwhile.)
+    let browser = app.login("xincheng").await;
+    let staff = app.api("xincheng").await;
+    assert!(
+        browser
+            .get(&format!("/activities/{id}"))
+            .await
+            .body
+            .contains(mark_held)
+    );
     let held = staff.post_json(&path, &json!({ "state": "held" })).await;
     assert_eq!(held.json()["state"], "held", "{}", held.body);
     let empty = staff

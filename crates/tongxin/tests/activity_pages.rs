@@ -124,7 +124,9 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
         export.body
     );
 
-    // Held, then summarized; the minutes show.
+    // Held once it has begun (2026-12-08 14:00 in Beijing), then summarized; the minutes show.
+    app.clock.advance_minutes(9 * 24 * 60);
+    let browser = app.login("xincheng").await;
     let held = browser
         .submit(
             &page_path,

@@ -499,6 +499,9 @@ impl Store {
             }
         };
         match &change {
+            ActivityChange::Held if current.starts_at > now.micros() => {
+                return Err(Invalid::new(Field::Named("state"), Reason::NotStarted).into());
+            }
             ActivityChange::Held => {}
             ActivityChange::Summarized { minutes } => {
                 model.minutes = Set(required("minutes", minutes)?);

@@ -327,6 +327,8 @@ struct ShowPage {
     photos: Vec<PhotoView>,
     marks: [Attendance; 5],
     can_edit: bool,
+    /// The activity has begun: only then is "mark as held" offered.
+    started: bool,
     errors: FormErrors,
 }
 
@@ -403,6 +405,7 @@ async fn render_show(
         photos: state.store.activity_photos(actor, id).await?,
         marks: Attendance::ALL,
         can_edit: can_edit(actor),
+        started: activity.starts_at <= state.clock.now(),
         activity,
         query,
     };
