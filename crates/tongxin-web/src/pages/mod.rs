@@ -232,3 +232,64 @@ pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError>
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::APP_CSS;
+
+    /// A colour's relative luminance (WCAG 2.1).
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (a, b) = (luminance(a), luminance(b));
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    /// The value of a custom property, as six hex digits.
+    fn variable(name: &str) -> String {
+        APP_CSS
+            .split(&format!("{name}: #"))
+            .nth(1)
+            .map(|rest| rest[..6].to_owned())
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    /// The focus ring stands at 3:1 or more against every background the stylesheet paints
+    /// (WCAG 2.1 1.4.11): one of its two tones does, and the tones against each other.
+    #[test]
+    fn the_focus_ring_shows_on_every_background() {
+        let (focus, edge) = (variable("--focus"), variable("--focus-edge"));
+        assert!(contrast(&focus, &edge) >= 3.0);
+        let mut backgrounds: Vec<String> = APP_CSS
+            .split("background: ")
+            .skip(1)
+            .filter_map(|rest| {
+                let value = rest.split([';', ' ', '}']).next()?;
+                match value.strip_prefix('#') {
+                    Some(hex) if hex.len() == 6 => Some(hex.to_owned()),
+                    Some(hex) if hex.len() == 3 => Some(hex.chars().flat_map(|c| [c, c]).collect()),
+                    _ => value
+                        .strip_prefix("var(")
+                        .and_then(|v| v.strip_suffix(')'))
+                        .map(variable),
+                }
+            })
+            .collect();
+        backgrounds.push("ffffff".to_owned());
+        assert!(backgrounds.len() > 10, "{backgrounds:?}");
+        for background in backgrounds {
+            let best = contrast(&focus, &background).max(contrast(&edge, &background));
+            assert!(best >= 3.0, "#{background}: {best:.1}:1");
+        }
+    }
+}
