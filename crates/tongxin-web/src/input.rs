@@ -212,7 +212,7 @@ fn time(field: Field, raw: &str) -> Result<Timestamp, Invalid> {
 /// An activity to plan in `unit_id` (resolved from the unit code by the caller).
 pub fn activity(
     fields: &ActivityFields,
-    unit_id: Option<i64>,
+    unit_id: Result<i64, Reason>,
     material_ids: Vec<i64>,
 ) -> Result<ActivityInput, Vec<Invalid>> {
     let mut checks = Checks::default();
@@ -253,9 +253,7 @@ pub fn activity(
             5000,
         ))
         .flatten();
-    if unit_id.is_none() {
-        checks.check::<()>(Err(Invalid::new(Field::Unit, Reason::NotFound)));
-    }
+    let unit_id = checks.check(unit_id.map_err(|reason| Invalid::new(Field::Unit, reason)));
     match (kind_id, unit_id, title, starts_at, ends_at) {
         (Some(kind_id), Some(unit_id), Some(title), Some(starts_at), Some(ends_at))
             if checks.is_empty() =>
@@ -305,8 +303,8 @@ fn date(field: Field, raw: &str) -> Result<NaiveDate, Invalid> {
 /// caller), of `sector_ids` and `material_ids` (checked by the store).
 pub fn campaign(
     fields: &CampaignFields,
-    unit_id: Option<i64>,
-    target_unit_id: Option<i64>,
+    unit_id: Result<i64, Reason>,
+    target_unit_id: Result<i64, Reason>,
     sector_ids: Vec<i64>,
     material_ids: Vec<i64>,
 ) -> Result<CampaignInput, Vec<Invalid>> {
@@ -329,15 +327,9 @@ pub fn campaign(
             5000,
         ))
         .flatten();
-    if unit_id.is_none() {
-        checks.check::<()>(Err(Invalid::new(Field::Unit, Reason::NotFound)));
-    }
-    if target_unit_id.is_none() {
-        checks.check::<()>(Err(Invalid::new(
-            Field::Named("target_unit"),
-            Reason::NotFound,
-        )));
-    }
+    let unit_id = checks.check(unit_id.map_err(|reason| Invalid::new(Field::Unit, reason)));
+    let target_unit_id = checks
+        .check(target_unit_id.map_err(|reason| Invalid::new(Field::Named("target_unit"), reason)));
     match (unit_id, target_unit_id, title, starts_on, ends_on) {
         (Some(unit_id), Some(target_unit_id), Some(title), Some(starts_on), Some(ends_on))
             if checks.is_empty() =>

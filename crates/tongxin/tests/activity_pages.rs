@@ -61,6 +61,20 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
 
     // Invite by filter: the sector within 新城区.
     let sector_text = sector.to_string();
+    // A filter without a unit asks for one rather than saying it was not found.
+    let no_unit = browser
+        .submit(
+            &page_path,
+            &format!("/activities/{id}/invitations"),
+            &[("by", "filter"), ("unit_code", " ")],
+        )
+        .await;
+    assert_eq!(no_unit.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        no_unit.body.contains("请填写") && !no_unit.body.contains("找不到"),
+        "{}",
+        no_unit.body
+    );
     let invited = browser
         .submit(
             &page_path,

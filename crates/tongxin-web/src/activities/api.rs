@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_core::{ActivityState, Attendance, Timestamp};
+use tongxin_core::{ActivityState, Attendance, Reason, Timestamp};
 use tongxin_store::{
     ActivityChange, ActivityKindView, ActivityQuery, ActivityView, CheckIn, CheckInLink,
     InvitationView, Invitees, PageRequest,
@@ -195,7 +195,8 @@ pub fn parse_activity(body: &ActivityBody) -> Result<tongxin_store::ActivityInpu
         campaign_id: id_text(body.campaign_id),
         agenda: body.agenda.clone().unwrap_or_default(),
     };
-    input::activity(&fields, body.unit_id, body.material_ids.clone()).map_err(AppError::Invalid)
+    let unit_id = body.unit_id.ok_or(Reason::Required);
+    input::activity(&fields, unit_id, body.material_ids.clone()).map_err(AppError::Invalid)
 }
 
 pub async fn create(

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use tongxin_core::{ActivityState, Attendance, Invalid, Timestamp};
+use tongxin_core::{ActivityState, Attendance, Invalid, Reason, Timestamp};
 use tongxin_store::{
     ActivityChange, ActivityKindView, ActivityQuery, ActivityView, Actor, CampaignView, CheckIn,
     CheckInLink, InvitationView, Invitees, OrganizationQuery, OrganizationView, Page, PageRequest,
@@ -207,10 +207,14 @@ pub async fn unit_id_of(
     state: &AppState,
     actor: &Actor,
     code: &str,
-) -> Result<Option<i64>, AppError> {
-    match state.store.unit_by_code(actor, code.trim()).await {
-        Ok(unit) => Ok(Some(unit.id)),
-        Err(StoreError::NotFound) => Ok(None),
+) -> Result<Result<i64, Reason>, AppError> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(Err(Reason::Required));
+    }
+    match state.store.unit_by_code(actor, code).await {
+        Ok(unit) => Ok(Ok(unit.id)),
+        Err(StoreError::NotFound) => Ok(Err(Reason::NotFound)),
         Err(e) => Err(e.into()),
     }
 }
@@ -486,17 +490,20 @@ pub async fn invite(
     let invitees = if pairs.get("by") == "saved" {
         Invitees::Saved(pairs.get("saved_filter").parse().unwrap_or_default())
     } else if pairs.get("by") == "filter" {
-        let Some(unit_id) = unit_id_of(&state, &auth.actor, pairs.get("unit_code")).await? else {
-            let invalid = Invalid::new(tongxin_core::Field::Unit, tongxin_core::Reason::NotFound);
-            return render_show(
-                &state,
-                ctx,
-                &auth.actor,
-                id,
-                ShowQuery::default(),
-                &[invalid],
-            )
-            .await;
+        let unit_id = match unit_id_of(&state, &auth.actor, pairs.get("unit_code")).await? {
+            Ok(unit_id) => unit_id,
+            Err(reason) => {
+                let invalid = Invalid::new(tongxin_core::Field::Unit, reason);
+                return render_show(
+                    &state,
+                    ctx,
+                    &auth.actor,
+                    id,
+                    ShowQuery::default(),
+                    &[invalid],
+                )
+                .await;
+            }
         };
         let sector_id = pairs.get("sector").parse().ok();
         let tags = tongxin_store::split_tags(pairs.get("tags"));

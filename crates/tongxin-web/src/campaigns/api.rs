@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_core::Coverage;
+use tongxin_core::{Coverage, Reason};
 use tongxin_store::{CampaignView, CoverageReport, PageRequest};
 
 use crate::AppState;
@@ -112,8 +112,8 @@ fn parse_campaign(body: CampaignBody) -> Result<tongxin_store::CampaignInput, Ap
     };
     input::campaign(
         &fields,
-        body.unit_id,
-        body.target_unit_id,
+        body.unit_id.ok_or(Reason::Required),
+        body.target_unit_id.ok_or(Reason::Required),
         body.sector_ids,
         body.material_ids,
     )

@@ -409,7 +409,7 @@ pub async fn next_batch(
         ..ActivityFields::default()
     };
     let unit = unit_id_of(&state, &auth.actor, &form.unit_code).await?;
-    let outcome = match input::activity(&form, unit, Vec::new()) {
+    let outcome = match input::activity(&form, unit.clone(), Vec::new()) {
         Ok(input) => refused(
             state
                 .store
@@ -424,7 +424,10 @@ pub async fn next_batch(
             activity.id
         ))),
         Err(invalid) => {
-            let query = ShowQuery { unit, page: None };
+            let query = ShowQuery {
+                unit: unit.ok(),
+                page: None,
+            };
             render_show(&state, ctx, &auth.actor, id, query, form, &invalid).await
         }
     }

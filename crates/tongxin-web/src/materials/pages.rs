@@ -87,18 +87,21 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     let field = |name: &str| upload.fields.get(name).cloned().unwrap_or_default();
     let unit_code = field("unit_code");
-    let Some(unit_id) = unit_id_of(&state, &auth.actor, &unit_code).await? else {
-        let invalid = Invalid::new(tongxin_core::Field::Unit, tongxin_core::Reason::NotFound);
-        return render_index(
-            &state,
-            ctx,
-            &auth.actor,
-            ListForm::default(),
-            unit_code,
-            None,
-            &[invalid],
-        )
-        .await;
+    let unit_id = match unit_id_of(&state, &auth.actor, &unit_code).await? {
+        Ok(unit_id) => unit_id,
+        Err(reason) => {
+            let invalid = Invalid::new(tongxin_core::Field::Unit, reason);
+            return render_index(
+                &state,
+                ctx,
+                &auth.actor,
+                ListForm::default(),
+                unit_code,
+                None,
+                &[invalid],
+            )
+            .await;
+        }
     };
     let material = MaterialUpload {
         unit_id,
