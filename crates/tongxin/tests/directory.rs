@@ -198,6 +198,22 @@ async fn edits_keep_history_and_never_clobber(engine: Engine) {
     );
     assert!(!history.to_string().contains("13900001111"));
 
+    // On the page, archiving asks once more, naming the person; restoring does not.
+    let browser = app.login("saihan.staff").await;
+    let page = browser.get(&format!("/people/{id}")).await.body;
+    let confirm = page
+        .split("<details class=\"confirm\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .unwrap_or_else(|| panic!("no confirmation: {page}"));
+    assert!(
+        confirm.contains(&format!("action=\"/people/{id}/archive\""))
+            && confirm.contains("确定归档李娜吗？")
+            && confirm.contains("确认归档"),
+        "{confirm}"
+    );
+    assert_eq!(page.matches("/archive\"").count(), 1, "one way to archive");
+
     // Archive and restore are history too.
     let archived = staff
         .post_json(&format!("/people/{id}/archive"), &json!({}))
