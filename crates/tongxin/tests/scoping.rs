@@ -253,9 +253,13 @@ async fn roles_limit_what_a_subtree_user_may_do(engine: Engine) {
 
     // Members use the portal: no staff areas at all.
     let member = app.login("xincheng.member").await;
-    let home = member.get("/").await;
+    assert_eq!(
+        member.get("/").await.location.as_deref(),
+        Some("/my-activities")
+    );
+    let home = member.get("/my-activities").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("href=\"/my-record\""));
+    assert!(home.body.contains("href=\"/me\""));
     assert!(!home.body.contains("href=\"/directory\""));
     assert_eq!(
         member

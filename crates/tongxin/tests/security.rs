@@ -44,7 +44,7 @@ async fn a_sheet_claiming_billions_of_cells_is_refused(engine: Engine) {
     }
     let member = app.login("xincheng.member").await;
     let refused = member
-        .upload("/", "/directory/import", "huge.xlsx", huge_sheet(), &[])
+        .upload("/me", "/directory/import", "huge.xlsx", huge_sheet(), &[])
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 

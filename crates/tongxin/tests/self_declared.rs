@@ -304,7 +304,7 @@ async fn the_portal_and_queue_pages(engine: Engine) {
     assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
 
     let member = app.login("xincheng.member").await;
-    assert!(member.get("/").await.body.contains("href=\"/my-record\""));
+    assert!(member.get("/me").await.body.contains("href=\"/my-record\""));
     let mine = member.get("/my-record").await;
     assert_eq!(mine.status, StatusCode::OK);
     assert!(mine.body.contains("王芳"), "{}", mine.body);

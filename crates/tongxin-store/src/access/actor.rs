@@ -98,6 +98,12 @@ impl Actor {
         &self.username
     }
 
+    /// The same actor shown under another name (a member under their person's name).
+    pub(crate) fn named(mut self, name: String) -> Actor {
+        self.display_name = name;
+        self
+    }
+
     pub fn display_name(&self) -> &str {
         &self.display_name
     }

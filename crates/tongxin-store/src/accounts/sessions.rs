@@ -16,7 +16,7 @@ use crate::accounts::Policy;
 use crate::accounts::password;
 use crate::accounts::two_factor::{self, CodeUse};
 use crate::audit::{self, Event};
-use crate::entity::{session, unit, user};
+use crate::entity::{person, session, unit, user};
 use crate::error::{LoginError, Result};
 
 /// How long a login may wait for its second factor.
@@ -565,7 +565,10 @@ impl Store {
                 .exec(&self.db)
                 .await?;
         }
-        let actor = Actor::of_account(&account, &unit, ip, policy.second_factor);
+        let mut actor = Actor::of_account(&account, &unit, ip, policy.second_factor);
+        if let Some(name) = self.member_name(&account).await? {
+            actor = actor.named(name);
+        }
         Ok(Some((
             SessionView {
                 secret: secret.clone(),
@@ -574,6 +577,24 @@ impl Store {
             },
             actor,
         )))
+    }
+
+    /// A member is greeted and shown by the name of the person on record, not the account's.
+    async fn member_name(&self, account: &user::Model) -> Result<Option<String>> {
+        let Some(person_id) = account
+            .person_id
+            .filter(|_| account.role == Role::Member.as_str())
+        else {
+            return Ok(None);
+        };
+        Ok(
+            access::unguarded_by_id::<person::Entity>(Unguarded::Sessions, person_id)
+                .select_only()
+                .column(person::Column::Name)
+                .into_tuple::<String>()
+                .one(&self.db)
+                .await?,
+        )
     }
 
     /// Ends a session and records the logout.

@@ -842,6 +842,37 @@ struct MinePage {
 }
 
 impl MinePage {
+    /// The soonest activity still ahead that the member is going to or has not answered.
+    fn next_up(&self) -> Option<&(ActivityView, Attendance)> {
+        self.items
+            .iter()
+            .filter(|(a, status)| {
+                a.state == ActivityState::Planned
+                    && self.now < a.starts_at
+                    && matches!(status, Attendance::Invited | Attendance::Confirmed)
+            })
+            .min_by_key(|(a, _)| a.starts_at)
+    }
+
+    /// Invitations the member has not answered and still may, soonest first.
+    fn awaiting(&self) -> Vec<&(ActivityView, Attendance)> {
+        let mut awaiting: Vec<_> = self
+            .items
+            .iter()
+            .filter(|(a, status)| *status == Attendance::Invited && self.answerable(a, status))
+            .collect();
+        awaiting.sort_by_key(|(a, _)| a.starts_at);
+        awaiting
+    }
+
+    /// Everything else, latest first.
+    fn others(&self) -> Vec<&(ActivityView, Attendance)> {
+        self.items
+            .iter()
+            .filter(|(a, status)| !(*status == Attendance::Invited && self.answerable(a, status)))
+            .collect()
+    }
+
     /// Whether the member may still answer: planned, not started, not yet marked.
     fn answerable(&self, activity: &ActivityView, status: &Attendance) -> bool {
         activity.state == ActivityState::Planned

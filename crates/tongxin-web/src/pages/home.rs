@@ -7,7 +7,7 @@ use axum::response::Response;
 use tongxin_core::Role;
 use tongxin_store::{AccountQuery, PageRequest, Total, UnitQuery, UnitView};
 
-use super::chrome::Ctx;
+use super::chrome::{Ctx, see_other};
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::CurrentUser;
@@ -27,7 +27,11 @@ pub async fn home(
     CurrentUser(auth): CurrentUser,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    let (unit, units_total, accounts_total) = if actor.role() != Role::Member {
+    if actor.role() == Role::Member {
+        // The member portal starts from what awaits the member.
+        return Ok(see_other("/my-activities"));
+    }
+    let (unit, units_total, accounts_total) = {
         let unit = match actor.unit_id() {
             Some(id) => Some(state.store.unit(actor, id).await?),
             None => None,
@@ -53,8 +57,6 @@ pub async fn home(
             None
         };
         (unit, units.total, accounts)
-    } else {
-        (None, Total::exact(0), None)
     };
     let page = HomePage {
         ctx: ctx.with_section("home"),

@@ -11,6 +11,7 @@ pub(crate) use crate::activities::calendar_pages as calendar;
 pub(crate) use crate::audit::pages as audit;
 pub(crate) use crate::campaigns::pages as campaigns;
 mod home;
+mod portal;
 pub(crate) use crate::directory::pages::export;
 pub(crate) use crate::directory::pages::organizations;
 pub(crate) use crate::directory::pages::people;
@@ -174,6 +175,8 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             get(activities::member_check_in_page).post(activities::member_check_in),
         )
         .route("/my-activities", get(activities::mine))
+        .route("/my-submissions", get(portal::my_submissions))
+        .route("/me", get(portal::me))
         .route("/my-activities/{id}", post(activities::answer))
         .route(
             "/activity-kinds",

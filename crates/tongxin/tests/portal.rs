@@ -1,0 +1,156 @@
+//! The member portal and the phone layout as people meet them: a member lands on what awaits
+//! them, greeted by the name on record, with a bottom bar and none of the staff chrome; staff
+//! get a menu drawer and lists that fold into cards. Both engines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::activity::{linked_member, plan, setup};
+use common::{Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The text of the element that starts with `open` up to the next `close`.
+fn section<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
+    let start = page
+        .find(open)
+        .unwrap_or_else(|| panic!("no {open} in {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find(close).map_or(rest.len(), |end| end + close.len())]
+}
+
+async fn members_land_on_what_awaits_them(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+
+    // Not yet linked to a record: the portal still works, under the account's name.
+    let browser = app.login("xincheng.member").await;
+    let home = browser.get("/").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.location.as_deref(), Some("/my-activities"));
+    let page = browser.get("/my-activities").await.body;
+    let bar = section(&page, "<nav class=\"bottom-bar\"", "</nav>");
+    for link in [
+        "/my-activities\" aria-current=\"page\"",
+        "/my-submissions\"",
+        "/me\"",
+    ] {
+        assert!(bar.contains(&format!("href=\"{link}")), "{link}: {bar}");
+    }
+    for staff_chrome in [
+        "href=\"/directory\"",
+        "class=\"current-unit\"",
+        "id=\"nav\"",
+    ] {
+        assert!(!page.contains(staff_chrome), "{staff_chrome}: {page}");
+    }
+    assert!(page.contains("您目前没有收到活动邀请"), "{page}");
+
+    // Linked and invited: greeted by the person's name, the next activity on top and the
+    // invitation under "awaiting your answer" with its buttons.
+    let person = linked_member(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = plan(&staff, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let invited = staff
+        .post_json(
+            &format!("/activities/{id}/invitations"),
+            &json!({ "person_ids": [person] }),
+        )
+        .await;
+    assert!(invited.status.is_success(), "{}", invited.body);
+    let page = browser.get("/my-activities").await.body;
+    assert!(page.contains("<h1>您好，周明</h1>"), "{page}");
+    let next = section(&page, "<section class=\"next-up\"", "</section>");
+    assert!(
+        next.contains("学习贯彻二十大精神研讨会") && next.contains("2026-12-05 14:30"),
+        "{next}"
+    );
+    let awaiting = section(&page, "等待您答复", "</ul>");
+    assert!(
+        awaiting.contains(&format!("action=\"/my-activities/{id}\""))
+            && awaiting.contains("我会参加"),
+        "{awaiting}"
+    );
+
+    // Answered, it leaves "awaiting" and stays the next activity.
+    let answered = browser
+        .submit(
+            "/my-activities",
+            &format!("/my-activities/{id}"),
+            &[("status", "confirmed")],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    let page = browser.get("/my-activities").await.body;
+    assert!(!page.contains("等待您答复"), "{page}");
+    assert!(section(&page, "<section class=\"next-up\"", "</section>").contains("已确认"));
+
+    // "Me" gathers the account; "my submissions" says what is coming.
+    let me = browser.get("/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(
+        me.body.contains("<h1>周明</h1>") && me.body.contains("光明社区"),
+        "{}",
+        me.body
+    );
+    for link in ["/my-record", "/my-record/access", "/calendar", "/password"] {
+        assert!(me.body.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    assert!(me.body.contains("action=\"/logout\""));
+    assert!(
+        section(&me.body, "<nav class=\"bottom-bar\"", "</nav>")
+            .contains("href=\"/me\" aria-current=\"page\"")
+    );
+    let submissions = browser.get("/my-submissions").await;
+    assert_eq!(submissions.status, StatusCode::OK);
+    assert!(
+        submissions.body.contains("建言献策"),
+        "{}",
+        submissions.body
+    );
+
+    // These pages are the member's: staff have their own.
+    let staff_browser = app.login("xincheng").await;
+    for path in ["/me", "/my-submissions"] {
+        assert_eq!(
+            staff_browser.get(path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    app.finish().await;
+}
+
+async fn staff_pages_fold_for_a_phone(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    setup(&app).await;
+    let browser = app.login("xincheng").await;
+    let page = browser.get("/directory").await.body;
+    // The menu is a drawer the top bar's button opens, with the account inside it.
+    assert!(
+        page.contains("<a class=\"menu-toggle button\" href=\"#nav\">菜单</a>"),
+        "{page}"
+    );
+    let drawer = section(&page, "<nav class=\"sidenav\" id=\"nav\"", "</nav>");
+    assert!(
+        drawer.contains("关闭菜单") && drawer.contains("action=\"/logout\""),
+        "{drawer}"
+    );
+    assert!(!page.contains("bottom-bar"));
+    // Each row names its card: the person's name on top, the facts labelled.
+    let row = section(&page, "<tbody>", "</tr>");
+    assert!(
+        row.contains("<td class=\"title\"><a href=\"/people/"),
+        "{row}"
+    );
+    assert!(row.contains("data-label=\"所属单位\""), "{row}");
+    app.finish().await;
+}
+
+engine_tests!(
+    members_land_on_what_awaits_them,
+    staff_pages_fold_for_a_phone,
+);
