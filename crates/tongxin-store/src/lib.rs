@@ -43,7 +43,10 @@ pub use audit::export::AuditExport;
 pub use audit::keying::ChainKeying;
 pub use audit::{AuditEntry, AuditQuery};
 pub use backup::{Manifest, restore};
-pub use campaigns::{CampaignInput, CampaignView, CoverageReport, UnitCoverage, UnreachedPerson};
+pub use campaigns::{
+    CampaignInput, CampaignView, CoverageReport, UNREACHED_EXPORT_MAX, UnitCoverage,
+    UnreachedBatch, UnreachedPerson,
+};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions, Upgraded};
 pub use directory::access_log::{ACCESS_SHOWN_DAYS, AccessEntry, AccessKind};

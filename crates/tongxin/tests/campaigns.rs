@@ -211,6 +211,120 @@ async fn coverage_drills_down_from_the_city_to_a_village(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_unreached_say_how_to_reach_them(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, sector, people, _) = setup(&app).await;
+    let admin = app.api("admin").await;
+    let campaign = start_campaign(&app, &admin, sector).await;
+    let county = app.api("xincheng").await;
+    let batch = plan(&county, &app, kind, json!({ "campaign_id": campaign })).await;
+    let batch_id = batch["id"].as_i64().unwrap();
+    county
+        .post_json(
+            &format!("/activities/{batch_id}/invitations"),
+            &json!({ "person_ids": [people[0]] }),
+        )
+        .await;
+
+    // Each unreached person with sectors and whether a batch invites them.
+    let unreached = county
+        .get(&format!("/campaigns/{campaign}/unreached"))
+        .await
+        .json();
+    assert_eq!(unreached["total"], 2);
+    let by_name = |name: &str| {
+        unreached["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["person"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {unreached}"))
+            .clone()
+    };
+    let wang = by_name("王芳");
+    assert_eq!(wang["batch"]["activity"]["id"], batch_id);
+    assert_eq!(wang["batch"]["status"], "invited");
+    assert_eq!(wang["sectors"], json!(["民主党派"]));
+    assert!(by_name("李强")["batch"].is_null());
+
+    // The page lists the batches and the same facts.
+    let browser = app.login("xincheng").await;
+    let page = browser.get(&format!("/campaigns/{campaign}")).await.body;
+    let batches = page
+        .split("<h2>批次")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap_or_else(|| panic!("no batches: {page}"));
+    assert!(
+        batches.contains(&format!("href=\"/activities/{batch_id}\""))
+            && batches.contains("2026-12-05 14:30"),
+        "{batches}"
+    );
+    assert!(
+        page.contains("尚未安排") && page.contains("民主党派"),
+        "{page}"
+    );
+
+    // Exported as a spreadsheet headed in Chinese, audited, never by GET.
+    let unit = app.unit("150102").await.id.to_string();
+    let file = browser
+        .submit(
+            &format!("/campaigns/{campaign}"),
+            &format!("/campaigns/{campaign}/unreached/export"),
+            &[("format", "csv"), ("unit", &unit)],
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let lines: Vec<&str> = file.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "姓名,所属单位,界别,手机号,所在批次,邀请情况,纳入目标时间"
+    );
+    assert_eq!(lines.len(), 3, "{}", file.body);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("李强,光明社区,民主党派,,,尚未安排,")),
+        "{}",
+        file.body
+    );
+    let (status, content_type, bytes) = county
+        .post_for_bytes(&format!(
+            "/campaigns/{campaign}/unreached/export?format=xlsx"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.contains("spreadsheetml"), "{content_type}");
+    let table =
+        tongxin_tabular::read(&bytes, tongxin_tabular::Format::Xlsx, &Default::default()).unwrap();
+    assert_eq!(table.headers[0], "姓名");
+    assert_eq!(table.rows.len(), 2);
+    assert_eq!(
+        browser
+            .get(&format!("/campaigns/{campaign}/unreached/export"))
+            .await
+            .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let audit = app
+        .api("auditor")
+        .await
+        .get("/audit?action=campaign.unreached_export")
+        .await;
+    assert_eq!(audit.json()["total"], 2, "{}", audit.body);
+
+    // Another county cannot export it.
+    let other = app.api("saihan").await;
+    let refused = other
+        .post_json(
+            &format!("/campaigns/{campaign}/unreached/export"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
 /// Targeted and reached people of a campaign in a subtree, counted straight from the
 /// directory and attendance with SQL of the test's own.
 async fn recount(db: &RawDb, campaign: i64, path: &str, sector: Option<i64>) -> (i64, i64) {
@@ -453,6 +567,7 @@ async fn coverage_counters_equal_a_recount_after_random_changes(engine: Engine) 
 }
 
 engine_tests!(
+    the_unreached_say_how_to_reach_them,
     coverage_drills_down_from_the_city_to_a_village,
     coverage_counters_equal_a_recount_after_random_changes,
 );

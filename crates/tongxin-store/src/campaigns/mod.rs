@@ -7,6 +7,9 @@
 //! county see a city campaign that targets their county, with the figures of their part only.
 
 pub(crate) mod coverage;
+mod unreached;
+
+pub use unreached::{UNREACHED_EXPORT_MAX, UnreachedBatch, UnreachedPerson};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,10 +27,10 @@ use crate::activities::{ActivityInput, ActivityView, insert_invitations};
 use crate::audit::{self, Event};
 use crate::entity::{
     campaign, campaign_count, campaign_material, campaign_sector, campaign_tag, campaign_target,
-    person, sector, unit,
+    sector, unit,
 };
 use crate::error::{Result, StoreError};
-use crate::page::{Page, PageRequest, Total, capped_count, with_index};
+use crate::page::{Page, PageRequest, capped_count};
 use crate::units::UnitView;
 use crate::units::unit_names;
 
@@ -83,15 +86,6 @@ pub struct CoverageReport {
     pub own: Coverage,
     pub children: Vec<UnitCoverage>,
     pub sectors: Vec<(i64, String, Coverage)>,
-}
-
-/// A targeted person not reached yet.
-#[derive(Debug, Clone)]
-pub struct UnreachedPerson {
-    pub person_id: i64,
-    pub name: String,
-    pub unit_name: String,
-    pub joined_at: Timestamp,
 }
 
 fn date_text(d: NaiveDate) -> String {
@@ -554,64 +548,6 @@ impl Store {
             children,
             sectors,
         })
-    }
-
-    /// Targeted people of a unit's subtree not reached yet, by unit then name order.
-    pub async fn unreached(
-        &self,
-        actor: &Actor,
-        campaign_id: i64,
-        unit_id: Option<i64>,
-        page: PageRequest,
-    ) -> Result<Page<UnreachedPerson>> {
-        actor.require_staff_area()?;
-        let model = access::find::<campaign::Entity, _>(&self.db, actor, campaign_id).await?;
-        let at = self.coverage_unit(actor, &model, unit_id).await?;
-        let path = UnitPath::from_stored(at.path);
-        let total = Total::exact(
-            self.coverage_of(&self.db, campaign_id, &path)
-                .await?
-                .unreached(),
-        );
-        let unreached = access::unguarded::<campaign_target::Entity>(Unguarded::Counters)
-            .filter(campaign_target::Column::CampaignId.eq(campaign_id))
-            .filter(campaign_target::Column::UnitPath.gte(path.as_str()))
-            .filter(campaign_target::Column::UnitPath.lt(path.upper_bound()))
-            .filter(campaign_target::Column::ReachedAt.is_null())
-            .order_by_asc(campaign_target::Column::UnitPath)
-            .order_by_asc(campaign_target::Column::PersonId)
-            .offset(page.offset())
-            .limit(page.per_page);
-        // The index of the unreached alone, in this order: a nearly covered city's page
-        // would otherwise walk thousands of reached targets to find fifty.
-        let statement = with_index(
-            unreached.clone(),
-            self.engine(),
-            "campaign_targets",
-            UNREACHED_INDEX,
-        );
-        let rows = unreached.from_raw_sql(statement).all(&self.db).await?;
-        let people: HashMap<i64, person::Model> = access::visible::<person::Entity>(actor)
-            .filter(person::Column::Id.is_in(rows.iter().map(|r| r.person_id)))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
-        let items = rows
-            .into_iter()
-            .filter_map(|r| {
-                let person = people.get(&r.person_id)?;
-                Some(UnreachedPerson {
-                    person_id: r.person_id,
-                    name: person.name.clone(),
-                    unit_name: units.get(&r.unit_id).cloned().unwrap_or_default(),
-                    joined_at: Timestamp(r.joined_at),
-                })
-            })
-            .collect();
-        Ok(Page::new(items, total, page))
     }
 
     /// Plans the next batch: an activity of the campaign in `input.unit_id` that invites the

@@ -177,6 +177,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/campaigns/{id}/restore", post(campaigns::restore))
         .route("/campaigns/{id}/coverage", get(campaigns::coverage))
         .route("/campaigns/{id}/unreached", get(campaigns::unreached))
+        .route(
+            "/campaigns/{id}/unreached/export",
+            post(campaigns::export_unreached),
+        )
         .route("/campaigns/{id}/next-batch", post(campaigns::next_batch))
         .route(
             "/materials",

@@ -3,11 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Coverage, Reason};
-use tongxin_store::{CampaignView, CoverageReport, PageRequest};
+use tongxin_i18n::Lang;
+use tongxin_store::{Actor, CampaignView, CoverageReport, PageRequest};
 
 use crate::AppState;
 use crate::activities::api::{ActivityBody, activity_json, parse_activity};
@@ -225,9 +227,93 @@ pub async fn unreached(
         json!({
             "person": { "id": p.person_id, "name": p.name },
             "unit": p.unit_name,
+            "sectors": p.sectors,
+            "phone_masked": p.phone_masked,
             "joined_at": p.joined_at.rfc3339(),
+            "batch": p.batch.as_ref().map(|b| json!({
+                "activity": { "id": b.activity_id, "title": b.title },
+                "starts_at": b.starts_at.rfc3339(),
+                "status": b.status.key(),
+            })),
         })
     })))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+    unit_id: Option<i64>,
+}
+
+/// `POST /campaigns/{id}/unreached/export`: the unreached of a subtree as CSV or XLSX.
+pub async fn export_unreached(
+    State(state): State<AppState>,
+    user: ApiUser,
+    IdPath(id): IdPath,
+    Query(query): Query<ExportQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let xlsx = match query.format.as_str() {
+        "" | "csv" => false,
+        "xlsx" => true,
+        other => {
+            return Err(AppError::Malformed {
+                code: "bad_query",
+                detail: format!("format={other}"),
+            });
+        }
+    };
+    let lang = crate::session::request_lang(&headers, true);
+    unreached_download(&state, &user.actor, id, query.unit_id, xlsx, lang).await
+}
+
+/// Shared by the page and the API: the audited list of the unreached as a file, headed in the
+/// caller's language.
+pub async fn unreached_download(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    unit_id: Option<i64>,
+    xlsx: bool,
+    lang: Lang,
+) -> Result<Response, AppError> {
+    let (_, people) = state
+        .store
+        .unreached_export(actor, state.clock.now(), id, unit_id)
+        .await?;
+    let t = |key: &str| state.catalog.get(lang, key).to_owned();
+    let header = vec![
+        t("field.person_name"),
+        t("field.unit"),
+        t("field.sector"),
+        t("field.phone"),
+        t("campaigns.batch"),
+        t("campaigns.batch_status"),
+        t("campaigns.in_target_since"),
+    ];
+    let rows = people
+        .iter()
+        .map(|p| {
+            let (batch, status) = match &p.batch {
+                Some(b) => (
+                    format!("{} {}", b.starts_at.display_minutes(), b.title),
+                    t(&format!("attendance.{}", b.status.key())),
+                ),
+                None => (String::new(), t("campaigns.not_planned")),
+            };
+            vec![
+                p.name.clone(),
+                p.unit_name.clone(),
+                p.sectors.join(t("common.list_separator").as_str()),
+                p.phone_masked.clone().unwrap_or_default(),
+                batch,
+                status,
+                p.joined_at.display_minutes(),
+            ]
+        })
+        .collect();
+    crate::directory::file::table_download(header, rows, xlsx, &format!("unreached-{id}"))
 }
 
 pub async fn next_batch(

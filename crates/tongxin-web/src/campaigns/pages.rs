@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::{Coverage, Invalid};
 use tongxin_store::{
-    ActivityKindView, Actor, CampaignView, CoverageReport, Page, PageRequest, SectorView,
-    UnreachedPerson,
+    ActivityKindView, ActivityQuery, ActivityView, Actor, CampaignView, CoverageReport, Page,
+    PageRequest, SectorView, UNREACHED_EXPORT_MAX, UnreachedPerson,
 };
 
 use crate::AppState;
@@ -309,6 +309,8 @@ pub struct ShowQuery {
 struct ShowPage {
     ctx: Ctx,
     report: CoverageReport,
+    /// The campaign's latest activities (its batches) the caller sees.
+    batches: Page<ActivityView>,
     unreached: Page<UnreachedPerson>,
     pager: Pager,
     materials: Vec<(i64, String)>,
@@ -319,6 +321,10 @@ struct ShowPage {
 }
 
 impl ShowPage {
+    fn export_max(&self) -> u64 {
+        UNREACHED_EXPORT_MAX
+    }
+
     /// The width of a coverage bar, in whole percent.
     fn bar(&self, c: &Coverage) -> u64 {
         c.per_mille().unwrap_or(0) / 10
@@ -355,9 +361,21 @@ async fn render_show(
         },
         ..batch
     };
+    let batches = state
+        .store
+        .activities(
+            actor,
+            &ActivityQuery {
+                campaign_id: Some(id),
+                ..ActivityQuery::default()
+            },
+            PageRequest::new(None, Some(BATCHES_SHOWN)),
+        )
+        .await?;
     let page = ShowPage {
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("campaigns"),
+        batches,
         materials: state.store.campaign_materials(actor, id).await?,
         kinds: state.store.activity_kinds(actor, false).await?,
         can_edit: can_edit(actor),
@@ -368,6 +386,9 @@ async fn render_show(
     };
     Ok(page.ctx.respond(status, page.render()?))
 }
+
+/// How many of a campaign's batches its page lists; the activity list has them all.
+const BATCHES_SHOWN: u64 = 10;
 
 pub async fn show(
     State(state): State<AppState>,
@@ -431,4 +452,25 @@ pub async fn next_batch(
             render_show(&state, ctx, &auth.actor, id, query, form, &invalid).await
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportForm {
+    #[serde(default)]
+    format: String,
+    unit: Option<i64>,
+}
+
+/// `POST /campaigns/{id}/unreached/export`: the people not reached as a file (audited, so a
+/// POST with the CSRF token).
+pub async fn export_unreached(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    IdPath(id): IdPath,
+    CsrfForm(form): CsrfForm<ExportForm>,
+) -> Result<Response, AppError> {
+    let xlsx = form.format == "xlsx";
+    crate::campaigns::api::unreached_download(&state, &auth.actor, id, form.unit, xlsx, ctx.lang)
+        .await
 }

@@ -192,6 +192,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/campaigns/{id}/archived", post(campaigns::set_archived))
         .route("/campaigns/{id}/next-batch", post(campaigns::next_batch))
         .route(
+            "/campaigns/{id}/unreached/export",
+            post(campaigns::export_unreached),
+        )
+        .route(
             "/materials",
             get(materials::index).post(materials::upload).layer(
                 axum::extract::DefaultBodyLimit::max(crate::api::MATERIAL_BODY_BYTES),

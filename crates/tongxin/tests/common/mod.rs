@@ -843,6 +843,20 @@ impl Api {
     /// A download: status, content type and the body's bytes.
     pub async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
         let request = self.auth(self.client.get(format!("{}{path}", self.base)));
+        Self::download(request).await
+    }
+
+    /// A download asked for by a POST with an empty JSON body (an audited export).
+    pub async fn post_for_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let request = self.auth(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .json(&serde_json::json!({})),
+        );
+        Self::download(request).await
+    }
+
+    async fn download(request: reqwest::RequestBuilder) -> (StatusCode, String, Vec<u8>) {
         let response = request.send().await.unwrap();
         let status = response.status();
         let content_type = response
