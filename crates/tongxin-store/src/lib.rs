@@ -33,9 +33,10 @@ pub use accounts::two_factor::{SecondFactorSetup, SecondFactorStatus};
 pub use accounts::{AccountQuery, AccountView, NewAccount, Policy, SecondFactorRule};
 pub use activities::filters::SavedFilter;
 pub use activities::{
-    ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, AttendanceCounts,
-    CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES, CHECK_IN_SCREEN_REFRESH_SECONDS, CheckIn,
-    CheckInLink, InvitationView, Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
+    ActivityChange, ActivityInput, ActivityKindView, ActivityQuery, ActivityView, Admission,
+    AttendanceCounts, CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES,
+    CHECK_IN_SCREEN_REFRESH_SECONDS, CheckIn, CheckInLink, CheckInPreview, InvitationView,
+    Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
 };
 pub use audit::archive::{ArchiveHeader, MIN_AUDIT_RETENTION_DAYS};
 pub use audit::check::{CheckReport, Fault};

@@ -272,7 +272,17 @@ async fn a_member_scans_logs_in_and_is_checked_in_once(engine: Engine) {
     assert_eq!(login.status, StatusCode::SEE_OTHER);
     let page = phone.get(path).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("确认签到"), "{}", page.body);
+    // What, when and where, and that check-in is open, before the button.
+    let before_button = &page.body[..page.body.find("确认签到").expect("a button")];
+    for shown in [
+        "同心大讲堂",
+        "2026-11-30 15:30 – 2026-11-30 17:00",
+        "区委党校报告厅",
+        "2026-11-30 14:30 – 2026-11-30 18:00",
+        "现在可以签到",
+    ] {
+        assert!(before_button.contains(shown), "{shown}: {before_button}");
+    }
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(path.split_once('?').unwrap().1).unwrap();
     let fields: Vec<(&str, &str)> = query
@@ -286,6 +296,32 @@ async fn a_member_scans_logs_in_and_is_checked_in_once(engine: Engine) {
     assert!(again.body.contains("已经签到过了"), "{}", again.body);
     let mine = phone.get("/my-activities").await;
     assert!(mine.body.contains("同心大讲堂") && mine.body.contains("出席"));
+
+    // A link to an activity days away says check-in is not open, with no button to press.
+    let later = plan(
+        &staff,
+        &app,
+        kind,
+        json!({ "title": "界别协商座谈会", "starts_at": "2026-12-09T09:00", "ends_at": "2026-12-09T11:00" }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let link = staff
+        .post_json(&format!("/activities/{later}/check-in-link"), &json!({}))
+        .await
+        .json();
+    let url = link["url"].as_str().unwrap();
+    let early = phone.get(&url[url.find("/check-in").unwrap()..]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        early.body.contains("界别协商座谈会")
+            && early.body.contains("暂时无法签到")
+            && early.body.contains("现在不在签到时间内")
+            && !early.body.contains("确认签到"),
+        "{}",
+        early.body
+    );
 
     // A forged link says so.
     let mut forged = fields.clone();

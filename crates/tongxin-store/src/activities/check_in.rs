@@ -13,6 +13,8 @@ use crate::campaigns::coverage;
 use crate::entity::{activity, campaign_target, invitation, person};
 use crate::error::{Result, StoreError};
 
+use super::ActivityView;
+
 /// How long before the start and after the end members may check in, in minutes.
 pub const CHECK_IN_MARGIN_MINUTES: i64 = 60;
 
@@ -38,6 +40,25 @@ pub struct CheckInLink {
     /// Unix seconds after which the link is refused.
     pub until: i64,
     pub signature: String,
+}
+
+/// What a scanned link leads to, shown before the member presses anything: the activity and
+/// whether checking in would be taken now.
+#[derive(Debug, Clone)]
+pub struct CheckInPreview {
+    pub activity: ActivityView,
+    pub opens_at: Timestamp,
+    pub closes_at: Timestamp,
+    pub admission: Admission,
+}
+
+/// Whether a person may check in to an activity now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Admission {
+    Open,
+    AlreadyCheckedIn,
+    /// Refused, and why (not open yet, closed, cancelled, not invited, link expired).
+    Refused(Invalid),
 }
 
 fn check_in_message(activity_id: i64, until: i64) -> String {
@@ -73,31 +94,65 @@ impl Store {
         now: Timestamp,
         link: &CheckInLink,
     ) -> Result<(CheckIn, String)> {
-        let field = Field::Named("check_in");
-        if !self.keys.verify_link(
-            &check_in_message(link.activity_id, link.until),
-            &link.signature,
-        ) {
-            return Err(Invalid::new(field, Reason::LinkForged).into());
-        }
-        if now.unix_seconds() > link.until {
-            return Err(Invalid::new(field, Reason::LinkExpired).into());
-        }
+        self.verify_check_in_link(now, link)?;
         let person_id = actor
             .person_id()
-            .ok_or_else(|| Invalid::new(field, Reason::NotInTarget))?;
+            .ok_or_else(|| Invalid::new(CHECK_IN_FIELD, Reason::NotInTarget))?;
         let tx = self.begin_write().await?;
-        // The signed link is the authority here: a member's scope is their own record.
-        let activity =
-            access::unguarded_by_id::<activity::Entity>(Unguarded::SignedLink, link.activity_id)
-                .one(&tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+        let activity = linked_activity(&tx, link).await?;
         let outcome = self
             .record_check_in(&tx, actor, now, &activity, person_id)
             .await?;
         tx.commit().await?;
         Ok((outcome, activity.title))
+    }
+
+    /// What a scanned link shows before any button: the activity, its check-in window, and
+    /// whether this member's check-in would be taken now. A forged link shows nothing.
+    pub async fn check_in_preview(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        link: &CheckInLink,
+    ) -> Result<CheckInPreview> {
+        let expired = match self.verify_check_in_link(now, link) {
+            Ok(()) => None,
+            Err(StoreError::Invalid(invalid)) if invalid.reason == Reason::LinkExpired => {
+                Some(invalid)
+            }
+            Err(e) => return Err(e),
+        };
+        let activity = linked_activity(&self.db, link).await?;
+        let admission = match (expired, actor.person_id()) {
+            (Some(invalid), _) => Admission::Refused(invalid),
+            (None, None) => Admission::Refused(Invalid::new(CHECK_IN_FIELD, Reason::NotInTarget)),
+            (None, Some(person_id)) => admission(&self.db, &activity, person_id, now).await?.0,
+        };
+        let (opens_at, closes_at) = check_in_window(&activity);
+        let activity = self
+            .activity_views(&self.db, vec![activity])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        Ok(CheckInPreview {
+            activity,
+            opens_at,
+            closes_at,
+            admission,
+        })
+    }
+
+    fn verify_check_in_link(&self, now: Timestamp, link: &CheckInLink) -> Result<()> {
+        if !self.keys.verify_link(
+            &check_in_message(link.activity_id, link.until),
+            &link.signature,
+        ) {
+            return Err(Invalid::new(CHECK_IN_FIELD, Reason::LinkForged).into());
+        }
+        if now.unix_seconds() > link.until {
+            return Err(Invalid::new(CHECK_IN_FIELD, Reason::LinkExpired).into());
+        }
+        Ok(())
     }
 
     /// Staff check a person of their subtree in by name.
@@ -127,42 +182,11 @@ impl Store {
         activity: &activity::Model,
         person_id: i64,
     ) -> Result<CheckIn> {
-        let field = Field::Named("check_in");
-        if activity.state == ActivityState::Cancelled.key() {
-            return Err(Invalid::new(field, Reason::WrongState).into());
-        }
-        let opens = Timestamp(activity.starts_at).plus_minutes(-CHECK_IN_MARGIN_MINUTES);
-        let closes = Timestamp(activity.ends_at).plus_minutes(CHECK_IN_MARGIN_MINUTES);
-        if now < opens || now > closes {
-            return Err(Invalid::new(field, Reason::OutsideWindow).into());
-        }
-        let invite = access::unguarded_by_id::<invitation::Entity>(
-            Unguarded::PartsOf,
-            (activity.id, person_id),
-        )
-        .one(conn)
-        .await?;
-        if invite
-            .as_ref()
-            .is_some_and(|i| i.status == Attendance::Attended.key())
-        {
-            return Ok(CheckIn::AlreadyCheckedIn);
-        }
-        if invite.is_none() {
-            let targeted = match activity.campaign_id {
-                Some(campaign) => access::unguarded_by_id::<campaign_target::Entity>(
-                    Unguarded::Counters,
-                    (campaign, person_id),
-                )
-                .one(conn)
-                .await?
-                .is_some(),
-                None => false,
-            };
-            if !targeted {
-                return Err(Invalid::new(field, Reason::NotInTarget).into());
-            }
-        }
+        let invite = match admission(conn, activity, person_id, now).await? {
+            (Admission::Open, invite) => invite,
+            (Admission::AlreadyCheckedIn, _) => return Ok(CheckIn::AlreadyCheckedIn),
+            (Admission::Refused(invalid), _) => return Err(invalid.into()),
+        };
         invitation::Entity::insert(invitation::ActiveModel {
             activity_id: Set(activity.id),
             person_id: Set(person_id),
@@ -201,4 +225,75 @@ impl Store {
         .await?;
         Ok(CheckIn::CheckedIn)
     }
+}
+
+/// The field check-in refusals are reported on.
+const CHECK_IN_FIELD: Field = Field::Named("check_in");
+
+/// The activity a verified link names. The signed link is the authority here: a member's
+/// scope is their own record.
+async fn linked_activity<C: ConnectionTrait>(
+    conn: &C,
+    link: &CheckInLink,
+) -> Result<activity::Model> {
+    access::unguarded_by_id::<activity::Entity>(Unguarded::SignedLink, link.activity_id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// When members may check in: from an hour before the start to an hour after the end.
+fn check_in_window(activity: &activity::Model) -> (Timestamp, Timestamp) {
+    (
+        Timestamp(activity.starts_at).plus_minutes(-CHECK_IN_MARGIN_MINUTES),
+        Timestamp(activity.ends_at).plus_minutes(CHECK_IN_MARGIN_MINUTES),
+    )
+}
+
+/// Whether `person_id` may check in to `activity` now, with the invitation they hold.
+async fn admission<C: ConnectionTrait>(
+    conn: &C,
+    activity: &activity::Model,
+    person_id: i64,
+    now: Timestamp,
+) -> Result<(Admission, Option<invitation::Model>)> {
+    let refused = |reason| {
+        Ok((
+            Admission::Refused(Invalid::new(CHECK_IN_FIELD, reason)),
+            None,
+        ))
+    };
+    if activity.state == ActivityState::Cancelled.key() {
+        return refused(Reason::WrongState);
+    }
+    let (opens, closes) = check_in_window(activity);
+    if now < opens || now > closes {
+        return refused(Reason::OutsideWindow);
+    }
+    let invite =
+        access::unguarded_by_id::<invitation::Entity>(Unguarded::PartsOf, (activity.id, person_id))
+            .one(conn)
+            .await?;
+    if invite
+        .as_ref()
+        .is_some_and(|i| i.status == Attendance::Attended.key())
+    {
+        return Ok((Admission::AlreadyCheckedIn, invite));
+    }
+    if invite.is_none() {
+        let targeted = match activity.campaign_id {
+            Some(campaign) => access::unguarded_by_id::<campaign_target::Entity>(
+                Unguarded::Counters,
+                (campaign, person_id),
+            )
+            .one(conn)
+            .await?
+            .is_some(),
+            None => false,
+        };
+        if !targeted {
+            return refused(Reason::NotInTarget);
+        }
+    }
+    Ok((Admission::Open, invite))
 }

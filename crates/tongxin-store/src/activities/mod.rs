@@ -12,8 +12,8 @@ mod photos;
 pub(crate) mod tallies;
 
 pub use check_in::{
-    CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES, CHECK_IN_SCREEN_REFRESH_SECONDS, CheckIn,
-    CheckInLink,
+    Admission, CHECK_IN_LINK_SECONDS, CHECK_IN_MARGIN_MINUTES, CHECK_IN_SCREEN_REFRESH_SECONDS,
+    CheckIn, CheckInLink, CheckInPreview,
 };
 pub(crate) use invitations::insert_invitations;
 pub use invitations::{InvitationView, Invitees, MAX_INVITES_PER_REQUEST};

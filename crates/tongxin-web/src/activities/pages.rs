@@ -9,9 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::{ActivityState, Attendance, Invalid, Reason, Timestamp};
 use tongxin_store::{
-    ActivityChange, ActivityKindView, ActivityQuery, ActivityView, Actor, CampaignView, CheckIn,
-    CheckInLink, InvitationView, Invitees, OrganizationQuery, OrganizationView, Page, PageRequest,
-    PeopleQuery, PersonSummary, PhotoView, SavedFilter, SectorView, StoreError,
+    ActivityChange, ActivityKindView, ActivityQuery, ActivityView, Actor, Admission, CampaignView,
+    CheckIn, CheckInLink, CheckInPreview, InvitationView, Invitees, OrganizationQuery,
+    OrganizationView, Page, PageRequest, PeopleQuery, PersonSummary, PhotoView, SavedFilter,
+    SectorView, StoreError,
 };
 
 use crate::AppState;
@@ -775,24 +776,33 @@ pub struct LinkQuery {
 struct MemberCheckInPage {
     ctx: Ctx,
     link: LinkQuery,
-    /// After posting: the activity's title and whether this was the first check-in.
-    result: Option<(String, bool)>,
-    errors: FormErrors,
+    /// The activity and whether check-in is open, before any button.
+    preview: CheckInPreview,
+    /// Why check-in is refused now, in words.
+    refusal: Option<String>,
+    /// After posting: whether this was the first check-in.
+    result: Option<bool>,
 }
 
-/// Where a scanned QR code leads: one large button (a GET never checks anyone in).
+impl LinkQuery {
+    fn signed(&self) -> CheckInLink {
+        CheckInLink {
+            activity_id: self.a,
+            until: self.until,
+            signature: self.sig.clone(),
+        }
+    }
+}
+
+/// Where a scanned QR code leads: the activity, its time and place, and whether check-in is
+/// open, then one large button (a GET never checks anyone in).
 pub async fn member_check_in_page(
+    State(state): State<AppState>,
     ctx: Ctx,
-    CurrentUser(_auth): CurrentUser,
+    CurrentUser(auth): CurrentUser,
     Query(link): Query<LinkQuery>,
 ) -> Result<Response, AppError> {
-    let page = MemberCheckInPage {
-        ctx: ctx.with_section("my_activities"),
-        link,
-        result: None,
-        errors: FormErrors::default(),
-    };
-    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+    render_check_in(&state, ctx, &auth.actor, link, None).await
 }
 
 pub async fn member_check_in(
@@ -807,29 +817,72 @@ pub async fn member_check_in(
         until: pairs.get("until").parse().unwrap_or_default(),
         sig: pairs.get("sig").to_owned(),
     };
-    let signed = CheckInLink {
-        activity_id: link.a,
-        until: link.until,
-        signature: link.sig.clone(),
-    };
     let outcome = refused(
         state
             .store
-            .check_in_with_link(&auth.actor, state.clock.now(), &signed)
+            .check_in_with_link(&auth.actor, state.clock.now(), &link.signed())
             .await,
     )?;
-    let (result, invalid) = match outcome {
-        Ok((outcome, title)) => (Some((title, outcome == CheckIn::CheckedIn)), Vec::new()),
-        Err(invalid) => (None, invalid),
+    // A refusal shows the same page: the preview now says why.
+    let result = outcome
+        .ok()
+        .map(|(outcome, _)| outcome == CheckIn::CheckedIn);
+    render_check_in(&state, ctx, &auth.actor, link, result).await
+}
+
+async fn render_check_in(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    link: LinkQuery,
+    result: Option<bool>,
+) -> Result<Response, AppError> {
+    let preview = match state
+        .store
+        .check_in_preview(actor, state.clock.now(), &link.signed())
+        .await
+    {
+        Ok(preview) => preview,
+        Err(StoreError::Invalid(invalid)) => {
+            // A forged link names no activity to show.
+            let page = MemberCheckInFailed {
+                errors: ctx.errors(&[invalid]),
+                ctx: ctx.with_section("my_activities"),
+            };
+            return Ok(page
+                .ctx
+                .respond(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
+        }
+        Err(e) => return Err(e.into()),
     };
-    let status = form_status(&invalid);
+    let refusal = match (&preview.admission, result) {
+        (Admission::Refused(invalid), None) => ctx
+            .errors(std::slice::from_ref(invalid))
+            .all()
+            .first()
+            .map(|(_, message)| message.clone()),
+        _ => None,
+    };
+    let status = if refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = MemberCheckInPage {
-        errors: ctx.errors(&invalid),
         ctx: ctx.with_section("my_activities"),
         link,
+        preview,
+        refusal,
         result,
     };
     Ok(page.ctx.respond(status, page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "check_in_failed.html")]
+struct MemberCheckInFailed {
+    ctx: Ctx,
+    errors: FormErrors,
 }
 
 #[derive(Template)]
