@@ -176,15 +176,11 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
         photo.body
     );
 
-    // The QR screen shows a code; the list and calendar show the activity.
+    // Past its check-in window the room's screen says so instead of showing a code; the list
+    // and calendar show the activity.
     let screen = browser.get(&format!("/activities/{id}/check-in")).await;
-    assert!(screen.body.contains("<svg"), "{}", screen.body);
-    assert!(screen.body.contains("/check-in?a="));
-    // A fresh code every 30 seconds: each is valid for 90.
     assert!(
-        screen
-            .body
-            .contains(r#"<meta http-equiv="refresh" content="30">"#),
+        screen.body.contains("签到已于 2026-12-08 17:00 结束") && !screen.body.contains("<svg"),
         "{}",
         screen.body
     );
@@ -258,6 +254,22 @@ async fn a_member_scans_logs_in_and_is_checked_in_once(engine: Engine) {
         .json();
     let url = link["url"].as_str().unwrap();
     let path = &url[url.find("/check-in").unwrap()..];
+
+    // The room's screen: the code while check-in is open, the count beside it, no menus,
+    // refreshed every 30 seconds (each code is valid for 90), and a warning that without a
+    // public address the code points at the listen address.
+    let room = app.login("xincheng").await;
+    let screen = room.get(&format!("/activities/{id}/check-in")).await.body;
+    for shown in [
+        "<svg",
+        "/check-in?a=",
+        r#"<meta http-equiv="refresh" content="30">"#,
+        "<p class=\"room-count\" role=\"status\"><strong>0</strong> 人已签到</p>",
+        "尚未设置公开地址",
+    ] {
+        assert!(screen.contains(shown), "{shown}: {screen}");
+    }
+    assert!(!screen.contains("id=\"nav\"") && !screen.contains("class=\"topbar\""));
 
     // The phone is not logged in: the scan leads to the login page and back.
     let phone = app.browser();

@@ -626,13 +626,30 @@ pub async fn export(
 struct ScreenPage {
     ctx: Ctx,
     activity: ActivityView,
-    qr_svg: String,
-    url: String,
-    until: String,
+    window: ScreenWindow,
+    /// No public address is configured: phones may not reach the code's address.
+    no_public_address: bool,
     refresh_seconds: i64,
 }
 
-/// The screen for the room: a QR code of a fresh signed link, replaced before it expires.
+/// What the room's screen shows: the code only while check-in is open.
+enum ScreenWindow {
+    NotYet {
+        opens: String,
+    },
+    Open {
+        qr_svg: String,
+        url: String,
+        until: String,
+    },
+    Over {
+        closed: String,
+    },
+    Cancelled,
+}
+
+/// The screen for the room: full screen, no menus; a QR code of a fresh signed link while
+/// check-in is open (replaced before it expires), a message before and after.
 pub async fn check_in_screen(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -641,22 +658,39 @@ pub async fn check_in_screen(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let activity = state.store.activity(&auth.actor, id).await?;
-    let link = state
-        .store
-        .check_in_link(&auth.actor, state.clock.now(), id)
-        .await?;
-    let url = check_in_url(&state, &headers, &link);
-    let qr = qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::internal("QR code", e))?;
-    let qr_svg = qr
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(320, 320)
-        .build();
+    let now = state.clock.now();
+    let margin = tongxin_store::CHECK_IN_MARGIN_MINUTES;
+    let opens = activity.starts_at.plus_minutes(-margin);
+    let closes = activity.ends_at.plus_minutes(margin);
+    let window = if activity.state == ActivityState::Cancelled {
+        ScreenWindow::Cancelled
+    } else if now < opens {
+        ScreenWindow::NotYet {
+            opens: opens.display_minutes(),
+        }
+    } else if now > closes {
+        ScreenWindow::Over {
+            closed: closes.display_minutes(),
+        }
+    } else {
+        let link = state.store.check_in_link(&auth.actor, now, id).await?;
+        let url = check_in_url(&state, &headers, &link);
+        let qr =
+            qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::internal("QR code", e))?;
+        ScreenWindow::Open {
+            qr_svg: qr
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(320, 320)
+                .build(),
+            url,
+            until: Timestamp(link.until * 1_000_000).display_time(),
+        }
+    };
     let page = ScreenPage {
         ctx: ctx.with_section("activities"),
         activity,
-        qr_svg,
-        until: Timestamp(link.until * 1_000_000).display_time(),
-        url,
+        window,
+        no_public_address: state.config.public_url.is_none(),
         refresh_seconds: tongxin_store::CHECK_IN_SCREEN_REFRESH_SECONDS,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
