@@ -607,6 +607,32 @@ async fn the_directory_pages(engine: Engine) {
         refused.body.contains("value=\"赵敏\""),
         "typed values are kept"
     );
+    // Each message is tied to its field for screen readers, and the summary takes the focus
+    // and links to the messages.
+    assert!(
+        refused
+            .body
+            .contains("<p class=\"field-error\" id=\"phone-error\">手机号应为 11 位手机号码")
+            && refused.body.contains(
+                "<input aria-invalid=\"true\" aria-describedby=\"phone-error\" id=\"phone\""
+            ),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" autofocus>")
+            && refused.body.contains("href=\"#phone-error\"")
+            && refused.body.contains("href=\"#id_number-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !refused
+            .body
+            .contains("aria-describedby=\"person_name-error\"")
+    );
 
     let created = staff
         .submit(
