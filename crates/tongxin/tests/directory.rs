@@ -652,8 +652,11 @@ async fn the_directory_pages(engine: Engine) {
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
-    let path = created.location.unwrap();
-    let page = staff.get(&path).await;
+    let location = created.location.unwrap();
+    let path = location.trim_end_matches("?done=created").to_owned();
+    assert_ne!(path, location, "the page says the person was added");
+    let page = staff.get(&location).await;
+    assert!(page.body.contains("已新增人员"), "{}", page.body);
     assert!(page.body.contains("138****5678") && !page.body.contains("13812345678"));
     assert!(
         page.body.contains("民主党派 · 会员") && page.body.contains("教师"),

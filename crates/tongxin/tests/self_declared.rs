@@ -302,6 +302,13 @@ async fn the_portal_and_queue_pages(engine: Engine) {
         )
         .await;
     assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+    // Linking says so on the record's page.
+    let linked_page = staff.get(linked.location.as_deref().unwrap()).await;
+    assert!(
+        linked_page.body.contains("已关联会员账号"),
+        "{}",
+        linked_page.body
+    );
 
     let member = app.login("xincheng.member").await;
     assert!(member.get("/me").await.body.contains("href=\"/my-record\""));
@@ -355,7 +362,10 @@ async fn the_portal_and_queue_pages(engine: Engine) {
         )
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER);
-    assert_eq!(approved.location.as_deref(), Some(record_page.as_str()));
+    assert_eq!(
+        approved.location,
+        Some(format!("{record_page}?done=decided"))
+    );
     let shown = staff.get(&record_page).await;
     assert!(
         shown.body.contains("xincheng.member 本人申报") && shown.body.contains("内蒙古大学"),

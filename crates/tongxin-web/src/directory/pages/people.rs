@@ -278,6 +278,8 @@ struct ShowPage {
     can_edit: bool,
     /// A value revealed on request: field key and clear text.
     revealed: Option<(String, String)>,
+    /// What the change that led here did, said once (`people.done_*`).
+    done: Option<&'static str>,
     /// Others who may be the same person.
     duplicates: Vec<PersonSummary>,
     /// Positions in organizations.
@@ -296,6 +298,7 @@ async fn show_page(
     actor: &Actor,
     id: i64,
     revealed: Option<(String, String)>,
+    done: Option<&'static str>,
 ) -> Result<Response, AppError> {
     // A reveal is recorded as such; the page that shows its value is not another view.
     let person = match revealed {
@@ -358,8 +361,33 @@ async fn show_page(
         history,
         can_edit: can_edit(actor),
         revealed,
+        done,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+/// The changes a person's page confirms after redirecting back to it.
+const DONE: [&str; 8] = [
+    "created",
+    "saved",
+    "archived",
+    "restored",
+    "merged",
+    "member_linked",
+    "member_unlinked",
+    "decided",
+];
+
+/// The person's page after a change: `/people/{id}?done=saved`.
+pub fn after(id: i64, done: &'static str) -> Response {
+    debug_assert!(DONE.contains(&done));
+    see_other(&format!("/people/{id}?done={done}"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    done: String,
 }
 
 pub async fn show(
@@ -367,8 +395,10 @@ pub async fn show(
     ctx: Ctx,
     CurrentUser(auth): CurrentUser,
     IdPath(id): IdPath,
+    Query(query): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
-    show_page(&state, ctx, &auth.actor, id, None).await
+    let done = DONE.into_iter().find(|d| *d == query.done);
+    show_page(&state, ctx, &auth.actor, id, None, done).await
 }
 
 #[derive(Deserialize)]
@@ -397,6 +427,7 @@ pub async fn reveal(
         &auth.actor,
         id,
         Some((field.key().to_owned(), value)),
+        None,
     )
     .await
 }
@@ -411,7 +442,7 @@ async fn set_archived(
         .store
         .set_person_archived(actor, state.clock.now(), id, archived)
         .await?;
-    Ok(see_other(&format!("/people/{id}")))
+    Ok(after(id, if archived { "archived" } else { "restored" }))
 }
 
 pub async fn archive(
@@ -515,7 +546,7 @@ pub async fn merge(
         .store
         .merge_people(&auth.actor, state.clock.now(), id, form.other, form.version)
         .await?;
-    Ok(see_other(&format!("/people/{id}")))
+    Ok(after(id, "merged"))
 }
 
 /// One sector's row in the person form.
@@ -813,7 +844,7 @@ pub async fn create(
             .create_person(actor, state.clock.now(), person)
             .await
         {
-            Ok(created) => return Ok(see_other(&format!("/people/{}", created.id))),
+            Ok(created) => return Ok(after(created.id, "created")),
             Err(StoreError::Invalid(i)) => form.errors.push(i),
             Err(StoreError::DuplicatePerson { existing }) => {
                 form.errors
@@ -917,7 +948,7 @@ pub async fn update(
                 .update_person(actor, state.clock.now(), id, version, person)
                 .await;
             match result {
-                Ok(_) => return Ok(see_other(&format!("/people/{id}"))),
+                Ok(_) => return Ok(after(id, "saved")),
                 Err(StoreError::Conflict { changes }) => {
                     // Saving again now is a deliberate overwrite of what is shown.
                     form.version = current.version;

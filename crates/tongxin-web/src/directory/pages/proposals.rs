@@ -268,7 +268,7 @@ pub async fn decide(
         .await?;
     // Only two places to return to, so the form cannot redirect elsewhere.
     if form.back == "person" {
-        Ok(see_other(&format!("/people/{}", decided.person_id)))
+        Ok(super::people::after(decided.person_id, "decided"))
     } else {
         Ok(see_other("/proposals"))
     }
@@ -290,12 +290,13 @@ pub async fn link_member(
     let now = state.clock.now();
     if form.username.trim().is_empty() {
         state.store.unlink_member(&auth.actor, now, id).await?;
+        Ok(super::people::after(id, "member_unlinked"))
     } else {
         let username = Username::parse(&form.username)?;
         state
             .store
             .link_member(&auth.actor, now, id, &username)
             .await?;
+        Ok(super::people::after(id, "member_linked"))
     }
-    Ok(see_other(&format!("/people/{id}")))
 }
