@@ -175,6 +175,54 @@ mod tests {
         map.keys().map(String::as_str).collect()
     }
 
+    /// The templates and code of the given crates of the workspace, file by file.
+    fn sources(crates: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+        fn collect(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+                let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+                if path.is_dir() {
+                    collect(&path, out);
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    out.push((path, text));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = Vec::new();
+        for krate in crates {
+            for dir in ["templates", "src"] {
+                let dir = root.join(krate).join(dir);
+                if dir.is_dir() {
+                    collect(&dir, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// The audit page names every action the store records in words (`action.*`), never by
+    /// its code.
+    #[test]
+    fn every_audit_action_has_words() {
+        let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
+        let mut missing = Vec::new();
+        for (file, text) in sources(&["tongxin-store"]) {
+            for piece in text.split("Event::new(\"").skip(1) {
+                let Some(action) = piece.split('"').next() else {
+                    continue;
+                };
+                let key = format!("action.{}", action.replace('.', "_"));
+                for (lang, words) in [("zh-CN", &catalog.zh), ("en", &catalog.en)] {
+                    if !words.contains_key(&key) {
+                        missing.push(format!("{}: {key} ({lang})", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "actions without words: {missing:#?}");
+    }
+
     #[test]
     fn both_languages_have_the_same_keys() {
         let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
@@ -191,29 +239,9 @@ mod tests {
     #[test]
     fn every_key_used_exists() {
         let catalog = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
-        fn collect(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
-            for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
-                let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
-                if path.is_dir() {
-                    collect(&path, out);
-                } else {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    out.push((path, text));
-                }
-            }
-        }
         // The code and templates of every crate that shows words (the store's audit actions
         // look like keys but are not shown through the catalogue).
-        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut sources = Vec::new();
-        for krate in ["tongxin-web", "tongxin-exchange", "tongxin"] {
-            for dir in ["templates", "src"] {
-                let dir = crates.join(krate).join(dir);
-                if dir.is_dir() {
-                    collect(&dir, &mut sources);
-                }
-            }
-        }
+        let sources = sources(&["tongxin-web", "tongxin-exchange", "tongxin"]);
         let mut missing = Vec::new();
         for (file, text) in &sources {
             for marker in ["t(\"", "tn(\"", "tf(\"", "key: \""] {

@@ -312,6 +312,18 @@ async fn the_unreached_say_how_to_reach_them(engine: Engine) {
         .get("/audit?action=campaign.unreached_export")
         .await;
     assert_eq!(audit.json()["total"], 2, "{}", audit.body);
+    // The audit page says it in words, details included.
+    let page = app
+        .login("auditor")
+        .await
+        .get("/audit?action=campaign.unreached_export")
+        .await
+        .body;
+    assert!(
+        page.contains("导出未覆盖名单") && page.contains("条数：2；单位：150102"),
+        "{page}"
+    );
+    assert!(!page.contains("campaign.unreached_export</td>") && !page.contains("{&quot;"));
 
     // Another county cannot export it.
     let other = app.api("saihan").await;

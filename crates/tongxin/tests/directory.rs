@@ -229,6 +229,13 @@ async fn edits_keep_history_and_never_clobber(engine: Engine) {
         .await;
     let history = staff.get(&format!("/people/{id}/history")).await.json();
     assert_eq!(history["items"][0]["field"], "status");
+    // The page says it in words.
+    let page = browser.get(&format!("/people/{id}")).await.body;
+    assert!(
+        page.contains(">已归档</td>") && page.contains(">在册</td>"),
+        "{page}"
+    );
+    assert!(!page.contains(">archived<") && !page.contains(">active<"));
     app.finish().await;
 }
 

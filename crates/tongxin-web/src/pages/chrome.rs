@@ -128,11 +128,63 @@ impl Ctx {
             .to_owned()
     }
 
-    /// A value from a person's history as shown: genders in words, everything else as stored.
+    /// A value from a person's history as shown: genders and the record's status in words,
+    /// everything else as stored.
     pub fn history_value(&self, field: &str, value: &str) -> String {
         match (field, tongxin_core::Gender::parse(value)) {
             ("gender", Ok(gender)) => self.gender_name(&gender).to_owned(),
+            ("status", _) if matches!(value, "active" | "archived") => {
+                self.t(&format!("people.{value}")).to_owned()
+            }
             _ => value.to_owned(),
+        }
+    }
+
+    /// An audit row's detail as labelled values in the reader's language ("条数：12；原因：…"),
+    /// not the JSON the chain keeps (exports keep the JSON).
+    pub fn audit_detail(&self, detail: &str) -> String {
+        match serde_json::from_str::<serde_json::Value>(detail) {
+            Ok(serde_json::Value::Object(map)) => map
+                .iter()
+                .map(|(key, value)| {
+                    format!(
+                        "{}{}{}",
+                        self.detail_label(key),
+                        self.t("common.colon"),
+                        self.detail_value(value)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(self.t("common.clause_separator")),
+            Ok(serde_json::Value::Null) => String::new(),
+            Ok(other) => self.detail_value(&other),
+            Err(_) => detail.to_owned(),
+        }
+    }
+
+    fn detail_label(&self, key: &str) -> String {
+        self.catalog
+            .lookup(self.lang, &format!("audit_detail.{key}"))
+            .or_else(|| self.catalog.lookup(self.lang, &format!("field.{key}")))
+            .unwrap_or(key)
+            .to_owned()
+    }
+
+    fn detail_value(&self, value: &serde_json::Value) -> String {
+        use serde_json::Value;
+        match value {
+            Value::Null => "—".to_owned(),
+            Value::Bool(yes) => self
+                .t(if *yes { "common.yes" } else { "common.no" })
+                .to_owned(),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|v| self.detail_value(v))
+                .collect::<Vec<_>>()
+                .join(self.t("common.list_separator")),
+            Value::Object(_) => format!("({})", self.audit_detail(&value.to_string())),
         }
     }
 
