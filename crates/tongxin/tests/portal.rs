@@ -150,7 +150,77 @@ async fn staff_pages_fold_for_a_phone(engine: Engine) {
     app.finish().await;
 }
 
+async fn home_pages_say_what_needs_doing(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, sector, ..) = setup(&app).await;
+    let admin = app.api("admin").await;
+    let campaign = admin
+        .post_json(
+            "/campaigns",
+            &json!({
+                "unit_id": app.unit("150100").await.id,
+                "title": "学习贯彻党的二十大精神",
+                "starts_on": "2026-11-01",
+                "ends_on": "2027-03-31",
+                "target_unit_id": app.unit("150102").await.id,
+                "sector_ids": [sector],
+            }),
+        )
+        .await;
+    assert!(campaign.status.is_success(), "{}", campaign.body);
+    let county = app.api("xincheng").await;
+    // This week (the clock stands on Monday 2026-11-30): an activity on Saturday.
+    plan(&county, &app, kind, json!({})).await;
+    // A member's proposal awaits a decision.
+    linked_member(&app).await;
+    let proposed = app
+        .api("xincheng.member")
+        .await
+        .post_json(
+            "/me/proposals",
+            &json!({ "changes": { "employer": "内蒙古大学" } }),
+        )
+        .await;
+    assert!(proposed.status.is_success(), "{}", proposed.body);
+    // An account locked out by wrong passwords.
+    let browser = app.browser();
+    for _ in 0..5 {
+        browser.login("saihan.staff", "wrong password").await;
+    }
+
+    let staff = app.login("xincheng").await.get("/").await.body;
+    let week = section(&staff, "id=\"todo-week\"", "</section>");
+    assert!(
+        week.contains("学习贯彻二十大精神研讨会") && week.contains("2026-12-05 14:30"),
+        "{week}"
+    );
+    let campaigns = section(&staff, "id=\"todo-campaigns\"", "</section>");
+    assert!(
+        campaigns.contains("学习贯彻党的二十大精神") && campaigns.contains("覆盖率最低的下级单位"),
+        "{campaigns}"
+    );
+    assert!(
+        campaigns.contains("海拉尔东路街道") && campaigns.contains("未覆盖 2 人"),
+        "{campaigns}"
+    );
+    let proposals = section(&staff, "id=\"todo-proposals\"", "</section>");
+    assert!(proposals.contains("审核 1 条本人申报"), "{proposals}");
+    // Leaders read the same list in reading words.
+    let leader = app.login("saihan.leader").await.get("/").await.body;
+    assert!(
+        leader.contains("您可以查看本单位及下级单位的情况"),
+        "{leader}"
+    );
+    assert!(!leader.contains("审核 "), "{leader}");
+    // Administrators also see who is locked out.
+    let admin_home = app.login("admin").await.get("/").await.body;
+    let locked = section(&admin_home, "id=\"todo-locked\"", "</section>");
+    assert!(locked.contains("saihan.staff"), "{locked}");
+    app.finish().await;
+}
+
 engine_tests!(
+    home_pages_say_what_needs_doing,
     members_land_on_what_awaits_them,
     staff_pages_fold_for_a_phone,
 );

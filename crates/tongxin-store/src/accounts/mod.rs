@@ -123,6 +123,8 @@ pub struct AccountQuery {
     pub q: Option<String>,
     /// Only accounts of this unit (not its subtree).
     pub unit_id: Option<i64>,
+    /// Only accounts locked out of signing in at this time.
+    pub locked_at: Option<Timestamp>,
 }
 
 /// An account to create; every field already validated.
@@ -157,6 +159,9 @@ impl Store {
         }
         if let Some(unit_id) = query.unit_id {
             select = select.filter(user::Column::UnitId.eq(unit_id));
+        }
+        if let Some(at) = query.locked_at {
+            select = select.filter(user::Column::LockedUntil.gt(at.micros()));
         }
         let total = capped_count(select.clone(), &self.db).await?;
         let ordered = select

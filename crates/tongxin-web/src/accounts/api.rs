@@ -46,6 +46,7 @@ pub async fn list(
     let filter = AccountQuery {
         q: query.q,
         unit_id: query.unit_id,
+        ..AccountQuery::default()
     };
     let page = state
         .store

@@ -48,6 +48,7 @@ pub async fn index(
             &AccountQuery {
                 q: Some(query.q.clone()),
                 unit_id: query.unit,
+                ..AccountQuery::default()
             },
             PageRequest::new(query.page, None),
         )

@@ -46,7 +46,7 @@ struct CalendarPage {
 }
 
 /// The Monday on or before `date`.
-fn monday_of(date: NaiveDate) -> NaiveDate {
+pub(crate) fn monday_of(date: NaiveDate) -> NaiveDate {
     date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
 }
 

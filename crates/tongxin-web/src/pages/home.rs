@@ -1,16 +1,30 @@
-//! The start page and the areas that later releases add.
+//! The start page as a to-do list: for those who work in the tree, this week's activities,
+//! the live campaigns with their weakest units, and the proposals awaiting a decision; for
+//! account managers, the accounts locked out. Members start from their own portal instead.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use tongxin_core::Role;
-use tongxin_store::{AccountQuery, PageRequest, Total, UnitQuery, UnitView};
+use chrono::Duration;
+use tongxin_core::{Role, Timestamp};
+use tongxin_store::{
+    AccountQuery, AccountView, ActivityQuery, ActivityView, Actor, CampaignView, PageRequest,
+    ProposalQuery, ProposalStatus, Total, UnitCoverage, UnitQuery, UnitView,
+};
 
-use super::chrome::{Ctx, see_other};
+use super::chrome::{Ctx, can_edit, see_other};
 use crate::AppState;
+use crate::activities::calendar_pages::monday_of;
 use crate::error::AppError;
 use crate::session::CurrentUser;
+
+/// How many live campaigns the home page follows, and how many weakest units of each.
+const CAMPAIGNS_SHOWN: u64 = 2;
+const WEAKEST_SHOWN: usize = 3;
+
+/// How many of the week's activities and locked accounts the home page lists.
+const LISTED: u64 = 8;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -19,6 +33,18 @@ struct HomePage {
     unit: Option<UnitView>,
     units_total: Total,
     accounts_total: Option<Total>,
+    /// Staff and administrators act on the list; leaders read it.
+    can_edit: bool,
+    work: Option<Work>,
+    locked: Option<Vec<AccountView>>,
+}
+
+/// What those who work in the tree have to do.
+struct Work {
+    week: Vec<ActivityView>,
+    week_total: Total,
+    campaigns: Vec<(CampaignView, Vec<UnitCoverage>)>,
+    pending_proposals: usize,
 }
 
 pub async fn home(
@@ -31,40 +57,118 @@ pub async fn home(
         // The member portal starts from what awaits the member.
         return Ok(see_other("/my-activities"));
     }
-    let (unit, units_total, accounts_total) = {
-        let unit = match actor.unit_id() {
-            Some(id) => Some(state.store.unit(actor, id).await?),
-            None => None,
-        };
-        let units = state
+    let now = state.clock.now();
+    let unit = match actor.unit_id() {
+        Some(id) => Some(state.store.unit(actor, id).await?),
+        None => None,
+    };
+    let units_total = state
+        .store
+        .units(
+            actor,
+            &UnitQuery::default(),
+            PageRequest::new(None, Some(1)),
+        )
+        .await?
+        .total;
+    let (accounts_total, locked) = if actor.role().manages_accounts() {
+        let all = state
             .store
-            .units(
+            .accounts(
                 actor,
-                &UnitQuery::default(),
+                &AccountQuery::default(),
                 PageRequest::new(None, Some(1)),
             )
             .await?;
-        let accounts = if actor.role().manages_accounts() {
-            let page = PageRequest::new(None, Some(1));
-            Some(
-                state
-                    .store
-                    .accounts(actor, &AccountQuery::default(), page)
-                    .await?
-                    .total,
+        let locked = state
+            .store
+            .accounts(
+                actor,
+                &AccountQuery {
+                    locked_at: Some(now),
+                    ..AccountQuery::default()
+                },
+                PageRequest::new(None, Some(LISTED)),
             )
-        } else {
-            None
-        };
-        (unit, units.total, accounts)
+            .await?;
+        (Some(all.total), Some(locked.items))
+    } else {
+        (None, None)
+    };
+    let work = if actor.role().works_in_tree() {
+        Some(work(&state, actor, now).await?)
+    } else {
+        None
     };
     let page = HomePage {
         ctx: ctx.with_section("home"),
         unit,
         units_total,
         accounts_total,
+        can_edit: can_edit(actor),
+        work,
+        locked,
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
+}
+
+async fn work(state: &AppState, actor: &Actor, now: Timestamp) -> Result<Work, AppError> {
+    let monday = monday_of(now.date());
+    let week = state
+        .store
+        .activities(
+            actor,
+            &ActivityQuery {
+                from: Some(Timestamp::start_of_day(monday)),
+                until: Some(Timestamp::start_of_day(monday + Duration::days(7))),
+                ..ActivityQuery::default()
+            },
+            PageRequest::new(None, Some(LISTED)),
+        )
+        .await?;
+    let mut week_items = week.items;
+    week_items.sort_by_key(|a| a.starts_at);
+    let today = now.date().format("%Y-%m-%d").to_string();
+    let live = state
+        .store
+        .campaigns(actor, false, PageRequest::new(None, Some(20)))
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| c.starts_on <= today && today <= c.ends_on)
+        .take(usize::try_from(CAMPAIGNS_SHOWN).unwrap_or(usize::MAX));
+    let mut campaigns = Vec::new();
+    for campaign in live {
+        let report = state
+            .store
+            .campaign_coverage(actor, campaign.id, None)
+            .await?;
+        let mut weakest: Vec<UnitCoverage> = report
+            .children
+            .into_iter()
+            .filter(|c| c.coverage.targeted > 0 && c.coverage.unreached() > 0)
+            .collect();
+        weakest.sort_by_key(|c| (c.coverage.per_mille().unwrap_or(0), c.unit.code.clone()));
+        weakest.truncate(WEAKEST_SHOWN);
+        campaigns.push((campaign, weakest));
+    }
+    let pending_proposals = state
+        .store
+        .proposals(
+            actor,
+            &ProposalQuery {
+                status: Some(ProposalStatus::Pending),
+                person_id: None,
+            },
+        )
+        .await?
+        .len();
+    Ok(Work {
+        week: week_items,
+        week_total: week.total,
+        campaigns,
+        pending_proposals,
+    })
 }
 
 /// Navigation areas that exist in the plan but not yet in the product.
