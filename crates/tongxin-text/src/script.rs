@@ -48,13 +48,31 @@ pub fn to_script(text: &str, script: Script) -> String {
     static TO_TRADITIONAL: OnceLock<Option<OpenCC>> = OnceLock::new();
     let converter = match script {
         Script::Simplified => converter(&TO_SIMPLIFIED, BuiltinConfig::Tw2s),
-        Script::Traditional => converter(&TO_TRADITIONAL, BuiltinConfig::S2t),
+        Script::Traditional => converter(&TO_TRADITIONAL, BuiltinConfig::S2twp),
     };
-    match converter {
-        Some(c) => c.convert(text),
-        None => text.to_owned(),
+    let Some(converter) = converter else {
+        return text.to_owned();
+    };
+    if script == Script::Simplified {
+        return converter.convert(text);
     }
+    // OpenCC reads 明了 as one word (明瞭, "clear") even where 明 ends a verb and 了 is the
+    // particle (指明了方向): a mark between them keeps them apart, then goes.
+    let mut marked = text.to_owned();
+    for verb in VERBS_ENDING_IN_MING {
+        marked = marked.replace(&format!("{verb}了"), &format!("{verb}{APART}了"));
+    }
+    converter.convert(&marked).replace(APART, "")
 }
+
+/// A private-use character no text carries, which the dictionaries leave alone.
+const APART: char = '\u{E000}';
+
+/// Words ending in 明 after which 了 is the aspect particle, not the 了 of 明了 ("clear").
+const VERBS_ENDING_IN_MING: [&str; 21] = [
+    "指明", "表明", "说明", "证明", "查明", "阐明", "申明", "声明", "标明", "注明", "载明", "写明",
+    "讲明", "点明", "言明", "探明", "辨明", "验明", "挑明", "问明", "分明",
+];
 
 #[cfg(test)]
 mod tests {
@@ -74,5 +92,25 @@ mod tests {
             to_script("统一战线工作", Script::Traditional),
             "統一戰線工作"
         );
+    }
+
+    /// The characters one Simplified form stands for several Traditional ones: 了/瞭,
+    /// 着/著, 后/後, 发/髮/發, 面/麵, 里/裡.
+    #[test]
+    fn one_simplified_character_many_traditional() {
+        for (simplified, traditional) in [
+            ("指明了方向", "指明了方向"),
+            ("表明了态度", "表明了態度"),
+            ("简单明了", "簡單明瞭"),
+            ("沿着方向着力", "沿著方向著力"),
+            ("以后再说", "以後再說"),
+            ("皇后", "皇后"),
+            ("头发和理发", "頭髮和理髮"),
+            ("发展", "發展"),
+            ("面条", "麵條"),
+            ("里面", "裡面"),
+        ] {
+            assert_eq!(to_script(simplified, Script::Traditional), traditional);
+        }
     }
 }

@@ -582,8 +582,9 @@ async fn the_library_page_reports_repairs_and_switches_script(engine: Engine) {
     assert!(simplified.body.contains("统筹推进"), "{}", simplified.body);
     let traditional = browser.get(&format!("{path}?script=zh-Hant")).await;
     assert!(
-        traditional.body.contains("統籌推進"),
-        "{}",
+        traditional.body.contains("統籌推進")
+            && traditional.body.contains("<h1>首府統戰工作計劃</h1>"),
+        "the title is converted too: {}",
         traditional.body
     );
     let found = browser

@@ -232,7 +232,11 @@ impl Store {
             .await?
             .map(|u| u.name)
             .unwrap_or_default();
-        Ok((view(m, unit_name), text))
+        let mut shown = view(m, unit_name);
+        if script == Script::Traditional {
+            shown.title = to_script(&shown.title, Script::Traditional);
+        }
+        Ok((shown, text))
     }
 
     /// The uploaded file of a material: (file name, media type, bytes).
