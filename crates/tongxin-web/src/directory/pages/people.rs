@@ -179,6 +179,8 @@ struct ImportPage {
     check_only: bool,
     /// Sectors with fields of their own, each with its own template.
     templates: Vec<SectorView>,
+    /// The largest file accepted, in whole megabytes, stated beside the file field.
+    max_megabytes: usize,
 }
 
 /// Sectors whose import template differs from the common one.
@@ -204,6 +206,7 @@ pub async fn import_page(
         file_name: String::new(),
         check_only: true,
         templates: sector_templates(&state, &auth.actor).await?,
+        max_megabytes: state.config.max_import_bytes / (1024 * 1024),
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
@@ -261,6 +264,7 @@ pub async fn import_job(
         file_name: job.file_name.clone(),
         check_only: job.check_only,
         templates: sector_templates(&state, &auth.actor).await?,
+        max_megabytes: state.config.max_import_bytes / (1024 * 1024),
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
