@@ -304,84 +304,113 @@ pub fn city(seed_value: u64) -> Result<UnitSeed, Invalid> {
     seed("150100".into(), "呼和浩特市".into(), counties)
 }
 
-/// Surnames, most common first (a rough frequency order), and characters of given names.
+/// Surnames, most common first (a rough frequency order).
 const SURNAMES: &str = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文";
-const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅玉兰志强海燕波宁斌文博宇浩然子涵思远晓东建华立新雅琴慧敏振华永红春梅";
-/// Mongolian names as commonly written in Chinese characters: a first element, often followed
-/// by a second.
-const MONGOLIAN_FIRST: [&str; 16] = [
-    "巴特",
-    "阿拉坦",
-    "孟和",
-    "斯琴",
-    "乌兰",
-    "萨仁",
-    "额尔敦",
-    "宝音",
-    "那仁",
-    "苏日",
-    "敖登",
-    "图雅",
-    "朝鲁",
-    "吉日嘎拉",
-    "哈斯",
-    "其木格",
-];
-/// Second elements of two-part Mongolian names.
-const MONGOLIAN_SECOND: [&str; 12] = [
+/// Characters of given names as men's names are commonly written.
+pub const MALE_GIVEN: &str = "伟强磊军洋勇杰涛明超刚华建国志斌文博宇浩然思远东立新振永峰鹏辉俊";
+/// Characters of given names as women's names are commonly written.
+pub const FEMALE_GIVEN: &str = "芳娜秀英敏静丽艳娟霞兰桂红梅玉燕琴慧雅婷颖洁倩晶莉萍";
+/// Mongolian names as commonly written in Chinese characters, men's and women's.
+pub const MONGOLIAN_MALE: [&str; 12] = [
     "巴特尔",
-    "其其格",
-    "高娃",
     "朝鲁",
-    "巴雅尔",
-    "图",
     "毕力格",
+    "巴雅尔",
+    "孟和",
+    "宝音",
+    "吉日嘎拉",
+    "哈斯朝鲁",
     "达来",
-    "格日勒",
-    "娜",
-    "夫",
-    "仓",
+    "额尔敦",
+    "那仁满都拉",
+    "苏日勒",
 ];
-const EMPLOYERS: [&str; 12] = [
-    "内蒙古大学",
-    "内蒙古师范大学",
-    "内蒙古农业大学",
-    "呼和浩特市第一中学",
-    "内蒙古医科大学附属医院",
-    "伊利实业集团",
-    "蒙牛乳业",
-    "内蒙古日报社",
-    "市律师协会",
-    "市工商业联合会",
-    "个体经营",
-    "社区卫生服务中心",
+pub const MONGOLIAN_FEMALE: [&str; 10] = [
+    "斯琴高娃",
+    "其其格",
+    "萨仁",
+    "图雅",
+    "其木格",
+    "乌兰",
+    "敖登",
+    "高娃",
+    "娜仁",
+    "萨仁高娃",
 ];
-const TITLES: [&str; 10] = [
-    "教授",
-    "副教授",
-    "主任医师",
-    "律师",
-    "总经理",
-    "董事长",
-    "编辑",
-    "工程师",
-    "教师",
-    "负责人",
+
+/// Where people work and the titles they hold there, in groups that go with sectors.
+type Profession = (&'static str, &'static [&'static str]);
+const ACADEMIC: [Profession; 7] = [
+    ("内蒙古大学", &["教授", "副教授", "讲师"]),
+    ("内蒙古师范大学", &["教授", "副教授", "讲师"]),
+    ("内蒙古农业大学", &["教授", "副教授", "高级农艺师"]),
+    (
+        "内蒙古医科大学附属医院",
+        &["主任医师", "副主任医师", "主治医师"],
+    ),
+    ("呼和浩特市第一中学", &["高级教师", "教师"]),
+    ("内蒙古日报社", &["主任编辑", "编辑", "记者"]),
+    ("社区卫生服务中心", &["医师", "护士长"]),
 ];
-const AFFILIATIONS: [&str; 9] = [
-    "中国民主同盟盟员",
-    "中国民主建国会会员",
-    "中国民主促进会会员",
-    "中国农工民主党党员",
-    "中国致公党党员",
-    "九三学社社员",
-    "无党派人士",
-    "中国国民党革命委员会会员",
-    "群众",
+const BUSINESS: [Profession; 5] = [
+    ("伊利实业集团", &["部门经理", "高级工程师"]),
+    ("蒙牛乳业", &["部门经理", "工程师"]),
+    ("内蒙古草原兴发商贸有限公司", &["董事长", "总经理"]),
+    (
+        "呼和浩特市金桥电子科技有限公司",
+        &["董事长", "总经理", "副总经理"],
+    ),
+    ("个体经营", &["店主", "负责人"]),
 ];
+const NEW_STRATUM: [Profession; 3] = [
+    ("内蒙古正大律师事务所", &["律师", "合伙人"]),
+    ("内蒙古中天会计师事务所", &["注册会计师", "合伙人"]),
+    ("自由职业", &["设计师", "撰稿人"]),
+];
+const RELIGIOUS: [Profession; 2] = [
+    ("呼和浩特市佛教协会", &["副会长", "理事"]),
+    ("呼和浩特市伊斯兰教协会", &["副会长", "理事"]),
+];
+
+/// The professions people of a sector are drawn from (no sector: any but the religious).
+fn professions(sector: Option<&str>) -> Vec<Profession> {
+    match sector {
+        Some("minzhu" | "wudangpai" | "dangwai" | "liuxue") => ACADEMIC.to_vec(),
+        Some("feigong" | "shanghui") => BUSINESS.to_vec(),
+        Some("xinjieceng") => NEW_STRATUM.to_vec(),
+        Some("zongjiao") => RELIGIOUS.to_vec(),
+        _ => ACADEMIC.iter().chain(&BUSINESS).copied().collect(),
+    }
+}
+
+/// Every (employer, title) pair the demo hands out.
+pub fn professions_all() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ACADEMIC
+        .iter()
+        .chain(&BUSINESS)
+        .chain(&NEW_STRATUM)
+        .chain(&RELIGIOUS)
+        .flat_map(|(employer, titles)| titles.iter().map(move |title| (*employer, *title)))
+}
+
+/// The full name of a democratic party member's affiliation, by the party's short name (the
+/// choices of the 民主党派 sector's own field).
+pub fn party_affiliation(party: &str) -> Option<&'static str> {
+    Some(match party {
+        "民革" => "中国国民党革命委员会会员",
+        "民盟" => "中国民主同盟盟员",
+        "民建" => "中国民主建国会会员",
+        "民进" => "中国民主促进会会员",
+        "农工党" => "中国农工民主党党员",
+        "致公党" => "中国致公党党员",
+        "九三学社" => "九三学社社员",
+        "台盟" => "台湾民主自治同盟盟员",
+        _ => return None,
+    })
+}
+
 const EDUCATION: [&str; 4] = ["大学本科", "硕士研究生", "博士研究生", "大学专科"];
 const ROLES: [&str; 5] = ["委员", "会员", "理事", "常务理事", "副会长"];
-const TAGS: [&str; 5] = ["专家", "青年", "女性", "代表人士", "新任"];
 
 fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
     items.choose(rng).copied().unwrap_or_default()
@@ -474,22 +503,35 @@ impl<'a> PeopleMaker<'a> {
         let rng = &mut self.rng;
         let (unit_code, unit_id) = self.units.choose(rng)?;
         let female = rng.random_bool(0.45);
-        let name = if rng.random_bool(0.1) {
-            let mut name = pick(rng, &MONGOLIAN_FIRST).to_owned();
-            if rng.random_bool(0.7) {
-                name.push_str(pick(rng, &MONGOLIAN_SECOND));
-            }
-            name
+        let sector = self.sectors.choose(rng).filter(|_| rng.random_bool(0.8));
+        let sector_code = sector.map(|s| s.code.as_str());
+        let mongolian_share = if sector_code == Some("minzu") {
+            0.6
         } else {
+            0.1
+        };
+        let name = if rng.random_bool(mongolian_share) {
+            pick(
+                rng,
+                if female {
+                    &MONGOLIAN_FEMALE
+                } else {
+                    &MONGOLIAN_MALE
+                },
+            )
+            .to_owned()
+        } else {
+            let given = if female { FEMALE_GIVEN } else { MALE_GIVEN };
             let mut name = String::new();
             name.push(pick_char(rng, SURNAMES));
-            name.push(pick_char(rng, GIVEN));
+            name.push(pick_char(rng, given));
             if rng.random_bool(0.6) {
-                name.push(pick_char(rng, GIVEN));
+                name.push(pick_char(rng, given));
             }
             name
         };
-        let year = self.today.year() - rng.random_range(23..75);
+        let age = rng.random_range(23..75);
+        let year = self.today.year() - age;
         let birth = chrono::NaiveDate::from_ymd_opt(
             year,
             rng.random_range(1..=12),
@@ -511,11 +553,15 @@ impl<'a> PeopleMaker<'a> {
             rng.random_range(0..1_000_000_000u64)
         );
         let mut memberships = Vec::new();
-        if let Some(sector) = self.sectors.choose(rng).filter(|_| rng.random_bool(0.8)) {
-            let values = sector
+        let mut party = None;
+        if let Some(sector) = sector {
+            let values: std::collections::BTreeMap<String, String> = sector
                 .active_fields()
                 .filter_map(|field| Some((field.key.clone(), demo_value(rng, field, self.today)?)))
                 .collect();
+            party = values
+                .get("party")
+                .and_then(|value| party_affiliation(value));
             memberships.push(Membership {
                 sector_id: sector.id,
                 values,
@@ -527,8 +573,32 @@ impl<'a> PeopleMaker<'a> {
                 ),
             });
         }
+        // Affiliation follows the sector: a party's member in 民主党派, 无党派人士 where the
+        // sector says so, the masses otherwise.
+        let affiliation = match (party, sector_code) {
+            (Some(party), _) => party,
+            (None, Some("wudangpai" | "dangwai")) => "无党派人士",
+            _ => "群众",
+        };
+        let (employer, titles) = *professions(sector_code).choose(rng)?;
+        let title = pick(rng, titles);
+        let education = match title {
+            "教授" | "主任医师" => "博士研究生",
+            "副教授" | "讲师" | "副主任医师" => "硕士研究生",
+            _ => pick(rng, &EDUCATION),
+        };
+        let mut tag_choices = vec!["代表人士", "新任"];
+        if female {
+            tag_choices.push("女性");
+        }
+        if age < 40 {
+            tag_choices.push("青年");
+        }
+        if matches!(title, "教授" | "主任医师" | "高级工程师" | "高级农艺师") {
+            tag_choices.push("专家");
+        }
         let tags = if rng.random_bool(0.4) {
-            vec![pick(rng, &TAGS).to_owned()]
+            vec![pick(rng, &tag_choices).to_owned()]
         } else {
             Vec::new()
         };
@@ -541,10 +611,10 @@ impl<'a> PeopleMaker<'a> {
                 name,
                 gender: Some(if female { Gender::Female } else { Gender::Male }),
                 birth_date: Some(birth),
-                education: Some(pick(rng, &EDUCATION).to_owned()),
-                title: Some(pick(rng, &TITLES).to_owned()),
-                employer: Some(pick(rng, &EMPLOYERS).to_owned()),
-                political_affiliation: Some(pick(rng, &AFFILIATIONS).to_owned()),
+                education: Some(education.to_owned()),
+                title: Some(title.to_owned()),
+                employer: Some(employer.to_owned()),
+                political_affiliation: Some(affiliation.to_owned()),
                 // A number that happens to repeat is left out rather than invented anew.
                 id_number: IdNumber::parse(&id_number, self.today)
                     .ok()

@@ -747,7 +747,10 @@ async fn the_import_and_export_pages(engine: Engine) {
     let page = browser.get("/directory/import").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("enctype=\"multipart/form-data\""));
-    assert!(page.body.contains("大小不超过 50 MB"), "the limit is stated");
+    assert!(
+        page.body.contains("大小不超过 50 MB"),
+        "the limit is stated"
+    );
 
     let bad = "姓名,手机号,单位代码\n张伟,123,150105\n"
         .as_bytes()

@@ -78,6 +78,44 @@ async fn the_demo_loads_once(engine: Engine) {
     let gacha = browser.get("/units?q=嘎查").await;
     assert!(gacha.body.contains("150121"), "gacha under the banner");
 
+    // The people are believable: names agree with gender, titles with employers, political
+    // affiliations with sectors (a 民主党派 member belongs to the party their record names).
+    let system = tongxin_store::Actor::system("test");
+    let professions: Vec<(&str, &str)> = demo::professions_all().collect();
+    for id in 1..=50 {
+        let person = app.store.person(&system, id).await.unwrap();
+        let female = person.gender == Some(tongxin_core::Gender::Female);
+        let (mongolian, given) = if female {
+            (&demo::MONGOLIAN_FEMALE[..], demo::FEMALE_GIVEN)
+        } else {
+            (&demo::MONGOLIAN_MALE[..], demo::MALE_GIVEN)
+        };
+        let name = person.name.as_str();
+        assert!(
+            mongolian.contains(&name) || name.chars().skip(1).all(|c| given.contains(c)),
+            "{name} is not a {} name",
+            if female { "woman's" } else { "man's" }
+        );
+        let job = (
+            person.employer.as_deref().unwrap(),
+            person.title.as_deref().unwrap(),
+        );
+        assert!(professions.contains(&job), "{job:?}");
+        let affiliation = person.political_affiliation.as_deref().unwrap();
+        match person.sectors.first() {
+            Some(m) if m.sector_name == "民主党派" => assert_eq!(
+                Some(affiliation),
+                m.value("party").and_then(demo::party_affiliation),
+                "{name}"
+            ),
+            Some(m) if m.sector_name == "无党派人士" => assert_eq!(affiliation, "无党派人士"),
+            _ => assert!(
+                ["群众", "无党派人士"].contains(&affiliation),
+                "{name}: {affiliation}"
+            ),
+        }
+    }
+
     // A second load changes nothing.
     assert!(matches!(
         demo::load(&app.store, START, 1, 50).await,

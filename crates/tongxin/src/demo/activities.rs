@@ -24,6 +24,17 @@ pub const KINDS: [(&str, &str); 8] = [
     ("fellowship", "联谊活动"),
 ];
 
+/// The counties' other work: the index of its kind in [`KINDS`], a title and a place, each
+/// after the county's name.
+const OTHER_WORK: [(usize, &str, &str); 6] = [
+    (2, "“同心学习 立德圆梦”读书会", "图书馆"),
+    (3, "党外代表人士座谈会", "委统战部会议室"),
+    (4, "党外干部集中培训", "委党校"),
+    (5, "民营企业调研走访", "工业园区"),
+    (6, "“同心助力乡村振兴”义诊活动", "人民医院门前广场"),
+    (7, "新春联谊会", "文化馆"),
+];
+
 /// The study sample: a real work plan as a Simplified-to-Traditional converter left it.
 const WORK_PLAN: &[u8] =
     include_bytes!("../../tests/fixtures/materials/work-plan.converted-zh-Hant.txt");
@@ -151,25 +162,26 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<(), 
             // A township whose people were all reached needs no batch.
             let _ = store.plan_next_batch(&system, now, campaign, &input).await;
         }
-        // Work of other kinds: a reading club of the county's sector members.
+        // Work of other kinds, a different one per county, titled and placed as its kind.
+        let (kind_index, title, place) = OTHER_WORK[n % OTHER_WORK.len()];
         let input = ActivityInput {
-            kind_id: kinds[2 + n % (KINDS.len() - 2)],
+            kind_id: kinds[kind_index],
             unit_id: county.id,
-            title: format!("{}“同心学习 立德圆梦”读书会", county.name),
+            title: format!("{}{title}", county.name),
             starts_at: at(now, 3 + i64::try_from(n).unwrap_or(0), 15),
             ends_at: at(now, 3 + i64::try_from(n).unwrap_or(0), 17),
             venue_id: None,
-            place: Some(format!("{}图书馆", county.name)),
+            place: Some(format!("{}{place}", county.name)),
             campaign_id: None,
             agenda: None,
             material_ids: Vec::new(),
         };
-        let reading = store.create_activity(&system, now, &input).await?;
+        let work = store.create_activity(&system, now, &input).await?;
         let invited = store
             .invite(
                 &system,
                 now,
-                reading.id,
+                work.id,
                 &Invitees::Filter {
                     unit_id: county.id,
                     sector_id: None,
