@@ -2,6 +2,7 @@
 //! township- and village-level units, deterministic for a given seed.
 
 mod activities;
+mod organizations;
 
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -760,6 +761,7 @@ async fn fill(
         }
     }
     import.finish(false).await?;
+    organizations::load(store, now).await?;
     activities::load(store, now, seed_value).await?;
     let account = async |name: &str, role: Role| -> Result<DemoAccount, DemoError> {
         let password = tongxin_store::generate_password();

@@ -101,6 +101,20 @@ async fn the_demo_loads_once(engine: Engine) {
             person.title.as_deref().unwrap(),
         );
         assert!(professions.contains(&job), "{job:?}");
+        // Employers are organizations of the directory, the person affiliated with theirs.
+        let affiliations = app
+            .store
+            .affiliations(&system, tongxin_store::AffiliationsOf::Person(id))
+            .await
+            .unwrap();
+        if !["个体经营", "自由职业"].contains(&job.0) {
+            assert!(
+                affiliations
+                    .iter()
+                    .any(|a| a.organization_name == job.0 && a.position.as_deref() == Some(job.1)),
+                "{name} at {job:?}: {affiliations:?}"
+            );
+        }
         let affiliation = person.political_affiliation.as_deref().unwrap();
         match person.sectors.first() {
             Some(m) if m.sector_name == "民主党派" => assert_eq!(
@@ -115,6 +129,22 @@ async fn the_demo_loads_once(engine: Engine) {
             ),
         }
     }
+
+    // The counties' other activities take place at venues of the directory.
+    let at_venues = app
+        .store
+        .activities(
+            &system,
+            &tongxin_store::ActivityQuery::default(),
+            tongxin_store::PageRequest::new(Some(1), Some(100)),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|a| a.venue.is_some())
+        .count();
+    assert_eq!(at_venues, 9, "one per county");
 
     // A second load changes nothing.
     assert!(matches!(

@@ -6,8 +6,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tongxin_core::{Attendance, Reason, Timestamp};
 use tongxin_store::{
-    ActivityChange, ActivityInput, Actor, CampaignInput, Invitees, MaterialUpload, PageRequest,
-    Store, StoreError,
+    ActivityChange, ActivityInput, Actor, CampaignInput, Invitees, MaterialUpload,
+    OrganizationInput, OrganizationKind, PageRequest, Store, StoreError,
 };
 
 use super::DemoError;
@@ -164,14 +164,30 @@ pub async fn load(store: &Store, now: Timestamp, seed_value: u64) -> Result<(), 
         }
         // Work of other kinds, a different one per county, titled and placed as its kind.
         let (kind_index, title, place) = OTHER_WORK[n % OTHER_WORK.len()];
+        // Its place is one of the county's venues, kept in the directory.
+        let venue = store
+            .create_organization(
+                &system,
+                now,
+                &OrganizationInput {
+                    unit_id: county.id,
+                    name: format!("{}{place}", county.name),
+                    kind: OrganizationKind::Venue,
+                    sector_id: None,
+                    address: None,
+                    coordinates: None,
+                    is_venue: true,
+                },
+            )
+            .await?;
         let input = ActivityInput {
             kind_id: kinds[kind_index],
             unit_id: county.id,
             title: format!("{}{title}", county.name),
             starts_at: at(now, 3 + i64::try_from(n).unwrap_or(0), 15),
             ends_at: at(now, 3 + i64::try_from(n).unwrap_or(0), 17),
-            venue_id: None,
-            place: Some(format!("{}{place}", county.name)),
+            venue_id: Some(venue.id),
+            place: None,
             campaign_id: None,
             agenda: None,
             material_ids: Vec::new(),
