@@ -219,7 +219,50 @@ async fn home_pages_say_what_needs_doing(engine: Engine) {
     app.finish().await;
 }
 
+async fn lists_page_by_number_and_size(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (_, sector, ..) = setup(&app).await;
+    let browser = app.login("admin").await;
+    // Four people, one a page: numbered pages around the current one, the size kept in every
+    // link, "go to page" bounded by the last, and a reset.
+    let page = browser.get("/directory?per_page=1&page=2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let pager = section(&page.body, "<nav class=\"pager\"", "</nav>");
+    assert!(pager.contains("第 2 / 4 页，共 4 条"), "{pager}");
+    for n in 1..=4 {
+        assert!(
+            pager.contains(&format!("href=\"/directory?per_page=1&#38;page={n}\"")),
+            "page {n}: {pager}"
+        );
+    }
+    assert!(
+        pager.contains("aria-current=\"page\" class=\"current\">2</a>"),
+        "{pager}"
+    );
+    assert!(
+        pager.contains("name=\"per_page\" value=\"1\"") && pager.contains("max=\"4\""),
+        "{pager}"
+    );
+    assert!(
+        page.body
+            .contains("<a class=\"button\" href=\"/directory\">重置</a>")
+    );
+    // Filters travel with the pages; a page size that is not offered is clamped, not refused.
+    let filtered = browser
+        .get(&format!("/directory?sector={sector}&per_page=500"))
+        .await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    let pager = section(&filtered.body, "<nav class=\"pager\"", "</nav>");
+    assert!(pager.contains("<option value=\"200\" selected>"), "{pager}");
+    assert!(
+        pager.contains(&format!("name=\"sector\" value=\"{sector}\"")),
+        "{pager}"
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    lists_page_by_number_and_size,
     home_pages_say_what_needs_doing,
     members_land_on_what_awaits_them,
     staff_pages_fold_for_a_phone,

@@ -23,6 +23,7 @@ pub struct ListQuery {
     q: String,
     unit: Option<i64>,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -50,7 +51,7 @@ pub async fn index(
                 unit_id: query.unit,
                 ..AccountQuery::default()
             },
-            PageRequest::new(query.page, None),
+            PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let unit_param = query.unit.map(|u| u.to_string()).unwrap_or_default();

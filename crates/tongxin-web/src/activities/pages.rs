@@ -34,6 +34,7 @@ pub struct ListForm {
     #[serde(default)]
     kind: String,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -62,7 +63,11 @@ pub async fn index(
     };
     let results = state
         .store
-        .activities(&auth.actor, &query, PageRequest::new(list.page, None))
+        .activities(
+            &auth.actor,
+            &query,
+            PageRequest::new(list.page, list.per_page),
+        )
         .await?;
     let pager = Pager::new(
         &results,
@@ -309,6 +314,7 @@ pub struct ShowQuery {
     #[serde(default)]
     q: String,
     page: Option<u64>,
+    per_page: Option<u64>,
     /// Directory search for picking invitees.
     #[serde(default)]
     pick: String,
@@ -374,7 +380,7 @@ async fn render_show(
             actor,
             id,
             Some(&query.q),
-            PageRequest::new(query.page, None),
+            PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let path = format!("/activities/{id}");

@@ -20,6 +20,7 @@ pub struct AuditFilter {
     #[serde(default)]
     actor: String,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -44,7 +45,11 @@ pub async fn index(
     };
     let entries = state
         .store
-        .audit_log(&auth.actor, &query, PageRequest::new(filter.page, None))
+        .audit_log(
+            &auth.actor,
+            &query,
+            PageRequest::new(filter.page, filter.per_page),
+        )
         .await?;
     let pager = Pager::new(
         &entries,

@@ -302,6 +302,7 @@ pub async fn set_archived(
 pub struct ShowQuery {
     unit: Option<i64>,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -347,7 +348,7 @@ async fn render_show(
             actor,
             id,
             Some(report.unit.id),
-            PageRequest::new(query.page, None),
+            PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let unit = report.unit.id.to_string();
@@ -448,6 +449,7 @@ pub async fn next_batch(
             let query = ShowQuery {
                 unit: unit.ok(),
                 page: None,
+                per_page: None,
             };
             render_show(&state, ctx, &auth.actor, id, query, form, &invalid).await
         }

@@ -22,6 +22,7 @@ pub struct ListForm {
     #[serde(default)]
     q: String,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -47,7 +48,11 @@ async fn render_index(
 ) -> Result<Response, AppError> {
     let results = state
         .store
-        .materials(actor, Some(&list.q), PageRequest::new(list.page, None))
+        .materials(
+            actor,
+            Some(&list.q),
+            PageRequest::new(list.page, list.per_page),
+        )
         .await?;
     let pager = Pager::new(&results, "/materials", &[("q", &list.q)]);
     let status = form_status(invalid);

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tongxin_core::{Invalid, Role};
-use tongxin_store::{Actor, StoreError};
+use tongxin_store::{Actor, PageRequest, StoreError};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -288,7 +288,9 @@ fn chrome(actor: &Actor) -> UserChrome {
     }
 }
 
-/// Links to the previous and next page of a list, keeping its filters.
+/// The pagination under a list: previous and next, numbered pages around the current one
+/// (first and last too when the total is known), a page size and "go to page", all keeping
+/// the list's filters.
 pub struct Pager {
     pub prev: Option<String>,
     pub next: Option<String>,
@@ -296,34 +298,93 @@ pub struct Pager {
     /// "12", or "200+" when the total is capped.
     pub pages: String,
     pub total: tongxin_store::Total,
+    /// Numbered links in order; `None` marks a gap.
+    pub numbers: Vec<Option<(u64, String)>>,
+    pub path: String,
+    /// The list's filters, for the size and go-to forms' hidden fields.
+    pub kept: Vec<(String, String)>,
+    pub per_page: u64,
+    /// The highest page "go to page" accepts.
+    pub last: u64,
 }
+
+/// The page sizes a list offers.
+pub const PAGE_SIZES: [u64; 4] = [20, 50, 100, 200];
+
+/// Pages shown on each side of the current one.
+const AROUND: u64 = 2;
 
 impl Pager {
     pub fn new<T>(page: &tongxin_store::Page<T>, path: &str, params: &[(&str, &str)]) -> Pager {
+        let kept: Vec<(String, String)> = params
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let mut in_links = kept.clone();
+        if page.per_page != PageRequest::DEFAULT_PER_PAGE {
+            in_links.push(("per_page".to_owned(), page.per_page.to_string()));
+        }
         let link = |n: u64| {
-            let mut query: Vec<(&str, String)> = params
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (*k, (*v).to_owned()))
-                .collect();
-            query.push(("page", n.to_string()));
+            let mut query = in_links.clone();
+            query.push(("page".to_owned(), n.to_string()));
             format!(
                 "{path}?{}",
                 serde_urlencoded::to_string(&query).unwrap_or_default()
             )
         };
         let pages = page.pages();
+        // Deep pages are read by walking past every row before them: links stop where a
+        // capped count would (the export is the way through a whole large list).
+        let reachable = (tongxin_store::COUNT_CAP / page.per_page.max(1)).max(1);
+        let last = pages.clamp(1, reachable);
+        let beyond = pages > reachable || page.total.capped;
+        let current = page.page;
+        let mut numbers = Vec::new();
+        let from = current.saturating_sub(AROUND).max(1);
+        let to = (current + AROUND).min(last);
+        if from > 1 {
+            numbers.push(Some((1, link(1))));
+            if from > 2 {
+                numbers.push(None);
+            }
+        }
+        for n in from..=to {
+            numbers.push(Some((n, link(n))));
+        }
+        if to < last {
+            if to + 1 < last || beyond {
+                numbers.push(None);
+            }
+            if !beyond {
+                numbers.push(Some((last, link(last))));
+            }
+        }
         Pager {
-            prev: (page.page > 1).then(|| link(page.page - 1)),
-            next: page.has_next().then(|| link(page.page + 1)),
-            page: page.page,
+            prev: (current > 1).then(|| link(current - 1)),
+            next: page.has_next().then(|| link(current + 1)),
+            page: current,
             pages: if page.total.capped {
                 format!("{pages}+")
             } else {
                 pages.to_string()
             },
             total: page.total,
+            numbers,
+            path: path.to_owned(),
+            kept,
+            per_page: page.per_page,
+            last,
         }
+    }
+
+    pub fn sizes(&self) -> [u64; 4] {
+        PAGE_SIZES
+    }
+
+    /// Whether there is more than one page to move between.
+    pub fn several(&self) -> bool {
+        self.last > 1 || self.total.capped
     }
 }
 

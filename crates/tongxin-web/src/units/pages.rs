@@ -21,6 +21,7 @@ pub struct SearchQuery {
     #[serde(default)]
     q: String,
     page: Option<u64>,
+    per_page: Option<u64>,
     #[serde(default)]
     archived: Option<String>,
 }
@@ -57,7 +58,7 @@ pub async fn index(
                 include_archived: archived,
                 ..UnitQuery::default()
             },
-            PageRequest::new(query.page, None),
+            PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let archived_param = if archived { "1" } else { "" };

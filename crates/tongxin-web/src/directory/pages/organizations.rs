@@ -24,6 +24,7 @@ pub struct ListForm {
     #[serde(default)]
     q: String,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -67,7 +68,11 @@ async fn render_index(
     };
     let results = state
         .store
-        .organizations(&auth.actor, &query, PageRequest::new(list.page, None))
+        .organizations(
+            &auth.actor,
+            &query,
+            PageRequest::new(list.page, list.per_page),
+        )
         .await?;
     let pager = Pager::new(&results, "/organizations", &[("q", &list.q)]);
     let status = form_status(invalid);

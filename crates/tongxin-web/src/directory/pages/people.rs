@@ -44,6 +44,7 @@ pub struct SearchForm {
     #[serde(default)]
     status: String,
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
@@ -80,7 +81,7 @@ pub async fn index(
     Query(form): Query<SearchForm>,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
-    let page = PageRequest::new(form.page, None);
+    let page = PageRequest::new(form.page, form.per_page);
     let results = match search_query(&state, actor, &form).await? {
         Some(query) => {
             let now = state.clock.now();

@@ -45,7 +45,7 @@ pub async fn record_access(
         .own_record_access(
             &auth.actor,
             state.clock.now(),
-            PageRequest::new(query.page, None),
+            PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let page = RecordAccessPage {
@@ -59,6 +59,7 @@ pub async fn record_access(
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
     page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 #[derive(Template)]
