@@ -258,6 +258,25 @@ async fn lists_page_by_number_and_size(engine: Engine) {
         pager.contains(&format!("name=\"sector\" value=\"{sector}\"")),
         "{pager}"
     );
+    // The sector is a column of the directory, on the page and in the API.
+    assert!(
+        filtered
+            .body
+            .contains("<td data-label=\"界别\">民主党派</td>"),
+        "{}",
+        filtered.body
+    );
+    let listed = app
+        .api("admin")
+        .await
+        .get(&format!("/people?sector_id={sector}"))
+        .await;
+    assert_eq!(
+        listed.json()["items"][0]["sectors"],
+        serde_json::json!(["民主党派"]),
+        "{}",
+        listed.body
+    );
     app.finish().await;
 }
 

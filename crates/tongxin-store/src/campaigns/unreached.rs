@@ -14,8 +14,7 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::directory::access_log::{self, AccessKind};
-use crate::directory::sectors::sector_names;
-use crate::entity::{activity, campaign, campaign_target, invitation, person, person_sector};
+use crate::entity::{activity, campaign, campaign_target, invitation, person};
 use crate::error::Result;
 use crate::page::{Page, PageRequest, Total, with_index};
 use crate::units::unit_names;
@@ -178,22 +177,6 @@ impl Store {
             }
         }
         Ok(items)
-    }
-
-    /// The sector names of each of `people`.
-    async fn sectors_of(&self, people: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
-        let memberships = access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
-            .filter(person_sector::Column::PersonId.is_in(people.iter().copied()))
-            .all(&self.db)
-            .await?;
-        let names = sector_names(&self.db, memberships.iter().map(|m| m.sector_id)).await?;
-        let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
-        for m in memberships {
-            if let Some(name) = names.get(&m.sector_id) {
-                by_person.entry(m.person_id).or_default().push(name.clone());
-            }
-        }
-        Ok(by_person)
     }
 }
 

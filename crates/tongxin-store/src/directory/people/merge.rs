@@ -1,6 +1,6 @@
 //! Likely duplicates of a person, and merging two records of one person.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
@@ -13,6 +13,7 @@ use crate::Store;
 use crate::access::{self, Actor, Unguarded};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
+use crate::directory::sectors::sector_names;
 use crate::entity::{person, person_history, person_sector, person_tag};
 use crate::error::{Result, StoreError};
 use crate::page::with_index;
@@ -267,12 +268,15 @@ impl Store {
         self.summaries(others).await
     }
 
-    /// List rows for people models (unit names looked up once).
+    /// List rows for people models (unit and sector names looked up once for all).
     pub(super) async fn summaries(&self, rows: Vec<person::Model>) -> Result<Vec<PersonSummary>> {
         let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut sectors = self.sectors_of(&ids).await?;
         let mut items = Vec::with_capacity(rows.len());
         for m in rows {
             items.push(PersonSummary {
+                sectors: sectors.remove(&m.id).unwrap_or_default(),
                 phone_masked: self.masked(&m, SensitiveField::Phone)?,
                 unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
                 id: m.id,
@@ -286,5 +290,21 @@ impl Store {
             });
         }
         Ok(items)
+    }
+
+    /// The sector names of each of `people`.
+    pub(crate) async fn sectors_of(&self, people: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+        let memberships = access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
+            .filter(person_sector::Column::PersonId.is_in(people.iter().copied()))
+            .all(&self.db)
+            .await?;
+        let names = sector_names(&self.db, memberships.iter().map(|m| m.sector_id)).await?;
+        let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
+        for m in memberships {
+            if let Some(name) = names.get(&m.sector_id) {
+                by_person.entry(m.person_id).or_default().push(name.clone());
+            }
+        }
+        Ok(by_person)
     }
 }

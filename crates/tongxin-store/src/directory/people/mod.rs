@@ -135,6 +135,8 @@ pub struct PersonSummary {
     pub title: Option<String>,
     pub phone_masked: Option<String>,
     pub archived: bool,
+    /// The names of the sectors the person belongs to.
+    pub sectors: Vec<String>,
 }
 
 /// A row an import refused.

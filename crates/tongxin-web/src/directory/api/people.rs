@@ -35,6 +35,7 @@ fn summary_json(p: &PersonSummary) -> Value {
         "title": p.title,
         "phone": p.phone_masked,
         "archived": p.archived,
+        "sectors": p.sectors,
     })
 }
 
