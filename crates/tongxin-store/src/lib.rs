@@ -71,4 +71,4 @@ pub use directory::sectors::{
 pub use error::{LoginError, StoreError};
 pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
 pub use page::{COUNT_CAP, Page, PageRequest, Total};
-pub use units::{NewUnit, UnitChange, UnitQuery, UnitSeed, UnitSummary, UnitView};
+pub use units::{NewUnit, UnitChange, UnitChoice, UnitQuery, UnitSeed, UnitSummary, UnitView};

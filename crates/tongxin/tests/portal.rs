@@ -280,7 +280,94 @@ async fn lists_page_by_number_and_size(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_unit_picker_offers_units_of_ones_subtree(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.login("xincheng").await;
+    let guangming = serde_json::json!({
+        "code": "150102001001",
+        "name": "光明社区",
+        "above": "呼和浩特市 › 新城区 › 海拉尔东路街道",
+    });
+    // By a part of the name, the start of the code, the pinyin or its initials.
+    for typed in ["光明", "150102001", "guangming", "gmsq"] {
+        let reply = staff
+            .get(&format!("/units/choices?q={}", common::encode(typed)))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{typed}");
+        let offered: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert!(
+            offered.as_array().unwrap().contains(&guangming),
+            "{typed}: {offered}"
+        );
+    }
+    // Only one's own subtree; members have no units to pick.
+    let other = app.login("saihan.staff").await;
+    assert_eq!(other.get("/units/choices?q=guangming").await.body, "[]");
+    let member = app.login("xincheng.member").await;
+    assert!(
+        !member
+            .get("/units/choices?q=guangming")
+            .await
+            .status
+            .is_success()
+    );
+    // Every field that takes a unit offers the picker, with a link to the unit search for a
+    // browser without script; the script is served from the binary.
+    for path in [
+        "/people/new",
+        "/activities/new",
+        "/directory",
+        "/organizations",
+    ] {
+        let page = staff.get(path).await.body;
+        assert!(
+            page.contains("data-unit-picker>") && page.contains("查找单位代码"),
+            "{path}: {page}"
+        );
+    }
+    let script = app.browser().get("/static/unit-picker.js").await;
+    assert!(
+        script.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(script.body.contains("/units/choices?q="));
+    app.finish().await;
+}
+
+async fn pages_show_where_a_record_is_filed(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, _, people, _) = setup(&app).await;
+    let county = app.api("xincheng").await;
+    let activity = plan(&county, &app, kind, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let browser = app.login("xincheng").await;
+    let crumbs = |page: &str| -> Vec<String> {
+        section(page, "<nav class=\"breadcrumb\"", "</nav>")
+            .split("<li><a href=\"/units/")
+            .skip(1)
+            .filter_map(|li| li.split('>').nth(1)?.split('<').next().map(str::to_owned))
+            .collect()
+    };
+    // From the top of the reader's own tree down to the unit the record is filed under.
+    let person = browser.get(&format!("/people/{}", people[0])).await.body;
+    assert_eq!(crumbs(&person), ["新城区", "海拉尔东路街道", "光明社区"]);
+    let activity = browser.get(&format!("/activities/{activity}")).await.body;
+    assert_eq!(crumbs(&activity), ["新城区"]);
+    let city = app.login("admin").await;
+    let person = city.get(&format!("/people/{}", people[0])).await.body;
+    assert_eq!(
+        crumbs(&person),
+        ["呼和浩特市", "新城区", "海拉尔东路街道", "光明社区"]
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    pages_show_where_a_record_is_filed,
+    the_unit_picker_offers_units_of_ones_subtree,
     lists_page_by_number_and_size,
     home_pages_say_what_needs_doing,
     members_land_on_what_awaits_them,

@@ -40,6 +40,17 @@ pub struct UnitView {
     pub updated_at: Timestamp,
 }
 
+/// A unit a picker offers: its code, name, and the names of the units above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitChoice {
+    pub code: String,
+    pub name: String,
+    pub above: String,
+}
+
+/// The most units spelled out in pinyin for one picker request.
+const PINYIN_SCAN: u64 = 20_000;
+
 impl From<unit::Model> for UnitView {
     fn from(m: unit::Model) -> Self {
         UnitView {
@@ -179,6 +190,73 @@ impl Store {
         Ok(Page::new(items, total, page))
     }
 
+    /// Units of the actor's subtree a picker offers for what was typed: a name's part, a code's
+    /// start, or the name's pinyin (full or initials, `saihan` or `shq`), each with the names
+    /// of the units above it within the tree, at most `limit`, by code.
+    pub async fn unit_choices(
+        &self,
+        actor: &Actor,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<UnitChoice>> {
+        access::require_role_sees::<unit::Entity>(actor)?;
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let select = access::visible::<unit::Entity>(actor)
+            .filter(unit::Column::ArchivedAt.is_null())
+            .order_by_asc(unit::Column::Code);
+        let spelled = typed.to_ascii_lowercase();
+        let matches: Vec<unit::Model> = if spelled.chars().all(|c| c.is_ascii_lowercase()) {
+            // Units carry no pinyin column: a subtree's units are few enough (thousands) to
+            // spell out here, and a picker asks for twenty.
+            select
+                .limit(PINYIN_SCAN)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .filter(|u| {
+                    let keys = tongxin_text::pinyin_keys(&u.name);
+                    keys.full.contains(&spelled) || keys.initials.starts_with(&spelled)
+                })
+                .take(limit)
+                .collect()
+        } else {
+            select
+                .filter(
+                    Condition::any()
+                        .add(like::contains(unit::Column::Name, typed))
+                        .add(like::starts_with(unit::Column::Code, typed)),
+                )
+                .limit(u64::try_from(limit).unwrap_or(u64::MAX))
+                .all(&self.db)
+                .await?
+        };
+        let above: Vec<i64> = matches
+            .iter()
+            .flat_map(|u| UnitPath::from_stored(u.path.clone()).ids())
+            .collect();
+        let names = unit_names(&self.db, above).await?;
+        Ok(matches
+            .into_iter()
+            .map(|u| {
+                let path = UnitPath::from_stored(u.path.clone());
+                let lineage: Vec<&str> = path
+                    .ids()
+                    .iter()
+                    .filter(|id| **id != u.id)
+                    .filter_map(|id| names.get(id).map(String::as_str))
+                    .collect();
+                UnitChoice {
+                    code: u.code,
+                    name: u.name,
+                    above: lineage.join(" › "),
+                }
+            })
+            .collect())
+    }
+
     /// The direct children of a unit, with how many active children and accounts each has.
     pub async fn children(&self, actor: &Actor, id: i64) -> Result<Vec<UnitSummary>> {
         let parent = self.unit(actor, id).await?;
@@ -232,6 +310,18 @@ impl Store {
             .collect();
         units.sort_by_key(|u| u.path.as_str().len());
         Ok(units)
+    }
+
+    /// The breadcrumb of a record filed under `unit_id`: the units the actor sees from the top
+    /// of their subtree down to that unit (empty if it lies outside).
+    pub async fn lineage_of(&self, actor: &Actor, unit_id: i64) -> Result<Vec<UnitView>> {
+        let Some(unit) = access::unguarded_by_id::<unit::Entity>(Unguarded::Labels, unit_id)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        self.lineage(actor, &UnitView::from(unit)).await
     }
 
     /// Creates a unit one level below its parent.

@@ -12,7 +12,7 @@ use tongxin_store::{
     ActivityChange, ActivityKindView, ActivityQuery, ActivityView, Actor, Admission, CampaignView,
     CheckIn, CheckInLink, CheckInPreview, InvitationView, Invitees, OrganizationQuery,
     OrganizationView, Page, PageRequest, PeopleQuery, PersonSummary, PhotoView, SavedFilter,
-    SectorView, StoreError,
+    SectorView, StoreError, UnitView,
 };
 
 use crate::AppState;
@@ -328,6 +328,8 @@ pub struct ShowQuery {
 struct ShowPage {
     ctx: Ctx,
     activity: ActivityView,
+    /// The units from the top of the reader's tree down to the organizing unit.
+    lineage: Vec<UnitView>,
     invitees: Page<InvitationView>,
     pager: Pager,
     query: ShowQuery,
@@ -417,6 +419,7 @@ async fn render_show(
         marks: Attendance::ALL,
         can_edit: can_edit(actor),
         started: activity.starts_at <= state.clock.now(),
+        lineage: state.store.lineage_of(actor, activity.unit_id).await?,
         activity,
         query,
     };

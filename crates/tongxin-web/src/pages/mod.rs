@@ -52,6 +52,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             get(auth::password_page).post(auth::change_password),
         )
         .route("/units", get(units::index))
+        .route("/units/choices", get(units::choices))
         .route("/units/{id}", get(units::show))
         .route("/units/{id}/new", get(units::new_page).post(units::create))
         .route(
@@ -223,11 +224,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const UNIT_PICKER_JS: &str = include_str!("../../static/unit-picker.js");
 
 /// Static assets, compiled into the binary.
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "unit-picker.js" => (UNIT_PICKER_JS, "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok((

@@ -429,3 +429,32 @@ pub async fn restore(
         .await?;
     Ok(see_other(&format!("/units/{id}")))
 }
+
+#[derive(Deserialize, Default)]
+pub struct ChoicesQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// How many units a picker offers at once.
+const CHOICES: usize = 20;
+
+/// `/units/choices?q=`: what the unit picker's little script offers as the user types (the
+/// signed-in user's own subtree only); without script the field takes a code and links to the
+/// unit search.
+pub async fn choices(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<ChoicesQuery>,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    let found = state
+        .store
+        .unit_choices(&auth.actor, &query.q, CHOICES)
+        .await?;
+    Ok(axum::Json(serde_json::json!(
+        found
+            .iter()
+            .map(|u| serde_json::json!({ "code": u.code, "name": u.name, "above": u.above }))
+            .collect::<Vec<_>>()
+    )))
+}

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Reason, parse_name, parse_optional_text};
 use tongxin_store::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
-    OrganizationView, Page, PageRequest, SectorView, StoreError,
+    OrganizationView, Page, PageRequest, SectorView, StoreError, UnitView,
 };
 
 use crate::AppState;
@@ -155,6 +155,8 @@ struct ShowPage {
     ctx: Ctx,
     org: OrganizationView,
     members: Vec<AffiliationView>,
+    /// The units from the top of the reader's tree down to the organization's.
+    lineage: Vec<UnitView>,
 }
 
 pub async fn show(
@@ -170,6 +172,7 @@ pub async fn show(
         .await?;
     let page = ShowPage {
         ctx: ctx.with_section("organizations"),
+        lineage: state.store.lineage_of(&auth.actor, org.unit_id).await?,
         org,
         members,
     };

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tongxin_core::{Field, Gender, HistoryEntry, Invalid, Reason};
 use tongxin_store::{
     Actor, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
-    SectorFieldView, SectorView, SensitiveField, StoreError,
+    SectorFieldView, SectorView, SensitiveField, StoreError, UnitView,
 };
 use tongxin_tabular::{Format, Limits};
 
@@ -285,6 +285,8 @@ struct ShowPage {
     revealed: Option<(String, String)>,
     /// What the change that led here did, said once (`people.done_*`).
     done: Option<&'static str>,
+    /// The units from the top of the reader's tree down to the person's.
+    lineage: Vec<UnitView>,
     /// Others who may be the same person.
     duplicates: Vec<PersonSummary>,
     /// Positions in organizations.
@@ -353,7 +355,9 @@ async fn show_page(
     .into_iter()
     .filter_map(|(key, value)| value.map(|v| (key, v)))
     .collect();
+    let lineage = state.store.lineage_of(actor, person.unit_id).await?;
     let page = ShowPage {
+        lineage,
         duplicates,
         affiliations,
         pending,
