@@ -17,6 +17,8 @@ use tongxin_i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "tongxin_session";
 pub const LANG_COOKIE: &str = "tongxin_lang";
+/// The code of the unit lists start from, chosen with the top bar's switcher.
+pub const SCOPE_COOKIE: &str = "tongxin_scope";
 /// Carries the CSRF token of visitors who are not logged in yet (the login form).
 pub const CSRF_COOKIE: &str = "tongxin_csrf";
 

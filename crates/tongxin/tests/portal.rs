@@ -365,7 +365,69 @@ async fn pages_show_where_a_record_is_filed(engine: Engine) {
     app.finish().await;
 }
 
+async fn lists_start_from_the_unit_chosen_in_the_top_bar(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let county = app.api("xincheng").await;
+    plan(&county, &app, kind, json!({})).await;
+    let browser = app.login("xincheng").await;
+    // The top bar's unit leads to the switcher.
+    let home = browser.get("/").await.body;
+    assert!(
+        home.contains("<a class=\"current-unit\" href=\"/scope\""),
+        "{home}"
+    );
+    assert_eq!(
+        browser
+            .get("/directory")
+            .await
+            .body
+            .matches("<td class=\"title\">")
+            .count(),
+        3
+    );
+    // Start from 保合少镇: the directory shows its one person, the activity list nothing of
+    // 新城区 itself, and the chip says where lists start.
+    let set = browser
+        .submit("/scope", "/scope", &[("unit_code", "150102100")])
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let directory = browser.get("/directory").await.body;
+    assert_eq!(
+        directory.matches("<td class=\"title\">").count(),
+        1,
+        "{directory}"
+    );
+    assert!(directory.contains("赵敏") && directory.contains("起始单位：保合少镇"));
+    let activities = browser.get("/activities").await.body;
+    assert!(
+        !activities.contains("学习贯彻二十大精神研讨会"),
+        "{activities}"
+    );
+    // Another filter still wins; a unit outside one's subtree is refused; clearing goes back.
+    let other = browser.get("/directory?unit=150102001").await.body;
+    assert_eq!(other.matches("<td class=\"title\">").count(), 2);
+    let refused = browser
+        .submit("/scope", "/scope", &[("unit_code", "150105")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    browser
+        .submit("/scope", "/scope", &[("unit_code", "")])
+        .await;
+    assert_eq!(
+        browser
+            .get("/directory")
+            .await
+            .body
+            .matches("<td class=\"title\">")
+            .count(),
+        3
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    lists_start_from_the_unit_chosen_in_the_top_bar,
     pages_show_where_a_record_is_filed,
     the_unit_picker_offers_units_of_ones_subtree,
     lists_page_by_number_and_size,

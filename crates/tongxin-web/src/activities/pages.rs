@@ -59,6 +59,8 @@ pub async fn index(
         q: Some(list.q.clone()),
         state: ActivityState::parse(&list.state).ok(),
         kind_id: list.kind.parse().ok(),
+        // The list starts from the unit chosen in the top bar.
+        unit_id: ctx.scope.as_ref().map(|s| s.id),
         ..ActivityQuery::default()
     };
     let results = state

@@ -8,11 +8,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tongxin_core::{Invalid, Role};
-use tongxin_store::{Actor, PageRequest, StoreError};
+use tongxin_store::{Actor, PageRequest, StoreError, UnitView};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::session::{Authenticated, CSRF_COOKIE, LANG_COOKIE, cookie};
+use crate::session::{Authenticated, CSRF_COOKIE, LANG_COOKIE, SCOPE_COOKIE, cookie};
 use tongxin_i18n::{Catalog, Lang, invalid_message};
 
 /// What every page template needs besides its own data.
@@ -30,6 +30,8 @@ pub struct Ctx {
     pub section: &'static str,
     /// This page's path and query, to come back to after switching language.
     pub here: String,
+    /// The unit lists start from, when the user chose one below their own.
+    pub scope: Option<UnitView>,
 }
 
 /// The logged-in user as the page chrome shows them.
@@ -255,7 +257,18 @@ impl FromRequestParts<AppState> for Ctx {
             (None, Some(token)) if token.len() == 64 => (token.to_owned(), false),
             (None, _) => (tongxin_store::random_hex(), true),
         };
+        // A starting unit outside the user's subtree (or gone) is simply not applied.
+        let scope = match (auth, cookie(&parts.headers, SCOPE_COOKIE)) {
+            (Some(auth), Some(code)) if auth.actor.role().works_in_tree() => state
+                .store
+                .unit_by_code(&auth.actor, code)
+                .await
+                .ok()
+                .filter(|u| Some(u.id) != auth.actor.unit_id()),
+            _ => None,
+        };
         Ok(Ctx {
+            scope,
             lang: cookie(&parts.headers, LANG_COOKIE)
                 .and_then(Lang::from_tag)
                 .unwrap_or_default(),

@@ -53,6 +53,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/units", get(units::index))
         .route("/units/choices", get(units::choices))
+        .route("/scope", get(units::scope_page).post(units::set_scope))
         .route("/units/{id}", get(units::show))
         .route("/units/{id}/new", get(units::new_page).post(units::create))
         .route(

@@ -458,3 +458,86 @@ pub async fn choices(
             .collect::<Vec<_>>()
     )))
 }
+
+#[derive(Template)]
+#[template(path = "units/scope.html")]
+struct ScopePage {
+    ctx: Ctx,
+    own: Option<UnitView>,
+    errors: FormErrors,
+    typed: String,
+}
+
+/// `/scope`: the top bar's unit switcher — the unit the directory and the activity list
+/// start from, chosen within one's own subtree.
+pub async fn scope_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Response, AppError> {
+    render_scope(&state, ctx, &auth.actor, String::new(), &[]).await
+}
+
+async fn render_scope(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    typed: String,
+    invalid: &[Invalid],
+) -> Result<Response, AppError> {
+    if !actor.role().works_in_tree() {
+        return Err(AppError::NotFound);
+    }
+    let own = match actor.unit_id() {
+        Some(id) => Some(state.store.unit(actor, id).await?),
+        None => None,
+    };
+    let page = ScopePage {
+        errors: ctx.errors(invalid),
+        ctx,
+        own,
+        typed,
+    };
+    let status = crate::pages::chrome::form_status(invalid);
+    Ok(page.ctx.respond(status, page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ScopeForm {
+    #[serde(default)]
+    unit_code: String,
+}
+
+/// Sets (or, given no code, clears) the unit lists start from, then returns home.
+pub async fn set_scope(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    CsrfForm(form): CsrfForm<ScopeForm>,
+) -> Result<Response, AppError> {
+    let code = form.unit_code.trim();
+    let value = if code.is_empty() {
+        String::new()
+    } else {
+        match state.store.unit_by_code(&auth.actor, code).await {
+            Ok(unit) => unit.code,
+            Err(tongxin_store::StoreError::NotFound) => {
+                let refused = Invalid::new(Field::Unit, Reason::NotFound);
+                return render_scope(&state, ctx, &auth.actor, code.to_owned(), &[refused]).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let max_age = if value.is_empty() { 0 } else { 30 * 24 * 3600 };
+    let cookie = format!(
+        "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax",
+        crate::session::SCOPE_COOKIE
+    );
+    let mut response = see_other("/directory");
+    if let Ok(header) = axum::http::HeaderValue::from_str(&cookie) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, header);
+    }
+    Ok(response)
+}

@@ -78,9 +78,15 @@ pub async fn index(
     State(state): State<AppState>,
     ctx: Ctx,
     CurrentUser(auth): CurrentUser,
-    Query(form): Query<SearchForm>,
+    Query(mut form): Query<SearchForm>,
 ) -> Result<Response, AppError> {
     let actor = &auth.actor;
+    // With no unit asked for, the list starts from the unit chosen in the top bar.
+    if form.unit.trim().is_empty()
+        && let Some(scope) = &ctx.scope
+    {
+        form.unit = scope.code.clone();
+    }
     let page = PageRequest::new(form.page, form.per_page);
     let results = match search_query(&state, actor, &form).await? {
         Some(query) => {
