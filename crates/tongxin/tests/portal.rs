@@ -426,7 +426,52 @@ async fn lists_start_from_the_unit_chosen_in_the_top_bar(engine: Engine) {
     app.finish().await;
 }
 
+async fn one_box_searches_everything_filed_in_the_tree(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let county = app.api("xincheng").await;
+    plan(
+        &county,
+        &app,
+        kind,
+        json!({ "title": "王芳同志先进事迹报告会" }),
+    )
+    .await;
+    let browser = app.login("xincheng").await;
+    let home = browser.get("/").await.body;
+    assert!(home.contains("<form method=\"get\" action=\"/search\" class=\"global-search\""));
+    // Grouped by kind, each with a link to its whole list.
+    let found = browser
+        .get(&format!("/search?q={}", common::encode("王芳")))
+        .await;
+    assert_eq!(found.status, StatusCode::OK);
+    let people = section(&found.body, "id=\"found-people\"", "</section>");
+    assert!(
+        people.contains("王芳") && people.contains("/directory?q="),
+        "{people}"
+    );
+    let activities = section(&found.body, "id=\"found-activities\"", "</section>");
+    assert!(
+        activities.contains("王芳同志先进事迹报告会"),
+        "{activities}"
+    );
+    let units = browser
+        .get(&format!("/search?q={}", common::encode("光明")))
+        .await
+        .body;
+    assert!(section(&units, "id=\"found-units\"", "</section>").contains("150102001001"));
+    // Only one's own subtree: another county finds none of it.
+    let other = app.login("saihan").await;
+    let theirs = other
+        .get(&format!("/search?q={}", common::encode("王芳")))
+        .await
+        .body;
+    assert!(theirs.contains("没有找到相关内容"), "{theirs}");
+    app.finish().await;
+}
+
 engine_tests!(
+    one_box_searches_everything_filed_in_the_tree,
     lists_start_from_the_unit_chosen_in_the_top_bar,
     pages_show_where_a_record_is_filed,
     the_unit_picker_offers_units_of_ones_subtree,

@@ -12,6 +12,7 @@ pub(crate) use crate::audit::pages as audit;
 pub(crate) use crate::campaigns::pages as campaigns;
 mod home;
 mod portal;
+mod search;
 pub(crate) use crate::directory::pages::export;
 pub(crate) use crate::directory::pages::organizations;
 pub(crate) use crate::directory::pages::people;
@@ -54,6 +55,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/units", get(units::index))
         .route("/units/choices", get(units::choices))
         .route("/scope", get(units::scope_page).post(units::set_scope))
+        .route("/search", get(search::search))
         .route("/units/{id}", get(units::show))
         .route("/units/{id}/new", get(units::new_page).post(units::create))
         .route(
