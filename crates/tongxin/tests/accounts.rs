@@ -60,6 +60,18 @@ async fn administrators_create_and_manage_accounts(engine: Engine) {
         .as_i64()
         .unwrap();
     let account_page = format!("/accounts/{id}");
+    // Disabling asks once more, naming the account.
+    let shown = admin.get(&account_page).await.body;
+    let confirm = shown
+        .split("<details class=\"confirm\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .unwrap_or_else(|| panic!("no confirmation: {shown}"));
+    assert!(
+        confirm.contains(&format!("action=\"/accounts/{id}/disable\""))
+            && confirm.contains("确定停用账号 wang.fang 吗"),
+        "{confirm}"
+    );
     let disabled = admin
         .submit(&account_page, &format!("/accounts/{id}/disable"), &[])
         .await;
