@@ -640,6 +640,25 @@ async fn the_directory_pages(engine: Engine) {
             .body
             .contains("aria-describedby=\"person_name-error\"")
     );
+    // The summary reads in the form's order (the name above the unit), whatever order the
+    // checks ran in.
+    let blank = staff
+        .submit(
+            "/people/new",
+            "/people/new",
+            &[("name", ""), ("unit_code", ""), ("birth_date", "x")],
+        )
+        .await;
+    let summary = blank.body.split("error-summary").nth(1).unwrap_or_default();
+    let order: Vec<usize> = ["#person_name-error", "#unit-error", "#birth_date-error"]
+        .iter()
+        .map(|link| {
+            summary
+                .find(link)
+                .unwrap_or_else(|| panic!("{link}: {summary}"))
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{summary}");
 
     let created = staff
         .submit(

@@ -406,6 +406,14 @@ impl Pager {
 pub struct FormErrors(Vec<(&'static str, String)>);
 
 impl FormErrors {
+    /// The same messages in the order the form shows its fields (`order`), so the summary
+    /// reads top to bottom; fields not named keep their place after them.
+    pub fn in_order(mut self, order: &[&str]) -> FormErrors {
+        self.0
+            .sort_by_key(|(field, _)| order.iter().position(|f| f == field).unwrap_or(order.len()));
+        self
+    }
+
     pub fn any(&self) -> bool {
         !self.0.is_empty()
     }

@@ -399,6 +399,28 @@ pub fn after(id: i64, done: &'static str) -> Response {
     see_other(&format!("/people/{id}?done={done}"))
 }
 
+/// The person form's fields from top to bottom, for its error summary.
+const PERSON_FORM_ORDER: [&str; 18] = [
+    "person_name",
+    "unit",
+    "gender",
+    "birth_date",
+    "education",
+    "occupation",
+    "title",
+    "employer",
+    "political_affiliation",
+    "address",
+    "id_number",
+    "phone",
+    "ethnicity",
+    "religion",
+    "sector",
+    "sector_field",
+    "tags",
+    "notes",
+];
+
 #[derive(Deserialize, Default)]
 pub struct ShowQuery {
     #[serde(default)]
@@ -760,9 +782,9 @@ async fn render_form(
     .map(|(key, value, _)| (key, value.clone()))
     .collect();
     let page = FormPage {
+        errors: ctx.errors(&form.errors).in_order(&PERSON_FORM_ORDER),
         text_inputs,
         protected_inputs,
-        errors: ctx.errors(&form.errors),
         ctx: ctx.with_section("directory"),
         id: form.id,
         version: form.version,
