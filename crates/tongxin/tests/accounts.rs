@@ -76,6 +76,10 @@ async fn administrators_create_and_manage_accounts(engine: Engine) {
         .submit(&account_page, &format!("/accounts/{id}/disable"), &[])
         .await;
     assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    // The account's page says what was done, once.
+    let said = admin.get(disabled.location.as_deref().unwrap()).await.body;
+    assert!(said.contains("已停用账号，其登录已全部退出"), "{said}");
+    assert!(!admin.get(&account_page).await.body.contains("已停用账号，"));
     assert_eq!(wang.get("/").await.status, StatusCode::SEE_OTHER);
     let refused = wang.login("wang.fang", &first).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);

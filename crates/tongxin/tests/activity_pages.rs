@@ -469,8 +469,12 @@ async fn the_campaign_page_shows_coverage_and_plans_the_next_batch(engine: Engin
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
-    let path = location(&created);
-    let page = browser.get(&path).await;
+    let landing = location(&created);
+    let page = browser.get(&landing).await;
+    assert!(page.body.contains("已开始主题活动"), "the page says so");
+    let path = landing
+        .trim_end_matches("?done=campaign_created")
+        .to_owned();
     assert!(page.body.contains("海拉尔东路街道"), "{}", page.body);
     assert!(page.body.contains("0.0%"));
     assert!(page.body.contains("王芳") && page.body.contains("李强"));

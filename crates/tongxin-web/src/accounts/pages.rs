@@ -14,7 +14,7 @@ use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdKeyPath, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, Pager, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, done, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]
@@ -263,7 +263,7 @@ pub async fn set_role(
         .store
         .set_account_role(&auth.actor, state.clock.now(), id, role)
         .await?;
-    Ok(see_other(&format!("/accounts/{id}")))
+    Ok(done(&format!("/accounts/{id}"), "account_role"))
 }
 
 pub async fn unlock(
@@ -276,7 +276,7 @@ pub async fn unlock(
         .store
         .unlock_account(&auth.actor, state.clock.now(), id)
         .await?;
-    Ok(see_other(&format!("/accounts/{id}")))
+    Ok(done(&format!("/accounts/{id}"), "account_unlocked"))
 }
 
 #[derive(Deserialize)]
@@ -295,7 +295,7 @@ pub async fn set_clear_export(
         .store
         .set_clear_export_right(&auth.actor, state.clock.now(), id, form.allowed == "true")
         .await?;
-    Ok(see_other(&format!("/accounts/{id}")))
+    Ok(done(&format!("/accounts/{id}"), "account_export_right"))
 }
 
 async fn set_disabled(
@@ -308,7 +308,14 @@ async fn set_disabled(
         .store
         .set_account_disabled(&auth.actor, state.clock.now(), id, disabled)
         .await?;
-    Ok(see_other(&format!("/accounts/{id}")))
+    Ok(done(
+        &format!("/accounts/{id}"),
+        if disabled {
+            "account_disabled"
+        } else {
+            "account_enabled"
+        },
+    ))
 }
 
 pub async fn disable(

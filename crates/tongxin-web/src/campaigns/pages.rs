@@ -16,7 +16,9 @@ use crate::activities::pages::unit_id_of;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields, CampaignFields};
-use crate::pages::chrome::{Ctx, FormErrors, Pager, can_edit, form_status, refused, see_other};
+use crate::pages::chrome::{
+    Ctx, FormErrors, Pager, can_edit, done, form_status, refused, see_other,
+};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]
@@ -193,7 +195,10 @@ pub async fn create(
         Err(invalid) => Err(invalid),
     };
     match outcome {
-        Ok(created) => Ok(see_other(&format!("/campaigns/{}", created.id))),
+        Ok(created) => Ok(done(
+            &format!("/campaigns/{}", created.id),
+            "campaign_created",
+        )),
         Err(invalid) => render_index(&state, ctx, &auth.actor, None, form, chosen, &invalid).await,
     }
 }
@@ -278,7 +283,7 @@ pub async fn update(
         Err(invalid) => Err(invalid),
     };
     match outcome {
-        Ok(_) => Ok(see_other(&format!("/campaigns/{id}"))),
+        Ok(_) => Ok(done(&format!("/campaigns/{id}"), "campaign_saved")),
         Err(invalid) => render_edit(&state, ctx, &auth.actor, id, form, chosen, &invalid).await,
     }
 }
@@ -295,7 +300,14 @@ pub async fn set_archived(
         .store
         .set_campaign_archived(&auth.actor, state.clock.now(), id, archived)
         .await?;
-    Ok(see_other(&format!("/campaigns/{id}/edit")))
+    Ok(done(
+        &format!("/campaigns/{id}/edit"),
+        if archived {
+            "campaign_archived"
+        } else {
+            "campaign_restored"
+        },
+    ))
 }
 
 #[derive(Deserialize, Default)]

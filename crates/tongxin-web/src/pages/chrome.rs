@@ -77,6 +77,15 @@ impl Ctx {
         )
     }
 
+    /// The confirmation of the change that redirected here (`?done=unit_created` shows
+    /// `done.unit_created`); a value without words shows nothing.
+    pub fn done_message(&self) -> Option<&str> {
+        let query = self.here.split_once('?')?.1;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+        let (_, done) = pairs.iter().find(|(key, _)| key == "done")?;
+        self.catalog.lookup(self.lang, &format!("done.{done}"))
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.is_admin)
     }
@@ -445,6 +454,11 @@ pub fn refused<T>(result: Result<T, StoreError>) -> Result<Result<T, Vec<Invalid
 /// change them; the store enforces the same rule.
 pub fn can_edit(actor: &Actor) -> bool {
     matches!(actor.role(), Role::Admin | Role::Staff)
+}
+
+/// Back to `path` after a change, saying what was done (`done.{what}` in the catalogue).
+pub fn done(path: &str, what: &str) -> Response {
+    see_other(&format!("{path}?done={what}"))
 }
 
 /// The status of a form page: 422 when it shows refused input, 200 otherwise.

@@ -13,7 +13,7 @@ use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, Pager, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, done, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize, Default)]
@@ -184,7 +184,7 @@ pub async fn create(
                 .create_unit(&auth.actor, state.clock.now(), new)
                 .await;
             match refused(created)? {
-                Ok(created) => return Ok(see_other(&format!("/units/{}", created.id))),
+                Ok(created) => return Ok(done(&format!("/units/{}", created.id), "unit_created")),
                 Err(invalid) => invalid,
             }
         }
@@ -242,7 +242,7 @@ pub async fn rename(
                     .change_unit(&auth.actor, state.clock.now(), id, change)
                     .await,
             )? {
-                Ok(_) => return Ok(see_other(&format!("/units/{id}"))),
+                Ok(_) => return Ok(done(&format!("/units/{id}"), "unit_renamed")),
                 Err(invalid) => invalid,
             }
         }
@@ -338,7 +338,7 @@ pub async fn move_unit(
                         .change_unit(actor, state.clock.now(), id, change)
                         .await,
                 )? {
-                    Ok(_) => return Ok(see_other(&format!("/units/{id}"))),
+                    Ok(_) => return Ok(done(&format!("/units/{id}"), "unit_moved")),
                     Err(invalid) => invalid,
                 }
             }
@@ -401,7 +401,7 @@ pub async fn archive(
         .change_unit(&auth.actor, state.clock.now(), id, UnitChange::Archive)
         .await;
     let invalid = match refused(result)? {
-        Ok(_) => return Ok(see_other(&format!("/units/{id}"))),
+        Ok(_) => return Ok(done(&format!("/units/{id}"), "unit_archived")),
         Err(invalid) => invalid,
     };
     let page = ArchivePage {
@@ -427,7 +427,7 @@ pub async fn restore(
         .store
         .change_unit(&auth.actor, state.clock.now(), id, UnitChange::Restore)
         .await?;
-    Ok(see_other(&format!("/units/{id}")))
+    Ok(done(&format!("/units/{id}"), "unit_restored"))
 }
 
 #[derive(Deserialize, Default)]

@@ -15,7 +15,7 @@ use tongxin_store::{
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
-use crate::pages::chrome::{Ctx, FormErrors, Pager, form_status, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, done, form_status};
 use crate::session::CurrentUser;
 use tongxin_core::Checks;
 
@@ -141,7 +141,12 @@ pub async fn create(
             .create_organization(actor, state.clock.now(), &input)
             .await
         {
-            Ok(created) => return Ok(see_other(&format!("/organizations/{}", created.id))),
+            Ok(created) => {
+                return Ok(done(
+                    &format!("/organizations/{}", created.id),
+                    "organization_created",
+                ));
+            }
             Err(StoreError::Invalid(i)) => invalid.push(i),
             Err(e) => return Err(e.into()),
         }
