@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tongxin_store::{
     ActivityQuery, ActivityView, CampaignView, MaterialView, OrganizationQuery, OrganizationView,
-    Page, PageRequest, PeopleQuery, PersonSummary, StoreError, UnitQuery, UnitView,
+    Page, PageRequest, PeopleQuery, PersonSummary, UnitQuery, UnitView,
 };
 
 use super::chrome::Ctx;
@@ -41,8 +41,7 @@ struct SearchPage {
 
 /// A few of each kind that match.
 struct Found {
-    /// `None` when the text is too short to search the directory by.
-    people: Option<Page<PersonSummary>>,
+    people: Page<PersonSummary>,
     organizations: Page<OrganizationView>,
     activities: Page<ActivityView>,
     campaigns: Vec<CampaignView>,
@@ -52,7 +51,7 @@ struct Found {
 
 impl Found {
     fn nothing(&self) -> bool {
-        self.people.as_ref().is_none_or(|p| p.items.is_empty())
+        self.people.items.is_empty()
             && self.organizations.items.is_empty()
             && self.activities.items.is_empty()
             && self.campaigns.is_empty()
@@ -87,7 +86,7 @@ pub async fn search(
         };
         return Ok(page.ctx.respond(StatusCode::OK, page.render()?));
     }
-    let people = match state
+    let people = state
         .store
         .search_people(
             actor,
@@ -98,13 +97,7 @@ pub async fn search(
             few,
             state.clock.now(),
         )
-        .await
-    {
-        Ok(found) => Some(found),
-        // Too short or too common a text for the directory: the other kinds still answer.
-        Err(StoreError::Invalid(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
+        .await?;
     let organizations = state
         .store
         .organizations(
