@@ -404,6 +404,14 @@ async fn lists_start_from_the_unit_chosen_in_the_top_bar(engine: Engine) {
         !activities.contains("学习贯彻二十大精神研讨会"),
         "{activities}"
     );
+    // Both say where in the tree they stand.
+    for page in [&directory, &activities] {
+        let crumbs = section(page, "<nav class=\"breadcrumb\"", "</nav>");
+        assert!(
+            crumbs.contains("新城区") && crumbs.contains("保合少镇"),
+            "{crumbs}"
+        );
+    }
     // Another filter still wins; a unit outside one's subtree is refused; clearing goes back.
     let other = browser.get("/directory?unit=150102001").await.body;
     assert_eq!(other.matches("<td class=\"title\">").count(), 2);

@@ -41,6 +41,8 @@ pub struct ListForm {
 #[template(path = "activities/index.html")]
 struct IndexPage {
     ctx: Ctx,
+    /// The units down to the one the list starts from, if one was chosen.
+    lineage: Vec<UnitView>,
     list: ListForm,
     results: Page<ActivityView>,
     pager: Pager,
@@ -76,7 +78,12 @@ pub async fn index(
         "/activities",
         &[("q", &list.q), ("state", &list.state), ("kind", &list.kind)],
     );
+    let lineage = match &ctx.scope {
+        Some(scope) => state.store.lineage_of(&auth.actor, scope.id).await?,
+        None => Vec::new(),
+    };
     let page = IndexPage {
+        lineage,
         ctx: ctx.with_section("activities"),
         results,
         pager,

@@ -58,6 +58,8 @@ struct IndexPage {
     can_edit: bool,
     /// The export of exactly this search (CSV; add `&format=xlsx` for a workbook).
     export_link: String,
+    /// The units down to the one the list is narrowed to, if any.
+    lineage: Vec<UnitView>,
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, raw: &str) -> Result<Option<T>, AppError> {
@@ -88,7 +90,13 @@ pub async fn index(
         form.unit = scope.code.clone();
     }
     let page = PageRequest::new(form.page, form.per_page);
-    let results = match search_query(&state, actor, &form).await? {
+    let query = search_query(&state, actor, &form).await?;
+    // A list narrowed to a unit says where it stands in the tree.
+    let lineage = match query.as_ref().and_then(|q| q.unit_id) {
+        Some(unit) => state.store.lineage_of(actor, unit).await?,
+        None => Vec::new(),
+    };
+    let results = match query {
         Some(query) => {
             let now = state.clock.now();
             state.store.search_people(actor, &query, page, now).await?
@@ -121,6 +129,7 @@ pub async fn index(
         serde_urlencoded::to_string(&kept).unwrap_or_default()
     );
     let page = IndexPage {
+        lineage,
         export_link,
         sectors: state.store.sectors(actor, false).await?,
         can_edit: can_edit(actor),
