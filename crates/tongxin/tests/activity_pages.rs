@@ -35,6 +35,34 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Several problems are summed up in the form's order, whatever order the checks ran in.
+    let several = browser
+        .submit(
+            "/activities/new",
+            "/activities/new",
+            &[
+                ("title", ""),
+                ("kind_id", &kind_text),
+                ("unit_code", ""),
+                ("starts_at", "2026-12-08T15:00"),
+                ("ends_at", "soon"),
+            ],
+        )
+        .await;
+    let summary = several
+        .body
+        .split("error-summary")
+        .nth(1)
+        .unwrap_or_default();
+    let order: Vec<usize> = ["#activity_title-error", "#unit-error", "#ends_at-error"]
+        .iter()
+        .map(|link| {
+            summary
+                .find(link)
+                .unwrap_or_else(|| panic!("{link}: {summary}"))
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{summary}");
     assert!(
         refused.body.contains("结束时间必须晚于开始时间"),
         "{}",

@@ -95,6 +95,18 @@ pub async fn index(
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }
 
+/// The activity form's fields from top to bottom, for its error summary.
+const ACTIVITY_FORM_ORDER: [&str; 8] = [
+    "activity_title",
+    "kind",
+    "unit",
+    "starts_at",
+    "ends_at",
+    "venue",
+    "campaign",
+    "materials",
+];
+
 /// What the activity form offers to choose from.
 struct Choices {
     kinds: Vec<ActivityKindView>,
@@ -184,7 +196,7 @@ async fn render_form(
 ) -> Result<Response, AppError> {
     let status = form_status(invalid);
     let page = FormPage {
-        errors: ctx.errors(invalid),
+        errors: ctx.errors(invalid).in_order(&ACTIVITY_FORM_ORDER),
         ctx: ctx.with_section("activities"),
         action: match id {
             Some(id) => format!("/activities/{id}/edit"),

@@ -26,6 +26,16 @@ pub struct ListForm {
     page: Option<u64>,
 }
 
+/// The campaign form's fields from top to bottom, for its error summary.
+const CAMPAIGN_FORM_ORDER: [&str; 6] = [
+    "campaign_title",
+    "unit",
+    "starts_on",
+    "ends_on",
+    "target_unit",
+    "target",
+];
+
 #[derive(Template)]
 #[template(path = "campaigns/index.html")]
 struct IndexPage {
@@ -96,7 +106,7 @@ async fn render_index(
     let pager = Pager::new(&results, "/campaigns", &[]);
     let status = form_status(invalid);
     let page = IndexPage {
-        errors: ctx.errors(invalid),
+        errors: ctx.errors(invalid).in_order(&CAMPAIGN_FORM_ORDER),
         ctx: ctx.with_section("campaigns"),
         results,
         pager,
@@ -218,7 +228,7 @@ async fn render_edit(
     }
     let status = form_status(invalid);
     let page = EditPage {
-        errors: ctx.errors(invalid),
+        errors: ctx.errors(invalid).in_order(&CAMPAIGN_FORM_ORDER),
         ctx: ctx.with_section("campaigns"),
         id,
         archived: campaign.archived,
