@@ -49,20 +49,7 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
             ],
         )
         .await;
-    let summary = several
-        .body
-        .split("error-summary")
-        .nth(1)
-        .unwrap_or_default();
-    let order: Vec<usize> = ["#activity_title-error", "#unit-error", "#ends_at-error"]
-        .iter()
-        .map(|link| {
-            summary
-                .find(link)
-                .unwrap_or_else(|| panic!("{link}: {summary}"))
-        })
-        .collect();
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "{summary}");
+    common::assert_summary_order(&several.body, &["activity_title", "unit", "ends_at"]);
     assert!(
         refused.body.contains("结束时间必须晚于开始时间"),
         "{}",

@@ -7,30 +7,11 @@
 
 mod common;
 
-use common::activity::{plan, setup};
+use common::activity::{plan, setup, start_campaign};
 use common::{Api, Engine, RawDb, TestApp};
 use rand::{RngExt, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// A campaign of the city for the 民主党派 sector of 新城区.
-async fn start_campaign(app: &TestApp, admin: &Api, sector: i64) -> i64 {
-    let reply = admin
-        .post_json(
-            "/campaigns",
-            &json!({
-                "unit_id": app.unit("150100").await.id,
-                "title": "学习贯彻党的二十大精神",
-                "starts_on": "2026-11-01",
-                "ends_on": "2027-03-31",
-                "target_unit_id": app.unit("150102").await.id,
-                "sector_ids": [sector],
-            }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    reply.json()["id"].as_i64().unwrap()
-}
 
 fn figures(coverage: &Value) -> (i64, i64) {
     (
@@ -324,6 +305,16 @@ async fn the_unreached_say_how_to_reach_them(engine: Engine) {
         "{page}"
     );
     assert!(!page.contains("campaign.unreached_export</td>") && !page.contains("{&quot;"));
+
+    // A format the export does not write is named, not guessed.
+    let pdf = county
+        .post_json(
+            &format!("/campaigns/{campaign}/unreached/export?format=pdf"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(pdf.status, StatusCode::BAD_REQUEST);
+    assert!(pdf.body.contains("format=pdf"), "{}", pdf.body);
 
     // Another county cannot export it.
     let other = app.api("saihan").await;

@@ -649,16 +649,7 @@ async fn the_directory_pages(engine: Engine) {
             &[("name", ""), ("unit_code", ""), ("birth_date", "x")],
         )
         .await;
-    let summary = blank.body.split("error-summary").nth(1).unwrap_or_default();
-    let order: Vec<usize> = ["#person_name-error", "#unit-error", "#birth_date-error"]
-        .iter()
-        .map(|link| {
-            summary
-                .find(link)
-                .unwrap_or_else(|| panic!("{link}: {summary}"))
-        })
-        .collect();
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "{summary}");
+    common::assert_summary_order(&blank.body, &["person_name", "unit", "birth_date"]);
 
     let created = staff
         .submit(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::activity::{linked_member, plan, setup};
+use common::activity::{linked_member, plan, setup, start_campaign};
 use common::{Engine, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -154,20 +154,7 @@ async fn home_pages_say_what_needs_doing(engine: Engine) {
     let app = TestApp::with_fixture(engine).await;
     let (kind, sector, ..) = setup(&app).await;
     let admin = app.api("admin").await;
-    let campaign = admin
-        .post_json(
-            "/campaigns",
-            &json!({
-                "unit_id": app.unit("150100").await.id,
-                "title": "学习贯彻党的二十大精神",
-                "starts_on": "2026-11-01",
-                "ends_on": "2027-03-31",
-                "target_unit_id": app.unit("150102").await.id,
-                "sector_ids": [sector],
-            }),
-        )
-        .await;
-    assert!(campaign.status.is_success(), "{}", campaign.body);
+    start_campaign(&app, &admin, sector).await;
     let county = app.api("xincheng").await;
     // This week (the clock stands on Monday 2026-11-30): an activity on Saturday.
     plan(&county, &app, kind, json!({})).await;

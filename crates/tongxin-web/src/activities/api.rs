@@ -446,11 +446,7 @@ pub async fn export_attendance(
     Query(query): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let xlsx = match query.format.as_deref() {
-        None | Some("" | "csv") => false,
-        Some("xlsx") => true,
-        Some(other) => return Err(bad_query(format!("format={other}"))),
-    };
+    let xlsx = crate::directory::file::wants_xlsx(query.format.as_deref())?;
     let lang = crate::session::request_lang(&headers, true);
     attendance_download(&state, &user.actor, id, xlsx, lang).await
 }

@@ -241,8 +241,7 @@ pub async fn unreached(
 
 #[derive(Deserialize, Default)]
 pub struct ExportQuery {
-    #[serde(default)]
-    format: String,
+    format: Option<String>,
     unit_id: Option<i64>,
 }
 
@@ -254,16 +253,7 @@ pub async fn export_unreached(
     Query(query): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let xlsx = match query.format.as_str() {
-        "" | "csv" => false,
-        "xlsx" => true,
-        other => {
-            return Err(AppError::Malformed {
-                code: "bad_query",
-                detail: format!("format={other}"),
-            });
-        }
-    };
+    let xlsx = crate::directory::file::wants_xlsx(query.format.as_deref())?;
     let lang = crate::session::request_lang(&headers, true);
     unreached_download(&state, &user.actor, id, query.unit_id, xlsx, lang).await
 }

@@ -158,6 +158,19 @@ pub async fn template_response(
     }
 }
 
+/// Whether a table download asks for XLSX (`?format=xlsx`) rather than CSV (none, empty or
+/// `csv`); any other format is a clear 400.
+pub fn wants_xlsx(format: Option<&str>) -> Result<bool, AppError> {
+    match format {
+        None | Some("" | "csv") => Ok(false),
+        Some("xlsx") => Ok(true),
+        Some(other) => Err(AppError::Malformed {
+            code: "bad_query",
+            detail: format!("format={other}"),
+        }),
+    }
+}
+
 /// A small table (an attendance list) as CSV with a BOM or as an XLSX workbook, in memory.
 pub fn table_download(
     header: Vec<String>,

@@ -97,3 +97,22 @@ pub async fn linked_member(app: &TestApp) -> i64 {
     assert!(linked.status.is_success(), "{}", linked.body);
     id
 }
+
+/// A campaign of the city for the 民主党派 sector of 新城区.
+pub async fn start_campaign(app: &TestApp, admin: &Api, sector: i64) -> i64 {
+    let reply = admin
+        .post_json(
+            "/campaigns",
+            &json!({
+                "unit_id": app.unit("150100").await.id,
+                "title": "学习贯彻党的二十大精神",
+                "starts_on": "2026-11-01",
+                "ends_on": "2027-03-31",
+                "target_unit_id": app.unit("150102").await.id,
+                "sector_ids": [sector],
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
+}

@@ -909,3 +909,17 @@ pub fn encode(value: &str) -> String {
         .map(|s| s.trim_start_matches('=').to_owned())
         .unwrap()
 }
+
+/// Asserts that a page's error summary links to the given fields' messages in this order.
+pub fn assert_summary_order(page: &str, fields: &[&str]) {
+    let summary = page.split("error-summary").nth(1).unwrap_or_default();
+    let at: Vec<usize> = fields
+        .iter()
+        .map(|field| {
+            summary
+                .find(&format!("href=\"#{field}-error\""))
+                .unwrap_or_else(|| panic!("no link to {field}: {summary}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{fields:?}: {summary}");
+}
