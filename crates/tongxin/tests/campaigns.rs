@@ -8,7 +8,7 @@
 mod common;
 
 use common::activity::{plan, setup, start_campaign};
-use common::{Api, Engine, RawDb, TestApp};
+use common::{Engine, RawDb, TestApp};
 use rand::{RngExt, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
