@@ -73,6 +73,9 @@ async fn staff_plan_and_run_an_activity_from_the_pages(engine: Engine) {
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let page_path = location(&created);
     let id: i64 = page_path.rsplit('/').next().unwrap().parse().unwrap();
+    // Nothing but a place: no empty box of details.
+    let fresh = browser.get(&page_path).await.body;
+    assert!(fresh.contains("新城区图书馆") && !fresh.contains("<dl class=\"details\">"));
 
     // Invite by filter: the sector within 新城区.
     let sector_text = sector.to_string();
