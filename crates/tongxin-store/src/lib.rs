@@ -59,7 +59,7 @@ pub use directory::organizations::{
 };
 pub use directory::people::{
     ImportOutcome, MembershipFields, MembershipView, PeopleQuery, PersonFields, PersonInput,
-    PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField, split_tags,
+    PersonOrder, PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField, split_tags,
 };
 pub use directory::proposals::{
     Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,

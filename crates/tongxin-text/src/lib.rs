@@ -34,35 +34,58 @@ const SURNAME_READINGS: [(char, &str); 14] = [
 ];
 
 /// The pinyin keys of a name: full pinyin without tones or spaces (`zhangwei`) and initials
-/// (`zw`). Characters without a reading (Latin letters, digits) are kept, lowercased.
+/// (`zw`), which a search matches as prefixes, and the key the directory sorts by.
+/// Characters without a reading (Latin letters, digits) are kept, lowercased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinyinKeys {
     pub full: String,
     pub initials: String,
+    /// Compared bytewise, orders names syllable by syllable: 巴 (ba) before 白 (bai) whatever
+    /// follows, where the run-together `full` would put 白鹤 (baihe) before 巴雅 (baya).
+    /// Syllables are joined by [`SYLLABLE_BREAK`] and the name follows after
+    /// [`SYLLABLE_END`], so names read alike sort together by character.
+    pub sort: String,
 }
+
+/// Between two syllables of a sort key: below every letter and digit, so a syllable that is
+/// a prefix of another (ba, bai) sorts first.
+const SYLLABLE_BREAK: char = '-';
+/// After a sort key's last syllable: below the break, so a name that is a prefix of another
+/// in pinyin (巴, 巴白) sorts first.
+const SYLLABLE_END: char = ' ';
 
 pub fn pinyin_keys(name: &str) -> PinyinKeys {
     let mut full = String::with_capacity(name.len() * 2);
     let mut initials = String::new();
+    let mut sort = String::with_capacity(name.len() * 3);
     for (i, (c, reading)) in name.chars().zip(name.to_pinyin()).enumerate() {
         let surname = (i == 0)
             .then(|| SURNAME_READINGS.iter().find(|(s, _)| *s == c))
             .flatten()
             .map(|(_, r)| *r);
-        match surname.or_else(|| reading.map(|p| p.plain())) {
-            Some(syllable) => {
-                full.push_str(syllable);
-                initials.extend(syllable.chars().next());
-            }
+        let lower;
+        let syllable = match surname.or_else(|| reading.map(|p| p.plain())) {
+            Some(syllable) => syllable,
             None if c.is_alphanumeric() => {
-                let lower = c.to_lowercase().collect::<String>();
-                full.push_str(&lower);
-                initials.push_str(&lower);
+                lower = c.to_lowercase().collect::<String>();
+                &lower
             }
-            None => {}
+            None => continue,
+        };
+        full.push_str(syllable);
+        initials.extend(syllable.chars().next());
+        if !sort.is_empty() {
+            sort.push(SYLLABLE_BREAK);
         }
+        sort.push_str(syllable);
     }
-    PinyinKeys { full, initials }
+    sort.push(SYLLABLE_END);
+    sort.push_str(name);
+    PinyinKeys {
+        full,
+        initials,
+        sort,
+    }
 }
 
 /// Every pair of consecutive characters of `text` (ignoring spaces), once each: the index that
@@ -117,13 +140,39 @@ mod tests {
             pinyin_keys("张伟"),
             PinyinKeys {
                 full: "zhangwei".into(),
-                initials: "zw".into()
+                initials: "zw".into(),
+                sort: "zhang-wei 张伟".into(),
             }
         );
         assert_eq!(pinyin_keys("乌兰其其格").initials, "wlqqg");
         assert_eq!(pinyin_keys("曾国藩").full, "zengguofan", "surname reading");
         assert_eq!(pinyin_keys("单田芳").full, "shantianfang");
         assert_eq!(pinyin_keys("李A").full, "lia");
+    }
+
+    #[test]
+    fn names_sort_syllable_by_syllable() {
+        let sorted = |mut names: Vec<&'static str>| {
+            names.sort_by_key(|n| pinyin_keys(n).sort);
+            names
+        };
+        // Run together, baihe < baya and duan < du…: each pair came out the wrong way round.
+        assert_eq!(
+            sorted(vec!["白鹤", "宝玉", "巴雅"]),
+            ["巴雅", "白鹤", "宝玉"]
+        );
+        assert_eq!(sorted(vec!["段誉", "杜甫"]), ["杜甫", "段誉"]);
+        assert_eq!(sorted(vec!["方芳", "范冰"]), ["范冰", "方芳"]);
+        assert_eq!(
+            sorted(vec!["巴白", "巴"]),
+            ["巴", "巴白"],
+            "a shorter name first"
+        );
+        assert_eq!(
+            sorted(vec!["张伟", "章伟", "张伟"]),
+            ["张伟", "张伟", "章伟"],
+            "names read alike kept together by character"
+        );
     }
 
     #[test]

@@ -1210,6 +1210,80 @@ async fn a_record_read_can_be_sent_back_whole(engine: Engine) {
     app.finish().await;
 }
 
+/// The directory sorts by pinyin syllable by syllable (巴 before 白 and 宝, 杜 before 段,
+/// 范 before 方), in either direction, or by unit; an unknown sort key is the default order.
+async fn the_directory_sorts_syllable_by_syllable(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("saihan.staff").await;
+    let saihan = app.unit("150105").await.id;
+    let street = app.unit("150105001").await.id;
+    for (unit, name) in [
+        (street, "白鹤"),
+        (saihan, "宝玉"),
+        (street, "巴雅"),
+        (saihan, "段誉"),
+        (street, "杜甫"),
+        (saihan, "方芳"),
+        (street, "范冰"),
+    ] {
+        add(&staff, json!({ "unit_id": unit, "name": name })).await;
+    }
+    let by_name = ["巴雅", "白鹤", "宝玉", "杜甫", "段誉", "范冰", "方芳"];
+    let listed = |sort: &'static str| {
+        let staff = &staff;
+        async move { names(&staff.get(&format!("/people?sort={sort}")).await.json()) }
+    };
+    assert_eq!(listed("name").await, by_name);
+    assert_eq!(
+        listed("-name").await,
+        by_name.iter().rev().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        listed("nonsense").await,
+        by_name,
+        "an unknown key is ignored"
+    );
+    // The county's own people come before the street's (the street's path extends the
+    // county's), each unit in pinyin order.
+    assert_eq!(
+        listed("unit").await,
+        ["宝玉", "段誉", "方芳", "巴雅", "白鹤", "杜甫", "范冰"]
+    );
+    assert_eq!(
+        listed("-unit").await,
+        ["范冰", "杜甫", "白鹤", "巴雅", "方芳", "段誉", "宝玉"]
+    );
+
+    // The page's headers sort and say so; a nonsense key falls back to the default.
+    let browser = app.login("saihan.staff").await;
+    let page = browser.get("/directory?sort=name&status=all").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(r#"aria-sort="ascending"><a href="/directory?status=all&#38;sort=-name""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"aria-sort="none"><a href="/directory?status=all&#38;sort=unit""#),
+        "{}",
+        page.body
+    );
+    let odd = browser.get("/directory?sort=1%3Bdrop&per_page=7").await;
+    assert_eq!(odd.status, StatusCode::OK);
+    let order: Vec<usize> = by_name
+        .iter()
+        .map(|n| {
+            odd.body
+                .find(&format!(">{n}</a>"))
+                .unwrap_or_else(|| panic!("{n}"))
+        })
+        .collect();
+    assert!(order.is_sorted(), "{order:?}");
+    app.finish().await;
+}
+
 engine_tests!(
     a_record_read_can_be_sent_back_whole,
     organizations_and_affiliations,
@@ -1220,5 +1294,6 @@ engine_tests!(
     edits_keep_history_and_never_clobber,
     bad_person_input_is_refused,
     search_by_name_pinyin_initials_and_phone,
+    the_directory_sorts_syllable_by_syllable,
     sectors_are_kept_by_top_administrators,
 );

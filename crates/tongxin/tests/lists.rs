@@ -9,7 +9,7 @@ mod common;
 use common::{Api, Engine, TestApp, id_number};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tongxin_store::{Actor, PageRequest, PeopleQuery};
+use tongxin_store::{Actor, PageRequest, PeopleQuery, PersonOrder};
 
 /// The directory's total for `unit` as the API reports it, and whether it was capped.
 async fn listed_total(api: &Api, unit: i64, status: &str) -> u64 {
@@ -147,9 +147,10 @@ async fn the_first_page_walks_an_index(engine: Engine) {
     let village = app.unit("150102100200").await.id;
     let system = Actor::system("test");
     let page = PageRequest::new(None, None);
-    let plan = |unit_id: i64| {
+    let plan = |unit_id: i64, order: PersonOrder| {
         let query = PeopleQuery {
             unit_id: Some(unit_id),
+            order,
             ..PeopleQuery::default()
         };
         let store = app.store.clone();
@@ -164,13 +165,18 @@ async fn the_first_page_walks_an_index(engine: Engine) {
     };
     if engine == Engine::Sqlite {
         // The whole city: the pinyin index in order, no sort of the subtree.
-        let city_plan = plan(city).await;
-        assert!(city_plan.contains("idx_people_name_order"), "{city_plan}");
+        let city_plan = plan(city, PersonOrder::Name).await;
+        assert!(city_plan.contains("idx_people_sort_order"), "{city_plan}");
         assert!(!city_plan.contains("TEMP B-TREE"), "{city_plan}");
+        // Sorted by unit, or by name backwards: an index in order, no sort either.
+        for order in [PersonOrder::Unit, PersonOrder::NameDescending] {
+            let reordered = plan(city, order).await;
+            assert!(!reordered.contains("TEMP B-TREE"), "{order:?}: {reordered}");
+        }
         // One village: its few rows through the path index.
-        let village_plan = plan(village).await;
+        let village_plan = plan(village, PersonOrder::Name).await;
         assert!(
-            village_plan.contains("idx_people_unit_path"),
+            village_plan.contains("idx_people_unit_sort"),
             "{village_plan}"
         );
     }
@@ -327,11 +333,11 @@ async fn a_long_filtered_list_says_more_than_the_cap(engine: Engine) {
         };
         let city = app.unit("150100").await.id;
         let city_plan = plan(Some(city)).await;
-        assert!(city_plan.contains("idx_people_name_order"), "{city_plan}");
+        assert!(city_plan.contains("idx_people_sort_order"), "{city_plan}");
         assert!(!city_plan.contains("FOR ORDER BY"), "{city_plan}");
         let community_plan = plan(Some(community)).await;
         assert!(
-            !community_plan.contains("idx_people_name_order"),
+            !community_plan.contains("idx_people_sort_order"),
             "{community_plan}"
         );
     }

@@ -41,7 +41,7 @@ impl Store {
                         .to_owned(),
                 ),
             )
-            .order_by_asc(person::Column::NamePinyin)
+            .order_by_asc(person::Column::NameSort)
             .all(&self.db)
             .await?;
         let list = self.invitation_views(activity_id, people).await?;

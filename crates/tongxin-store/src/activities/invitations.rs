@@ -254,7 +254,7 @@ impl Store {
         }
         let total = capped_count(people.clone(), &self.db).await?;
         let rows = people
-            .order_by_asc(person::Column::NamePinyin)
+            .order_by_asc(person::Column::NameSort)
             .order_by_asc(person::Column::Id)
             .offset(page.offset())
             .limit(page.per_page)

@@ -11,6 +11,8 @@ pub struct Model {
     pub name: String,
     pub name_pinyin: String,
     pub name_initials: String,
+    /// Orders the directory syllable by syllable (`tongxin_text::PinyinKeys::sort`).
+    pub name_sort: String,
     pub gender: Option<String>,
     pub birth_date: Option<String>,
     pub education: Option<String>,

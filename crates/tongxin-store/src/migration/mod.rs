@@ -19,6 +19,7 @@ mod m0014_sealed_rows;
 mod m0015_activity_tallies;
 mod m0016_people_name_birth;
 mod m0017_list_indexes;
+mod m0018_name_sort;
 
 pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_activity_tallies::Migration),
             Box::new(m0016_people_name_birth::Migration),
             Box::new(m0017_list_indexes::Migration),
+            Box::new(m0018_name_sort::Migration),
         ]
     }
 }

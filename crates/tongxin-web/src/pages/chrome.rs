@@ -410,6 +410,45 @@ impl Pager {
     }
 }
 
+/// A column header that sorts its list: a link to the list in this column's order, or in the
+/// other direction when the list is in it already, keeping the filters and going back to the
+/// first page. Sort keys are a column's name, `-` in front for the descending order.
+pub struct SortHeader {
+    pub href: String,
+    /// `ascending`, `descending` or `none`, for the header's `aria-sort`.
+    pub aria_sort: &'static str,
+    /// ↑ or ↓ beside the list's sorting column; empty beside the others.
+    pub arrow: &'static str,
+}
+
+impl SortHeader {
+    /// The header of column `key` of the list at `path` with `params`, now sorted by `current`.
+    pub fn new(path: &str, params: &[(&str, &str)], current: &str, key: &str) -> SortHeader {
+        let descending = format!("-{key}");
+        let (aria_sort, arrow, next) = if current == key {
+            ("ascending", "↑", descending.as_str())
+        } else if current == descending {
+            ("descending", "↓", key)
+        } else {
+            ("none", "", key)
+        };
+        let mut query: Vec<(&str, &str)> = params
+            .iter()
+            .copied()
+            .filter(|(k, v)| !v.is_empty() && *k != "sort")
+            .collect();
+        query.push(("sort", next));
+        SortHeader {
+            href: format!(
+                "{path}?{}",
+                serde_urlencoded::to_string(&query).unwrap_or_default()
+            ),
+            aria_sort,
+            arrow,
+        }
+    }
+}
+
 /// Field-level messages for a refused form, shown next to each field and in a summary on top.
 #[derive(Default)]
 pub struct FormErrors(Vec<(&'static str, String)>);

@@ -18,7 +18,7 @@ pub(crate) use history::{Author, creation_entry, record_history};
 pub use protected::SensitiveField;
 #[cfg(test)]
 pub(crate) use search::ListPlan;
-pub use search::PeopleQuery;
+pub use search::{PeopleQuery, PersonOrder};
 
 use std::collections::BTreeSet;
 
@@ -586,6 +586,7 @@ impl Store {
             name: Set(input.name.clone()),
             name_pinyin: Set(keys.full),
             name_initials: Set(keys.initials),
+            name_sort: Set(keys.sort),
             gender: Set(input.gender.map(|g| g.as_str().to_owned())),
             birth_date: Set(input.birth_date.map(date_text)),
             education: Set(input.education.clone()),

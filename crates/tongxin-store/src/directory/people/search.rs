@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement,
 };
 use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, UnitPath};
 use tongxin_text::{QueryKind, bigrams, classify_query};
@@ -36,6 +36,40 @@ pub struct PeopleQuery {
     pub age_min: Option<u32>,
     pub age_max: Option<u32>,
     pub status: PersonStatus,
+    pub order: PersonOrder,
+}
+
+/// The orders the directory offers, each served by an index at any size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PersonOrder {
+    /// By pinyin, syllable by syllable (the name order index).
+    #[default]
+    Name,
+    NameDescending,
+    /// By unit, grouped along the tree, then by pinyin within a unit (the path index).
+    Unit,
+    UnitDescending,
+}
+
+impl PersonOrder {
+    /// The order a list's `sort` parameter names (`name`, `-name`, `unit`, `-unit`); none
+    /// for anything else, which a list answers in its default order.
+    pub fn parse(param: &str) -> Option<PersonOrder> {
+        Some(match param {
+            "name" => PersonOrder::Name,
+            "-name" => PersonOrder::NameDescending,
+            "unit" => PersonOrder::Unit,
+            "-unit" => PersonOrder::UnitDescending,
+            _ => return None,
+        })
+    }
+
+    fn descending(self) -> bool {
+        matches!(
+            self,
+            PersonOrder::NameDescending | PersonOrder::UnitDescending
+        )
+    }
 }
 
 impl Store {
@@ -193,6 +227,7 @@ impl Store {
             return Ok(Listing {
                 select,
                 plan,
+                order: query.order,
                 total: None,
                 searched: text.is_some(),
             });
@@ -208,11 +243,18 @@ impl Store {
             return Ok(Listing {
                 select,
                 plan: ListPlan::for_search(page, candidates, counted.all(), tree.all()),
+                order: query.order,
                 total: None,
                 searched: true,
             });
         }
-        let plan = ListPlan::choose(page, counted.all(), tree.all());
+        let plan = match query.order {
+            // The path index is in this order: walking it is both plans at once.
+            PersonOrder::Unit | PersonOrder::UnitDescending => ListPlan::SubtreeThenSort,
+            PersonOrder::Name | PersonOrder::NameDescending => {
+                ListPlan::choose(page, counted.all(), tree.all())
+            }
+        };
         let unfiltered = query.sector_id.is_none()
             && query.tag.as_deref().is_none_or(|t| t.trim().is_empty())
             && query.gender.is_none()
@@ -228,6 +270,7 @@ impl Store {
         Ok(Listing {
             select,
             plan,
+            order: query.order,
             total,
             searched: false,
         })
@@ -347,6 +390,7 @@ struct Listing {
     select: Select<person::Entity>,
     /// The index to walk.
     plan: ListPlan,
+    order: PersonOrder,
     /// The total from the kept counts, when no filter but the subtree and status applies.
     total: Option<Total>,
     /// A search box text applies: the count goes through the candidates.
@@ -354,13 +398,20 @@ struct Listing {
 }
 
 impl Listing {
-    /// The statement for the page, in pinyin order.
+    /// The statement for the page, in the order asked for, ties broken by id.
     fn statement(&self, page: PageRequest, engine: Engine) -> Statement {
-        let select = self
-            .select
-            .clone()
-            .order_by_asc(person::Column::NamePinyin)
-            .order_by_asc(person::Column::Id)
+        let direction = if self.order.descending() {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        let mut select = self.select.clone();
+        if matches!(self.order, PersonOrder::Unit | PersonOrder::UnitDescending) {
+            select = select.order_by(person::Column::UnitPath, direction.clone());
+        }
+        let select = select
+            .order_by(person::Column::NameSort, direction.clone())
+            .order_by(person::Column::Id, direction)
             .offset(page.offset())
             .limit(page.per_page);
         match self.plan.index() {
@@ -424,8 +475,8 @@ impl ListPlan {
     /// The index SQLite is told to use; none when the candidates drive the query.
     pub(crate) fn index(self) -> Option<&'static str> {
         match self {
-            ListPlan::NameOrder => Some("idx_people_name_order"),
-            ListPlan::SubtreeThenSort => Some("idx_people_unit_path"),
+            ListPlan::NameOrder => Some("idx_people_sort_order"),
+            ListPlan::SubtreeThenSort => Some("idx_people_unit_sort"),
             ListPlan::CandidatesThenSort => None,
         }
     }

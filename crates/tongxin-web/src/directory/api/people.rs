@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Field, Gender, Invalid, Reason};
 use tongxin_store::{
-    PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView, Protection, SensitiveField,
+    PageRequest, PeopleQuery, PersonOrder, PersonStatus, PersonSummary, PersonView, Protection,
+    SensitiveField,
 };
 
 use tongxin_tabular::{Format, Limits};
@@ -83,6 +84,8 @@ pub struct ListQuery {
     age_min: Option<u32>,
     age_max: Option<u32>,
     status: Option<String>,
+    /// `name` (default), `-name`, `unit` or `-unit`; anything else is the default.
+    sort: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
     /// Export only: `csv` (default) or `xlsx`.
@@ -117,6 +120,11 @@ fn people_query(query: &ListQuery) -> Result<PeopleQuery, AppError> {
         age_min: query.age_min,
         age_max: query.age_max,
         status,
+        order: query
+            .sort
+            .as_deref()
+            .and_then(PersonOrder::parse)
+            .unwrap_or_default(),
     })
 }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::{Field, Gender, HistoryEntry, Invalid, Reason};
 use tongxin_store::{
-    Actor, Page, PageRequest, PeopleQuery, PersonStatus, PersonSummary, PersonView,
+    Actor, Page, PageRequest, PeopleQuery, PersonOrder, PersonStatus, PersonSummary, PersonView,
     SectorFieldView, SectorView, SensitiveField, StoreError, UnitView,
 };
 use tongxin_tabular::{Format, Limits};
@@ -21,7 +21,7 @@ use crate::directory::file as directory_file;
 use crate::directory::import_jobs::NewJob;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPath, Query};
-use crate::pages::chrome::{Ctx, FormErrors, Pager, can_edit, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, SortHeader, can_edit, see_other};
 use crate::session::CurrentUser;
 use tongxin_store::{MembershipFields, PersonFields};
 
@@ -43,6 +43,10 @@ pub struct SearchForm {
     age_max: String,
     #[serde(default)]
     status: String,
+    /// A column to sort by (`name`, `unit`, `-` before it for descending); anything else
+    /// leaves the list in pinyin order.
+    #[serde(default)]
+    sort: String,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -60,6 +64,8 @@ struct IndexPage {
     export_link: String,
     /// The units down to the one the list is narrowed to, if any.
     lineage: Vec<UnitView>,
+    sort_by_name: SortHeader,
+    sort_by_unit: SortHeader,
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, raw: &str) -> Result<Option<T>, AppError> {
@@ -89,6 +95,9 @@ pub async fn index(
     {
         form.unit = scope.code.clone();
     }
+    if PersonOrder::parse(&form.sort).is_none() {
+        form.sort.clear();
+    }
     let page = PageRequest::new(form.page, form.per_page);
     let query = search_query(&state, actor, &form).await?;
     // A list narrowed to a unit says where it stands in the tree.
@@ -117,8 +126,16 @@ pub async fn index(
         ("age_min", &form.age_min),
         ("age_max", &form.age_max),
         ("status", &form.status),
+        ("sort", &form.sort),
     ];
     let pager = Pager::new(&results, "/directory", &params);
+    let current = if form.sort.is_empty() {
+        "name"
+    } else {
+        &form.sort
+    };
+    let sort_by_name = SortHeader::new("/directory", &params, current, "name");
+    let sort_by_unit = SortHeader::new("/directory", &params, current, "unit");
     let kept: Vec<(&str, &str)> = params
         .iter()
         .copied()
@@ -129,6 +146,8 @@ pub async fn index(
         serde_urlencoded::to_string(&kept).unwrap_or_default()
     );
     let page = IndexPage {
+        sort_by_name,
+        sort_by_unit,
         lineage,
         export_link,
         sectors: state.store.sectors(actor, false).await?,
@@ -170,6 +189,7 @@ pub(super) async fn search_query(
             "all" => PersonStatus::All,
             _ => PersonStatus::Active,
         },
+        order: PersonOrder::parse(&form.sort).unwrap_or_default(),
     }))
 }
 
