@@ -180,6 +180,11 @@ pub enum Reason {
     TooMany {
         max: u64,
     },
+    /// People named by id whom the caller may not change (or who do not exist): a batch over
+    /// them is refused whole.
+    RefusedPeople {
+        ids: Vec<u64>,
+    },
 }
 
 impl Reason {
@@ -240,6 +245,7 @@ impl Reason {
             Reason::Unreadable => "unreadable",
             Reason::Damaged => "damaged",
             Reason::UnknownPerson { .. } => "unknown_person",
+            Reason::RefusedPeople { .. } => "refused_people",
             Reason::TooMany { .. } => "too_many",
         }
     }
@@ -257,7 +263,16 @@ impl Reason {
             Reason::UnknownPerson { id } => Some(*id),
             Reason::TooMany { max } => Some(*max),
             Reason::TooManyElsewhere { count } => Some(*count),
+            Reason::RefusedPeople { ids } => Some(ids.len() as u64),
             _ => None,
+        }
+    }
+
+    /// The records a message names as `{ids}`.
+    pub fn ids(&self) -> &[u64] {
+        match self {
+            Reason::RefusedPeople { ids } => ids,
+            _ => &[],
         }
     }
 }

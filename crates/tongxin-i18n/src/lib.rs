@@ -133,10 +133,17 @@ pub fn invalid_message(catalog: &Catalog, lang: Lang, invalid: &Invalid) -> Stri
         .count()
         .map(|n| n.to_string())
         .unwrap_or_default();
+    let ids = invalid
+        .reason
+        .ids()
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(catalog.get(lang, "common.list_separator"));
     catalog.format(
         lang,
         &format!("invalid.{}", invalid.reason.key()),
-        &[("field", &field), ("n", &n)],
+        &[("field", &field), ("n", &n), ("ids", &ids)],
     )
 }
 

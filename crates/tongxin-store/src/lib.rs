@@ -58,8 +58,9 @@ pub use directory::organizations::{
     OrganizationView,
 };
 pub use directory::people::{
-    ImportOutcome, MembershipFields, MembershipView, PeopleQuery, PersonFields, PersonInput,
-    PersonOrder, PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField, split_tags,
+    ImportOutcome, MembershipFields, MembershipView, PeopleChange, PeopleQuery, PersonFields,
+    PersonInput, PersonOrder, PersonStatus, PersonSummary, PersonView, RowRefusal, SensitiveField,
+    split_tags,
 };
 pub use directory::proposals::{
     Decision, ProposalField, ProposalQuery, ProposalStatus, ProposalView, ProposedChange,

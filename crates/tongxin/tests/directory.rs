@@ -1284,6 +1284,216 @@ async fn the_directory_sorts_syllable_by_syllable(engine: Engine) {
     app.finish().await;
 }
 
+/// The people ticked in the directory are exported, tagged, archived (after a page naming
+/// them) or invited together; a batch holding anyone the caller may not change is refused
+/// whole, naming them, and changes nothing.
+async fn batch_actions_over_the_people_picked(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let staff = app.api("saihan.staff").await;
+    let street = app.unit("150105001").await.id;
+    let mut ids = Vec::new();
+    for name in ["白鹤", "宝玉", "巴雅"] {
+        ids.push(add(&staff, json!({ "unit_id": street, "name": name })).await["id"].clone());
+    }
+    let [a, b, c] = [0, 1, 2].map(|i| ids[i].as_i64().unwrap().to_string());
+    let outside = add(
+        &app.api("xincheng").await,
+        json!({ "unit_id": app.unit("150102").await.id, "name": "赵敏" }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let browser = app.login("saihan.staff").await;
+    let list = browser.get("/directory?q=b").await;
+    assert!(
+        list.body
+            .contains(&format!(r#"name="person" value="{a}" form="batch""#)),
+        "{}",
+        list.body
+    );
+    let batch = |fields: Vec<(&'static str, String)>| {
+        let browser = &browser;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser
+                .submit("/directory", "/directory/batch", &fields)
+                .await
+        }
+    };
+
+    // Tagging two, from a searched list: back to it, saying how many.
+    let tagged = batch(vec![
+        ("person", a.clone()),
+        ("person", b.clone()),
+        ("action", "tag".into()),
+        ("tag", "青年骨干".into()),
+        ("back", "q=b".into()),
+    ])
+    .await;
+    assert_eq!(tagged.status, StatusCode::SEE_OTHER, "{}", tagged.body);
+    let back = tagged.location.clone().unwrap_or_default();
+    assert_eq!(back, "/directory?q=b&done=people_tagged:2");
+    assert!(
+        browser
+            .get(&back)
+            .await
+            .body
+            .contains("已为 2 人添加标签。")
+    );
+    assert_eq!(
+        staff.get(&format!("/people/{a}")).await.json()["tags"],
+        json!(["青年骨干"])
+    );
+    let history = browser.get(&format!("/people/{a}")).await.body;
+    assert!(history.contains("青年骨干"), "{history}");
+
+    // One person outside the caller's subtree refuses the batch whole, naming them.
+    let refused = batch(vec![
+        ("person", c.clone()),
+        ("person", outside.clone()),
+        ("action", "tag".into()),
+        ("tag", "专家".into()),
+    ])
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains(&format!("编号为 {outside} 的人员")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        staff.get(&format!("/people/{c}")).await.json()["tags"],
+        json!([])
+    );
+    let api_refused = staff
+        .post_json(
+            "/people/batch",
+            &json!({ "person_ids": [c.parse::<i64>().unwrap(), outside.parse::<i64>().unwrap()], "action": "archive" }),
+        )
+        .await;
+    assert_eq!(api_refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(api_refused.error_code(), "refused_people");
+    assert_eq!(
+        staff.get(&format!("/people/{c}")).await.json()["archived"],
+        json!(false)
+    );
+
+    // Export: the export page for exactly those picked.
+    let export = batch(vec![
+        ("person", a.clone()),
+        ("person", c.clone()),
+        ("action", "export".into()),
+    ])
+    .await;
+    assert_eq!(export.status, StatusCode::SEE_OTHER);
+    let export_page = export.location.clone().unwrap_or_default();
+    let filter = export_page.split_once('?').unwrap().1.to_owned();
+    assert_eq!(filter, format!("status=all&ids={a}%2C{c}"));
+    let file = browser
+        .submit(
+            &export_page,
+            "/directory/export",
+            &[("filter", &filter), ("format", "csv")],
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(
+        file.body.contains("白鹤") && file.body.contains("巴雅") && !file.body.contains("宝玉")
+    );
+
+    // Inviting: a page to choose among activities still to be held.
+    let kind = app
+        .api("admin")
+        .await
+        .post_json(
+            "/activity-kinds",
+            &json!({ "code": "talk", "name": "座谈会" }),
+        )
+        .await
+        .json()["id"]
+        .clone();
+    let activity = staff
+        .post_json(
+            "/activities",
+            &json!({ "kind_id": kind, "unit_id": app.unit("150105").await.id, "title": "界别座谈会",
+                     "starts_at": "2026-12-09T09:00", "ends_at": "2026-12-09T11:00" }),
+        )
+        .await;
+    assert_eq!(activity.status, StatusCode::CREATED, "{}", activity.body);
+    let activity = activity.json()["id"].as_i64().unwrap().to_string();
+    let choose = batch(vec![
+        ("person", a.clone()),
+        ("person", b.clone()),
+        ("action", "invite".into()),
+    ])
+    .await;
+    assert_eq!(choose.status, StatusCode::OK);
+    assert!(
+        choose.body.contains("界别座谈会") && choose.body.contains("宝玉"),
+        "{}",
+        choose.body
+    );
+    let invited = batch(vec![
+        ("person", a.clone()),
+        ("person", b.clone()),
+        ("action", "invite".into()),
+        ("activity", activity.clone()),
+    ])
+    .await;
+    assert_eq!(
+        invited.location.as_deref(),
+        Some(format!("/activities/{activity}?done=invited:2").as_str())
+    );
+
+    // Archiving: a page naming everyone first, then the archive.
+    let confirm = batch(vec![
+        ("person", a.clone()),
+        ("person", c.clone()),
+        ("action", "archive".into()),
+    ])
+    .await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm.body.contains("白鹤")
+            && confirm.body.contains("巴雅")
+            && confirm.body.contains("确认归档")
+    );
+    assert_eq!(
+        staff.get(&format!("/people/{a}")).await.json()["archived"],
+        json!(false)
+    );
+    let archived = batch(vec![
+        ("person", a.clone()),
+        ("person", c.clone()),
+        ("action", "archive".into()),
+        ("confirmed", "yes".into()),
+    ])
+    .await;
+    assert_eq!(
+        archived.location.as_deref(),
+        Some("/directory?done=people_archived:2")
+    );
+    assert_eq!(
+        staff.get(&format!("/people/{c}")).await.json()["archived"],
+        json!(true)
+    );
+    let nobody = batch(vec![("action", "archive".into())]).await;
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A leader reads the directory but changes nobody.
+    let leader = app.login("saihan.leader").await;
+    let read_only = leader
+        .submit(
+            "/directory",
+            "/directory/batch",
+            &[("person", b.as_str()), ("action", "tag"), ("tag", "x")],
+        )
+        .await;
+    assert_eq!(read_only.status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}
+
 engine_tests!(
     a_record_read_can_be_sent_back_whole,
     organizations_and_affiliations,
@@ -1295,5 +1505,6 @@ engine_tests!(
     bad_person_input_is_refused,
     search_by_name_pinyin_initials_and_phone,
     the_directory_sorts_syllable_by_syllable,
+    batch_actions_over_the_people_picked,
     sectors_are_kept_by_top_administrators,
 );

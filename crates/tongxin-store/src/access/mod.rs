@@ -85,6 +85,12 @@ pub(crate) fn visible<E: Guarded>(actor: &Actor) -> Select<E> {
     E::find().filter(allowed::<E>(actor, Mode::See))
 }
 
+/// The rows of `E` the actor may change.
+pub(crate) fn changeable<E: Guarded>(actor: &Actor) -> Select<E> {
+    #[allow(clippy::disallowed_methods)]
+    E::find().filter(allowed::<E>(actor, Mode::Change))
+}
+
 /// One row the actor may see, or not found.
 pub(crate) async fn find<E, C>(
     conn: &C,

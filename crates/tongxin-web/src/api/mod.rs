@@ -76,6 +76,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(people::import).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
         .route("/people/export", post(people::export))
+        .route("/people/batch", post(people::batch))
         .route("/people/template", get(people::template))
         .route("/people/{id}", get(people::show).put(people::replace))
         .route("/people/{id}/archive", post(people::archive))

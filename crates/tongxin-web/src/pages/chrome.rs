@@ -78,12 +78,15 @@ impl Ctx {
     }
 
     /// The confirmation of the change that redirected here (`?done=unit_created` shows
-    /// `done.unit_created`); a value without words shows nothing.
-    pub fn done_message(&self) -> Option<&str> {
+    /// `done.unit_created`; `?done=people_tagged:3` puts 3 for its `{n}`); a value without
+    /// words shows nothing.
+    pub fn done_message(&self) -> Option<String> {
         let query = self.here.split_once('?')?.1;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
         let (_, done) = pairs.iter().find(|(key, _)| key == "done")?;
-        self.catalog.lookup(self.lang, &format!("done.{done}"))
+        let (what, n) = done.split_once(':').unwrap_or((done, ""));
+        let words = self.catalog.lookup(self.lang, &format!("done.{what}"))?;
+        Some(words.replace("{n}", n))
     }
 
     pub fn is_admin(&self) -> bool {

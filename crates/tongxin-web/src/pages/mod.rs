@@ -13,6 +13,7 @@ pub(crate) use crate::campaigns::pages as campaigns;
 mod home;
 mod portal;
 mod search;
+pub(crate) use crate::directory::pages::batch;
 pub(crate) use crate::directory::pages::export;
 pub(crate) use crate::directory::pages::organizations;
 pub(crate) use crate::directory::pages::people;
@@ -114,6 +115,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/organizations/{id}", get(organizations::show))
         .route("/directory", get(people::index))
         .route("/directory/export", get(export::page).post(export::export))
+        .route("/directory/batch", post(batch::batch))
         .route("/directory/template", get(people::template))
         .route(
             "/directory/import",

@@ -5,6 +5,7 @@
 //! values are sealed before they reach SQL and only leave this module masked, or in clear
 //! through [`Store::reveal_person_field`], which is audited.
 
+mod batch;
 mod form;
 mod history;
 mod merge;
@@ -12,6 +13,7 @@ mod protected;
 mod search;
 
 pub(crate) use crate::units::people_counts::Deltas;
+pub use batch::PeopleChange;
 pub use form::{MembershipFields, PersonFields, split_tags};
 use history::history_since;
 pub(crate) use history::{Author, creation_entry, record_history};
@@ -525,6 +527,23 @@ impl Store {
         actor.require_editor()?;
         let tx = self.begin_write().await?;
         let current = self.find_person(&tx, actor, id).await?;
+        let updated = self.archive_row(&tx, actor, now, current, archived).await?;
+        let view = self.person_view(&tx, updated).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Archives or restores the person row `current` (one the actor may change), with its
+    /// history, audit event, counts and campaign coverage.
+    pub(crate) async fn archive_row<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        now: Timestamp,
+        current: person::Model,
+        archived: bool,
+    ) -> Result<person::Model> {
+        let id = current.id;
         let version = current.version + 1;
         let updated = person::ActiveModel {
             id: Set(id),
@@ -533,12 +552,12 @@ impl Store {
             updated_at: Set(now.micros()),
             ..Default::default()
         }
-        .update(&tx)
+        .update(conn)
         .await?;
-        Deltas::changed(&current, &updated).apply(&tx).await?;
+        Deltas::changed(&current, &updated).apply(conn).await?;
         let status = |a: bool| Some(if a { "archived" } else { "active" }.to_owned());
         record_history(
-            &tx,
+            conn,
             id,
             version,
             now,
@@ -553,7 +572,7 @@ impl Store {
             "person.restore"
         };
         audit::append(
-            &tx,
+            conn,
             &self.keys,
             now,
             actor,
@@ -562,10 +581,8 @@ impl Store {
                 .unit(&updated.unit_path),
         )
         .await?;
-        coverage::sync(&tx, None, &[id], now).await?;
-        let view = self.person_view(&tx, updated).await?;
-        tx.commit().await?;
-        Ok(view)
+        coverage::sync(conn, None, &[id], now).await?;
+        Ok(updated)
     }
 
     /// The columns of the person row `id` for `input`, sealing what is sensitive to that row.

@@ -37,6 +37,8 @@ pub struct PeopleQuery {
     pub age_max: Option<u32>,
     pub status: PersonStatus,
     pub order: PersonOrder,
+    /// Only these people (picked in the list for an export); empty for no such limit.
+    pub ids: Vec<i64>,
 }
 
 /// The orders the directory offers, each served by an index at any size.
@@ -132,6 +134,9 @@ impl Store {
         }
         if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
             select = select.filter(self.text_condition(q));
+        }
+        if !query.ids.is_empty() {
+            select = select.filter(person::Column::Id.is_in(query.ids.iter().copied()));
         }
         Ok(Matching { select, subtree })
     }
@@ -255,7 +260,8 @@ impl Store {
                 ListPlan::choose(page, counted.all(), tree.all())
             }
         };
-        let unfiltered = query.sector_id.is_none()
+        let unfiltered = query.ids.is_empty()
+            && query.sector_id.is_none()
             && query.tag.as_deref().is_none_or(|t| t.trim().is_empty())
             && query.gender.is_none()
             && query.age_min.is_none()

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tongxin_core::{Field, Gender, Invalid, Reason};
 use tongxin_store::{
-    PageRequest, PeopleQuery, PersonOrder, PersonStatus, PersonSummary, PersonView, Protection,
-    SensitiveField,
+    PageRequest, PeopleChange, PeopleQuery, PersonOrder, PersonStatus, PersonSummary, PersonView,
+    Protection, SensitiveField,
 };
 
 use tongxin_tabular::{Format, Limits};
@@ -125,6 +125,7 @@ fn people_query(query: &ListQuery) -> Result<PeopleQuery, AppError> {
             .as_deref()
             .and_then(PersonOrder::parse)
             .unwrap_or_default(),
+        ids: Vec::new(),
     })
 }
 
@@ -262,6 +263,34 @@ pub async fn restore(
     IdPath(id): IdPath,
 ) -> Result<Json<Value>, AppError> {
     set_archived(&state, &user, id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct BatchBody {
+    person_ids: Vec<i64>,
+    /// `tag` (with `tag`) or `archive`.
+    action: String,
+    #[serde(default)]
+    tag: String,
+}
+
+/// `POST /people/batch`: tags or archives every person listed, or none (422
+/// `refused_people` naming those the caller may not change).
+pub async fn batch(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<BatchBody>,
+) -> Result<Json<Value>, AppError> {
+    let change = match body.action.as_str() {
+        "tag" => PeopleChange::Tag(body.tag),
+        "archive" => PeopleChange::Archive,
+        other => return Err(bad_query(format!("action={other}"))),
+    };
+    let changed = state
+        .store
+        .change_people(&user.actor, state.clock.now(), &body.person_ids, &change)
+        .await?;
+    Ok(Json(json!({ "changed": changed })))
 }
 
 #[derive(Deserialize)]

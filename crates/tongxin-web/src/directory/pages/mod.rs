@@ -1,5 +1,6 @@
 //! The directory's pages.
 
+pub(crate) mod batch;
 pub(crate) mod export;
 pub(crate) mod organizations;
 pub(crate) mod people;

@@ -47,6 +47,9 @@ pub struct SearchForm {
     /// leaves the list in pinyin order.
     #[serde(default)]
     sort: String,
+    /// Only these people, by id, comma-separated (an export of those picked in the list).
+    #[serde(default)]
+    ids: String,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -66,6 +69,8 @@ struct IndexPage {
     lineage: Vec<UnitView>,
     sort_by_name: SortHeader,
     sort_by_unit: SortHeader,
+    /// The list's filters as a query string, for the batch form to come back to.
+    list_query: String,
 }
 
 fn number<T: std::str::FromStr>(key: &'static str, raw: &str) -> Result<Option<T>, AppError> {
@@ -141,11 +146,10 @@ pub async fn index(
         .copied()
         .filter(|(_, v)| !v.is_empty())
         .collect();
-    let export_link = format!(
-        "/directory/export?{}",
-        serde_urlencoded::to_string(&kept).unwrap_or_default()
-    );
+    let list_query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    let export_link = format!("/directory/export?{list_query}");
     let page = IndexPage {
+        list_query,
         sort_by_name,
         sort_by_unit,
         lineage,
@@ -190,6 +194,11 @@ pub(super) async fn search_query(
             _ => PersonStatus::Active,
         },
         order: PersonOrder::parse(&form.sort).unwrap_or_default(),
+        ids: form
+            .ids
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect(),
     }))
 }
 
