@@ -70,6 +70,8 @@ pub use directory::sectors::{
     SectorFieldView, SectorView,
 };
 pub use error::{LoginError, StoreError};
-pub use materials::{MAX_MATERIAL_MIB, MaterialImport, MaterialUpload, MaterialView};
+pub use materials::{
+    MAX_MATERIAL_MIB, MaterialImport, MaterialQuery, MaterialUpload, MaterialView,
+};
 pub use page::{COUNT_CAP, Page, PageRequest, Total};
 pub use units::{NewUnit, UnitChange, UnitChoice, UnitQuery, UnitSeed, UnitSummary, UnitView};

@@ -3,7 +3,7 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, QueryTrait, Select, Statement,
+    ConnectionTrait, EntityTrait, Order, PaginatorTrait, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use crate::Engine;
@@ -35,6 +35,16 @@ impl PageRequest {
 
     pub(crate) fn offset(self) -> u64 {
         (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// `natural`, the direction of a list's own order, or its opposite when the list is asked for
+/// the other way round (a sortable header clicked twice). Either way an index serves it.
+pub(crate) fn along(natural: Order, reversed: bool) -> Order {
+    match (natural, reversed) {
+        (Order::Asc, true) => Order::Desc,
+        (Order::Desc, true) => Order::Asc,
+        (natural, _) => natural,
     }
 }
 

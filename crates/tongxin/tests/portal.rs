@@ -465,9 +465,134 @@ async fn one_box_searches_everything_filed_in_the_tree(engine: Engine) {
     app.finish().await;
 }
 
+/// Organizations, materials, activities and accounts turn round from their sorting header
+/// (and by `sort` in the API); organizations and materials start from the unit chosen in the
+/// top bar as the directory and activities do.
+async fn other_lists_sort_and_start_from_the_chosen_unit(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let (kind, ..) = setup(&app).await;
+    let county = app.api("xincheng").await;
+    let xincheng = app.unit("150102").await.id;
+    let town = app.unit("150102100").await.id;
+    for (name, unit) in [("甲商会", xincheng), ("乙商会", town), ("丙商会", xincheng)] {
+        let made = county
+            .post_json(
+                "/organizations",
+                &json!({ "unit_id": unit, "name": name, "kind": "chamber" }),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    }
+    for (file, unit) in [("市区材料.txt", xincheng), ("镇里材料.txt", town)] {
+        let made = county
+            .post_bytes(
+                &format!(
+                    "/materials?unit_id={unit}&file_name={}",
+                    common::encode(file)
+                ),
+                "学习材料".as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    }
+    for day in ["2026-12-05", "2026-12-12"] {
+        plan(
+            &county,
+            &app,
+            kind,
+            json!({ "title": format!("{day} 座谈"), "starts_at": format!("{day}T09:00"), "ends_at": format!("{day}T11:00") }),
+        )
+        .await;
+    }
+    let names = |reply: &common::Reply, key: &str| -> Vec<String> {
+        reply.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i[key].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (list, key, reverse) in [
+        ("/organizations", "name", "-name"),
+        ("/materials", "title", "uploaded"),
+        ("/activities", "title", "starts_at"),
+    ] {
+        let natural = names(&county.get(list).await, key);
+        let reversed = names(&county.get(&format!("{list}?sort={reverse}")).await, key);
+        assert!(natural.len() >= 2, "{list}: {natural:?}");
+        assert_eq!(
+            reversed,
+            natural.iter().rev().cloned().collect::<Vec<_>>(),
+            "{list}"
+        );
+    }
+    let admin = app.api("admin").await;
+    let accounts = names(&admin.get("/accounts?per_page=200").await, "username");
+    let backwards = names(
+        &admin.get("/accounts?per_page=200&sort=-username").await,
+        "username",
+    );
+    assert_eq!(
+        backwards,
+        accounts.iter().rev().cloned().collect::<Vec<_>>()
+    );
+
+    // The pages' headers say which way they run and lead the other way.
+    let browser = app.login("xincheng").await;
+    for (page, header) in [
+        (
+            "/organizations",
+            r#"aria-sort="ascending"><a href="/organizations?sort=-name""#,
+        ),
+        (
+            "/organizations?sort=-name",
+            r#"aria-sort="descending"><a href="/organizations?sort=name""#,
+        ),
+        (
+            "/materials",
+            r#"aria-sort="descending"><a href="/materials?sort=uploaded""#,
+        ),
+        (
+            "/activities",
+            r#"aria-sort="descending"><a href="/activities?sort=starts_at""#,
+        ),
+        (
+            "/activities?sort=starts_at",
+            r#"aria-sort="ascending"><a href="/activities?sort=-starts_at""#,
+        ),
+    ] {
+        let body = browser.get(page).await.body;
+        assert!(body.contains(header), "{page}: {body}");
+    }
+    let accounts_page = app
+        .login("admin")
+        .await
+        .get("/accounts?sort=-username")
+        .await
+        .body;
+    assert!(accounts_page.contains(r#"aria-sort="descending"><a href="/accounts?sort=username""#));
+
+    // From 保合少镇: its own organization and material only.
+    browser
+        .submit("/scope", "/scope", &[("unit_code", "150102100")])
+        .await;
+    let organizations = browser.get("/organizations").await.body;
+    assert!(
+        organizations.contains("乙商会") && !organizations.contains("甲商会"),
+        "{organizations}"
+    );
+    let materials = browser.get("/materials").await.body;
+    assert!(
+        materials.contains("镇里材料") && !materials.contains("市区材料"),
+        "{materials}"
+    );
+    app.finish().await;
+}
+
 engine_tests!(
     one_box_searches_everything_filed_in_the_tree,
     lists_start_from_the_unit_chosen_in_the_top_bar,
+    other_lists_sort_and_start_from_the_chosen_unit,
     pages_show_where_a_record_is_filed,
     the_unit_picker_offers_units_of_ones_subtree,
     lists_page_by_number_and_size,

@@ -10,8 +10,8 @@ pub(crate) mod two_factor;
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Password, Reason, Role, Timestamp, Username};
@@ -22,7 +22,7 @@ use crate::audit::{self, Event};
 use crate::entity::{session, unit, user};
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, Walk, capped_count};
+use crate::page::{Page, PageRequest, Walk, along, capped_count};
 
 /// Limits that protect accounts and sessions; configurable, with the defaults of the issue.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +125,8 @@ pub struct AccountQuery {
     pub unit_id: Option<i64>,
     /// Only accounts locked out of signing in at this time.
     pub locked_at: Option<Timestamp>,
+    /// Z to A instead of A to Z.
+    pub reversed: bool,
 }
 
 /// An account to create; every field already validated.
@@ -165,7 +167,7 @@ impl Store {
         }
         let total = capped_count(select.clone(), &self.db).await?;
         let ordered = select
-            .order_by_asc(user::Column::Username)
+            .order_by(user::Column::Username, along(Order::Asc, query.reversed))
             .offset(page.offset())
             .limit(page.per_page);
         let statement = ACCOUNT_WALK.statement(ordered.clone(), total, self.engine());

@@ -23,22 +23,22 @@ pub use photos::PhotoView;
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
-use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp, UnitPath};
+use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded, filing_unit};
 use crate::audit::{self, Event};
 use crate::campaigns::coverage;
 use crate::entity::{
-    activity, activity_kind, activity_material, campaign, invitation, material, organization, unit,
+    activity, activity_kind, activity_material, campaign, invitation, material, organization,
 };
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, Walk, capped_count};
+use crate::page::{Page, PageRequest, Walk, along, capped_count};
 use crate::units::unit_names;
 
 /// An activity to create or replace, already parsed.
@@ -116,6 +116,8 @@ pub struct ActivityQuery {
     pub from: Option<Timestamp>,
     /// Starting before.
     pub until: Option<Timestamp>,
+    /// The earliest first instead of the latest.
+    pub reversed: bool,
 }
 
 /// Where an activity goes next.
@@ -221,12 +223,7 @@ impl Store {
         actor.require_staff_area()?;
         let mut select = access::visible::<activity::Entity>(actor);
         if let Some(unit_id) = query.unit_id {
-            let unit = access::visible::<unit::Entity>(actor)
-                .filter(unit::Column::Id.eq(unit_id))
-                .one(&self.db)
-                .await?
-                .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-            let path = UnitPath::from_stored(unit.path);
+            let path = self.subtree_of(actor, unit_id).await?;
             select = select
                 .filter(activity::Column::UnitPath.gte(path.as_str()))
                 .filter(activity::Column::UnitPath.lt(path.upper_bound()));
@@ -251,8 +248,11 @@ impl Store {
         }
         let total = capped_count(select.clone(), &self.db).await?;
         let ordered = select
-            .order_by_desc(activity::Column::StartsAt)
-            .order_by_desc(activity::Column::Id)
+            .order_by(
+                activity::Column::StartsAt,
+                along(Order::Desc, query.reversed),
+            )
+            .order_by(activity::Column::Id, along(Order::Desc, query.reversed))
             .offset(page.offset())
             .limit(page.per_page);
         let statement = ACTIVITY_WALK.statement(ordered.clone(), total, self.engine());

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp};
@@ -17,7 +17,7 @@ use crate::audit::{self, Event};
 use crate::entity::{affiliation, organization, person, sector};
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, Walk, capped_count};
+use crate::page::{Page, PageRequest, Walk, along, capped_count};
 use crate::units::unit_names;
 
 /// The kinds of organization the directory keeps.
@@ -116,6 +116,10 @@ pub struct OrganizationQuery {
     pub sector_id: Option<i64>,
     pub venues_only: bool,
     pub include_archived: bool,
+    /// Only this unit's subtree (within the actor's).
+    pub unit_id: Option<i64>,
+    /// Z to A instead of A to Z.
+    pub reversed: bool,
 }
 
 fn date_text(d: Option<NaiveDate>) -> Option<String> {
@@ -203,10 +207,17 @@ impl Store {
         if !query.include_archived {
             select = select.filter(organization::Column::ArchivedAt.is_null());
         }
+        if let Some(unit_id) = query.unit_id {
+            let path = self.subtree_of(actor, unit_id).await?;
+            select = select
+                .filter(organization::Column::UnitPath.gte(path.as_str()))
+                .filter(organization::Column::UnitPath.lt(path.upper_bound()));
+        }
         let total = capped_count(select.clone(), &self.db).await?;
+        let direction = along(Order::Asc, query.reversed);
         let ordered = select
-            .order_by_asc(organization::Column::Name)
-            .order_by_asc(organization::Column::Id)
+            .order_by(organization::Column::Name, direction.clone())
+            .order_by(organization::Column::Id, direction)
             .offset(page.offset())
             .limit(page.per_page);
         let statement = ORGANIZATION_WALK.statement(ordered.clone(), total, self.engine());

@@ -2,7 +2,7 @@
 //! searchable by their text in either script, attached to campaigns and activities.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, Order, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use serde_json::json;
@@ -17,7 +17,7 @@ use crate::audit::{self, Event};
 use crate::entity::{attachment, material, unit};
 use crate::error::{Result, StoreError};
 use crate::like;
-use crate::page::{Page, PageRequest, Walk, capped_count};
+use crate::page::{Page, PageRequest, Walk, along, capped_count};
 use crate::units::unit_names;
 
 /// Largest material accepted, in MiB.
@@ -84,6 +84,17 @@ fn view(m: material::Model, unit_name: String) -> MaterialView {
         created_at: Timestamp(m.created_at),
         archived: m.archived_at.is_some(),
     }
+}
+
+/// Filters of the material library.
+#[derive(Debug, Clone, Default)]
+pub struct MaterialQuery {
+    /// Words of the title or text, in either script.
+    pub q: Option<String>,
+    /// Only this unit's subtree (within the actor's).
+    pub unit_id: Option<i64>,
+    /// The oldest first instead of the newest.
+    pub reversed: bool,
 }
 
 /// How a page of the library is read: newest first along the creation order, or through the
@@ -170,17 +181,24 @@ impl Store {
         })
     }
 
-    /// Materials of the actor's subtree; `q` searches titles and full text in either script.
+    /// Materials of the actor's subtree, the newest first; `q` searches titles and full text in
+    /// either script.
     pub async fn materials(
         &self,
         actor: &Actor,
-        q: Option<&str>,
+        query: &MaterialQuery,
         page: PageRequest,
     ) -> Result<Page<MaterialView>> {
         actor.require_staff_area()?;
         let mut select = access::visible::<material::Entity>(actor)
             .filter(material::Column::ArchivedAt.is_null());
-        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(unit_id) = query.unit_id {
+            let path = self.subtree_of(actor, unit_id).await?;
+            select = select
+                .filter(material::Column::UnitPath.gte(path.as_str()))
+                .filter(material::Column::UnitPath.lt(path.upper_bound()));
+        }
+        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let simplified = to_script(q, Script::Simplified);
             select = select.filter(
                 Condition::any()
@@ -193,8 +211,11 @@ impl Store {
         }
         let total = capped_count(select.clone(), &self.db).await?;
         let ordered = select
-            .order_by_desc(material::Column::CreatedAt)
-            .order_by_desc(material::Column::Id)
+            .order_by(
+                material::Column::CreatedAt,
+                along(Order::Desc, query.reversed),
+            )
+            .order_by(material::Column::Id, along(Order::Desc, query.reversed))
             .offset(page.offset())
             .limit(page.per_page);
         let statement = MATERIAL_WALK.statement(ordered.clone(), total, self.engine());

@@ -312,6 +312,17 @@ impl Store {
         Ok(units)
     }
 
+    /// The path of the subtree a list is narrowed to: a unit the actor sees, or a refusal of
+    /// the unit field (not found) for any other.
+    pub(crate) async fn subtree_of(&self, actor: &Actor, unit_id: i64) -> Result<UnitPath> {
+        let root = access::visible::<unit::Entity>(actor)
+            .filter(unit::Column::Id.eq(unit_id))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
+        Ok(UnitPath::from_stored(root.path))
+    }
+
     /// The breadcrumb of a record filed under `unit_id`: the units the actor sees from the top
     /// of their subtree down to that unit (empty if it lies outside).
     pub async fn lineage_of(&self, actor: &Actor, unit_id: i64) -> Result<Vec<UnitView>> {

@@ -34,6 +34,8 @@ fn account_json(a: &AccountView) -> Value {
 pub struct ListQuery {
     q: Option<String>,
     unit_id: Option<i64>,
+    /// `-username` for Z to A; A to Z otherwise.
+    sort: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -46,6 +48,7 @@ pub async fn list(
     let filter = AccountQuery {
         q: query.q,
         unit_id: query.unit_id,
+        reversed: query.sort.as_deref() == Some("-username"),
         ..AccountQuery::default()
     };
     let page = state

@@ -14,7 +14,7 @@ use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdKeyPath, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, Pager, done, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, SortHeader, done, refused, see_other};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]
@@ -22,9 +22,15 @@ pub struct ListQuery {
     #[serde(default)]
     q: String,
     unit: Option<i64>,
+    /// `-username` for Z to A; A to Z otherwise.
+    #[serde(default)]
+    sort: String,
     page: Option<u64>,
     per_page: Option<u64>,
 }
+
+/// Accounts list by user name, A to Z.
+const NATURAL_ORDER: &str = "username";
 
 #[derive(Template)]
 #[template(path = "accounts/index.html")]
@@ -34,6 +40,7 @@ struct IndexPage {
     unit: Option<i64>,
     accounts: Page<AccountView>,
     pager: Pager,
+    sort_by_username: SortHeader,
 }
 
 pub async fn index(
@@ -49,18 +56,24 @@ pub async fn index(
             &AccountQuery {
                 q: Some(query.q.clone()),
                 unit_id: query.unit,
+                reversed: SortHeader::reverses(&query.sort, NATURAL_ORDER),
                 ..AccountQuery::default()
             },
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let unit_param = query.unit.map(|u| u.to_string()).unwrap_or_default();
-    let pager = Pager::new(
-        &accounts,
-        "/accounts",
-        &[("q", &query.q), ("unit", &unit_param)],
-    );
+    let reversed = SortHeader::reverses(&query.sort, NATURAL_ORDER);
+    let sort = if reversed { "-username" } else { "" };
+    let params = [
+        ("q", query.q.as_str()),
+        ("unit", &unit_param),
+        ("sort", sort),
+    ];
+    let pager = Pager::new(&accounts, "/accounts", &params);
+    let current = if reversed { sort } else { NATURAL_ORDER };
     let page = IndexPage {
+        sort_by_username: SortHeader::new("/accounts", &params, current, "username"),
         ctx: ctx.with_section("accounts"),
         pager,
         q: query.q,

@@ -119,6 +119,8 @@ pub struct ListQuery {
     state: Option<String>,
     from: Option<String>,
     until: Option<String>,
+    /// `starts_at` for the earliest first; the latest first otherwise.
+    sort: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -154,6 +156,7 @@ pub async fn list(
         state: activity_state,
         from: query_time("from", query.from.as_deref())?,
         until: query_time("until", query.until.as_deref())?,
+        reversed: query.sort.as_deref() == Some("starts_at"),
     };
     let page = state
         .store

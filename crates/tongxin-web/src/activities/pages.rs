@@ -21,7 +21,8 @@ use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields};
 use crate::pages::chrome::{
-    Ctx, FormErrors, Pager, can_edit, encode_query_value, form_status, refused, see_other,
+    Ctx, FormErrors, Pager, SortHeader, can_edit, encode_query_value, form_status, refused,
+    see_other,
 };
 use crate::session::CurrentUser;
 
@@ -33,9 +34,15 @@ pub struct ListForm {
     state: String,
     #[serde(default)]
     kind: String,
+    /// `starts_at` for the earliest first; the latest first otherwise.
+    #[serde(default)]
+    sort: String,
     page: Option<u64>,
     per_page: Option<u64>,
 }
+
+/// The activity list runs from the latest start to the earliest.
+const NATURAL_ORDER: &str = "-starts_at";
 
 #[derive(Template)]
 #[template(path = "activities/index.html")]
@@ -46,6 +53,7 @@ struct IndexPage {
     list: ListForm,
     results: Page<ActivityView>,
     pager: Pager,
+    sort_by_start: SortHeader,
     kinds: Vec<ActivityKindView>,
     states: [ActivityState; 4],
     can_edit: bool,
@@ -63,6 +71,7 @@ pub async fn index(
         kind_id: list.kind.parse().ok(),
         // The list starts from the unit chosen in the top bar.
         unit_id: ctx.scope.as_ref().map(|s| s.id),
+        reversed: SortHeader::reverses(&list.sort, NATURAL_ORDER),
         ..ActivityQuery::default()
     };
     let results = state
@@ -73,11 +82,20 @@ pub async fn index(
             PageRequest::new(list.page, list.per_page),
         )
         .await?;
-    let pager = Pager::new(
-        &results,
-        "/activities",
-        &[("q", &list.q), ("state", &list.state), ("kind", &list.kind)],
-    );
+    let sort = if query.reversed { "starts_at" } else { "" };
+    let params = [
+        ("q", list.q.as_str()),
+        ("state", &list.state),
+        ("kind", &list.kind),
+        ("sort", sort),
+    ];
+    let pager = Pager::new(&results, "/activities", &params);
+    let current = if query.reversed {
+        "starts_at"
+    } else {
+        NATURAL_ORDER
+    };
+    let sort_by_start = SortHeader::new("/activities", &params, current, "starts_at");
     let lineage = match &ctx.scope {
         Some(scope) => state.store.lineage_of(&auth.actor, scope.id).await?,
         None => Vec::new(),
@@ -87,6 +105,7 @@ pub async fn index(
         ctx: ctx.with_section("activities"),
         results,
         pager,
+        sort_by_start,
         kinds: state.store.activity_kinds(&auth.actor, false).await?,
         states: ActivityState::ALL,
         can_edit: can_edit(&auth.actor),

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tongxin_store::{MaterialUpload, MaterialView, PageRequest};
+use tongxin_store::{MaterialQuery, MaterialUpload, MaterialView, PageRequest};
 use tongxin_text::script::Script;
 
 use crate::AppState;
@@ -32,6 +32,10 @@ fn material_json(m: &MaterialView) -> Value {
 #[derive(Deserialize)]
 pub struct ListQuery {
     q: Option<String>,
+    /// Only this unit's subtree.
+    unit_id: Option<i64>,
+    /// `uploaded` for the oldest first; the newest first otherwise.
+    sort: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -45,7 +49,11 @@ pub async fn list(
         .store
         .materials(
             &user.actor,
-            query.q.as_deref(),
+            &MaterialQuery {
+                q: query.q,
+                unit_id: query.unit_id,
+                reversed: query.sort.as_deref() == Some("uploaded"),
+            },
             PageRequest::new(query.page, query.per_page),
         )
         .await?;

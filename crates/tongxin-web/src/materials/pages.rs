@@ -7,23 +7,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tongxin_core::Invalid;
-use tongxin_store::{MaterialImport, MaterialUpload, MaterialView, Page, PageRequest};
+use tongxin_store::{MaterialImport, MaterialQuery, MaterialUpload, MaterialView, Page};
 use tongxin_text::script::Script;
 
 use crate::AppState;
 use crate::activities::pages::unit_id_of;
 use crate::error::AppError;
 use crate::forms::{CsrfUpload, IdPath, Query};
-use crate::pages::chrome::{Ctx, FormErrors, Pager, form_status, refused};
+use crate::pages::chrome::{Ctx, FormErrors, ListForm, Pager, SortHeader, form_status, refused};
 use crate::session::CurrentUser;
-
-#[derive(Deserialize, Default)]
-pub struct ListForm {
-    #[serde(default)]
-    q: String,
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
 
 #[derive(Template)]
 #[template(path = "materials/index.html")]
@@ -32,10 +24,14 @@ struct IndexPage {
     q: String,
     results: Page<MaterialView>,
     pager: Pager,
+    sort_by_date: SortHeader,
     unit_code: String,
     imported: Option<MaterialImport>,
     errors: FormErrors,
 }
+
+/// The library lists the newest first.
+const NATURAL_ORDER: &str = "-uploaded";
 
 async fn render_index(
     state: &AppState,
@@ -46,15 +42,14 @@ async fn render_index(
     imported: Option<MaterialImport>,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
-    let results = state
-        .store
-        .materials(
-            actor,
-            Some(&list.q),
-            PageRequest::new(list.page, list.per_page),
-        )
-        .await?;
-    let pager = Pager::new(&results, "/materials", &[("q", &list.q)]);
+    // The library starts from the unit chosen in the top bar.
+    let query = MaterialQuery {
+        q: Some(list.q.clone()),
+        unit_id: ctx.scope.as_ref().map(|u| u.id),
+        reversed: list.reversed(NATURAL_ORDER),
+    };
+    let results = state.store.materials(actor, &query, list.page()).await?;
+    let (pager, sort_by_date) = list.tools(&results, "/materials", NATURAL_ORDER);
     let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),
@@ -62,6 +57,7 @@ async fn render_index(
         q: list.q,
         results,
         pager,
+        sort_by_date,
         unit_code,
         imported,
     };

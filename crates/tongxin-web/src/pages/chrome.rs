@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tongxin_core::{Invalid, Role};
-use tongxin_store::{Actor, PageRequest, StoreError, UnitView};
+use tongxin_store::{Actor, Page, PageRequest, StoreError, UnitView};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -425,6 +425,15 @@ pub struct SortHeader {
 }
 
 impl SortHeader {
+    /// Whether `sort` asks for a list the other way round from its `natural` order (`name`
+    /// for A to Z, `-starts_at` for the latest first); anything else leaves it as it is.
+    pub fn reverses(sort: &str, natural: &str) -> bool {
+        match natural.strip_prefix('-') {
+            Some(key) => sort == key,
+            None => sort.strip_prefix('-') == Some(natural),
+        }
+    }
+
     /// The header of column `key` of the list at `path` with `params`, now sorted by `current`.
     pub fn new(path: &str, params: &[(&str, &str)], current: &str, key: &str) -> SortHeader {
         let descending = format!("-{key}");
@@ -449,6 +458,49 @@ impl SortHeader {
             aria_sort,
             arrow,
         }
+    }
+}
+
+/// The query of a list page with a search box, one sortable column and pages.
+#[derive(serde::Deserialize, Default)]
+pub struct ListForm {
+    #[serde(default)]
+    pub q: String,
+    /// `key` or `-key` of the sortable column; anything else is the list's natural order.
+    #[serde(default)]
+    pub sort: String,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+impl ListForm {
+    pub fn page(&self) -> PageRequest {
+        PageRequest::new(self.page, self.per_page)
+    }
+
+    /// Whether the list runs the other way round from its `natural` order.
+    pub fn reversed(&self, natural: &str) -> bool {
+        SortHeader::reverses(&self.sort, natural)
+    }
+
+    /// The pager and the sorting header of column `key` for the list at `path`, whose
+    /// `natural` order is `key` or `-key`.
+    pub fn tools<T>(&self, results: &Page<T>, path: &str, natural: &str) -> (Pager, SortHeader) {
+        let sort = if self.reversed(natural) {
+            match natural.strip_prefix('-') {
+                Some(key) => key.to_owned(),
+                None => format!("-{natural}"),
+            }
+        } else {
+            String::new()
+        };
+        let params = [("q", self.q.as_str()), ("sort", sort.as_str())];
+        let current = if sort.is_empty() { natural } else { &sort };
+        let key = natural.trim_start_matches('-');
+        (
+            Pager::new(results, path, &params),
+            SortHeader::new(path, &params, current, key),
+        )
     }
 }
 

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tongxin_store::{
-    ActivityQuery, ActivityView, CampaignView, MaterialView, OrganizationQuery, OrganizationView,
-    Page, PageRequest, PeopleQuery, PersonSummary, UnitQuery, UnitView,
+    ActivityQuery, ActivityView, CampaignView, MaterialQuery, MaterialView, OrganizationQuery,
+    OrganizationView, Page, PageRequest, PeopleQuery, PersonSummary, UnitQuery, UnitView,
 };
 
 use super::chrome::Ctx;
@@ -133,7 +133,17 @@ pub async fn search(
         .filter(|c| c.title.contains(&q))
         .take(usize::try_from(SHOWN).unwrap_or(usize::MAX))
         .collect();
-    let materials = state.store.materials(actor, Some(&q), few).await?;
+    let materials = state
+        .store
+        .materials(
+            actor,
+            &MaterialQuery {
+                q: Some(q.clone()),
+                ..MaterialQuery::default()
+            },
+            few,
+        )
+        .await?;
     let units = state
         .store
         .units(

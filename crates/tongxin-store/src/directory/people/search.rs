@@ -6,12 +6,12 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select, Statement,
 };
-use tongxin_core::{Field, Gender, Invalid, Reason, Timestamp, UnitPath};
+use tongxin_core::{Gender, Timestamp, UnitPath};
 use tongxin_text::{QueryKind, bigrams, classify_query};
 
 use crate::access::{self, Actor, Unguarded};
 use crate::directory::population::{Population, Shape};
-use crate::entity::{affiliation, name_gram, organization, person, unit};
+use crate::entity::{affiliation, name_gram, organization, person};
 use crate::error::Result;
 use crate::error::StoreError;
 use crate::like;
@@ -84,14 +84,7 @@ impl Store {
     ) -> Result<Matching> {
         actor.require_staff_area()?;
         let subtree = match query.unit_id {
-            Some(unit_id) => {
-                let root = access::visible::<unit::Entity>(actor)
-                    .filter(unit::Column::Id.eq(unit_id))
-                    .one(&self.db)
-                    .await?
-                    .ok_or_else(|| Invalid::new(Field::Unit, Reason::NotFound))?;
-                UnitPath::from_stored(root.path)
-            }
+            Some(unit_id) => self.subtree_of(actor, unit_id).await?,
             None => actor.unit_path().clone(),
         };
         let population = Population {

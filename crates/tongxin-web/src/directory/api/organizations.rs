@@ -53,6 +53,10 @@ pub struct ListQuery {
     venues_only: bool,
     #[serde(default)]
     include_archived: bool,
+    /// Only this unit's subtree.
+    unit_id: Option<i64>,
+    /// `-name` for Z to A; A to Z otherwise.
+    sort: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -75,6 +79,8 @@ pub async fn list(
         sector_id: query.sector_id,
         venues_only: query.venues_only,
         include_archived: query.include_archived,
+        unit_id: query.unit_id,
+        reversed: query.sort.as_deref() == Some("-name"),
     };
     let page = state
         .store

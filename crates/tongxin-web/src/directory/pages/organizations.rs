@@ -9,23 +9,15 @@ use serde::Deserialize;
 use tongxin_core::{Field, Invalid, Reason, parse_name, parse_optional_text};
 use tongxin_store::{
     AffiliationView, AffiliationsOf, OrganizationInput, OrganizationKind, OrganizationQuery,
-    OrganizationView, Page, PageRequest, SectorView, StoreError, UnitView,
+    OrganizationView, Page, SectorView, StoreError, UnitView,
 };
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
-use crate::pages::chrome::{Ctx, FormErrors, Pager, done, form_status};
+use crate::pages::chrome::{Ctx, FormErrors, ListForm, Pager, SortHeader, done, form_status};
 use crate::session::CurrentUser;
 use tongxin_core::Checks;
-
-#[derive(Deserialize, Default)]
-pub struct ListForm {
-    #[serde(default)]
-    q: String,
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
 
 #[derive(Template)]
 #[template(path = "organizations/index.html")]
@@ -34,6 +26,7 @@ struct IndexPage {
     q: String,
     results: Page<OrganizationView>,
     pager: Pager,
+    sort_by_name: SortHeader,
     sectors: Vec<SectorView>,
     kinds: [OrganizationKind; 7],
     form: NewOrganization,
@@ -54,6 +47,9 @@ pub struct NewOrganization {
     address: String,
 }
 
+/// Organizations list by name, A to Z.
+const NATURAL_ORDER: &str = "name";
+
 async fn render_index(
     state: &AppState,
     ctx: Ctx,
@@ -62,19 +58,18 @@ async fn render_index(
     form: NewOrganization,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
+    // The list starts from the unit chosen in the top bar.
     let query = OrganizationQuery {
         q: Some(list.q.clone()),
+        unit_id: ctx.scope.as_ref().map(|u| u.id),
+        reversed: list.reversed(NATURAL_ORDER),
         ..OrganizationQuery::default()
     };
     let results = state
         .store
-        .organizations(
-            &auth.actor,
-            &query,
-            PageRequest::new(list.page, list.per_page),
-        )
+        .organizations(&auth.actor, &query, list.page())
         .await?;
-    let pager = Pager::new(&results, "/organizations", &[("q", &list.q)]);
+    let (pager, sort_by_name) = list.tools(&results, "/organizations", NATURAL_ORDER);
     let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),
@@ -82,6 +77,7 @@ async fn render_index(
         q: list.q,
         results,
         pager,
+        sort_by_name,
         sectors: state.store.sectors(&auth.actor, false).await?,
         kinds: OrganizationKind::ALL,
         form,
