@@ -155,6 +155,19 @@ async fn drive(settings: &Settings, admin_password: &str, server: &Child) -> Res
         ("pinyin search", "/directory?q=wangj".to_owned()),
         ("person", format!("/people/{person}")),
         ("activities", "/activities".to_owned()),
+        // Every other order a list's header offers.
+        (
+            "directory sorted by unit",
+            "/directory?sort=unit".to_owned(),
+        ),
+        (
+            "directory sorted Z to A",
+            "/directory?sort=-name".to_owned(),
+        ),
+        (
+            "activities sorted earliest first",
+            "/activities?sort=starts_at".to_owned(),
+        ),
         ("campaign coverage", format!("/campaigns/{campaign}")),
         ("home", "/".to_owned()),
     ];

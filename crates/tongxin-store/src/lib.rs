@@ -39,7 +39,7 @@ pub use activities::{
     Invitees, MAX_INVITES_PER_REQUEST, PhotoView,
 };
 pub use audit::archive::{ArchiveHeader, MIN_AUDIT_RETENTION_DAYS};
-pub use audit::check::{CheckReport, Fault};
+pub use audit::check::{ChainTail, CheckReport, Fault, TAIL_ROWS};
 pub use audit::export::AuditExport;
 pub use audit::keying::ChainKeying;
 pub use audit::{AuditEntry, AuditQuery};

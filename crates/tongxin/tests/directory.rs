@@ -819,6 +819,10 @@ async fn the_sectors_page(engine: Engine) {
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER);
+    // Back to the list, saying what was done.
+    let said = created.location.clone().unwrap_or_default();
+    assert_eq!(said, "/sectors?done=sector_created");
+    assert!(admin.get(&said).await.body.contains("已新增界别。"));
     admin
         .submit(
             "/sectors",

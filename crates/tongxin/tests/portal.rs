@@ -589,6 +589,35 @@ async fn other_lists_sort_and_start_from_the_chosen_unit(engine: Engine) {
     app.finish().await;
 }
 
+/// The three administrators' home pages say whether the newest audit rows verify, and what
+/// broke when they do not; nobody else's does.
+async fn administrators_see_whether_the_audit_chain_verifies(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.login("admin").await;
+    let auditor = app.login("auditor").await;
+    for home in [admin.get("/").await.body, auditor.get("/").await.body] {
+        assert!(home.contains("条审计记录核验无误"), "{home}");
+    }
+    let staff = app.login("saihan.staff").await.get("/").await.body;
+    assert!(!staff.contains("审计日志"), "{staff}");
+
+    let raw = app.db.raw().await;
+    // The newest row removed: the log ends before its recorded head.
+    raw.execute("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+        .await;
+    let home = admin.get("/").await.body;
+    assert!(
+        home.contains("最新的记录被删除") && home.contains("role=\"alert\""),
+        "{home}"
+    );
+    // An older row rewritten: its hash no longer matches, and that is said first.
+    raw.execute("UPDATE audit_log SET action = 'forged' WHERE seq = 2")
+        .await;
+    let home = admin.get("/").await.body;
+    assert!(home.contains("第 2 条审计记录的内容与其哈希不符"), "{home}");
+    app.finish().await;
+}
+
 engine_tests!(
     one_box_searches_everything_filed_in_the_tree,
     lists_start_from_the_unit_chosen_in_the_top_bar,
@@ -597,6 +626,7 @@ engine_tests!(
     the_unit_picker_offers_units_of_ones_subtree,
     lists_page_by_number_and_size,
     home_pages_say_what_needs_doing,
+    administrators_see_whether_the_audit_chain_verifies,
     members_land_on_what_awaits_them,
     staff_pages_fold_for_a_phone,
 );

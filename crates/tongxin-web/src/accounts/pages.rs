@@ -14,7 +14,7 @@ use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdKeyPath, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, Pager, SortHeader, done, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, SortHeader, done, refused};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]
@@ -190,7 +190,12 @@ pub async fn create(
                     };
                     return Ok(page.ctx.respond(StatusCode::CREATED, page.render()?));
                 }
-                Ok(account) => return Ok(see_other(&format!("/accounts/{}", account.id))),
+                Ok(account) => {
+                    return Ok(done(
+                        &format!("/accounts/{}", account.id),
+                        "account_created",
+                    ));
+                }
                 Err(invalid) => invalid,
             }
         }
@@ -387,5 +392,5 @@ pub async fn revoke_token(
     } else {
         format!("/accounts/{id}")
     };
-    Ok(see_other(&back))
+    Ok(done(&back, "token_revoked"))
 }

@@ -12,7 +12,7 @@ use tongxin_store::{LoginError, SecondFactorSetup, SecondFactorStatus, SessionSe
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
-use crate::pages::chrome::{Ctx, FormErrors, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, done, refused};
 use crate::session::{ClientIp, CurrentUser, SESSION_COOKIE, session_cookie};
 
 #[derive(Template)]
@@ -275,5 +275,5 @@ pub async fn reset(
         .store
         .reset_second_factor(&auth.actor, state.clock.now(), id)
         .await?;
-    Ok(see_other(&format!("/accounts/{id}")))
+    Ok(done(&format!("/accounts/{id}"), "second_factor_reset"))
 }

@@ -59,6 +59,11 @@ impl Ctx {
             .format(self.lang, key, &[("n", &n.to_string())])
     }
 
+    /// The text for `key` with each `{name}` replaced by its value.
+    pub fn tv(&self, key: &str, values: &[(&str, &str)]) -> String {
+        self.catalog.format(self.lang, key, values)
+    }
+
     /// The text for `key` with `{name}` replaced by `value`.
     pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
         self.catalog.format(self.lang, key, &[(name, value)])

@@ -1,6 +1,7 @@
 //! The start page as a to-do list: for those who work in the tree, this week's activities,
 //! the live campaigns with their weakest units, and the proposals awaiting a decision; for
-//! account managers, the accounts locked out. Members start from their own portal instead.
+//! account managers, the accounts locked out; for the three administrators, whether the newest
+//! audit rows verify. Members start from their own portal instead.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,8 +10,8 @@ use axum::response::Response;
 use chrono::Duration;
 use tongxin_core::{Role, Timestamp};
 use tongxin_store::{
-    AccountQuery, AccountView, ActivityQuery, ActivityView, Actor, CampaignView, PageRequest,
-    ProposalQuery, ProposalStatus, Total, UnitCoverage, UnitQuery, UnitView,
+    AccountQuery, AccountView, ActivityQuery, ActivityView, Actor, CampaignView, ChainTail, Fault,
+    PageRequest, ProposalQuery, ProposalStatus, Total, UnitCoverage, UnitQuery, UnitView,
 };
 
 use super::chrome::{Ctx, can_edit, see_other};
@@ -37,6 +38,44 @@ struct HomePage {
     can_edit: bool,
     work: Option<Work>,
     locked: Option<Vec<AccountView>>,
+    /// For the three administrators: whether the newest audit rows verify, in words.
+    audit_chain: Option<ChainState>,
+}
+
+/// The audit chain's state as the home page says it.
+struct ChainState {
+    intact: bool,
+    words: String,
+}
+
+impl ChainState {
+    fn of(ctx: &Ctx, tail: &ChainTail) -> ChainState {
+        let seq = |n: i64| n.to_string();
+        let words = match &tail.fault {
+            None => ctx.tv(
+                "home.chain_intact",
+                &[
+                    ("n", &tail.rows.to_string()),
+                    ("seq", &seq(tail.newest_seq)),
+                ],
+            ),
+            Some(Fault::AuditAltered { seq: at }) => {
+                ctx.tv("home.chain_altered", &[("seq", &seq(*at))])
+            }
+            Some(Fault::AuditBroken { seq: at }) => {
+                ctx.tv("home.chain_broken", &[("seq", &seq(*at))])
+            }
+            Some(Fault::AuditTruncated { head_seq, last_seq }) => ctx.tv(
+                "home.chain_truncated",
+                &[("head", &seq(*head_seq)), ("last", &seq(*last_seq))],
+            ),
+            Some(_) => ctx.t("home.chain_not_keyed").to_owned(),
+        };
+        ChainState {
+            intact: tail.fault.is_none(),
+            words,
+        }
+    }
 }
 
 /// What those who work in the tree have to do.
@@ -100,7 +139,16 @@ pub async fn home(
     } else {
         None
     };
+    let audit_chain = if actor.role().is_privileged() {
+        Some(ChainState::of(
+            &ctx,
+            &state.store.audit_chain_tail(actor).await?,
+        ))
+    } else {
+        None
+    };
     let page = HomePage {
+        audit_chain,
         ctx: ctx.with_section("home"),
         unit,
         units_total,

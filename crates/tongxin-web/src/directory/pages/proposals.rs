@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, Pager, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, done, see_other};
 use crate::session::{Authenticated, CurrentUser};
 
 /// Reads of the record shown on "My record"; the rest are a page of their own.
@@ -271,7 +271,7 @@ pub async fn decide(
     if form.back == "person" {
         Ok(super::people::after(decided.person_id, "decided"))
     } else {
-        Ok(see_other("/proposals"))
+        Ok(done("/proposals", "proposal_decided"))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdPair, IdPath};
 use crate::input::{self, SectorFieldFields};
-use crate::pages::chrome::{Ctx, FormErrors, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, done};
 use crate::session::{Authenticated, CurrentUser};
 use tongxin_core::Checks;
 
@@ -108,7 +108,7 @@ pub async fn create(
             .create_sector(&auth.actor, state.clock.now(), &code, &name)
             .await
         {
-            Ok(_) => return Ok(see_other("/sectors")),
+            Ok(_) => return Ok(done("/sectors", "sector_created")),
             Err(StoreError::Invalid(i)) => invalid.push(i),
             Err(e) => return Err(e.into()),
         }
@@ -137,10 +137,10 @@ pub async fn change(
     IdPath(id): IdPath,
     CsrfForm(form): CsrfForm<SectorAction>,
 ) -> Result<Response, AppError> {
-    let change = match form.action.as_str() {
-        "up" => SectorChange::MoveUp,
-        "archive" => SectorChange::Archive,
-        "restore" => SectorChange::Restore,
+    let (change, what) = match form.action.as_str() {
+        "up" => (SectorChange::MoveUp, "sector_moved"),
+        "archive" => (SectorChange::Archive, "sector_archived"),
+        "restore" => (SectorChange::Restore, "sector_restored"),
         other => {
             return Err(AppError::Malformed {
                 code: "bad_form",
@@ -152,7 +152,7 @@ pub async fn change(
         .store
         .change_sector(&auth.actor, state.clock.now(), id, change)
         .await?;
-    Ok(see_other("/sectors"))
+    Ok(done("/sectors", what))
 }
 
 #[derive(Deserialize)]
@@ -208,7 +208,7 @@ pub async fn set_field(
         .store
         .set_sensitive_field(&auth.actor, state.clock.now(), field, purpose)
         .await?;
-    Ok(see_other("/sectors"))
+    Ok(done("/sectors", "sensitive_field_saved"))
 }
 
 #[derive(Template)]
@@ -276,7 +276,7 @@ pub async fn create_field(
             .create_sector_field(&auth.actor, state.clock.now(), id, &key, kind, definition)
             .await
         {
-            Ok(_) => return Ok(see_other(&format!("/sectors/{id}"))),
+            Ok(_) => return Ok(done(&format!("/sectors/{id}"), "sector_field_created")),
             Err(StoreError::Invalid(i)) => vec![i],
             Err(e) => return Err(e.into()),
         },
@@ -325,7 +325,7 @@ pub async fn change_field(
         .change_sector_field(&auth.actor, state.clock.now(), (id, field_id), change)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/sectors/{id}"))),
+        Ok(_) => Ok(done(&format!("/sectors/{id}"), "sector_field_saved")),
         Err(StoreError::Invalid(i)) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_sector(&state, ctx, &auth, id, status, Default::default(), &[i]).await
