@@ -468,7 +468,10 @@ async fn api_tokens_are_listed_and_revoked_by_holder_and_security(engine: Engine
     let action = format!("/accounts/{staff_id}/tokens/{first_id}/revoke");
     let revoked = browser.submit("/password", &action, &[]).await;
     assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
-    assert_eq!(revoked.location.as_deref(), Some("/password?done=token_revoked"));
+    assert_eq!(
+        revoked.location.as_deref(),
+        Some("/password?done=token_revoked")
+    );
     let said = browser.get("/password?done=token_revoked").await.body;
     assert!(said.contains("已吊销令牌。"), "{said}");
     assert_eq!(first.get("/me").await.status, StatusCode::UNAUTHORIZED);
