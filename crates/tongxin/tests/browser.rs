@@ -76,6 +76,7 @@ mod scenarios {
         chromium
             .click("form.query-form button[type=submit]")
             .await?;
+        chromium.arrive_where(|at| at.contains("q=b")).await?;
         chromium.find("table.data").await?;
         let names = chromium.texts("table.data td.title a").await?;
         ensure(names == ["巴雅", "白鹤", "宝玉"], || {

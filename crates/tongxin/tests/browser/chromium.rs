@@ -230,13 +230,24 @@ impl Chromium {
         Ok(self.client.find_all(Locator::Css(css)).await?)
     }
 
-    /// The texts of every element `css` selects, in page order.
+    /// The texts of every element `css` selects, in page order; read again if the page is
+    /// replaced while they are read.
     pub async fn texts(&self, css: &str) -> Step<Vec<String>> {
-        let mut texts = Vec::new();
-        for element in self.find_all(css).await? {
-            texts.push(element.text().await?);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let read = async {
+                let mut texts = Vec::new();
+                for element in self.find_all(css).await? {
+                    texts.push(element.text().await?);
+                }
+                Ok::<_, Failure>(texts)
+            };
+            match read.await {
+                Ok(texts) => return Ok(texts),
+                Err(failure) if Instant::now() >= deadline => return Err(failure),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
         }
-        Ok(texts)
     }
 
     /// Types `text` into the field `css` selects, after clearing it.
@@ -261,11 +272,12 @@ impl Chromium {
         Ok(self.client.active_element().await?.html(false).await?)
     }
 
-    /// Waits until the page's visible text contains `text`.
+    /// Waits until the page's visible text contains `text`. A page being replaced meanwhile
+    /// (its body gone stale under a navigation) is read again.
     pub async fn wait_for_text(&self, text: &str) -> Step {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let shown = self.body_text().await?;
+            let shown = self.body_text().await.unwrap_or_default();
             if shown.contains(text) {
                 return Ok(());
             }
