@@ -343,12 +343,34 @@ async fn pages_show_where_a_record_is_filed(engine: Engine) {
     assert_eq!(crumbs(&person), ["新城区", "海拉尔东路街道", "光明社区"]);
     let activity = browser.get(&format!("/activities/{activity}")).await.body;
     assert_eq!(crumbs(&activity), ["新城区"]);
+    let town = app.unit("150102100").await.id;
+    let material = county
+        .post_bytes(
+            &format!("/materials?unit_id={town}&file_name=a.txt"),
+            "学习材料".as_bytes().to_vec(),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let material = browser.get(&format!("/materials/{material}")).await.body;
+    assert_eq!(crumbs(&material), ["新城区", "保合少镇"]);
     let city = app.login("admin").await;
     let person = city.get(&format!("/people/{}", people[0])).await.body;
     assert_eq!(
         crumbs(&person),
         ["呼和浩特市", "新城区", "海拉尔东路街道", "光明社区"]
     );
+    let staff = app
+        .api("admin")
+        .await
+        .get("/accounts?q=saihan.staff")
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let account = city.get(&format!("/accounts/{staff}")).await.body;
+    assert_eq!(crumbs(&account)[..2], ["呼和浩特市", "赛罕区"]);
     app.finish().await;
 }
 

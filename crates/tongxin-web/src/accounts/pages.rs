@@ -230,6 +230,8 @@ struct ShowPage {
     /// The account's live API tokens, when the actor may change it.
     tokens: Vec<ApiTokenView>,
     token_holder: i64,
+    /// The units down to the account's own.
+    lineage: Vec<tongxin_store::UnitView>,
 }
 
 pub async fn show(
@@ -251,6 +253,7 @@ pub async fn show(
         Vec::new()
     };
     let page = ShowPage {
+        lineage: state.store.lineage_of(actor, account.unit_id).await?,
         tokens,
         token_holder: id,
         is_self,

@@ -144,6 +144,8 @@ struct ShowPage {
     material: MaterialView,
     paragraphs: Vec<String>,
     traditional: bool,
+    /// The units down to the one the material is filed under.
+    lineage: Vec<tongxin_store::UnitView>,
 }
 
 pub async fn show(
@@ -156,6 +158,10 @@ pub async fn show(
     let script = Script::parse(&query.script).unwrap_or(Script::Simplified);
     let (material, text) = state.store.material(&auth.actor, id, script).await?;
     let page = ShowPage {
+        lineage: state
+            .store
+            .lineage_of(&auth.actor, material.unit_id)
+            .await?,
         ctx: ctx.with_section("materials"),
         material,
         paragraphs: text.lines().map(str::to_owned).collect(),
