@@ -789,6 +789,17 @@ async fn the_import_and_export_pages(engine: Engine) {
         "{}",
         checked.body
     );
+    // The home page lists how the hour's imports went, to whoever started them.
+    let home = browser.get("/").await.body;
+    assert!(
+        home.contains("最近一小时的导入")
+            && home.contains("名单.csv")
+            && home.contains("发现 1 个问题，没有导入任何记录。")
+            && home.contains("已检查 2 行，没有发现问题。"),
+        "{home}"
+    );
+    let someone_else = app.login("saihan").await.get("/").await.body;
+    assert!(!someone_else.contains("名单.csv"), "{someone_else}");
     assert_eq!(
         app.db
             .raw()

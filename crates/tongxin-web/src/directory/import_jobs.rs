@@ -1,6 +1,7 @@
 //! Imports started from the directory page run in the background, so a long file shows its
 //! progress instead of a request that seems to hang. Each job belongs to the user who started
-//! it; others are told it does not exist. Finished jobs are kept for an hour to be read.
+//! it; others are told it does not exist. Finished jobs are kept for an hour to be read, and
+//! the home page lists them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,6 +21,7 @@ const KEEP_FINISHED: i64 = 60 * 60 * 1_000_000;
 /// One import running or done.
 pub struct ImportJob {
     owner: Option<i64>,
+    started_at: Timestamp,
     pub file_name: String,
     pub check_only: bool,
     pub progress: ImportProgress,
@@ -103,6 +105,7 @@ impl ImportJobs {
         let now = state.clock.now();
         let entry = Arc::new(ImportJob {
             owner: actor.user_id(),
+            started_at: now,
             file_name: job.file_name,
             check_only: job.check_only,
             progress: ImportProgress::default(),
@@ -153,6 +156,21 @@ impl ImportJobs {
                 .unwrap_or_else(PoisonError::into_inner) = Some(state.clock.now());
         });
         Ok(id)
+    }
+
+    /// The imports `actor` started in this server process within the last hour, the newest
+    /// first, with their ids.
+    pub fn recent(&self, actor: &Actor) -> Vec<(String, Arc<ImportJob>)> {
+        let mut mine: Vec<(String, Arc<ImportJob>)> = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, job)| actor.user_id().is_some() && job.owner == actor.user_id())
+            .map(|(id, job)| (id.clone(), job.clone()))
+            .collect();
+        mine.sort_by_key(|(_, job)| std::cmp::Reverse(job.started_at));
+        mine
     }
 
     /// The job `id`, if `actor` started it.
