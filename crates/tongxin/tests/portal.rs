@@ -604,6 +604,15 @@ async fn other_lists_sort_and_start_from_the_chosen_unit(engine: Engine) {
         "{organizations}"
     );
     let materials = browser.get("/materials").await.body;
+    // An account manager starting from 赛罕区 sees its accounts only.
+    let city = app.login("admin").await;
+    city.submit("/scope", "/scope", &[("unit_code", "150105")])
+        .await;
+    let accounts = city.get("/accounts").await.body;
+    assert!(
+        accounts.contains("saihan.staff") && !accounts.contains("xincheng.member"),
+        "{accounts}"
+    );
     assert!(
         materials.contains("镇里材料") && !materials.contains("市区材料"),
         "{materials}"

@@ -9,6 +9,7 @@ pub(crate) mod two_factor;
 
 use std::collections::HashMap;
 
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -123,6 +124,8 @@ pub struct AccountQuery {
     pub q: Option<String>,
     /// Only accounts of this unit (not its subtree).
     pub unit_id: Option<i64>,
+    /// Only accounts of this unit's subtree (within the manager's).
+    pub subtree_of: Option<i64>,
     /// Only accounts locked out of signing in at this time.
     pub locked_at: Option<Timestamp>,
     /// Z to A instead of A to Z.
@@ -161,6 +164,19 @@ impl Store {
         }
         if let Some(unit_id) = query.unit_id {
             select = select.filter(user::Column::UnitId.eq(unit_id));
+        }
+        if let Some(root) = query.subtree_of {
+            let path = self.subtree_of(actor, root).await?;
+            select = select.filter(
+                user::Column::UnitId.in_subquery(
+                    Query::select()
+                        .column(unit::Column::Id)
+                        .from(unit::Entity)
+                        .and_where(unit::Column::Path.gte(path.as_str()))
+                        .and_where(unit::Column::Path.lt(path.upper_bound()))
+                        .to_owned(),
+                ),
+            );
         }
         if let Some(at) = query.locked_at {
             select = select.filter(user::Column::LockedUntil.gt(at.micros()));

@@ -56,6 +56,8 @@ pub async fn index(
             &AccountQuery {
                 q: Some(query.q.clone()),
                 unit_id: query.unit,
+                // The list starts from the unit chosen in the top bar.
+                subtree_of: ctx.scope.as_ref().map(|u| u.id),
                 reversed: SortHeader::reverses(&query.sort, NATURAL_ORDER),
                 ..AccountQuery::default()
             },
