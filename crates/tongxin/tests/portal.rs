@@ -175,10 +175,28 @@ async fn home_pages_say_what_needs_doing(engine: Engine) {
         browser.login("saihan.staff", "wrong password").await;
     }
 
+    // Eight more, the last on Sunday: the list shows the week's first eight, in order.
+    for n in 0..8 {
+        let hour = 8 + n;
+        plan(
+            &county,
+            &app,
+            kind,
+            json!({ "title": format!("周日座谈 {n}"), "starts_at": format!("2026-12-06T{hour:02}:00"), "ends_at": format!("2026-12-06T{hour:02}:30") }),
+        )
+        .await;
+    }
     let staff = app.login("xincheng").await.get("/").await.body;
     let week = section(&staff, "id=\"todo-week\"", "</section>");
     assert!(
         week.contains("学习贯彻二十大精神研讨会") && week.contains("2026-12-05 14:30"),
+        "{week}"
+    );
+    let saturday = week.find("学习贯彻二十大精神研讨会").unwrap_or_default();
+    let first_sunday = week.find("周日座谈 0").unwrap_or_default();
+    assert!(saturday < first_sunday, "{week}");
+    assert!(
+        week.contains("周日座谈 6") && !week.contains("周日座谈 7"),
         "{week}"
     );
     let campaigns = section(&staff, "id=\"todo-campaigns\"", "</section>");

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+};
 use serde_json::json;
 use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp, UnitPath};
 
@@ -147,7 +149,6 @@ impl Store {
         campaign_id: i64,
         rows: Vec<campaign_target::Model>,
     ) -> Result<Vec<UnreachedPerson>> {
-        let batches = live_batches(&self.db, actor, campaign_id).await?;
         let units = unit_names(&self.db, rows.iter().map(|r| r.unit_id)).await?;
         let mut items = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(CHUNK) {
@@ -160,7 +161,7 @@ impl Store {
                 .map(|p| (p.id, p))
                 .collect();
             let sectors = self.sectors_of(&ids).await?;
-            let invited = invitations_to(&self.db, &batches, &ids).await?;
+            let invited = invitations_to(&self.db, actor, campaign_id, &ids).await?;
             for row in chunk {
                 let Some(person) = people.get(&row.person_id) else {
                     continue;
@@ -191,37 +192,37 @@ fn unreached_targets(campaign_id: i64, path: &UnitPath) -> Select<campaign_targe
         .order_by_asc(campaign_target::Column::PersonId)
 }
 
-/// The campaign's batches the actor sees that are not cancelled, by id.
-async fn live_batches<C: ConnectionTrait>(
+/// For each of `people` invited to one of the campaign's batches that the actor sees and that
+/// are not cancelled, the latest such batch. The invitations are found from the people (a
+/// page's worth), the batches through a subquery: a campaign may have thousands of batches.
+async fn invitations_to<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     campaign_id: i64,
-) -> Result<HashMap<i64, activity::Model>> {
-    Ok(access::visible::<activity::Entity>(actor)
+    people: &[i64],
+) -> Result<HashMap<i64, UnreachedBatch>> {
+    let batches = access::visible::<activity::Entity>(actor)
+        .select_only()
+        .column(activity::Column::Id)
         .filter(activity::Column::CampaignId.eq(campaign_id))
         .filter(activity::Column::State.ne(ActivityState::Cancelled.key()))
+        .into_query();
+    let invitations = access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
+        .filter(invitation::Column::PersonId.is_in(people.iter().copied()))
+        .filter(invitation::Column::ActivityId.in_subquery(batches))
+        .all(conn)
+        .await?;
+    let mut latest: HashMap<i64, UnreachedBatch> = HashMap::new();
+    if invitations.is_empty() {
+        return Ok(latest);
+    }
+    let batches: HashMap<i64, activity::Model> = access::visible::<activity::Entity>(actor)
+        .filter(activity::Column::Id.is_in(invitations.iter().map(|i| i.activity_id)))
         .all(conn)
         .await?
         .into_iter()
         .map(|a| (a.id, a))
-        .collect())
-}
-
-/// For each of `people` invited to one of `batches`, the latest such batch.
-async fn invitations_to<C: ConnectionTrait>(
-    conn: &C,
-    batches: &HashMap<i64, activity::Model>,
-    people: &[i64],
-) -> Result<HashMap<i64, UnreachedBatch>> {
-    let mut latest: HashMap<i64, UnreachedBatch> = HashMap::new();
-    if batches.is_empty() {
-        return Ok(latest);
-    }
-    let invitations = access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
-        .filter(invitation::Column::ActivityId.is_in(batches.keys().copied()))
-        .filter(invitation::Column::PersonId.is_in(people.iter().copied()))
-        .all(conn)
-        .await?;
+        .collect();
     for i in invitations {
         let Some(batch) = batches.get(&i.activity_id) else {
             continue;

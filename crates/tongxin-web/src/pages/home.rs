@@ -221,13 +221,13 @@ async fn work(state: &AppState, actor: &Actor, now: Timestamp) -> Result<Work, A
             &ActivityQuery {
                 from: Some(Timestamp::start_of_day(monday)),
                 until: Some(Timestamp::start_of_day(monday + Duration::days(7))),
+                // The week's first activities, in the order they come.
+                reversed: true,
                 ..ActivityQuery::default()
             },
             PageRequest::new(None, Some(LISTED)),
         )
         .await?;
-    let mut week_items = week.items;
-    week_items.sort_by_key(|a| a.starts_at);
     let today = now.date().format("%Y-%m-%d").to_string();
     let live = state
         .store
@@ -264,7 +264,7 @@ async fn work(state: &AppState, actor: &Actor, now: Timestamp) -> Result<Work, A
         .await?
         .len();
     Ok(Work {
-        week: week_items,
+        week: week.items,
         week_total: week.total,
         campaigns,
         pending_proposals,
