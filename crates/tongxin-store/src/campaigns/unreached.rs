@@ -2,11 +2,9 @@
 //! whole list of a subtree as an audited export, each with what staff need to reach them —
 //! their sectors, a masked phone, and whether a batch already invites them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde_json::json;
 use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Timestamp, UnitPath};
 
@@ -193,31 +191,29 @@ fn unreached_targets(campaign_id: i64, path: &UnitPath) -> Select<campaign_targe
 }
 
 /// For each of `people` invited to one of the campaign's batches that the actor sees and that
-/// are not cancelled, the latest such batch. The invitations are found from the people (a
-/// page's worth), the batches through a subquery: a campaign may have thousands of batches.
+/// are not cancelled, the latest such batch. Read from the people's side (a page's worth,
+/// through the invitations' person index) and then their few activities by id: a campaign
+/// may have a hundred thousand batches, which neither a list of ids nor a subquery should
+/// gather per page.
 async fn invitations_to<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     campaign_id: i64,
     people: &[i64],
 ) -> Result<HashMap<i64, UnreachedBatch>> {
-    let batches = access::visible::<activity::Entity>(actor)
-        .select_only()
-        .column(activity::Column::Id)
-        .filter(activity::Column::CampaignId.eq(campaign_id))
-        .filter(activity::Column::State.ne(ActivityState::Cancelled.key()))
-        .into_query();
     let invitations = access::unguarded::<invitation::Entity>(Unguarded::PartsOf)
         .filter(invitation::Column::PersonId.is_in(people.iter().copied()))
-        .filter(invitation::Column::ActivityId.in_subquery(batches))
         .all(conn)
         .await?;
     let mut latest: HashMap<i64, UnreachedBatch> = HashMap::new();
     if invitations.is_empty() {
         return Ok(latest);
     }
+    let activities: BTreeSet<i64> = invitations.iter().map(|i| i.activity_id).collect();
     let batches: HashMap<i64, activity::Model> = access::visible::<activity::Entity>(actor)
-        .filter(activity::Column::Id.is_in(invitations.iter().map(|i| i.activity_id)))
+        .filter(activity::Column::Id.is_in(activities))
+        .filter(activity::Column::CampaignId.eq(campaign_id))
+        .filter(activity::Column::State.ne(ActivityState::Cancelled.key()))
         .all(conn)
         .await?
         .into_iter()
