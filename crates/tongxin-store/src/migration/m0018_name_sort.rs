@@ -107,10 +107,11 @@ async fn fill_sort_keys(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, Database, Statement};
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
     use sea_orm_migration::MigratorTrait;
 
     use crate::migration::Migrator;
+    use crate::{FieldKeys, Store, StoreOptions};
 
     /// People on record before the key existed get theirs when the database is upgraded.
     #[tokio::test]
@@ -118,8 +119,37 @@ mod tests {
         let db = Database::connect("sqlite::memory:")
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        upgrade_with_people(&db).await;
+    }
+
+    /// The same on PostgreSQL (its placeholders are numbered), in a schema of its own.
+    #[tokio::test]
+    async fn people_on_record_get_their_sort_key_on_postgres() {
+        let Ok(url) = std::env::var("TONGXIN_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: TONGXIN_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let schema = format!("m0018_{}", std::process::id());
+        let options = StoreOptions {
+            pg_schema: Some(schema.clone()),
+            ..StoreOptions::default()
+        };
+        let store = Store::connect(&url, &options, FieldKeys::from_master(&[7; 32]))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        upgrade_with_people(&store.db).await;
+        store
+            .db
+            .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Migrates `db` to just before the sort key, files people, upgrades, and checks their keys
+    /// and order.
+    async fn upgrade_with_people(db: &DatabaseConnection) {
         let before = Migrator::migrations().len() as u32 - 1;
-        Migrator::up(&db, Some(before))
+        Migrator::up(db, Some(before))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let mut sql = String::from(
@@ -139,7 +169,7 @@ mod tests {
         db.execute_unprepared(&sql)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        Migrator::up(&db, None)
+        Migrator::up(db, None)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let rows = db
