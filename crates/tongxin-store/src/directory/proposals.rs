@@ -23,6 +23,7 @@ use crate::crypto::SealedAt;
 use crate::directory::people::{Author, PersonView, SensitiveField, record_history};
 use crate::entity::{person, person_proposal, user};
 use crate::error::{Result, StoreError};
+use crate::page::{Total, capped_count};
 
 /// A field members may propose changes to: how to reach them and what they do. Identity
 /// (name, ID number, birth date), sector memberships and notes stay with staff.
@@ -373,6 +374,15 @@ impl Store {
     }
 
     /// Proposals about people of the actor's subtree, oldest first (the queue order).
+    /// How many proposals of the actor's subtree await a decision, counted up to the lists'
+    /// cap.
+    pub async fn pending_proposals(&self, actor: &Actor) -> Result<Total> {
+        actor.require_staff_area()?;
+        let pending = access::visible::<person_proposal::Entity>(actor)
+            .filter(person_proposal::Column::Status.eq(ProposalStatus::Pending.key()));
+        capped_count(pending, &self.db).await
+    }
+
     pub async fn proposals(
         &self,
         actor: &Actor,

@@ -13,7 +13,7 @@ use chrono::Duration;
 use tongxin_core::{Role, Timestamp};
 use tongxin_store::{
     AccountQuery, AccountView, ActivityQuery, ActivityView, Actor, CampaignView, ChainTail, Fault,
-    PageRequest, ProposalQuery, ProposalStatus, Total, UnitCoverage, UnitQuery, UnitView,
+    PageRequest, Total, UnitCoverage, UnitQuery, UnitView,
 };
 
 use super::chrome::{Ctx, can_edit, see_other};
@@ -128,7 +128,7 @@ struct Work {
     week: Vec<ActivityView>,
     week_total: Total,
     campaigns: Vec<(CampaignView, Vec<UnitCoverage>)>,
-    pending_proposals: usize,
+    pending_proposals: Total,
 }
 
 pub async fn home(
@@ -252,17 +252,7 @@ async fn work(state: &AppState, actor: &Actor, now: Timestamp) -> Result<Work, A
         weakest.truncate(WEAKEST_SHOWN);
         campaigns.push((campaign, weakest));
     }
-    let pending_proposals = state
-        .store
-        .proposals(
-            actor,
-            &ProposalQuery {
-                status: Some(ProposalStatus::Pending),
-                person_id: None,
-            },
-        )
-        .await?
-        .len();
+    let pending_proposals = state.store.pending_proposals(actor).await?;
     Ok(Work {
         week: week.items,
         week_total: week.total,
