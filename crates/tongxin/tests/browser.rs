@@ -1,7 +1,7 @@
 //! The browser suite: Debian's Chromium, driven over WebDriver, uses the real server as people
-//! do — logging in, searching and sorting the directory, a refused form by keyboard, the unit
-//! picker, an invitation, QR check-in on a phone, coverage drill-down, the member portal — and
-//! axe-core checks every page it passes for WCAG 2.1 A and AA violations.
+//! do — logging in, searching, sorting and tagging in the directory, a refused form by
+//! keyboard, the unit picker, an invitation, QR check-in on a phone, coverage drill-down, the
+//! member portal — and axe-core checks every page it passes for WCAG 2.1 A and AA violations.
 //!
 //! Ignored by a plain `cargo test` (a machine may have no browser); run it with
 //! `cargo test -p tongxin --test browser -- --ignored` after installing `chromium`,
@@ -94,7 +94,27 @@ mod scenarios {
         let at = chromium.location().await?;
         ensure(at.contains("q=b") && at.contains("sort=-name"), || {
             format!("the sort and the search kept in the address: {at}")
-        })
+        })?;
+
+        // Two rows ticked and tagged together; back to the same list, saying so.
+        for row in chromium
+            .find_all("td.pick input[type=checkbox]")
+            .await?
+            .iter()
+            .take(2)
+        {
+            row.click().await?;
+        }
+        chromium.fill("#batch-tag", "青年骨干").await?;
+        chromium
+            .click("#batch button[name=action][value=tag]")
+            .await?;
+        chromium.wait_for_text("已为 2 人添加标签。").await?;
+        let at = chromium.location().await?;
+        ensure(at.contains("sort=-name"), || {
+            format!("back to the list: {at}")
+        })?;
+        chromium.check_accessibility().await
     }
 
     pub async fn a_refused_person_form_by_keyboard(chromium: &Chromium, _app: &TestApp) -> Step {
