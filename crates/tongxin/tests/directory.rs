@@ -1426,6 +1426,14 @@ async fn batch_actions_over_the_people_picked(engine: Engine) {
         .await;
     assert_eq!(activity.status, StatusCode::CREATED, "{}", activity.body);
     let activity = activity.json()["id"].as_i64().unwrap().to_string();
+    let later = staff
+        .post_json(
+            "/activities",
+            &json!({ "kind_id": kind, "unit_id": app.unit("150105").await.id, "title": "年终座谈会",
+                     "starts_at": "2026-12-29T09:00", "ends_at": "2026-12-29T11:00" }),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::CREATED, "{}", later.body);
     let choose = batch(vec![
         ("person", a.clone()),
         ("person", b.clone()),
@@ -1438,6 +1446,10 @@ async fn batch_actions_over_the_people_picked(engine: Engine) {
         "{}",
         choose.body
     );
+    // The soonest first (and chosen already).
+    let soonest = choose.body.find("界别座谈会").unwrap_or_default();
+    let after = choose.body.find("年终座谈会").unwrap_or_default();
+    assert!(soonest < after, "{}", choose.body);
     let invited = batch(vec![
         ("person", a.clone()),
         ("person", b.clone()),

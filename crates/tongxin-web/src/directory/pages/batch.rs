@@ -122,9 +122,11 @@ pub async fn batch(
         }
         Action::Invite { activity: None } => {
             page.action = "invite";
+            // The soonest first.
             let upcoming = ActivityQuery {
                 state: Some(ActivityState::Planned),
                 from: Some(now),
+                reversed: true,
                 ..ActivityQuery::default()
             };
             page.activities = state
