@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Timestamp, parse_optional_text};
 
 use super::history::{Author, record_history};
+use super::{tags_of, tags_value};
 use crate::Store;
 use crate::access::{self, Actor};
 use crate::audit::{self, Event};
@@ -88,8 +88,8 @@ impl Store {
         Ok(changed)
     }
 
-    /// Adds `tag` to the person `current`, with history and an audit event; false when they
-    /// have it already.
+    /// Adds `tag` to the person `current`, with the tags' history and an audit event; false
+    /// when they have it already.
     async fn add_tag<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -98,21 +98,19 @@ impl Store {
         current: person::Model,
         tag: &str,
     ) -> Result<bool> {
-        let before = self.snapshot(conn, &current).await?;
-        let added = person_tag::Entity::insert(person_tag::ActiveModel {
+        let mut tags = tags_of(conn, current.id).await?;
+        if tags.iter().any(|t| t == tag) {
+            return Ok(false);
+        }
+        person_tag::Entity::insert(person_tag::ActiveModel {
             person_id: Set(current.id),
             tag: Set(tag.to_owned()),
         })
-        .on_conflict(
-            OnConflict::columns([person_tag::Column::PersonId, person_tag::Column::Tag])
-                .do_nothing()
-                .to_owned(),
-        )
         .exec_without_returning(conn)
         .await?;
-        if added == 0 {
-            return Ok(false);
-        }
+        let before = vec![("tags", tags_value(tags.clone()))];
+        tags.push(tag.to_owned());
+        let after = vec![("tags", tags_value(tags))];
         let version = current.version + 1;
         let updated = person::ActiveModel {
             id: Set(current.id),
@@ -122,7 +120,6 @@ impl Store {
         }
         .update(conn)
         .await?;
-        let after = self.snapshot(conn, &updated).await?;
         let changed = record_history(
             conn,
             current.id,

@@ -227,14 +227,7 @@ impl Store {
             .await?;
         let names = sector_names(conn, memberships.iter().map(|s| s.sector_id)).await?;
         let fields = sector_fields_of(conn, memberships.iter().map(|s| s.sector_id)).await?;
-        let tags = access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
-            .filter(person_tag::Column::PersonId.eq(m.id))
-            .order_by_asc(person_tag::Column::Tag)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|t| t.tag)
-            .collect();
+        let tags = tags_of(conn, m.id).await?;
         Ok(PersonView {
             id_number_masked: self.masked(&m, SensitiveField::IdNumber)?,
             phone_masked: self.masked(&m, SensitiveField::Phone)?,
@@ -654,13 +647,7 @@ impl Store {
             .await?;
         let names = sector_names(conn, sectors.iter().map(|s| s.sector_id)).await?;
         let fields = sector_fields_of(conn, sectors.iter().map(|s| s.sector_id)).await?;
-        let mut tags: Vec<String> = access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
-            .filter(person_tag::Column::PersonId.eq(m.id))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|t| t.tag)
-            .collect();
+        let tags = tags_of(conn, m.id).await?;
         let plain = [
             Some(m.name.clone()),
             m.gender.clone(),
@@ -703,10 +690,27 @@ impl Store {
             })
             .collect();
         snapshot.push(("sector", Some(sectors.join("、")).filter(|s| !s.is_empty())));
-        tags.sort();
-        snapshot.push(("tags", Some(tags.join("、")).filter(|s| !s.is_empty())));
+        snapshot.push(("tags", tags_value(tags)));
         Ok(snapshot)
     }
+}
+
+/// A person's tags, in order.
+pub(crate) async fn tags_of<C: ConnectionTrait>(conn: &C, person_id: i64) -> Result<Vec<String>> {
+    Ok(access::unguarded::<person_tag::Entity>(Unguarded::PartsOf)
+        .filter(person_tag::Column::PersonId.eq(person_id))
+        .order_by_asc(person_tag::Column::Tag)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.tag)
+        .collect())
+}
+
+/// A person's tags as the history shows them: sorted, joined, none when there are none.
+pub(crate) fn tags_value(mut tags: Vec<String>) -> Option<String> {
+    tags.sort();
+    Some(tags.join("、")).filter(|s| !s.is_empty())
 }
 
 /// Leaves the columns of protected fields that `input` does not set untouched.
