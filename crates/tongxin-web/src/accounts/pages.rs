@@ -14,7 +14,7 @@ use crate::accounts::auth_pages::Empty;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, IdKeyPath, IdPath, Query};
 use crate::input;
-use crate::pages::chrome::{Ctx, FormErrors, Pager, SortHeader, done, refused};
+use crate::pages::chrome::{Ctx, FormErrors, ListOrder, Pager, SortHeader, done, refused};
 use crate::session::CurrentUser;
 
 #[derive(Deserialize)]
@@ -49,6 +49,7 @@ pub async fn index(
     CurrentUser(auth): CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
+    let order = ListOrder::of(&query.sort, NATURAL_ORDER);
     let accounts = state
         .store
         .accounts(
@@ -58,24 +59,21 @@ pub async fn index(
                 unit_id: query.unit,
                 // The list starts from the unit chosen in the top bar.
                 subtree_of: ctx.scope.as_ref().map(|u| u.id),
-                reversed: SortHeader::reverses(&query.sort, NATURAL_ORDER),
+                reversed: order.reversed(),
                 ..AccountQuery::default()
             },
             PageRequest::new(query.page, query.per_page),
         )
         .await?;
     let unit_param = query.unit.map(|u| u.to_string()).unwrap_or_default();
-    let reversed = SortHeader::reverses(&query.sort, NATURAL_ORDER);
-    let sort = if reversed { "-username" } else { "" };
     let params = [
         ("q", query.q.as_str()),
         ("unit", &unit_param),
-        ("sort", sort),
+        ("sort", &order.param),
     ];
     let pager = Pager::new(&accounts, "/accounts", &params);
-    let current = if reversed { sort } else { NATURAL_ORDER };
     let page = IndexPage {
-        sort_by_username: SortHeader::new("/accounts", &params, current, "username"),
+        sort_by_username: order.header("/accounts", &params),
         ctx: ctx.with_section("accounts"),
         pager,
         q: query.q,

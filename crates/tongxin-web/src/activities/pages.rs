@@ -21,8 +21,8 @@ use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs, Query};
 use crate::input::{self, ActivityFields};
 use crate::pages::chrome::{
-    Ctx, FormErrors, Pager, SortHeader, can_edit, encode_query_value, form_status, refused,
-    see_other,
+    Ctx, FormErrors, ListOrder, Pager, SortHeader, can_edit, encode_query_value, form_status,
+    refused, see_other,
 };
 use crate::session::CurrentUser;
 
@@ -65,13 +65,14 @@ pub async fn index(
     CurrentUser(auth): CurrentUser,
     Query(list): Query<ListForm>,
 ) -> Result<Response, AppError> {
+    let order = ListOrder::of(&list.sort, NATURAL_ORDER);
     let query = ActivityQuery {
         q: Some(list.q.clone()),
         state: ActivityState::parse(&list.state).ok(),
         kind_id: list.kind.parse().ok(),
         // The list starts from the unit chosen in the top bar.
         unit_id: ctx.scope.as_ref().map(|s| s.id),
-        reversed: SortHeader::reverses(&list.sort, NATURAL_ORDER),
+        reversed: order.reversed(),
         ..ActivityQuery::default()
     };
     let results = state
@@ -82,20 +83,14 @@ pub async fn index(
             PageRequest::new(list.page, list.per_page),
         )
         .await?;
-    let sort = if query.reversed { "starts_at" } else { "" };
     let params = [
         ("q", list.q.as_str()),
         ("state", &list.state),
         ("kind", &list.kind),
-        ("sort", sort),
+        ("sort", &order.param),
     ];
     let pager = Pager::new(&results, "/activities", &params);
-    let current = if query.reversed {
-        "starts_at"
-    } else {
-        NATURAL_ORDER
-    };
-    let sort_by_start = SortHeader::new("/activities", &params, current, "starts_at");
+    let sort_by_start = order.header("/activities", &params);
     let lineage = match &ctx.scope {
         Some(scope) => state.store.lineage_of(&auth.actor, scope.id).await?,
         None => Vec::new(),

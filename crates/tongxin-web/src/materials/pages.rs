@@ -42,14 +42,15 @@ async fn render_index(
     imported: Option<MaterialImport>,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
+    let order = list.order(NATURAL_ORDER);
     // The library starts from the unit chosen in the top bar.
     let query = MaterialQuery {
         q: Some(list.q.clone()),
         unit_id: ctx.scope.as_ref().map(|u| u.id),
-        reversed: list.reversed(NATURAL_ORDER),
+        reversed: order.reversed(),
     };
     let results = state.store.materials(actor, &query, list.page()).await?;
-    let (pager, sort_by_date) = list.tools(&results, "/materials", NATURAL_ORDER);
+    let (pager, sort_by_date) = list.tools(&results, "/materials", &order);
     let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),

@@ -430,15 +430,6 @@ pub struct SortHeader {
 }
 
 impl SortHeader {
-    /// Whether `sort` asks for a list the other way round from its `natural` order (`name`
-    /// for A to Z, `-starts_at` for the latest first); anything else leaves it as it is.
-    pub fn reverses(sort: &str, natural: &str) -> bool {
-        match natural.strip_prefix('-') {
-            Some(key) => sort == key,
-            None => sort.strip_prefix('-') == Some(natural),
-        }
-    }
-
     /// The header of column `key` of the list at `path` with `params`, now sorted by `current`.
     pub fn new(path: &str, params: &[(&str, &str)], current: &str, key: &str) -> SortHeader {
         let descending = format!("-{key}");
@@ -466,6 +457,47 @@ impl SortHeader {
     }
 }
 
+/// Which way a list with one sortable column runs: its `natural` order (`name` for A to Z,
+/// `-starts_at` for the latest first), or the opposite when its `sort` parameter names that;
+/// anything else leaves it as it is.
+pub struct ListOrder {
+    natural: &'static str,
+    /// The `sort` parameter that keeps the order in links: empty for the natural one.
+    pub param: String,
+}
+
+impl ListOrder {
+    pub fn of(sort: &str, natural: &'static str) -> ListOrder {
+        let opposite = match natural.strip_prefix('-') {
+            Some(key) => key.to_owned(),
+            None => format!("-{natural}"),
+        };
+        ListOrder {
+            natural,
+            param: if sort == opposite {
+                opposite
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    pub fn reversed(&self) -> bool {
+        !self.param.is_empty()
+    }
+
+    /// The column's header for the list at `path`, whose links keep `params` (with
+    /// `("sort", &self.param)` among them).
+    pub fn header(&self, path: &str, params: &[(&str, &str)]) -> SortHeader {
+        let current = if self.reversed() {
+            &self.param
+        } else {
+            self.natural
+        };
+        SortHeader::new(path, params, current, self.natural.trim_start_matches('-'))
+    }
+}
+
 /// The query of a list page with a search box, one sortable column and pages.
 #[derive(serde::Deserialize, Default)]
 pub struct ListForm {
@@ -483,28 +515,22 @@ impl ListForm {
         PageRequest::new(self.page, self.per_page)
     }
 
-    /// Whether the list runs the other way round from its `natural` order.
-    pub fn reversed(&self, natural: &str) -> bool {
-        SortHeader::reverses(&self.sort, natural)
+    /// Which way the list runs, given its `natural` order.
+    pub fn order(&self, natural: &'static str) -> ListOrder {
+        ListOrder::of(&self.sort, natural)
     }
 
-    /// The pager and the sorting header of column `key` for the list at `path`, whose
-    /// `natural` order is `key` or `-key`.
-    pub fn tools<T>(&self, results: &Page<T>, path: &str, natural: &str) -> (Pager, SortHeader) {
-        let sort = if self.reversed(natural) {
-            match natural.strip_prefix('-') {
-                Some(key) => key.to_owned(),
-                None => format!("-{natural}"),
-            }
-        } else {
-            String::new()
-        };
-        let params = [("q", self.q.as_str()), ("sort", sort.as_str())];
-        let current = if sort.is_empty() { natural } else { &sort };
-        let key = natural.trim_start_matches('-');
+    /// The pager and the sorting header for the list at `path` running in `order`.
+    pub fn tools<T>(
+        &self,
+        results: &Page<T>,
+        path: &str,
+        order: &ListOrder,
+    ) -> (Pager, SortHeader) {
+        let params = [("q", self.q.as_str()), ("sort", order.param.as_str())];
         (
             Pager::new(results, path, &params),
-            SortHeader::new(path, &params, current, key),
+            order.header(path, &params),
         )
     }
 }

@@ -58,18 +58,19 @@ async fn render_index(
     form: NewOrganization,
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
+    let order = list.order(NATURAL_ORDER);
     // The list starts from the unit chosen in the top bar.
     let query = OrganizationQuery {
         q: Some(list.q.clone()),
         unit_id: ctx.scope.as_ref().map(|u| u.id),
-        reversed: list.reversed(NATURAL_ORDER),
+        reversed: order.reversed(),
         ..OrganizationQuery::default()
     };
     let results = state
         .store
         .organizations(&auth.actor, &query, list.page())
         .await?;
-    let (pager, sort_by_name) = list.tools(&results, "/organizations", NATURAL_ORDER);
+    let (pager, sort_by_name) = list.tools(&results, "/organizations", &order);
     let status = form_status(invalid);
     let page = IndexPage {
         errors: ctx.errors(invalid),
