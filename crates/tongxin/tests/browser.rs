@@ -137,6 +137,11 @@ mod scenarios {
         ensure(focused.contains("href=\"#person_name-error\""), || {
             format!("the summary's first link: {focused}")
         })?;
+        // Reached by keyboard, it shows a focus ring of 3:1 contrast at least.
+        let (style, ratio) = chromium.focus_ring_contrast().await?;
+        ensure(style != "none" && ratio >= 3.0, || {
+            format!("focus ring {style}, contrast {ratio:.2}:1")
+        })?;
         chromium.press(Key::Enter).await?;
         let at = chromium.location().await?;
         ensure(at.ends_with("/people/new"), || {

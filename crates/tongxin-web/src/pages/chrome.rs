@@ -90,8 +90,9 @@ impl Ctx {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
         let (_, done) = pairs.iter().find(|(key, _)| key == "done")?;
         let (what, n) = done.split_once(':').unwrap_or((done, ""));
-        let words = self.catalog.lookup(self.lang, &format!("done.{what}"))?;
-        Some(words.replace("{n}", n))
+        let key = format!("done.{what}");
+        self.catalog.lookup(self.lang, &key)?;
+        Some(self.catalog.format(self.lang, &key, &[("n", n)]))
     }
 
     pub fn is_admin(&self) -> bool {

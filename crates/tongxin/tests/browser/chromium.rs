@@ -123,6 +123,26 @@ axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag2
   .catch(e => done([{ rule: "axe-error", help: String(e) }]));
 "#;
 
+/// Measures the focused element's outline against the first opaque background behind it.
+const FOCUS_RING: &str = r#"
+const focused = document.activeElement;
+const ring = getComputedStyle(focused);
+const luminance = (colour) => {
+  const [r, g, b] = colour.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+let behind = "rgb(255, 255, 255)";
+for (let e = focused.parentElement; e; e = e.parentElement) {
+  const colour = getComputedStyle(e).backgroundColor;
+  if (colour !== "transparent" && !colour.startsWith("rgba(0, 0, 0, 0)")) { behind = colour; break; }
+}
+const [a, b] = [luminance(ring.outlineColor), luminance(behind)];
+return [ring.outlineStyle, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+"#;
+
 /// A browser window on the server under test.
 pub struct Chromium {
     client: Client,
@@ -335,6 +355,15 @@ impl Chromium {
                 serde_json::to_string_pretty(&Value::Array(violations.clone())).unwrap_or_default()
             )
         })
+    }
+
+    /// The contrast ratio (WCAG) of the focused element's outline against the background
+    /// around it, and the outline's style: a focus ring must stand out at 3:1 at least.
+    pub async fn focus_ring_contrast(&self) -> Step<(String, f64)> {
+        let found = self.client.execute(FOCUS_RING, Vec::new()).await?;
+        let style = found[0].as_str().unwrap_or_default().to_owned();
+        let ratio = found[1].as_f64().unwrap_or_default();
+        Ok((style, ratio))
     }
 
     /// Whether the page is wider than the screen (scrolls sideways).
