@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod person;
 pub mod person_field;
+pub mod schedule;
 pub mod sector_field;
 pub mod unit;
 
@@ -25,6 +26,7 @@ pub use person::{
     parse_birth_date,
 };
 pub use person_field::{PERSON_FIELDS, PersonField, person_field};
+pub use schedule::{Recurrence, TimeZone};
 pub use sector_field::FieldKind;
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 

@@ -19,20 +19,20 @@ use crate::ExchangeError;
 const REQUIRED: [&str; 2] = ["person_name", "unit"];
 
 /// One problem, located in the file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// Line in the file (the header is line 1); 0 for the file as a whole.
     pub line: usize,
     /// The column as headed in the file, if the problem is in one.
     pub column: String,
-    pub code: &'static str,
+    pub code: String,
     pub message: String,
     /// For a duplicate ID number: the person already on record, when visible.
     pub existing: Option<i64>,
 }
 
 /// What an import found and did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub rows: usize,
     pub problems: Vec<Problem>,
@@ -125,7 +125,7 @@ pub async fn import_people(
                 problems: vec![Problem {
                     line: 0,
                     column: String::new(),
-                    code: "too_many_probes",
+                    code: "too_many_probes".to_owned(),
                     message: catalog.get(lang, "import.too_many_probes").to_owned(),
                     existing: None,
                 }],
@@ -184,7 +184,7 @@ pub async fn import_people(
         problems.push(Problem {
             line: refusal.line,
             column: reader.header_of(&refusal.invalid),
-            code: refusal.invalid.reason.key(),
+            code: refusal.invalid.reason.key().to_owned(),
             message: say(&refusal.invalid),
             existing: refusal.existing,
         });
@@ -242,7 +242,7 @@ impl RowReader<'_> {
             problems.push(Problem {
                 line: row.line,
                 column: self.header_of(&invalid),
-                code: invalid.reason.key(),
+                code: invalid.reason.key().to_owned(),
                 message: invalid_message(self.catalog, self.lang, &invalid),
                 existing: None,
             });
@@ -357,7 +357,7 @@ fn map_header(
     let header_problem = |column: &str, invalid: Invalid| Problem {
         line: 1,
         column: column.to_owned(),
-        code: invalid.reason.key(),
+        code: invalid.reason.key().to_owned(),
         message: say(&invalid),
         existing: None,
     };
@@ -444,7 +444,7 @@ fn file_problem(error: &TableError, catalog: &Catalog, lang: Lang) -> Problem {
     Problem {
         line,
         column: String::new(),
-        code,
+        code: code.to_owned(),
         message: catalog.format(
             lang,
             &format!("import.{code}"),

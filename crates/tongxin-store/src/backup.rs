@@ -312,7 +312,12 @@ async fn restore_postgres(
             None
         };
         copy_table(source, &tx, table, &columns, ordering).await?;
-        if columns.iter().any(|c| c.name == "id") {
+        // A numbered id continues after the copied rows (a named one, as a runner's, has no
+        // sequence to move).
+        if columns
+            .iter()
+            .any(|c| c.name == "id" && c.kind == ColumnKind::Integer)
+        {
             tx.execute_unprepared(&format!(
                 "SELECT setval(s, (SELECT COALESCE(MAX(id), 0) + 1 FROM {t}), false) \
                  FROM (SELECT pg_get_serial_sequence('{t}', 'id') AS s) q WHERE s IS NOT NULL",

@@ -85,6 +85,9 @@ pub struct Store {
     pub(crate) keys: Arc<FieldKeys>,
     /// Writes the views of records, many readers to a commit.
     pub(crate) views: ViewLog,
+    /// Told after a commit that enqueued jobs, so a runner in this process starts them
+    /// without waiting for its next look at the queue.
+    pub(crate) jobs_enqueued: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -120,6 +123,7 @@ impl Store {
                 db,
                 engine: Engine::Sqlite,
                 keys,
+                jobs_enqueued: Arc::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
@@ -149,6 +153,7 @@ impl Store {
                 db,
                 engine: Engine::Postgres,
                 keys,
+                jobs_enqueued: Arc::default(),
             })
         } else {
             Err(StoreError::Settings(format!(

@@ -18,9 +18,11 @@ mod db;
 mod directory;
 mod entity;
 mod error;
+mod jobs;
 mod like;
 mod materials;
 mod migration;
+mod notifications;
 mod page;
 mod sealing;
 mod units;
@@ -70,8 +72,16 @@ pub use directory::sectors::{
     SectorFieldView, SectorView,
 };
 pub use error::{LoginError, StoreError};
+pub use jobs::{
+    ClaimedJob, DEFAULT_ATTEMPTS, INTERRUPTED, JobQuery, JobState, JobView, NewJob, TakenBack,
+    backoff_seconds,
+};
 pub use materials::{
     MAX_MATERIAL_MIB, MaterialImport, MaterialQuery, MaterialUpload, MaterialView,
+};
+pub use notifications::{
+    Delivered, Delivery, Event, KEEP_DAYS, KINDS, MERGE_WINDOW_SECONDS, NOTIFY, Notice,
+    NotificationView, Recipients,
 };
 pub use page::{COUNT_CAP, Page, PageRequest, Total};
 pub use units::{NewUnit, UnitChange, UnitChoice, UnitQuery, UnitSeed, UnitSummary, UnitView};

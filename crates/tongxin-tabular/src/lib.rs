@@ -32,6 +32,21 @@ impl Format {
         }
     }
 
+    /// `csv` or `xlsx`, as a stored job names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// The format [`Format::as_str`] named.
+    pub fn parse(name: &str) -> Option<Format> {
+        [Format::Csv, Format::Xlsx]
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
+
     /// The format of the bytes themselves: XLSX files are zip archives.
     pub fn sniff(bytes: &[u8]) -> Format {
         if bytes.starts_with(b"PK\x03\x04") {

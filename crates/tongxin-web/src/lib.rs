@@ -15,7 +15,9 @@ mod error;
 mod error_page;
 mod forms;
 mod input;
+mod jobs;
 mod materials;
+mod notifications;
 mod pages;
 mod session;
 mod units;
@@ -92,8 +94,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub catalog: Arc<Catalog>,
     pub config: Arc<WebConfig>,
-    /// Imports started from the pages, running or recently done.
-    pub imports: Arc<crate::directory::import_jobs::ImportJobs>,
+    /// The accounts importing over the API in this process.
+    pub imports: Arc<crate::directory::import_jobs::ImportSlots>,
     /// Login attempts per address and per typed name.
     pub login_throttle: Arc<crate::accounts::throttle::LoginThrottle>,
 }

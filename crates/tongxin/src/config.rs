@@ -41,6 +41,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Audit rows stay in the database this long before `tongxin audit archive` moves them.
     pub audit_retention_days: i64,
+    /// Whether `serve` runs background jobs too (`false` leaves them to `tongxin worker`).
+    pub run_jobs: bool,
+    /// How the job runner works (poll interval, concurrency, time zone of schedules).
+    pub jobs: tongxin_jobs::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +66,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 24] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -82,6 +86,11 @@ const KEYS: [&str; 19] = [
     "sqlite_busy_timeout_ms",
     "database_connections",
     "trusted_proxies",
+    "run_jobs",
+    "job_poll_ms",
+    "job_concurrency",
+    "job_runner_timeout_seconds",
+    "time_zone",
 ];
 
 #[derive(Deserialize)]
@@ -106,6 +115,11 @@ struct FileConfig {
     sqlite_busy_timeout_ms: Option<toml::Value>,
     database_connections: Option<toml::Value>,
     trusted_proxies: Option<toml::Value>,
+    run_jobs: Option<toml::Value>,
+    job_poll_ms: Option<toml::Value>,
+    job_concurrency: Option<toml::Value>,
+    job_runner_timeout_seconds: Option<toml::Value>,
+    time_zone: Option<toml::Value>,
 }
 
 /// Raw settings with where each came from.
@@ -289,6 +303,8 @@ impl Config {
                 "must be a whole number of days, at least 180",
                 |n| *n >= MIN_AUDIT_RETENTION_DAYS,
             )?,
+            run_jobs: layered.parse("run_jobs", true, "must be true or false", |_| true)?,
+            jobs: job_settings(layered)?,
             data_dir,
         })
     }
@@ -315,6 +331,45 @@ impl Config {
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The job runner's settings.
+fn job_settings(layered: &Layered) -> Result<tongxin_jobs::Settings, ConfigError> {
+    let defaults = tongxin_jobs::Settings::default();
+    let zone = match layered.get("time_zone") {
+        None => defaults.zone,
+        Some((value, origin)) => {
+            tongxin_core::TimeZone::parse(value).ok_or_else(|| ConfigError::Value {
+                key: "time_zone",
+                value: value.to_owned(),
+                origin: origin.to_owned(),
+                problem: "must be a zone such as Asia/Shanghai or Asia/Urumqi, or an offset \
+                          such as +08:00",
+            })?
+        }
+    };
+    Ok(tongxin_jobs::Settings {
+        poll: std::time::Duration::from_millis(layered.parse(
+            "job_poll_ms",
+            u64::try_from(defaults.poll.as_millis()).unwrap_or(1_000),
+            "must be a number of milliseconds, from 10 to 60000",
+            |n| (10..=60_000).contains(n),
+        )?),
+        concurrency: layered.parse(
+            "job_concurrency",
+            defaults.concurrency,
+            "must be a number of jobs, from 1 to 64",
+            |n| (1..=64).contains(n),
+        )?,
+        stale_after_seconds: layered.parse(
+            "job_runner_timeout_seconds",
+            defaults.stale_after_seconds,
+            "must be a number of seconds, from 2 to 3600",
+            |n| (2..=3_600).contains(n),
+        )?,
+        zone,
+        label: defaults.label,
+    })
 }
 
 /// `trusted_proxies`: addresses separated by commas or spaces.
@@ -383,16 +438,25 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
         ("sqlite_busy_timeout_ms", file.sqlite_busy_timeout_ms),
         ("database_connections", file.database_connections),
         ("trusted_proxies", file.trusted_proxies),
+        ("run_jobs", file.run_jobs),
+        ("job_poll_ms", file.job_poll_ms),
+        ("job_concurrency", file.job_concurrency),
+        (
+            "job_runner_timeout_seconds",
+            file.job_runner_timeout_seconds,
+        ),
+        ("time_zone", file.time_zone),
     ];
     for (key, value) in values {
         let text = match value {
             None => continue,
             Some(toml::Value::String(s)) => s,
             Some(toml::Value::Integer(n)) => n.to_string(),
+            Some(toml::Value::Boolean(b)) => b.to_string(),
             Some(_) => {
                 return Err(ConfigError::Parse {
                     path: shown,
-                    message: format!("{key} must be a string or a whole number"),
+                    message: format!("{key} must be a string, a whole number, true or false"),
                 });
             }
         };

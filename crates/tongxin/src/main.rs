@@ -54,6 +54,9 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run background jobs without serving pages: a process of its own beside the servers
+    /// (set TONGXIN_RUN_JOBS=false on them to leave all jobs to workers).
+    Worker,
     /// Load the demo city (Hohhot) into an empty database.
     Demo {
         /// Synthetic people to add to the directory.
@@ -277,6 +280,18 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             writeln!(out, "Tongxin is serving on http://{address}")?;
             out.flush()?;
             serve_until_signal(listener, store, &config, signal).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker => {
+            let store = server::open_store(&config).await?;
+            let catalog = Arc::new(tongxin_i18n::Catalog::load()?);
+            let clock: Arc<dyn tongxin_core::Clock> = Arc::new(SystemClock);
+            let signal = server::shutdown_signal()?;
+            writeln!(out, "Tongxin is running background jobs")?;
+            out.flush()?;
+            server::job_runner(&store, &clock, &catalog, &config)
+                .run(signal)
+                .await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { people, seed } => {

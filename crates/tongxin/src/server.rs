@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tongxin_core::{Clock, SystemClock};
+use tongxin_jobs::{Runner, Work};
 use tongxin_store::{ChainKeying, FieldKeys, Store, StoreOptions};
 use tongxin_web::AppState;
 
@@ -79,7 +80,8 @@ pub async fn open_store(config: &Config) -> Result<Store, Box<dyn std::error::Er
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then stops accepting
-/// connections and lets requests in flight finish.
+/// connections and lets requests in flight finish. Unless the configuration leaves jobs to a
+/// worker, a job runner works alongside and stops with it.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
@@ -88,14 +90,45 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(store, clock, config.web())?;
+    let (stop_runner, runner_stops) = tokio::sync::watch::channel(false);
+    let runner = config.run_jobs.then(|| {
+        let runner = job_runner(&state.store, &state.clock, &state.catalog, config);
+        let mut stops = runner_stops;
+        tokio::spawn(runner.run(async move {
+            let _ = stops.wait_for(|stop| *stop).await;
+        }))
+    });
     let app = tongxin_web::app(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    let _ = stop_runner.send(true);
+    if let Some(runner) = runner {
+        let _ = runner.await;
+    }
+    served?;
     Ok(())
+}
+
+/// A job runner on `store` as configured.
+pub fn job_runner(
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    catalog: &Arc<tongxin_i18n::Catalog>,
+    config: &Config,
+) -> Runner {
+    Runner::new(
+        Work {
+            store: store.clone(),
+            clock: clock.clone(),
+            catalog: catalog.clone(),
+            zone: config.jobs.zone,
+        },
+        config.jobs.clone(),
+    )
 }
 
 /// A future that completes on Ctrl-C or SIGTERM. The handlers are installed before this

@@ -7,8 +7,8 @@ use tongxin_core::Role;
 use super::{Actor, Mode, allowed, nothing};
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
-    campaign_material, invitation, material, organization, person, person_access, person_proposal,
-    saved_filter, sector, sector_field, unit, user,
+    campaign_material, invitation, job, material, notification, organization, person,
+    person_access, person_proposal, saved_filter, sector, sector_field, unit, user,
 };
 
 /// The kinds of business record.
@@ -31,6 +31,8 @@ pub enum Kind {
     Proposal,
     AuditEntry,
     PersonAccess,
+    Job,
+    Notification,
 }
 
 /// Where the actor must stand for a grant to hold.
@@ -52,6 +54,8 @@ pub enum Reach {
     Via(Kind),
     /// Attached to a campaign or an activity the actor may see (materials).
     Attached,
+    /// The record belongs to the actor's own account (an inbox, an import started).
+    Own,
 }
 
 /// Some roles, granted a reach.
@@ -86,6 +90,7 @@ const TREE_AND_OVERSEERS: &[Role] = &[
     Role::Auditor,
 ];
 const AUDITORS: &[Role] = &[Role::Auditor];
+const EVERYONE: &[Role] = &Role::ALL;
 
 const fn grant(roles: &'static [Role], reach: Reach) -> Grant {
     Grant { roles, reach }
@@ -98,7 +103,7 @@ const SHARED: Declaration = Declaration {
 };
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Unit,
         Kind::Account,
         Kind::Sector,
@@ -116,6 +121,8 @@ impl Kind {
         Kind::Proposal,
         Kind::AuditEntry,
         Kind::PersonAccess,
+        Kind::Job,
+        Kind::Notification,
     ];
 
     /// This kind's declaration: who may see it and who may change it.
@@ -250,6 +257,29 @@ impl Kind {
                     }
                 }
             }
+            // Administrators keep the jobs of their subtree (and at the top, the network's
+            // own); whoever started a job follows it.
+            Kind::Job => {
+                const {
+                    Declaration {
+                        see: &[
+                            grant(ADMINS, Reach::Subtree),
+                            grant(ADMINS, Reach::Top),
+                            grant(TREE, Reach::Own),
+                        ],
+                        change: &[grant(ADMINS, Reach::Subtree), grant(ADMINS, Reach::Top)],
+                    }
+                }
+            }
+            // An inbox is its account's alone.
+            Kind::Notification => {
+                const {
+                    Declaration {
+                        see: &[grant(EVERYONE, Reach::Own)],
+                        change: &[grant(EVERYONE, Reach::Own)],
+                    }
+                }
+            }
         }
     }
 }
@@ -265,7 +295,8 @@ pub enum Position {
     Descendant,
     /// Beside it: neither above nor below.
     Sibling,
-    /// At the record's unit, as the member linked to the record's person.
+    /// At the record's unit, as the member linked to the record's person, or as the account
+    /// the record belongs to.
     Owner,
 }
 
@@ -303,7 +334,7 @@ fn holds(grants: &[Grant], standing: Standing, mode: Mode) -> bool {
                 standing.position,
                 Position::Own | Position::Ancestor | Position::Descendant
             ),
-            Reach::Linked => standing.position == Position::Owner,
+            Reach::Linked | Reach::Own => standing.position == Position::Owner,
             Reach::Anywhere => true,
             Reach::Top => standing.at_top,
             Reach::Via(parent) => match mode {
@@ -385,6 +416,38 @@ macro_rules! filed_under_a_unit {
 }
 
 filed_under_a_unit!(organization => Organization, saved_filter => SavedFilter);
+
+/// The actor's own account is `column`.
+fn own<C: ColumnTrait>(actor: &Actor, column: C) -> Condition {
+    match actor.user_id() {
+        Some(id) => column.eq(id).into_condition(),
+        None => nothing(),
+    }
+}
+
+impl Guarded for job::Entity {
+    const KIND: Kind = Kind::Job;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => actor.subtree(job::Column::UnitPath),
+            Reach::Top => top(actor),
+            Reach::Own => own(actor, job::Column::OwnerId),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for notification::Entity {
+    const KIND: Kind = Kind::Notification;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Own => own(actor, notification::Column::AccountId),
+            _ => nothing(),
+        }
+    }
+}
 
 /// The organizations whose name finds people in a directory search: any live one, wherever
 /// it is filed. The search lists only people the actor may see, never the organization, so

@@ -579,6 +579,29 @@ impl Store {
         )))
     }
 
+    /// The account `id` as an actor, for work it started that runs later (an import as a
+    /// job); `None` when the account is gone or disabled. The second factor was asked when the
+    /// work was started.
+    pub async fn actor_of_account(&self, id: i64) -> Result<Option<Actor>> {
+        let Some((account, Some(unit))) =
+            access::unguarded_by_id::<user::Entity>(Unguarded::Sessions, id)
+                .find_also_related(unit::Entity)
+                .one(&self.db)
+                .await?
+        else {
+            return Ok(None);
+        };
+        if account.disabled_at.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(Actor::of_account(
+            &account,
+            &unit,
+            None,
+            crate::SecondFactorRule::Optional,
+        )))
+    }
+
     /// A member is greeted and shown by the name of the person on record, not the account's.
     async fn member_name(&self, account: &user::Model) -> Result<Option<String>> {
         let Some(person_id) = account

@@ -19,6 +19,7 @@ use crate::directory::population::{Population, Shape};
 use crate::entity::{activity, invitation, person, saved_filter, unit};
 use crate::error::Result;
 use crate::like;
+use crate::notifications;
 use crate::page::{Page, PageRequest, capped_count};
 use crate::units::unit_names;
 
@@ -145,6 +146,15 @@ impl Store {
         }
         let people = self.resolve_invitees(&tx, actor, invitees).await?;
         let added = insert_invitations(&tx, activity_id, &people, now).await?;
+        if added > 0 {
+            let to = notifications::Recipients::Invitees {
+                activity: activity_id,
+                status: None,
+                at: Some(now.micros()),
+            };
+            let event = notifications::about_activity("activity.invited", &activity, to);
+            notifications::raise(&tx, now, &event).await?;
+        }
         audit::append(
             &tx,
             &self.keys,

@@ -38,6 +38,7 @@ use crate::entity::{
 };
 use crate::error::{Result, StoreError};
 use crate::like;
+use crate::notifications;
 use crate::page::{Page, PageRequest, Walk, along, capped_count};
 use crate::units::unit_names;
 
@@ -435,6 +436,18 @@ impl Store {
                 .collect();
             coverage::sync(&tx, Some(&campaigns), &attendees, now).await?;
         }
+        let moved = current.starts_at != updated.starts_at
+            || current.ends_at != updated.ends_at
+            || current.place != updated.place;
+        if moved && state == ActivityState::Planned {
+            let to = notifications::Recipients::Invitees {
+                activity: id,
+                status: None,
+                at: None,
+            };
+            let event = notifications::about_activity("activity.changed", &updated, to);
+            notifications::raise(&tx, now, &event).await?;
+        }
         audit::append(
             &tx,
             &self.keys,
@@ -512,6 +525,15 @@ impl Store {
         }
         model.state = Set(next.key().to_owned());
         model.update(&tx).await?;
+        if next == ActivityState::Cancelled {
+            let to = notifications::Recipients::Invitees {
+                activity: id,
+                status: None,
+                at: None,
+            };
+            let event = notifications::about_activity("activity.cancelled", &current, to);
+            notifications::raise(&tx, now, &event).await?;
+        }
         audit::append(
             &tx,
             &self.keys,

@@ -23,6 +23,7 @@ use crate::crypto::SealedAt;
 use crate::directory::people::{Author, PersonView, SensitiveField, record_history};
 use crate::entity::{person, person_proposal, user};
 use crate::error::{Result, StoreError};
+use crate::notifications;
 use crate::page::{Total, capped_count};
 
 /// A field members may propose changes to: how to reach them and what they do. Identity
@@ -342,6 +343,14 @@ impl Store {
         if created.is_empty() {
             return Err(Invalid::new(Field::Named("changes"), Reason::Required).into());
         }
+        let awaiting = notifications::Event::new(
+            "proposal.awaiting",
+            format!("person:{}", person.id),
+            "/proposals".to_owned(),
+            json!({ "person": person.name, "fields": created.len() }),
+            notifications::Recipients::StaffOf(person.unit_id),
+        );
+        notifications::raise(&tx, now, &awaiting).await?;
         audit::append(
             &tx,
             &self.keys,
@@ -436,6 +445,22 @@ impl Store {
         let field = ProposalField::parse(&proposal.field).ok_or_else(|| StoreError::Corrupt {
             what: format!("proposal field {:?}", proposal.field),
         })?;
+        let told = match &decision {
+            Decision::Approve => "proposal.approved",
+            Decision::Reject { .. } => "proposal.rejected",
+        };
+        let reason_told = match &decision {
+            Decision::Approve => None,
+            Decision::Reject { reason } => reason.clone(),
+        };
+        let decided_event = notifications::Event::new(
+            told,
+            format!("proposal:{id}"),
+            "/my-record".to_owned(),
+            json!({ "reason": reason_told }),
+            notifications::Recipients::People(vec![person.id]),
+        );
+        notifications::raise(&tx, now, &decided_event).await?;
         let (status, reason, action) = match &decision {
             Decision::Approve => {
                 self.apply_proposal(&tx, actor, now, &person, field, &proposal)

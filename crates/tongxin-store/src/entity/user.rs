@@ -32,6 +32,8 @@ pub struct Model {
     pub totp_last_step: Option<i64>,
     /// JSON list of keyed hashes of the unused recovery codes.
     pub recovery_codes: Option<String>,
+    /// Where notifications by e-mail go.
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,7 +12,9 @@ pub(crate) use crate::directory::api::organizations;
 pub(crate) use crate::directory::api::people;
 pub(crate) use crate::directory::api::proposals;
 pub(crate) use crate::directory::api::sectors;
+pub(crate) use crate::jobs::api as jobs;
 pub(crate) use crate::materials::api as materials;
+pub(crate) use crate::notifications::api as notifications;
 pub(crate) use crate::units::api as units;
 
 use axum::Router;
@@ -42,6 +44,12 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/me/proposals",
             get(proposals::own_proposals).post(proposals::propose),
         )
+        .route("/me/notifications", get(notifications::list))
+        .route("/me/notifications/read-all", post(notifications::read_all))
+        .route("/me/notifications/{id}/read", post(notifications::read))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::show).delete(jobs::drop_job))
+        .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/proposals", get(proposals::list))
         .route("/proposals/{id}/approve", post(proposals::approve))
         .route("/proposals/{id}/reject", post(proposals::reject))

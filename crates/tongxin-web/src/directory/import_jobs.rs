@@ -1,62 +1,37 @@
-//! Imports started from the directory page run in the background, so a long file shows its
-//! progress instead of a request that seems to hang. Each job belongs to the user who started
-//! it; others are told it does not exist. Finished jobs are kept for an hour to be read, and
-//! the home page lists them.
+//! Imports started from the directory page run as durable jobs (see `tongxin_jobs`), so a long
+//! file shows its progress from whichever server process the user reaches next, and an import
+//! cut short by a restart is reported failed rather than lost. Imports over the API run in the
+//! request; an account has one import running at a time, either way, so nobody can stack
+//! imports to hold the write lock.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 
-use tongxin_core::Timestamp;
-use tongxin_store::Actor;
-use tongxin_tabular::{Format, Limits};
+use tongxin_exchange::Report;
+use tongxin_jobs::{IMPORT_FILE_TYPE, IMPORT_PEOPLE};
+use tongxin_store::{Actor, JobState, JobView, Store};
+use tongxin_tabular::Format;
 
 use crate::AppState;
 use crate::error::AppError;
-use tongxin_exchange::{ImportProgress, ImportRequest, Report};
 use tongxin_i18n::Lang;
 
-/// How long a finished job stays readable, in microseconds.
-const KEEP_FINISHED: i64 = 60 * 60 * 1_000_000;
-
-/// One import running or done.
-pub struct ImportJob {
-    owner: Option<i64>,
-    started_at: Timestamp,
-    pub file_name: String,
-    pub check_only: bool,
-    pub progress: ImportProgress,
-    /// The report once done, or why the import failed.
-    outcome: Mutex<Option<Result<Report, String>>>,
-    finished_at: Mutex<Option<Timestamp>>,
-}
-
-impl ImportJob {
-    /// The outcome, once the job is done.
-    pub fn outcome(&self) -> Option<Result<Report, String>> {
-        self.outcome
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-/// The jobs of this server process, and the accounts importing over the API meanwhile.
+/// The accounts importing over the API in this process.
 #[derive(Default)]
-pub struct ImportJobs {
-    jobs: Mutex<HashMap<String, Arc<ImportJob>>>,
+pub struct ImportSlots {
     direct: Mutex<HashSet<i64>>,
 }
 
 /// An account's one running import over the API, held until dropped.
 pub struct ImportSlot<'a> {
-    jobs: &'a ImportJobs,
+    slots: &'a ImportSlots,
     owner: Option<i64>,
 }
 
 impl Drop for ImportSlot<'_> {
     fn drop(&mut self) {
         if let Some(owner) = self.owner {
-            self.jobs
+            self.slots
                 .direct
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -65,134 +40,168 @@ impl Drop for ImportSlot<'_> {
     }
 }
 
-/// What a job is to import.
-pub struct NewJob {
-    pub file_name: String,
-    pub bytes: axum::body::Bytes,
-    pub format: Format,
-    pub limits: Limits,
-    pub check_only: bool,
-    pub lang: Lang,
-}
-
-impl ImportJobs {
+impl ImportSlots {
     /// Takes the account's one import slot for an import over the API; refused while the
-    /// account has another import running, here or in the background (one running import per
-    /// account, so nobody can stack imports to hold the write lock).
-    pub fn hold(&self, actor: &Actor) -> Result<ImportSlot<'_>, AppError> {
+    /// account has another import running, over the API or as a job.
+    pub async fn hold(&self, store: &Store, actor: &Actor) -> Result<ImportSlot<'_>, AppError> {
         let Some(owner) = actor.user_id() else {
             return Ok(ImportSlot {
-                jobs: self,
+                slots: self,
                 owner: None,
             });
         };
-        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut direct = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
-        if running_job(&jobs, Some(owner)).is_some() || !direct.insert(owner) {
+        if store
+            .has_unfinished_job(owner, IMPORT_PEOPLE)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::ImportRunning);
+        }
+        if !self
+            .direct
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(owner)
+        {
             return Err(AppError::ImportRunning);
         }
         Ok(ImportSlot {
-            jobs: self,
+            slots: self,
             owner: Some(owner),
         })
     }
 
-    /// Starts importing in the background and returns the job's id; while the account already
-    /// has an import running in the background, returns that one's id instead, and while it
-    /// has one running over the API, refuses (one running import per account).
-    pub fn start(&self, state: &AppState, actor: &Actor, job: NewJob) -> Result<String, AppError> {
-        let id = tongxin_store::random_hex();
-        let now = state.clock.now();
-        let entry = Arc::new(ImportJob {
-            owner: actor.user_id(),
-            started_at: now,
-            file_name: job.file_name,
-            check_only: job.check_only,
-            progress: ImportProgress::default(),
-            outcome: Mutex::new(None),
-            finished_at: Mutex::new(None),
-        });
-        {
-            let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-            jobs.retain(|_, j| {
-                let finished = *j.finished_at.lock().unwrap_or_else(PoisonError::into_inner);
-                finished.is_none_or(|at| now.micros() - at.micros() < KEEP_FINISHED)
-            });
-            if let Some(running) = running_job(&jobs, entry.owner) {
-                return Ok(running);
-            }
-            let direct = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
-            if entry.owner.is_some_and(|owner| direct.contains(&owner)) {
-                return Err(AppError::ImportRunning);
-            }
-            jobs.insert(id.clone(), entry.clone());
-        }
-        let (state, actor) = (state.clone(), actor.clone());
-        tokio::spawn(async move {
-            let request = ImportRequest {
-                bytes: &job.bytes,
-                format: job.format,
-                limits: job.limits,
-                dry_run: job.check_only,
-                lang: job.lang,
-            };
-            let result = tongxin_exchange::import_people(
-                &state.store,
-                &actor,
-                state.clock.now(),
-                &state.catalog,
-                request,
-                &entry.progress,
-            )
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "import failed");
-                e.to_string()
-            });
-            *entry.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-            *entry
-                .finished_at
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(state.clock.now());
-        });
-        Ok(id)
-    }
-
-    /// The imports `actor` started in this server process within the last hour, the newest
-    /// first, with their ids.
-    pub fn recent(&self, actor: &Actor) -> Vec<(String, Arc<ImportJob>)> {
-        let mut mine: Vec<(String, Arc<ImportJob>)> = self
-            .jobs
+    fn importing_directly(&self, owner: i64) -> bool {
+        self.direct
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|(_, job)| actor.user_id().is_some() && job.owner == actor.user_id())
-            .map(|(id, job)| (id.clone(), job.clone()))
-            .collect();
-        mine.sort_by_key(|(_, job)| std::cmp::Reverse(job.started_at));
-        mine
-    }
-
-    /// The job `id`, if `actor` started it.
-    pub fn get(&self, id: &str, actor: &Actor) -> Option<Arc<ImportJob>> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-            .filter(|job| job.owner == actor.user_id())
-            .cloned()
+            .contains(&owner)
     }
 }
 
-/// The id of `owner`'s job still running, if any.
-fn running_job(jobs: &HashMap<String, Arc<ImportJob>>, owner: Option<i64>) -> Option<String> {
-    jobs.iter()
-        .find(|(_, j)| {
-            j.owner == owner
-                && j.finished_at
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .is_none()
-        })
-        .map(|(id, _)| id.clone())
+/// What a page import is to do.
+pub struct NewImport {
+    pub file_name: String,
+    pub bytes: axum::body::Bytes,
+    pub format: Format,
+    pub check_only: bool,
+    pub lang: Lang,
+}
+
+/// Enqueues an import of the upload and returns its job's id; while the account already has
+/// one queued or running, returns that one's id instead, and while it imports over the API,
+/// refuses.
+pub async fn start(state: &AppState, actor: &Actor, import: NewImport) -> Result<i64, AppError> {
+    if let Some(owner) = actor.user_id() {
+        if let Some(running) = state.store.has_unfinished_job(owner, IMPORT_PEOPLE).await? {
+            return Ok(running);
+        }
+        if state.imports.importing_directly(owner) {
+            return Err(AppError::ImportRunning);
+        }
+    }
+    let now = state.clock.now();
+    let job = tongxin_jobs::import_job(
+        actor,
+        now,
+        &import.file_name,
+        import.format,
+        import.check_only,
+        state.config.max_import_bytes,
+        import.lang,
+    );
+    Ok(state
+        .store
+        .enqueue_with_file(now, IMPORT_FILE_TYPE, &import.bytes, job)
+        .await?)
+}
+
+/// An import job as its pages show it.
+pub struct ImportStatus {
+    pub file_name: String,
+    pub check_only: bool,
+    pub stage: ImportStage,
+}
+
+/// Where an import job is.
+pub enum ImportStage {
+    /// Queued or running, with the rows read so far.
+    Running(usize),
+    Done(Report),
+    /// Stopped without a report; nothing was written. The code says why (`interrupted`).
+    Failed(String),
+}
+
+impl ImportStatus {
+    /// The import job `id`, if the actor started it: its report is its starter's alone
+    /// (administrators see the job, not the report, on the jobs page).
+    pub async fn of_job(
+        state: &AppState,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<ImportStatus, AppError> {
+        let job = state.store.job(actor, id).await?;
+        if job.kind != IMPORT_PEOPLE || job.owner_id.is_none() || job.owner_id != actor.user_id() {
+            return Err(AppError::NotFound);
+        }
+        Ok(ImportStatus::of(&job))
+    }
+
+    /// The imports the actor started since `since`, the newest first, with their ids.
+    pub async fn recent(
+        state: &AppState,
+        actor: &Actor,
+        since: tongxin_core::Timestamp,
+    ) -> Result<Vec<(i64, ImportStatus)>, AppError> {
+        Ok(state
+            .store
+            .my_jobs(actor, IMPORT_PEOPLE, since)
+            .await?
+            .iter()
+            .map(|job| (job.id, ImportStatus::of(job)))
+            .collect())
+    }
+
+    fn of(job: &JobView) -> ImportStatus {
+        let text = |key: &str| {
+            job.payload
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let stage = match job.state {
+            JobState::Queued | JobState::Running => ImportStage::Running(
+                job.progress
+                    .as_ref()
+                    .and_then(|p| p.get("rows"))
+                    .and_then(|r| r.as_u64())
+                    .and_then(|r| usize::try_from(r).ok())
+                    .unwrap_or(0),
+            ),
+            JobState::Done => match job
+                .result
+                .clone()
+                .and_then(|r| serde_json::from_value::<Report>(r).ok())
+            {
+                Some(report) => ImportStage::Done(report),
+                None => ImportStage::Failed("unreadable".to_owned()),
+            },
+            JobState::Failed => ImportStage::Failed(
+                job.last_error
+                    .clone()
+                    .filter(|e| e == tongxin_store::INTERRUPTED)
+                    .unwrap_or_else(|| "error".to_owned()),
+            ),
+        };
+        ImportStatus {
+            file_name: text("file_name"),
+            check_only: job
+                .payload
+                .get("check_only")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true),
+            stage,
+        }
+    }
 }

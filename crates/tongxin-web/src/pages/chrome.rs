@@ -46,6 +46,8 @@ pub struct UserChrome {
     pub manages_accounts: bool,
     pub reads_audit: bool,
     pub is_member: bool,
+    /// Unread notifications (counted up to 100).
+    pub unread: u64,
 }
 
 impl Ctx {
@@ -291,7 +293,13 @@ impl FromRequestParts<AppState> for Ctx {
                 .and_then(Lang::from_tag)
                 .unwrap_or_default(),
             catalog: state.catalog.clone(),
-            user: auth.map(|a| chrome(&a.actor)),
+            user: match auth {
+                Some(a) => Some(UserChrome {
+                    unread: state.store.unread_notifications(&a.actor).await?,
+                    ..chrome(&a.actor)
+                }),
+                None => None,
+            },
             csrf,
             fresh_csrf,
             secure_cookies: state.config.secure_cookies,
@@ -316,6 +324,7 @@ fn chrome(actor: &Actor) -> UserChrome {
         manages_accounts: actor.role().manages_accounts(),
         reads_audit: actor.role().reads_audit(),
         is_member: actor.role() == Role::Member,
+        unread: 0,
     }
 }
 

@@ -1,9 +1,8 @@
 //! The start page as a to-do list: for those who work in the tree, this week's activities,
 //! the live campaigns with their weakest units, and the proposals awaiting a decision; for
 //! account managers, the accounts locked out; for the three administrators, whether the newest
-//! audit rows verify; for whoever imported, how their imports of the last hour went (those of
-//! this server process: imports are not yet durable jobs). Members start from their own
-//! portal instead.
+//! audit rows verify; for whoever imported, how their imports of the last hour went. Members
+//! start from their own portal instead.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -19,7 +18,7 @@ use tongxin_store::{
 use super::chrome::{Ctx, can_edit, see_other};
 use crate::AppState;
 use crate::activities::calendar_pages::monday_of;
-use crate::directory::import_jobs::ImportJob;
+use crate::directory::import_jobs::{ImportStage, ImportStatus};
 use crate::error::AppError;
 use crate::session::CurrentUser;
 
@@ -50,7 +49,7 @@ struct HomePage {
 /// One of the user's recent imports, as the home page says it.
 struct ImportLine {
     /// Its page.
-    id: String,
+    id: i64,
     file_name: String,
     words: String,
     /// Refused or failed: nothing was written.
@@ -58,29 +57,29 @@ struct ImportLine {
 }
 
 impl ImportLine {
-    fn of(ctx: &Ctx, id: String, job: &ImportJob) -> ImportLine {
-        let (words, failed) = match job.outcome() {
-            None => {
+    fn of(ctx: &Ctx, id: i64, job: ImportStatus) -> ImportLine {
+        let (words, failed) = match &job.stage {
+            ImportStage::Running(rows) => {
                 let doing = if job.check_only {
                     "import_page.checking"
                 } else {
                     "import_page.importing"
                 };
-                let read = ctx.tn("import_page.rows_read", job.progress.rows());
+                let read = ctx.tn("import_page.rows_read", *rows);
                 (format!("{} {read}", ctx.t(doing)), false)
             }
-            Some(Ok(report)) if !report.problems.is_empty() => {
+            ImportStage::Done(report) if !report.problems.is_empty() => {
                 (ctx.tn("home.import_refused", report.problems.len()), true)
             }
-            Some(Ok(report)) if report.committed => {
+            ImportStage::Done(report) if report.committed => {
                 (ctx.tn("import_page.imported", report.rows), false)
             }
-            Some(Ok(report)) => (ctx.tn("import_page.checked", report.rows), false),
-            Some(Err(_)) => (ctx.t("home.import_failed").to_owned(), true),
+            ImportStage::Done(report) => (ctx.tn("import_page.checked", report.rows), false),
+            ImportStage::Failed(_) => (ctx.t("home.import_failed").to_owned(), true),
         };
         ImportLine {
             id,
-            file_name: job.file_name.clone(),
+            file_name: job.file_name,
             words,
             failed,
         }
@@ -192,11 +191,10 @@ pub async fn home(
     } else {
         None
     };
-    let imports = state
-        .imports
-        .recent(actor)
+    let imports = ImportStatus::recent(&state, actor, state.clock.now().plus_minutes(-60))
+        .await?
         .into_iter()
-        .map(|(id, job)| ImportLine::of(&ctx, id, &job))
+        .map(|(id, job)| ImportLine::of(&ctx, id, job))
         .collect();
     let page = HomePage {
         imports,

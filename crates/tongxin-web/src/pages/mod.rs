@@ -209,6 +209,17 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/materials/{id}", get(materials::show))
         .route("/materials/{id}/file", get(materials::file))
+        .route("/notifications", get(crate::notifications::pages::index))
+        .route(
+            "/notifications/read-all",
+            post(crate::notifications::pages::read_all),
+        )
+        .route(
+            "/notifications/{id}/open",
+            post(crate::notifications::pages::open),
+        )
+        .route("/jobs", get(crate::jobs::pages::index))
+        .route("/jobs/{id}", post(crate::jobs::pages::act))
         .route("/calendar", get(calendar::feed_page))
         .route("/calendar/reset", post(calendar::reset_feed))
         .route("/{section}", get(home::coming_soon))

@@ -182,7 +182,11 @@ impl Database {
     /// The server's configuration. Administrators log in with a password alone unless `extra`
     /// asks for `TONGXIN_ADMIN_TOTP=required` (the two-factor tests do).
     pub fn config(&self, extra: &[(&str, &str)]) -> Config {
-        let relaxed = [("TONGXIN_ADMIN_TOTP".to_owned(), "optional".to_owned())];
+        // Jobs are looked for often: a test waits for them by polling their outcome.
+        let relaxed = [
+            ("TONGXIN_ADMIN_TOTP".to_owned(), "optional".to_owned()),
+            ("TONGXIN_JOB_POLL_MS".to_owned(), "20".to_owned()),
+        ];
         let extra = extra
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
@@ -483,6 +487,52 @@ impl RawDb {
     }
 }
 
+/// Asks `probe` again and again, a few milliseconds apart, until it answers; fails the test
+/// naming `what` after 30 seconds. For work that happens beside the request (jobs).
+pub async fn poll<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(answer) = probe().await {
+            return answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// A job runner of a test's own beside its server, as `tongxin worker` is; stops when dropped.
+pub struct Worker {
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Stops the runner and waits until it has retired.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
 /// A running server and what the test needs to drive it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -543,6 +593,23 @@ impl TestApp {
             shutdown: Some(shutdown),
             server: Some(server),
             finished: false,
+        }
+    }
+
+    /// Starts a job runner of its own on this test's database and clock, with extra
+    /// `TONGXIN_*` settings.
+    pub fn worker(&self, settings: &[(&str, &str)]) -> Worker {
+        let config = self.db.config(settings);
+        let clock: Arc<dyn tongxin_core::Clock> = self.clock.clone();
+        let catalog = Arc::new(tongxin_i18n::Catalog::load().unwrap());
+        let runner = tongxin::server::job_runner(&self.store, &clock, &catalog, &config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(runner.run(async {
+            let _ = stopped.await;
+        }));
+        Worker {
+            stop: Some(stop),
+            handle: Some(handle),
         }
     }
 

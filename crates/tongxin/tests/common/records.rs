@@ -2,10 +2,11 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tongxin_core::{Password, Role, Username};
+use tongxin_core::{Clock, Password, Role, Username};
 
 use super::activity::{plan, setup};
 use super::{Api, PASSWORD, START, TestApp};
+use crate::common;
 
 /// The records every probe works on, all filed at 新城区 (150102).
 pub struct Records {
@@ -25,6 +26,50 @@ pub struct Records {
     pub proposal: i64,
     /// The city administrator's view of the person, as the person's access log shows it.
     pub person_access: i64,
+    /// A job of the unit that stopped failed (no handler knows its kind).
+    pub job: i64,
+    /// A notification in the owner's inbox.
+    pub notification: i64,
+}
+
+/// A job filed under unit 150102 that fails at once and waits for an administrator.
+pub async fn failed_job(app: &TestApp) -> i64 {
+    let now = app.clock.now();
+    let job = tongxin_store::NewJob::new("matrix.unknown", json!({}), now)
+        .unit(Some(app.unit("150102").await.path.as_str().to_owned()));
+    let id = app.store.enqueue_job(now, &job).await.unwrap().unwrap();
+    wait_failed(app, id).await;
+    id
+}
+
+/// Waits until job `id` has stopped failed.
+pub async fn wait_failed(app: &TestApp, id: i64) {
+    let db = app.db.raw().await;
+    let sql = format!("SELECT COUNT(*) FROM jobs WHERE id = {id} AND state = 'failed'");
+    common::poll("the job to stop failed", || async {
+        (db.count(&sql).await == 1).then_some(())
+    })
+    .await;
+}
+
+/// A notification delivered to the account `owner` speaks for.
+pub async fn notify(app: &TestApp, owner: &Api) -> i64 {
+    let account = owner.get("/me").await.json()["id"].as_i64().unwrap();
+    let notice = tongxin_store::Notice {
+        kind: "proposal.approved".to_owned(),
+        subject: "matrix".to_owned(),
+        link: "/my-record".to_owned(),
+        params: json!({}),
+    };
+    match app
+        .store
+        .deliver_notification(app.clock.now(), account, &notice, "matrix", false)
+        .await
+        .unwrap()
+    {
+        tongxin_store::Delivered::New(id) | tongxin_store::Delivered::Merged(id) => id,
+        tongxin_store::Delivered::Already => unreachable!("a new key"),
+    }
 }
 
 pub async fn affiliate(admin: &Api, person: i64, organization: i64) -> i64 {
@@ -174,6 +219,8 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         saved_filter: save_filter(admin, unit).await,
         proposal: propose(&owner).await,
         person_access,
+        job: failed_job(app).await,
+        notification: notify(app, &owner).await,
     };
     (records, owner)
 }

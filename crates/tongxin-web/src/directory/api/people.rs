@@ -417,7 +417,7 @@ pub async fn import(
         dry_run: query.dry_run,
         lang,
     };
-    let _slot = state.imports.hold(&user.actor)?;
+    let _slot = state.imports.hold(&state.store, &user.actor).await?;
     let report = tongxin_exchange::import_people(
         &state.store,
         &user.actor,

@@ -13,12 +13,12 @@ use tongxin_store::{
     Actor, Page, PageRequest, PeopleQuery, PersonOrder, PersonStatus, PersonSummary, PersonView,
     SectorFieldView, SectorView, SensitiveField, StoreError, UnitView,
 };
-use tongxin_tabular::{Format, Limits};
+use tongxin_tabular::Format;
 
 use crate::AppState;
 use crate::accounts::auth_pages::Empty;
 use crate::directory::file as directory_file;
-use crate::directory::import_jobs::NewJob;
+use crate::directory::import_jobs::{self, ImportStage, ImportStatus, NewImport};
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPath, Query};
 use crate::pages::chrome::{Ctx, FormErrors, Pager, SortHeader, can_edit, see_other};
@@ -220,6 +220,8 @@ struct ImportPage {
     report: Option<tongxin_exchange::Report>,
     /// Rows read so far, while an import is running.
     running: Option<usize>,
+    /// Why an import stopped without a report (nothing was written): `interrupted` or `error`.
+    failed: Option<String>,
     file_name: String,
     check_only: bool,
     /// Sectors with fields of their own, each with its own template.
@@ -248,6 +250,7 @@ pub async fn import_page(
         ctx: ctx.with_section("directory"),
         report: None,
         running: None,
+        failed: None,
         file_name: String::new(),
         check_only: true,
         templates: sector_templates(&state, &auth.actor).await?,
@@ -266,24 +269,20 @@ pub async fn import(
     state.store.may_import_people(&auth.actor)?;
     let format =
         Format::from_name(&upload.file_name).unwrap_or_else(|| Format::sniff(&upload.bytes));
-    let job = NewJob {
+    let import = NewImport {
         check_only: upload.fields.contains_key("check_only"),
         file_name: upload.file_name,
         bytes: upload.bytes,
         format,
-        limits: Limits {
-            max_bytes: state.config.max_import_bytes,
-            ..Limits::default()
-        },
         lang: ctx.lang,
     };
-    let id = state.imports.start(&state, &auth.actor, job)?;
+    let id = import_jobs::start(&state, &auth.actor, import).await?;
     Ok(see_other(&format!("/directory/import/{id}")))
 }
 
 #[derive(Deserialize)]
 pub struct JobPath {
-    job: String,
+    job: i64,
 }
 
 /// `/directory/import/{job}`: the progress of an import, then its report.
@@ -293,20 +292,18 @@ pub async fn import_job(
     CurrentUser(auth): CurrentUser,
     axum::extract::Path(JobPath { job }): axum::extract::Path<JobPath>,
 ) -> Result<Response, AppError> {
-    let job = state
-        .imports
-        .get(&job, &auth.actor)
-        .ok_or(AppError::NotFound)?;
-    let (report, running) = match job.outcome() {
-        Some(Ok(report)) => (Some(report), None),
-        Some(Err(cause)) => return Err(AppError::internal("import", cause)),
-        None => (None, Some(job.progress.rows())),
+    let job = ImportStatus::of_job(&state, &auth.actor, job).await?;
+    let (report, running, failed) = match job.stage {
+        ImportStage::Done(report) => (Some(report), None, None),
+        ImportStage::Failed(why) => (None, None, Some(why)),
+        ImportStage::Running(rows) => (None, Some(rows), None),
     };
     let page = ImportPage {
         ctx: ctx.with_section("directory"),
         report,
         running,
-        file_name: job.file_name.clone(),
+        failed,
+        file_name: job.file_name,
         check_only: job.check_only,
         templates: sector_templates(&state, &auth.actor).await?,
         max_megabytes: state.config.max_import_bytes / (1024 * 1024),

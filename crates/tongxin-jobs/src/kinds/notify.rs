@@ -1,0 +1,42 @@
+//! Delivers an event: finds its recipients and puts it in each one's inbox, once per account
+//! however often the job runs (the delivery key is the job and the account).
+
+use serde_json::json;
+use tongxin_store::{ClaimedJob, Delivery, Event};
+
+use crate::{JobError, Work};
+
+pub use tongxin_store::NOTIFY as KIND;
+
+pub async fn run(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Value>, JobError> {
+    let event = Event::from_payload(&job.payload)
+        .ok_or_else(|| JobError::stop("the event in this job cannot be read"))?;
+    let store = &work.store;
+    let now = work.clock.now();
+    let accounts = store.recipients(&event.to).await?;
+    let mut delivered = 0;
+    for account in &accounts {
+        let delivery = store
+            .deliveries_of(*account)
+            .await?
+            .get(&event.notice.kind)
+            .copied()
+            .unwrap_or(Delivery::App);
+        let key = format!("job:{}:{account}", job.id);
+        let done = store
+            .deliver_notification(
+                now,
+                *account,
+                &event.notice,
+                &key,
+                delivery == Delivery::Digest,
+            )
+            .await?;
+        if done != tongxin_store::Delivered::Already {
+            delivered += 1;
+        }
+    }
+    Ok(Some(
+        json!({ "recipients": accounts.len(), "delivered": delivered }),
+    ))
+}

@@ -1,0 +1,215 @@
+//! Tongxin's background work: the runner that takes jobs from the store's durable queue, the
+//! recurring schedules, and what each kind of job does.
+//!
+//! Every `tongxin serve` runs a [`Runner`] (unless told not to), and `tongxin worker` runs one
+//! alone. A runner looks at the queue every poll interval, and at once when a change in its own
+//! process enqueued work; it beats a heartbeat while it lives, takes back the jobs of runners
+//! that stopped beating, enqueues each schedule's latest occurrence once (a unique key per
+//! occurrence, so several processes enqueue it once between them), and runs up to its
+//! concurrency of jobs at a time, each in a task of its own so a slow one holds up no other.
+//!
+//! What must not live here: HTTP handlers or SQL (the queue's statements are the store's).
+
+mod kinds;
+mod schedules;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tongxin_core::{Clock, TimeZone};
+use tongxin_i18n::Catalog;
+use tongxin_store::{ClaimedJob, Engine, StoreError, TakenBack, backoff_seconds};
+
+pub use kinds::{IMPORT_FILE_TYPE, IMPORT_PEOPLE, PROBE, import_job, probe_job};
+
+/// How a runner works.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How often the runner looks at the queue when nothing wakes it.
+    pub poll: Duration,
+    /// A runner that has not beaten for this many seconds is taken for stopped.
+    pub stale_after_seconds: i64,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Where "every day at 08:00" is.
+    pub zone: TimeZone,
+    /// Names the runner on the jobs page (host and process).
+    pub label: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            poll: Duration::from_secs(1),
+            stale_after_seconds: 60,
+            concurrency: 4,
+            zone: TimeZone::SHANGHAI,
+            label: format!("pid {}", std::process::id()),
+        }
+    }
+}
+
+/// What a job's handler works with.
+pub struct Work {
+    pub store: tongxin_store::Store,
+    pub clock: Arc<dyn Clock>,
+    pub catalog: Arc<Catalog>,
+    pub zone: TimeZone,
+}
+
+/// Why an attempt failed.
+#[derive(Debug)]
+pub struct JobError {
+    pub message: String,
+    /// Whether another attempt could succeed; a job that cannot (its payload names nothing
+    /// that exists) stops at once.
+    pub retry: bool,
+}
+
+impl JobError {
+    pub fn retry(message: impl Into<String>) -> JobError {
+        JobError {
+            message: message.into(),
+            retry: true,
+        }
+    }
+
+    pub fn stop(message: impl Into<String>) -> JobError {
+        JobError {
+            message: message.into(),
+            retry: false,
+        }
+    }
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        JobError::retry(e.to_string())
+    }
+}
+
+/// Takes jobs from the queue and runs them.
+pub struct Runner {
+    id: String,
+    work: Arc<Work>,
+    settings: Settings,
+    schedules: schedules::Schedules,
+}
+
+impl Runner {
+    pub fn new(work: Work, settings: Settings) -> Runner {
+        Runner {
+            id: format!("runner-{}", &tongxin_store::random_hex()[..16]),
+            work: Arc::new(work),
+            settings,
+            schedules: schedules::Schedules::default(),
+        }
+    }
+
+    /// Runs until `shutdown` completes, then lets the jobs in hand finish (each has its own
+    /// bounds) and retires.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tracing::info!(runner = %self.id, "job runner started");
+        tokio::pin!(shutdown);
+        let mut running = JoinSet::new();
+        let mut ticker = tokio::time::interval(self.settings.poll);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = ticker.tick() => {}
+                () = self.work.store.jobs_enqueued() => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+            if let Err(e) = self.round(&mut running).await {
+                tracing::warn!(error = %e, "job runner round failed");
+            }
+        }
+        while running.join_next().await.is_some() {}
+        if let Err(e) = self.work.store.retire_runner(&self.id).await {
+            tracing::warn!(error = %e, "job runner could not retire");
+        }
+        tracing::info!(runner = %self.id, "job runner stopped");
+    }
+
+    /// One look at the queue: beat, take back, enqueue what schedules call for, claim.
+    async fn round(&mut self, running: &mut JoinSet<()>) -> Result<(), StoreError> {
+        let store = &self.work.store;
+        let now = self.work.clock.now();
+        store.beat(&self.id, &self.settings.label, now).await?;
+        let stale = self.settings.stale_after_seconds;
+        if store.engine() == Engine::Sqlite
+            && store.other_runner_alive(&self.id, now, stale).await?
+        {
+            // One runner works an SQLite file; this one stands by until the other stops.
+            return Ok(());
+        }
+        for taken in store.take_back_jobs(&self.id, now, stale).await? {
+            tracing::warn!(job = taken.id, kind = %taken.kind, failed = taken.failed,
+                "job taken back from a runner that stopped");
+            if taken.failed {
+                kinds::given_up(&self.work, &taken).await;
+            }
+        }
+        self.schedules
+            .enqueue_due(store, now, self.settings.zone)
+            .await?;
+        let free = self.settings.concurrency.saturating_sub(running.len());
+        if free == 0 {
+            return Ok(());
+        }
+        for job in store.claim_jobs(&self.id, now, free as u64).await? {
+            running.spawn(run_one(self.work.clone(), self.id.clone(), job));
+        }
+        Ok(())
+    }
+}
+
+/// Runs one claimed job and records how it went. A panic in the handler counts as a failed
+/// attempt.
+async fn run_one(work: Arc<Work>, runner: String, job: ClaimedJob) {
+    let outcome = {
+        let (work, job) = (work.clone(), job.clone());
+        tokio::spawn(async move { kinds::run(&work, &job).await }).await
+    };
+    let outcome =
+        outcome.unwrap_or_else(|e| Err(JobError::retry(format!("the job panicked: {e}"))));
+    let now = work.clock.now();
+    let store = &work.store;
+    let recorded = match outcome {
+        Ok(result) => {
+            store
+                .finish_job(&runner, job.id, now, result.as_ref())
+                .await
+        }
+        Err(error) => {
+            let last = !error.retry || job.attempt >= job.max_attempts;
+            let retry_at = (!last).then(|| now.plus_seconds(backoff_seconds(job.attempt)));
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt,
+                error = %error.message, stopped = last, "job failed");
+            let recorded = store
+                .fail_job(&runner, job.id, now, &error.message, retry_at)
+                .await;
+            if last && matches!(recorded, Ok(true)) {
+                kinds::given_up(
+                    &work,
+                    &TakenBack {
+                        id: job.id,
+                        kind: job.kind.clone(),
+                        payload: job.payload.clone(),
+                        owner_id: job.owner_id,
+                        failed: true,
+                    },
+                )
+                .await;
+            }
+            recorded
+        }
+    };
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(job = job.id, "job was taken back before it finished"),
+        Err(e) => tracing::error!(job = job.id, error = %e, "job outcome could not be recorded"),
+    }
+}
