@@ -140,9 +140,10 @@ impl Runner {
         store.beat(&self.id, &self.settings.label, now).await?;
         let stale = self.settings.stale_after_seconds;
         if store.engine() == Engine::Sqlite
-            && store.other_runner_alive(&self.id, now, stale).await?
+            && store.older_runner_alive(&self.id, now, stale).await?
         {
-            // One runner works an SQLite file; this one stands by until the other stops.
+            // One runner works an SQLite file, the oldest alive; this one stands by until the
+            // older one stops.
             return Ok(());
         }
         for taken in store.take_back_jobs(&self.id, now, stale).await? {

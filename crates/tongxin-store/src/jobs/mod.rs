@@ -221,9 +221,9 @@ impl Store {
         Ok(())
     }
 
-    /// Another runner beat within `stale_after` seconds: on SQLite, where one runner works,
-    /// this one waits.
-    pub async fn other_runner_alive(
+    /// A runner started before this one beat within `stale_after` seconds: on SQLite, where
+    /// one runner works (the oldest alive), this one waits.
+    pub async fn older_runner_alive(
         &self,
         runner: &str,
         now: Timestamp,
@@ -233,7 +233,10 @@ impl Store {
             .db
             .query_one_raw(statement(
                 self.engine(),
-                "SELECT COUNT(*) FROM job_runners WHERE id <> ? AND heartbeat_at >= ?",
+                "SELECT COUNT(*) FROM job_runners o, job_runners me \
+                 WHERE me.id = ? AND o.id <> me.id AND o.heartbeat_at >= ? \
+                 AND (o.started_at < me.started_at \
+                   OR (o.started_at = me.started_at AND o.id < me.id))",
                 vec![
                     runner.into(),
                     (now.micros() - stale_after * 1_000_000).into(),

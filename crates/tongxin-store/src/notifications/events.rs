@@ -36,7 +36,8 @@ pub enum Recipients {
     Accounts(Vec<i64>),
     /// The member accounts linked to these people.
     People(Vec<i64>),
-    /// The administrators and staff at this unit.
+    /// The administrators and staff at this unit or, where it has none (a village), at the
+    /// nearest unit above that has some.
     StaffOf(i64),
     /// The members invited to an activity: all, or those whose invitation has this status
     /// (`invited`: not yet answered), or those invited at this instant (one request's).

@@ -21,7 +21,7 @@ use tongxin_core::{ActivityState, Attendance, Field, Invalid, Reason, Role, Time
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
-use crate::entity::{activity, invitation, notification, notification_preference, user};
+use crate::entity::{activity, invitation, notification, notification_preference, unit, user};
 use crate::error::Result;
 use crate::jobs::statement;
 use crate::page::{Page, PageRequest, capped_count};
@@ -348,6 +348,9 @@ impl Store {
 
     /// The enabled accounts the recipients name.
     pub async fn recipients(&self, to: &Recipients) -> Result<Vec<i64>> {
+        if let Recipients::StaffOf(unit) = to {
+            return self.nearest_staff(*unit).await;
+        }
         let base = access::unguarded::<user::Entity>(Unguarded::PartsOf)
             .select_only()
             .column(user::Column::Id)
@@ -357,9 +360,7 @@ impl Store {
             Recipients::People(ids) => base
                 .filter(user::Column::Role.eq(Role::Member.as_str()))
                 .filter(user::Column::PersonId.is_in(ids.iter().copied())),
-            Recipients::StaffOf(unit) => base
-                .filter(user::Column::UnitId.eq(*unit))
-                .filter(user::Column::Role.is_in([Role::Admin.as_str(), Role::Staff.as_str()])),
+            Recipients::StaffOf(_) => return Ok(Vec::new()),
             Recipients::Invitees {
                 activity,
                 status,
@@ -389,6 +390,35 @@ impl Store {
 }
 
 impl Store {
+    /// The enabled administrators and staff at `unit`, or at the nearest unit above it that
+    /// has any.
+    async fn nearest_staff(&self, unit: i64) -> Result<Vec<i64>> {
+        let mut at = Some(unit);
+        while let Some(id) = at {
+            let staff: Vec<i64> = access::unguarded::<user::Entity>(Unguarded::PartsOf)
+                .select_only()
+                .column(user::Column::Id)
+                .filter(user::Column::DisabledAt.is_null())
+                .filter(user::Column::UnitId.eq(id))
+                .filter(user::Column::Role.is_in([Role::Admin.as_str(), Role::Staff.as_str()]))
+                .order_by_asc(user::Column::Id)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            if !staff.is_empty() {
+                return Ok(staff);
+            }
+            at = access::unguarded_by_id::<unit::Entity>(Unguarded::PartsOf, id)
+                .select_only()
+                .column(unit::Column::ParentId)
+                .into_tuple::<Option<i64>>()
+                .one(&self.db)
+                .await?
+                .flatten();
+        }
+        Ok(Vec::new())
+    }
+
     /// Raises a reminder for each planned activity starting in `[from, to)`, to the invited
     /// members who have not answered; returns how many activities.
     pub async fn raise_activity_reminders(
