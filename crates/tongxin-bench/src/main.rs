@@ -103,6 +103,7 @@ enum Bench {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    tongxin_jobs::outbound::use_ring_for_tls();
     match Cli::parse().command {
         Bench::Import {
             rows,

@@ -144,6 +144,17 @@ pub enum Reason {
     EndsBeforeStart,
     /// The record's state does not allow this change (a cancelled activity cannot be held).
     WrongState,
+    /// Not an http:// or https:// address with a host.
+    UrlFormat,
+    /// Not an e-mail address.
+    EmailFormat,
+    /// An address inside this network (loopback, private, link-local) while the
+    /// administrator has not allowed internal targets.
+    InternalTarget,
+    /// The receiver could not be reached or refused the message; `detail` says how.
+    Unreachable {
+        detail: String,
+    },
     /// An activity cannot be marked as held before it starts.
     NotStarted,
     /// A campaign's target population that holds nobody.
@@ -231,6 +242,10 @@ impl Reason {
             Reason::AlreadyDecided => "already_decided",
             Reason::EndsBeforeStart => "ends_before_start",
             Reason::WrongState => "wrong_state",
+            Reason::UrlFormat => "url_format",
+            Reason::EmailFormat => "email_format",
+            Reason::InternalTarget => "internal_target",
+            Reason::Unreachable { .. } => "unreachable",
             Reason::NotStarted => "not_started",
             Reason::EmptyTarget => "empty_target",
             Reason::LinkExpired => "link_expired",
@@ -265,6 +280,14 @@ impl Reason {
             Reason::TooManyElsewhere { count } => Some(*count),
             Reason::RefusedPeople { ids } => Some(ids.len() as u64),
             _ => None,
+        }
+    }
+
+    /// What a message says as `{detail}`: how a receiver refused.
+    pub fn detail(&self) -> &str {
+        match self {
+            Reason::Unreachable { detail } => detail,
+            _ => "",
         }
     }
 

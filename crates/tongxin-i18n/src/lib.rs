@@ -143,7 +143,12 @@ pub fn invalid_message(catalog: &Catalog, lang: Lang, invalid: &Invalid) -> Stri
     catalog.format(
         lang,
         &format!("invalid.{}", invalid.reason.key()),
-        &[("field", &field), ("n", &n), ("ids", &ids)],
+        &[
+            ("field", &field),
+            ("n", &n),
+            ("ids", &ids),
+            ("detail", invalid.reason.detail()),
+        ],
     )
 }
 

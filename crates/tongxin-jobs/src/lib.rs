@@ -11,6 +11,7 @@
 //! What must not live here: HTTP handlers or SQL (the queue's statements are the store's).
 
 mod kinds;
+pub mod outbound;
 mod schedules;
 
 use std::sync::Arc;
@@ -56,6 +57,7 @@ pub struct Work {
     pub clock: Arc<dyn Clock>,
     pub catalog: Arc<Catalog>,
     pub zone: TimeZone,
+    pub outbound: Arc<outbound::Outbound>,
 }
 
 /// Why an attempt failed.
@@ -213,4 +215,48 @@ async fn run_one(work: Arc<Work>, runner: String, job: ClaimedJob) {
         Ok(false) => tracing::warn!(job = job.id, "job was taken back before it finished"),
         Err(e) => tracing::error!(job = job.id, error = %e, "job outcome could not be recorded"),
     }
+}
+
+/// What a notification says: `notice.<kind>` (for an import, `notice.import_<outcome>`)
+/// filled from its values, and how many events it stands for when more than one.
+pub fn notice_text(
+    catalog: &Catalog,
+    lang: tongxin_i18n::Lang,
+    notice: &tongxin_store::NotificationView,
+) -> String {
+    let params: Vec<(String, String)> = notice
+        .params
+        .as_object()
+        .map(|object| {
+            object
+                .iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (key.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let outcome = params
+        .iter()
+        .find(|(key, _)| key == "outcome")
+        .map(|(_, value)| value.as_str());
+    let key = match outcome {
+        Some(outcome) => format!("notice.import_{outcome}"),
+        None => format!("notice.{}", notice.kind.replace('.', "_")),
+    };
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut text = catalog.format(lang, &key, &pairs);
+    if notice.merged > 1 {
+        text.push(' ');
+        text.push_str(&catalog.format(lang, "notice.merged", &[("n", &notice.merged.to_string())]));
+    }
+    text
 }

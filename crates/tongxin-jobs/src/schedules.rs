@@ -18,11 +18,12 @@ use crate::kinds;
 const CATCH_UP_SECONDS: i64 = 24 * 3600;
 
 /// The recurring jobs: kind and when.
-pub const SCHEDULE: [(&str, Recurrence); 3] = [
+pub const SCHEDULE: [(&str, Recurrence); 4] = [
     (
         kinds::HOUSEKEEPING,
         Recurrence::Daily { hour: 3, minute: 0 },
     ),
+    (kinds::DIGESTS, Recurrence::Daily { hour: 8, minute: 0 }),
     (
         kinds::ACTIVITY_REMINDERS,
         Recurrence::Daily { hour: 9, minute: 0 },

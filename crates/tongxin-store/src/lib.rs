@@ -13,6 +13,7 @@ mod attachments;
 mod audit;
 mod backup;
 mod campaigns;
+mod channels;
 mod crypto;
 mod db;
 mod directory;
@@ -50,6 +51,9 @@ pub use campaigns::{
     CampaignInput, CampaignView, CoverageReport, UNREACHED_EXPORT_MAX, UnitCoverage,
     UnreachedBatch, UnreachedPerson,
 };
+pub use channels::{
+    CHANNEL_EVENTS, ChannelInput, ChannelKind, ChannelTarget, ChannelView, url_hint,
+};
 pub use crypto::{FieldKeys, KeyError};
 pub use db::{Engine, Store, StoreOptions, Upgraded};
 pub use directory::access_log::{ACCESS_SHOWN_DAYS, AccessEntry, AccessKind};
@@ -81,7 +85,7 @@ pub use materials::{
 };
 pub use notifications::{
     Delivered, Delivery, Event, KEEP_DAYS, KINDS, MERGE_WINDOW_SECONDS, NOTIFY, Notice,
-    NotificationView, Recipients,
+    NotificationView, Recipients, kinds_for,
 };
 pub use page::{COUNT_CAP, Page, PageRequest, Total};
 pub use units::{NewUnit, UnitChange, UnitChoice, UnitQuery, UnitSeed, UnitSummary, UnitView};

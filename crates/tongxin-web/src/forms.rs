@@ -220,6 +220,15 @@ impl Pairs {
             .unwrap_or("")
     }
 
+    /// Every value of `name` (checked boxes), in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Every numeric value of `name` (checked boxes of ids); others are ignored.
     pub fn ids(&self, name: &str) -> Vec<i64> {
         self.0

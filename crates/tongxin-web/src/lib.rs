@@ -10,6 +10,7 @@ mod activities;
 mod api;
 mod audit;
 mod campaigns;
+mod channels;
 mod directory;
 mod error;
 mod error_page;
@@ -98,11 +99,19 @@ pub struct AppState {
     pub imports: Arc<crate::directory::import_jobs::ImportSlots>,
     /// Login attempts per address and per typed name.
     pub login_throttle: Arc<crate::accounts::throttle::LoginThrottle>,
+    /// Mail, robots and webhooks: for "send a test message".
+    pub outbound: Arc<tongxin_jobs::outbound::Outbound>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, String> {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        outbound: Arc<tongxin_jobs::outbound::Outbound>,
+    ) -> Result<Self, String> {
         Ok(AppState {
+            outbound,
             store,
             clock,
             catalog: Arc::new(Catalog::load()?),

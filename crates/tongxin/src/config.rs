@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tongxin_jobs::outbound::{MailSecurity, MailSettings, OutboundSettings};
 
 use serde::Deserialize;
 use tongxin_store::{MIN_AUDIT_RETENTION_DAYS, Policy, SecondFactorRule, StoreOptions};
@@ -45,6 +46,8 @@ pub struct Config {
     pub run_jobs: bool,
     /// How the job runner works (poll interval, concurrency, time zone of schedules).
     pub jobs: tongxin_jobs::Settings,
+    /// The mail server, and whether robots and webhooks may be inside the network.
+    pub outbound: OutboundSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +69,7 @@ pub enum ConfigError {
 }
 
 /// The keys of `tongxin.toml`; each also reads from `TONGXIN_<KEY>` in capitals.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 31] = [
     "data_dir",
     "database_url",
     "database_schema",
@@ -91,6 +94,13 @@ const KEYS: [&str; 24] = [
     "job_concurrency",
     "job_runner_timeout_seconds",
     "time_zone",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
+    "allow_internal_targets",
 ];
 
 #[derive(Deserialize)]
@@ -120,6 +130,13 @@ struct FileConfig {
     job_concurrency: Option<toml::Value>,
     job_runner_timeout_seconds: Option<toml::Value>,
     time_zone: Option<toml::Value>,
+    smtp_host: Option<toml::Value>,
+    smtp_port: Option<toml::Value>,
+    smtp_security: Option<toml::Value>,
+    smtp_username: Option<toml::Value>,
+    smtp_password: Option<toml::Value>,
+    smtp_from: Option<toml::Value>,
+    allow_internal_targets: Option<toml::Value>,
 }
 
 /// Raw settings with where each came from.
@@ -305,6 +322,7 @@ impl Config {
             )?,
             run_jobs: layered.parse("run_jobs", true, "must be true or false", |_| true)?,
             jobs: job_settings(layered)?,
+            outbound: outbound_settings(layered)?,
             data_dir,
         })
     }
@@ -331,6 +349,70 @@ impl Config {
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The mail server (when `smtp_host` is set) and the rule on internal targets.
+fn outbound_settings(layered: &Layered) -> Result<OutboundSettings, ConfigError> {
+    let text = |key: &'static str| {
+        layered
+            .get(key)
+            .map(|(v, _)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let mail = match text("smtp_host") {
+        None => None,
+        Some(host) => {
+            let security = match layered.get("smtp_security") {
+                None => MailSecurity::StartTls,
+                Some((value, origin)) => {
+                    MailSecurity::parse(value.trim()).ok_or_else(|| ConfigError::Value {
+                        key: "smtp_security",
+                        value: value.to_owned(),
+                        origin: origin.to_owned(),
+                        problem: "must be starttls, tls or none",
+                    })?
+                }
+            };
+            let default_port = match security {
+                MailSecurity::Tls => 465,
+                _ => 587,
+            };
+            let from = text("smtp_from").unwrap_or_else(|| format!("tongxin@{host}"));
+            if tongxin_jobs::outbound::parse_address(
+                from.rsplit_once('<')
+                    .map_or(from.as_str(), |(_, a)| a.trim_end_matches('>')),
+            )
+            .is_err()
+            {
+                return Err(ConfigError::Value {
+                    key: "smtp_from",
+                    value: from,
+                    origin: "configuration".to_owned(),
+                    problem: "must be an e-mail address, or a name and <address>",
+                });
+            }
+            Some(MailSettings {
+                port: layered.parse("smtp_port", default_port, "must be a port number", |p| {
+                    *p > 0
+                })?,
+                login: text("smtp_username")
+                    .map(|user| (user, text("smtp_password").unwrap_or_default())),
+                host,
+                security,
+                from,
+            })
+        }
+    };
+    Ok(OutboundSettings {
+        mail,
+        allow_internal: layered.parse(
+            "allow_internal_targets",
+            false,
+            "must be true or false",
+            |_| true,
+        )?,
+        public_url: text("public_url"),
+    })
 }
 
 /// The job runner's settings.
@@ -446,6 +528,13 @@ fn read_file(path: &Path, layered: &mut Layered) -> Result<(), ConfigError> {
             file.job_runner_timeout_seconds,
         ),
         ("time_zone", file.time_zone),
+        ("smtp_host", file.smtp_host),
+        ("smtp_port", file.smtp_port),
+        ("smtp_security", file.smtp_security),
+        ("smtp_username", file.smtp_username),
+        ("smtp_password", file.smtp_password),
+        ("smtp_from", file.smtp_from),
+        ("allow_internal_targets", file.allow_internal_targets),
     ];
     for (key, value) in values {
         let text = match value {

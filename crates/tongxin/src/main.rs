@@ -289,7 +289,10 @@ async fn run(command: Command, mut config: Config) -> Result<ExitCode> {
             let signal = server::shutdown_signal()?;
             writeln!(out, "Tongxin is running background jobs")?;
             out.flush()?;
-            server::job_runner(&store, &clock, &catalog, &config)
+            let outbound = Arc::new(tongxin_jobs::outbound::Outbound::new(
+                config.outbound.clone(),
+            )?);
+            server::job_runner(&store, &clock, &catalog, &outbound, &config)
                 .run(signal)
                 .await;
             Ok(ExitCode::SUCCESS)

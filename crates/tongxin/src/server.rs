@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tongxin_core::{Clock, SystemClock};
+use tongxin_jobs::outbound::Outbound;
 use tongxin_jobs::{Runner, Work};
 use tongxin_store::{ChainKeying, FieldKeys, Store, StoreOptions};
 use tongxin_web::AppState;
@@ -89,10 +90,17 @@ pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let state = AppState::new(store, clock, config.web())?;
+    let outbound = Arc::new(Outbound::new(config.outbound.clone())?);
+    let state = AppState::new(store, clock, config.web(), outbound.clone())?;
     let (stop_runner, runner_stops) = tokio::sync::watch::channel(false);
     let runner = config.run_jobs.then(|| {
-        let runner = job_runner(&state.store, &state.clock, &state.catalog, config);
+        let runner = job_runner(
+            &state.store,
+            &state.clock,
+            &state.catalog,
+            &outbound,
+            config,
+        );
         let mut stops = runner_stops;
         tokio::spawn(runner.run(async move {
             let _ = stops.wait_for(|stop| *stop).await;
@@ -118,6 +126,7 @@ pub fn job_runner(
     store: &Store,
     clock: &Arc<dyn Clock>,
     catalog: &Arc<tongxin_i18n::Catalog>,
+    outbound: &Arc<Outbound>,
     config: &Config,
 ) -> Runner {
     Runner::new(
@@ -126,6 +135,7 @@ pub fn job_runner(
             clock: clock.clone(),
             catalog: catalog.clone(),
             zone: config.jobs.zone,
+            outbound: outbound.clone(),
         },
         config.jobs.clone(),
     )

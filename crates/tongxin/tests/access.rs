@@ -279,6 +279,12 @@ async fn attempt(
             )
             .await,
         ),
+        (Kind::Channel, List) => Some(holds(
+            &api.get(&format!("/units/{}/channels", r.unit)).await,
+            "items",
+            r.channel,
+        )),
+        (Kind::Channel, Delete) => status(api.delete(&format!("/channels/{}", r.channel)).await),
         (Kind::AuditEntry, List) => {
             let reply = api.get("/audit?action=organization.create").await;
             let targets: Vec<i64> = if reply.status == StatusCode::OK {
@@ -326,6 +332,7 @@ async fn restore(app: &TestApp, kind: Kind, admin: &Api, owner: &Api, r: &mut Re
         }
         Kind::Affiliation => r.affiliation = affiliate(admin, r.person, r.organization).await,
         Kind::SavedFilter => r.saved_filter = save_filter(admin, r.unit).await,
+        Kind::Channel => r.channel = common::records::add_channel(admin, r.unit).await,
         Kind::Proposal => r.proposal = propose(owner).await,
         _ => {}
     }

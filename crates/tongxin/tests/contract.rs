@@ -25,6 +25,7 @@ fn concrete(path: &str, r: &Records) -> Option<String> {
         "campaigns" => Some(r.campaign),
         "materials" => Some(r.material),
         "sectors" => Some(r.sector),
+        "jobs" => Some(r.job),
         _ => None,
     };
     if path.contains("{id}") && id.is_none() {

@@ -29,7 +29,7 @@ pub async fn run(work: &Work) -> Result<Option<serde_json::Value>, JobError> {
             {
                 continue;
             }
-            let event = Event::new(
+            let mut event = Event::new(
                 "campaign.weekly",
                 format!("campaign:{}", campaign.id),
                 format!("/campaigns/{}", campaign.id),
@@ -41,6 +41,8 @@ pub async fn run(work: &Work) -> Result<Option<serde_json::Value>, JobError> {
                 }),
                 Recipients::StaffOf(campaign.unit_id),
             );
+            // The unit's robot hears of it too, if it chose to.
+            event.unit = Some(campaign.unit_id);
             work.store.enqueue_job(now, &event.job(now)).await?;
             told += 1;
         }

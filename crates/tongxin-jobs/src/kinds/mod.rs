@@ -2,6 +2,7 @@
 //! is adding both (and, for a recurring one, a line in [`crate::schedules::SCHEDULE`]).
 
 mod coverage;
+mod deliver;
 mod housekeeping;
 mod imports;
 mod notify;
@@ -13,6 +14,7 @@ use tongxin_store::{ClaimedJob, TakenBack};
 use crate::{JobError, Work};
 
 pub use coverage::WEEKLY_COVERAGE;
+pub use deliver::DIGESTS;
 pub use housekeeping::HOUSEKEEPING;
 pub use imports::{IMPORT_FILE_TYPE, IMPORT_PEOPLE, import_job};
 pub use probe::{PROBE, probe_job};
@@ -27,6 +29,10 @@ pub async fn run(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Val
         notify::KIND => notify::run(work, job).await,
         ACTIVITY_REMINDERS => reminders::run(work).await,
         WEEKLY_COVERAGE => coverage::run(work).await,
+        deliver::TO_CHANNEL => deliver::to_channel(work, job).await,
+        deliver::BY_EMAIL => deliver::by_email(work, job).await,
+        deliver::DIGESTS => deliver::digests(work, job).await,
+        deliver::DIGEST => deliver::digest(work, job).await,
         other => Err(JobError::stop(format!(
             "no handler for jobs of kind {other:?}"
         ))),

@@ -1,5 +1,7 @@
 //! Delivers an event: finds its recipients and puts it in each one's inbox, once per account
-//! however often the job runs (the delivery key is the job and the account).
+//! however often the job runs (the delivery key is the job and the account); enqueues an
+//! e-mail for those who want this kind by mail, and a delivery to each channel of the event's
+//! unit told this kind (each once per event: unique keys).
 
 use serde_json::json;
 use tongxin_store::{ClaimedJob, Delivery, Event};
@@ -29,14 +31,30 @@ pub async fn run(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Val
                 *account,
                 &event.notice,
                 &key,
+                job.id,
                 delivery == Delivery::Digest,
             )
             .await?;
         if done != tongxin_store::Delivered::Already {
             delivered += 1;
+            if delivery == Delivery::Email {
+                let mail = super::deliver::email_job(now, *account, &event.notice);
+                store.enqueue_job(now, &mail).await?;
+            }
         }
     }
-    Ok(Some(
-        json!({ "recipients": accounts.len(), "delivered": delivered }),
-    ))
+    let mut channels = 0;
+    if let Some(unit) = event.unit {
+        for (channel, path) in store.channels_told(unit, &event.notice.kind).await? {
+            let send =
+                super::deliver::channel_job(now, job.id, channel, &event.notice).unit(Some(path));
+            store.enqueue_job(now, &send).await?;
+            channels += 1;
+        }
+    }
+    Ok(Some(json!({
+        "recipients": accounts.len(),
+        "delivered": delivered,
+        "channels": channels,
+    })))
 }

@@ -8,7 +8,7 @@ use super::{Actor, Mode, allowed, nothing};
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
     campaign_material, invitation, job, material, notification, organization, person,
-    person_access, person_proposal, saved_filter, sector, sector_field, unit, user,
+    person_access, person_proposal, saved_filter, sector, sector_field, unit, unit_channel, user,
 };
 
 /// The kinds of business record.
@@ -33,6 +33,7 @@ pub enum Kind {
     PersonAccess,
     Job,
     Notification,
+    Channel,
 }
 
 /// Where the actor must stand for a grant to hold.
@@ -103,7 +104,7 @@ const SHARED: Declaration = Declaration {
 };
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Unit,
         Kind::Account,
         Kind::Sector,
@@ -123,6 +124,7 @@ impl Kind {
         Kind::PersonAccess,
         Kind::Job,
         Kind::Notification,
+        Kind::Channel,
     ];
 
     /// This kind's declaration: who may see it and who may change it.
@@ -271,6 +273,15 @@ impl Kind {
                     }
                 }
             }
+            // A unit's robots and webhooks are its administrators' to keep.
+            Kind::Channel => {
+                const {
+                    Declaration {
+                        see: &[grant(ADMINS, Reach::Subtree)],
+                        change: &[grant(ADMINS, Reach::Subtree)],
+                    }
+                }
+            }
             // An inbox is its account's alone.
             Kind::Notification => {
                 const {
@@ -415,7 +426,11 @@ macro_rules! filed_under_a_unit {
     )*};
 }
 
-filed_under_a_unit!(organization => Organization, saved_filter => SavedFilter);
+filed_under_a_unit!(
+    organization => Organization,
+    saved_filter => SavedFilter,
+    unit_channel => Channel,
+);
 
 /// The actor's own account is `column`.
 fn own<C: ColumnTrait>(actor: &Actor, column: C) -> Condition {

@@ -35,4 +35,5 @@ pub mod sector_field;
 pub mod sensitive_field;
 pub mod session;
 pub mod unit;
+pub mod unit_channel;
 pub mod user;

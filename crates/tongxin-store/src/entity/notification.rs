@@ -14,6 +14,8 @@ pub struct Model {
     pub params: String,
     /// How many events this row stands for.
     pub merged: i32,
+    /// The order of the newest event merged in.
+    pub event_order: i64,
     pub created_at: i64,
     pub updated_at: i64,
     pub read_at: Option<i64>,

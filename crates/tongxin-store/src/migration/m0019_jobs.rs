@@ -9,6 +9,10 @@
 //!
 //! `notifications` is each account's inbox; `notification_preferences` says how an account
 //! wants each kind of event delivered. Accounts get an e-mail address for that.
+//!
+//! `unit_channels` are the group robots (WeCom, DingTalk, Feishu) and outgoing webhooks a unit's
+//! administrator sets up, with the kinds of event each is told; the address (which carries the
+//! robot's key) and the signing secret are sealed like protected fields.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -87,6 +91,9 @@ impl MigrationTrait for Migration {
                     // JSON: the values the message is written from, in the reader's language.
                     .col(text("params"))
                     .col(integer("merged").default(1))
+                    // The order of the newest event merged in (its job's id): events delivered
+                    // out of order still leave the newest one's words.
+                    .col(big_integer("event_order").default(0))
                     .col(big_integer("created_at"))
                     .col(big_integer("updated_at"))
                     .col(big_integer_null("read_at"))
@@ -154,6 +161,42 @@ impl MigrationTrait for Migration {
                             .from("notification_preferences", "account_id")
                             .to("users", "id"),
                     )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("unit_channels")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("unit_id"))
+                    .col(path_column(backend, "unit_path", false))
+                    // `wecom`, `dingtalk`, `feishu` or `webhook`.
+                    .col(string_len("kind", 16))
+                    .col(string_len("name", 100))
+                    .col(text("url_sealed"))
+                    // The address's scheme and host, to show: the rest is a credential.
+                    .col(string_len("url_hint", 200))
+                    .col(text_null("secret_sealed"))
+                    // JSON array of the event kinds it is told.
+                    .col(text("events"))
+                    .col(big_integer("created_at"))
+                    .col(big_integer("updated_at"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_unit_channels_unit")
+                            .from("unit_channels", "unit_id")
+                            .to("units", "id"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_unit_channels_unit_path")
+                    .table("unit_channels")
+                    .col("unit_path")
                     .to_owned(),
             )
             .await?;

@@ -29,6 +29,33 @@ pub const KINDS: [&str; 10] = [
     "campaign.weekly",
 ];
 
+/// The kinds a member hears of: its invitations and its proposals' decisions.
+const MEMBER_KINDS: [&str; 6] = [
+    "activity.invited",
+    "activity.changed",
+    "activity.cancelled",
+    "activity.reminder",
+    "proposal.approved",
+    "proposal.rejected",
+];
+
+/// The kinds those who work in the tree hear of: the work of their units.
+const STAFF_KINDS: [&str; 4] = [
+    "proposal.awaiting",
+    "import.finished",
+    "import.failed",
+    "campaign.weekly",
+];
+
+/// The kinds an account of `role` can be told of, for its preferences.
+pub fn kinds_for(role: tongxin_core::Role) -> &'static [&'static str] {
+    if role == tongxin_core::Role::Member {
+        &MEMBER_KINDS
+    } else {
+        &STAFF_KINDS
+    }
+}
+
 /// Who is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipients {
@@ -161,7 +188,7 @@ pub(crate) fn about_activity(
     activity: &crate::entity::activity::Model,
     to: Recipients,
 ) -> Event {
-    Event::new(
+    let mut event = Event::new(
         kind,
         format!("activity:{}", activity.id),
         "/my-activities".to_owned(),
@@ -171,7 +198,9 @@ pub(crate) fn about_activity(
             "place": activity.place,
         }),
         to,
-    )
+    );
+    event.unit = Some(activity.unit_id);
+    event
 }
 
 /// Raises `event` in the transaction `conn` of the change it tells of.

@@ -26,7 +26,7 @@ use crate::error::Result;
 use crate::jobs::statement;
 use crate::page::{Page, PageRequest, capped_count};
 
-pub use events::{Event, KINDS, NOTIFY, Recipients};
+pub use events::{Event, KINDS, NOTIFY, Recipients, kinds_for};
 pub(crate) use events::{about_activity, raise};
 
 /// How long a notification is kept, in days.
@@ -117,14 +117,17 @@ pub enum Delivered {
 
 impl Store {
     /// Delivers `notice` to `account` once per `key`, merging into its unread row of the same
-    /// kind and subject updated within [`MERGE_WINDOW_SECONDS`]. `digest` marks the row for
-    /// the account's daily digest.
+    /// kind and subject updated within [`MERGE_WINDOW_SECONDS`]; the row keeps the words of the
+    /// event latest in `order` (events raised later have a higher order, whichever is delivered
+    /// first). `digest` marks the row for the account's daily digest.
+    #[allow(clippy::too_many_arguments)]
     pub async fn deliver_notification(
         &self,
         now: Timestamp,
         account: i64,
         notice: &Notice,
         key: &str,
+        order: i64,
         digest: bool,
     ) -> Result<Delivered> {
         let tx = self.begin_write().await?;
@@ -138,6 +141,16 @@ impl Store {
             .await?;
         if recorded.rows_affected() == 0 {
             return Ok(Delivered::Already);
+        }
+        if self.engine() == crate::Engine::Postgres {
+            // One delivery to an account at a time, so two events cannot both find no row to
+            // merge into (SQLite's writers are one at a time already).
+            tx.execute_raw(statement(
+                self.engine(),
+                "SELECT id FROM users WHERE id = ? FOR UPDATE",
+                vec![account.into()],
+            ))
+            .await?;
         }
         let params = notice.params.to_string();
         let recent = access::unguarded::<notification::Entity>(Unguarded::PartsOf)
@@ -154,18 +167,23 @@ impl Store {
             .await?;
         let delivered = match recent {
             Some(row) => {
-                access::update_rows::<notification::Entity>(Unguarded::PartsOf)
+                let mut update = access::update_rows::<notification::Entity>(Unguarded::PartsOf)
                     .col_expr(
                         notification::Column::Merged,
                         Expr::col(notification::Column::Merged).add(1),
                     )
-                    .col_expr(notification::Column::Params, Expr::value(params))
-                    .col_expr(notification::Column::Link, Expr::value(notice.link.clone()))
                     .col_expr(notification::Column::UpdatedAt, Expr::value(now.micros()))
                     .col_expr(
                         notification::Column::DigestPending,
                         Expr::value(row.digest_pending || digest),
-                    )
+                    );
+                if order > row.event_order {
+                    update = update
+                        .col_expr(notification::Column::Params, Expr::value(params))
+                        .col_expr(notification::Column::Link, Expr::value(notice.link.clone()))
+                        .col_expr(notification::Column::EventOrder, Expr::value(order));
+                }
+                update
                     .filter(notification::Column::Id.eq(row.id))
                     .exec(&tx)
                     .await?;
@@ -179,6 +197,7 @@ impl Store {
                     link: Set(notice.link.clone()),
                     params: Set(params),
                     merged: Set(1),
+                    event_order: Set(order),
                     created_at: Set(now.micros()),
                     updated_at: Set(now.micros()),
                     read_at: Set(None),
@@ -444,5 +463,98 @@ impl Store {
         }
         tx.commit().await?;
         Ok(due.len() as u64)
+    }
+}
+
+impl Store {
+    /// The newest notification of `account` of this kind and subject (what an e-mail about
+    /// merged events tells).
+    pub async fn latest_notification(
+        &self,
+        account: i64,
+        kind: &str,
+        subject: &str,
+    ) -> Result<Option<NotificationView>> {
+        Ok(
+            access::unguarded::<notification::Entity>(Unguarded::PartsOf)
+                .filter(notification::Column::AccountId.eq(account))
+                .filter(notification::Column::Kind.eq(kind))
+                .filter(notification::Column::Subject.eq(subject))
+                .order_by_desc(notification::Column::Id)
+                .one(&self.db)
+                .await?
+                .map(NotificationView::from),
+        )
+    }
+
+    /// The accounts with notifications waiting for their daily digest.
+    pub async fn accounts_awaiting_digest(&self) -> Result<Vec<i64>> {
+        Ok(access::unguarded::<notification::Entity>(Unguarded::System)
+            .select_only()
+            .column(notification::Column::AccountId)
+            .filter(notification::Column::DigestPending.eq(true))
+            .distinct()
+            .into_tuple::<i64>()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The notifications waiting for `account`'s digest, oldest first (at most 200).
+    pub async fn digest_of(&self, account: i64) -> Result<Vec<NotificationView>> {
+        let rows = access::unguarded::<notification::Entity>(Unguarded::PartsOf)
+            .filter(notification::Column::AccountId.eq(account))
+            .filter(notification::Column::DigestPending.eq(true))
+            .order_by_asc(notification::Column::UpdatedAt)
+            .limit(200)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(NotificationView::from).collect())
+    }
+
+    /// Marks these notifications of `account` as sent in a digest.
+    pub async fn digest_sent(&self, account: i64, ids: &[i64]) -> Result<()> {
+        access::update_rows::<notification::Entity>(Unguarded::PartsOf)
+            .col_expr(notification::Column::DigestPending, Expr::value(false))
+            .filter(notification::Column::AccountId.eq(account))
+            .filter(notification::Column::Id.is_in(ids.iter().copied()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) the actor's e-mail address, already checked by the
+    /// caller; without one, deliveries by e-mail fall back to the inbox alone.
+    pub async fn set_own_email(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        email: Option<&str>,
+    ) -> Result<()> {
+        let account = actor.user_id().ok_or(crate::StoreError::Forbidden)?;
+        let tx = self.begin_write().await?;
+        access::update_rows::<user::Entity>(Unguarded::Sessions)
+            .col_expr(user::Column::Email, Expr::value(email.map(str::to_owned)))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now.micros()))
+            .filter(user::Column::Id.eq(account))
+            .exec(&tx)
+            .await?;
+        if email.is_none() {
+            tx.execute_raw(statement(
+                self.engine(),
+                "DELETE FROM notification_preferences WHERE account_id = ?",
+                vec![account.into()],
+            ))
+            .await?;
+        }
+        crate::audit::append(
+            &tx,
+            &self.keys,
+            now,
+            actor,
+            crate::audit::Event::new("account.email").target("account", account, actor.username()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@ pub(crate) use crate::accounts::api as accounts;
 pub(crate) use crate::accounts::auth_api as auth;
 pub(crate) use crate::activities::api as activities;
 pub(crate) use crate::campaigns::api as campaigns;
+pub(crate) use crate::channels::api as channels;
 pub(crate) use crate::directory::api::organizations;
 pub(crate) use crate::directory::api::people;
 pub(crate) use crate::directory::api::proposals;
@@ -47,6 +48,21 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/me/notifications", get(notifications::list))
         .route("/me/notifications/read-all", post(notifications::read_all))
         .route("/me/notifications/{id}/read", post(notifications::read))
+        .route(
+            "/me/preferences",
+            get(crate::notifications::settings::get_preferences)
+                .put(crate::notifications::settings::put_preferences),
+        )
+        .route(
+            "/me/email/test",
+            post(crate::notifications::settings::test_email),
+        )
+        .route(
+            "/units/{id}/channels",
+            get(channels::list).post(channels::create),
+        )
+        .route("/channels/{id}", axum::routing::delete(channels::delete))
+        .route("/channels/{id}/test", post(channels::test))
         .route("/jobs", get(jobs::list))
         .route("/jobs/{id}", get(jobs::show).delete(jobs::drop_job))
         .route("/jobs/{id}/retry", post(jobs::retry))

@@ -218,6 +218,15 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/notifications/{id}/open",
             post(crate::notifications::pages::open),
         )
+        .route(
+            "/settings/notifications",
+            get(crate::notifications::settings::page).post(crate::notifications::settings::submit),
+        )
+        .route(
+            "/units/{id}/channels",
+            get(crate::channels::pages::index).post(crate::channels::pages::create),
+        )
+        .route("/channels/{id}", post(crate::channels::pages::act))
         .route("/jobs", get(crate::jobs::pages::index))
         .route("/jobs/{id}", post(crate::jobs::pages::act))
         .route("/calendar", get(calendar::feed_page))

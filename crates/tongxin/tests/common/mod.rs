@@ -9,6 +9,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod activity;
+pub mod receivers;
 pub mod records;
 
 use std::net::SocketAddr;
@@ -569,6 +570,7 @@ impl TestApp {
 
     /// A server on a database holding what `start` says, with extra `TONGXIN_*` settings.
     async fn start(engine: Engine, start: Start, settings: &[(&str, &str)]) -> TestApp {
+        tongxin_jobs::outbound::use_ring_for_tls();
         let db = Database::fresh(engine, start).await;
         let config = db.config(settings);
         let store = tongxin::server::open_store(&config).await.unwrap();
@@ -602,7 +604,9 @@ impl TestApp {
         let config = self.db.config(settings);
         let clock: Arc<dyn tongxin_core::Clock> = self.clock.clone();
         let catalog = Arc::new(tongxin_i18n::Catalog::load().unwrap());
-        let runner = tongxin::server::job_runner(&self.store, &clock, &catalog, &config);
+        let outbound =
+            Arc::new(tongxin_jobs::outbound::Outbound::new(config.outbound.clone()).unwrap());
+        let runner = tongxin::server::job_runner(&self.store, &clock, &catalog, &outbound, &config);
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(runner.run(async {
             let _ = stopped.await;

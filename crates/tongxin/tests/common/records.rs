@@ -30,6 +30,21 @@ pub struct Records {
     pub job: i64,
     /// A notification in the owner's inbox.
     pub notification: i64,
+    /// A webhook of the unit.
+    pub channel: i64,
+}
+
+/// A webhook of `unit`, to a public address given as a number (no name to look up).
+pub async fn add_channel(admin: &Api, unit: i64) -> i64 {
+    let reply = admin
+        .post_json(
+            &format!("/units/{unit}/channels"),
+            &json!({ "kind": "webhook", "name": "矩阵推送", "url": "https://203.0.113.10/hook",
+                     "secret": "s", "events": ["campaign.weekly"] }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
 }
 
 /// A job filed under unit 150102 that fails at once and waits for an administrator.
@@ -63,7 +78,7 @@ pub async fn notify(app: &TestApp, owner: &Api) -> i64 {
     };
     match app
         .store
-        .deliver_notification(app.clock.now(), account, &notice, "matrix", false)
+        .deliver_notification(app.clock.now(), account, &notice, "matrix", 0, false)
         .await
         .unwrap()
     {
@@ -221,6 +236,7 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         person_access,
         job: failed_job(app).await,
         notification: notify(app, &owner).await,
+        channel: add_channel(admin, unit).await,
     };
     (records, owner)
 }
