@@ -15,13 +15,13 @@ use tongxin_store::{Actor, CampaignView, PageRequest, Store, UnitQuery};
 use crate::Error;
 
 /// The database behind the store, for the bulk fill and the baseline query.
-enum Raw {
+pub(crate) enum Raw {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
 impl Raw {
-    async fn connect(url: &str, schema: Option<&str>) -> Result<Raw, Error> {
+    pub(crate) async fn connect(url: &str, schema: Option<&str>) -> Result<Raw, Error> {
         Ok(if url.starts_with("postgres") {
             let mut options: sqlx::postgres::PgConnectOptions = url.parse()?;
             if let Some(schema) = schema {
@@ -33,7 +33,7 @@ impl Raw {
         })
     }
 
-    async fn execute(&self, sql: &str) -> Result<u64, Error> {
+    pub(crate) async fn execute(&self, sql: &str) -> Result<u64, Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         Ok(match self {
             Raw::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
@@ -41,11 +41,20 @@ impl Raw {
         })
     }
 
-    async fn number(&self, sql: &str) -> Result<i64, Error> {
+    pub(crate) async fn number(&self, sql: &str) -> Result<i64, Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         Ok(match self {
             Raw::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
             Raw::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
+    }
+
+    /// The first column of every row, as numbers.
+    pub(crate) async fn numbers(&self, sql: &str) -> Result<Vec<i64>, Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(match self {
+            Raw::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+            Raw::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
         })
     }
 }

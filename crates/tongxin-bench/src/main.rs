@@ -11,6 +11,7 @@
 
 mod coverage;
 mod http;
+mod jobs;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -87,6 +88,23 @@ enum Bench {
         #[arg(long)]
         only: Option<String>,
     },
+    /// The job runner: jobs per second (doing nothing; writing an inbox row) and the delay from
+    /// enqueue to start under a steady load, on SQLite and (with TONGXIN_BENCH_POSTGRES_URL)
+    /// PostgreSQL.
+    Jobs {
+        #[arg(long, default_value = "bench-jobs")]
+        work: PathBuf,
+        /// Jobs per throughput run.
+        #[arg(long, default_value_t = 20_000)]
+        jobs: usize,
+        /// Jobs enqueued per second in the delay run.
+        #[arg(long, default_value_t = 200)]
+        rate: usize,
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
     /// Campaign coverage with synthetic activities and attendance on a loaded demo database.
     Coverage {
         #[arg(long, default_value = "tongxin-data")]
@@ -118,6 +136,24 @@ async fn main() -> Result<(), Error> {
             import(rows, &work, &tongxin, &sqlite3).await
         }
         Bench::Search { data_dir, queries } => search(&data_dir, queries).await,
+        Bench::Jobs {
+            work,
+            jobs,
+            rate,
+            seconds,
+            concurrency,
+        } => {
+            jobs::jobs(
+                &work,
+                &jobs::Settings {
+                    jobs,
+                    rate,
+                    seconds,
+                    concurrency,
+                },
+            )
+            .await
+        }
         Bench::Http {
             work,
             people,

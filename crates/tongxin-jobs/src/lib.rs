@@ -97,6 +97,11 @@ pub struct Runner {
     work: Arc<Work>,
     settings: Settings,
     schedules: schedules::Schedules,
+    /// When the runner last beat, took back and enqueued its schedules: once a poll interval,
+    /// however often finished jobs make it claim more.
+    last_tended: Option<std::time::Instant>,
+    /// On SQLite, an older runner is alive: this one stands by.
+    standing_by: bool,
 }
 
 impl Runner {
@@ -106,6 +111,8 @@ impl Runner {
             work: Arc::new(work),
             settings,
             schedules: schedules::Schedules::default(),
+            last_tended: None,
+            standing_by: false,
         }
     }
 
@@ -135,29 +142,38 @@ impl Runner {
         tracing::info!(runner = %self.id, "job runner stopped");
     }
 
-    /// One look at the queue: beat, take back, enqueue what schedules call for, claim.
+    /// One look at the queue: once a poll interval, beat, take back and enqueue what the
+    /// schedules call for; then claim what there is room for.
     async fn round(&mut self, running: &mut JoinSet<()>) -> Result<(), StoreError> {
         let store = &self.work.store;
         let now = self.work.clock.now();
-        store.beat(&self.id, &self.settings.label, now).await?;
-        let stale = self.settings.stale_after_seconds;
-        if store.engine() == Engine::Sqlite
-            && store.older_runner_alive(&self.id, now, stale).await?
-        {
-            // One runner works an SQLite file, the oldest alive; this one stands by until the
-            // older one stops.
-            return Ok(());
-        }
-        for taken in store.take_back_jobs(&self.id, now, stale).await? {
-            tracing::warn!(job = taken.id, kind = %taken.kind, failed = taken.failed,
-                "job taken back from a runner that stopped");
-            if taken.failed {
-                kinds::given_up(&self.work, &taken).await;
+        let due = self
+            .last_tended
+            .is_none_or(|at| at.elapsed() >= self.settings.poll);
+        if due {
+            self.last_tended = Some(std::time::Instant::now());
+            store.beat(&self.id, &self.settings.label, now).await?;
+            let stale = self.settings.stale_after_seconds;
+            // One runner works an SQLite file, the oldest alive; others stand by until it
+            // stops.
+            self.standing_by = store.engine() == Engine::Sqlite
+                && store.older_runner_alive(&self.id, now, stale).await?;
+            if !self.standing_by {
+                for taken in store.take_back_jobs(&self.id, now, stale).await? {
+                    tracing::warn!(job = taken.id, kind = %taken.kind, failed = taken.failed,
+                        "job taken back from a runner that stopped");
+                    if taken.failed {
+                        kinds::given_up(&self.work, &taken).await;
+                    }
+                }
+                self.schedules
+                    .enqueue_due(store, now, self.settings.zone)
+                    .await?;
             }
         }
-        self.schedules
-            .enqueue_due(store, now, self.settings.zone)
-            .await?;
+        if self.standing_by {
+            return Ok(());
+        }
         let free = self.settings.concurrency.saturating_sub(running.len());
         if free == 0 {
             return Ok(());

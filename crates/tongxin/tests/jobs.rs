@@ -167,11 +167,13 @@ async fn jobs_of_a_stopped_runner_are_taken_back(engine: Engine) {
         1
     );
     // The import runs once: it is reported failed, nothing written, and its owner is told.
-    assert_eq!(
-        raw.text(&format!("SELECT state FROM jobs WHERE id = {import}"))
-            .await,
-        "failed"
-    );
+    poll("the import to be taken back", || async {
+        (raw.text(&format!("SELECT state FROM jobs WHERE id = {import}"))
+            .await
+            == "failed")
+            .then_some(())
+    })
+    .await;
     let page = staff.get(&format!("/directory/import/{import}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("导入被中断"), "{}", page.body);
