@@ -131,6 +131,9 @@ pub async fn by_email(
 
 /// Each morning: one digest job per account with notifications waiting for it.
 pub async fn digests(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Value>, JobError> {
+    if work.outbound.settings().mail.is_none() {
+        return Ok(Some(json!({ "skipped": "no mail server is configured" })));
+    }
     let now = work.clock.now();
     let accounts = work.store.accounts_awaiting_digest().await?;
     let occurrence = job.payload["occurrence"].as_i64().unwrap_or(now.micros());

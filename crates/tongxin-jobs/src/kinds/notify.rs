@@ -37,7 +37,8 @@ pub async fn run(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Val
             .await?;
         if done != tongxin_store::Delivered::Already {
             delivered += 1;
-            if delivery == Delivery::Email {
+            // Without a mail server, e-mail is not attempted: the inbox has it.
+            if delivery == Delivery::Email && work.outbound.settings().mail.is_some() {
                 let mail = super::deliver::email_job(now, *account, &event.notice);
                 store.enqueue_job(now, &mail).await?;
             }
