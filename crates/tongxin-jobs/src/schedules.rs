@@ -18,10 +18,17 @@ use crate::kinds;
 const CATCH_UP_SECONDS: i64 = 24 * 3600;
 
 /// The recurring jobs: kind and when.
-pub const SCHEDULE: [(&str, Recurrence); 4] = [
+pub const SCHEDULE: [(&str, Recurrence); 5] = [
     (
         kinds::HOUSEKEEPING,
         Recurrence::Daily { hour: 3, minute: 0 },
+    ),
+    (
+        kinds::INTEGRITY_CHECK,
+        Recurrence::Daily {
+            hour: 2,
+            minute: 30,
+        },
     ),
     (kinds::DIGESTS, Recurrence::Daily { hour: 8, minute: 0 }),
     (

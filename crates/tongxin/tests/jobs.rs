@@ -229,6 +229,39 @@ async fn recurring_jobs_are_enqueued_once_per_occurrence(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_nightly_check_reports_a_tampered_audit_log(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let raw = app.db.raw().await;
+    let checks = "SELECT COUNT(*) FROM jobs WHERE kind = 'integrity.check'";
+    // Monday 16:00: that night's 02:30 check has already run clean.
+    poll("the night's check to pass", || async {
+        (raw.count(&format!("{checks} AND state = 'done'")).await == 1).then_some(())
+    })
+    .await;
+    raw.execute("UPDATE audit_log SET actor_name = 'forger' WHERE seq = 2")
+        .await;
+    // Tuesday 02:31: the next check stops failed, naming the row, for the top administrator.
+    app.clock.advance_minutes(10 * 60 + 31);
+    poll("the next check to fail", || async {
+        (raw.count(&format!("{checks} AND state = 'failed'")).await == 1).then_some(())
+    })
+    .await;
+    let failed = app
+        .api("admin")
+        .await
+        .get("/jobs?state=failed&kind=integrity.check")
+        .await;
+    let error = failed.json()["items"][0]["last_error"].clone();
+    assert!(
+        error
+            .as_str()
+            .unwrap()
+            .contains("audit row 2: contents do not match"),
+        "{error}"
+    );
+    app.finish().await;
+}
+
 /// `tongxin worker`, or with `serve`, a whole server on a port of its own.
 fn process(app: &TestApp, command: &str, extra: &[(&str, &str)]) -> Child {
     let args: &[&str] = match command {
@@ -356,6 +389,7 @@ async fn a_killed_server_delivers_every_message_once_after_restart(engine: Engin
 }
 
 engine_tests!(
+    the_nightly_check_reports_a_tampered_audit_log,
     a_failed_job_waits_for_its_administrators,
     jobs_of_a_stopped_runner_are_taken_back,
     recurring_jobs_are_enqueued_once_per_occurrence,

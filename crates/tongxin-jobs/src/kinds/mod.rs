@@ -5,6 +5,7 @@ mod coverage;
 mod deliver;
 mod housekeeping;
 mod imports;
+mod integrity;
 mod notify;
 mod probe;
 mod reminders;
@@ -17,6 +18,7 @@ pub use coverage::WEEKLY_COVERAGE;
 pub use deliver::DIGESTS;
 pub use housekeeping::HOUSEKEEPING;
 pub use imports::{IMPORT_FILE_TYPE, IMPORT_PEOPLE, import_job};
+pub use integrity::INTEGRITY_CHECK;
 pub use probe::{PROBE, probe_job};
 pub use reminders::ACTIVITY_REMINDERS;
 
@@ -25,6 +27,7 @@ pub async fn run(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Val
     match job.kind.as_str() {
         PROBE => probe::run(work, job).await,
         HOUSEKEEPING => housekeeping::run(work).await,
+        INTEGRITY_CHECK => integrity::run(work).await,
         IMPORT_PEOPLE => imports::run(work, job).await,
         notify::KIND => notify::run(work, job).await,
         ACTIVITY_REMINDERS => reminders::run(work).await,
