@@ -364,6 +364,11 @@ async fn a_killed_server_delivers_every_message_once_after_restart(engine: Engin
     })
     .await;
     kill(&mut first, "-KILL");
+    // Killed mid-run, or the restart would prove nothing.
+    let done_at_kill = raw
+        .count("SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'done'")
+        .await;
+    assert!(done_at_kill < jobs, "all {jobs} were done before the kill");
     let mut second = process(&app, "serve", &settings);
     poll("every message to be delivered", || async {
         (raw.count("SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'done'")

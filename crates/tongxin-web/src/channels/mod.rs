@@ -5,7 +5,6 @@
 pub mod api;
 pub mod pages;
 
-use tongxin_core::Invalid;
 use tongxin_store::{Actor, ChannelInput, ChannelView, StoreError};
 
 use crate::AppState;
@@ -47,5 +46,5 @@ async fn test(state: &AppState, actor: &Actor, id: i64) -> Result<(), StoreError
             &serde_json::json!({ "kind": "test" }),
         )
         .await
-        .map_err(|e: Invalid| StoreError::Invalid(e))
+        .map_err(StoreError::Invalid)
 }
