@@ -16,6 +16,8 @@ pub mod person_field;
 pub mod schedule;
 pub mod sector_field;
 pub mod unit;
+pub mod workdays;
+pub mod workflow;
 
 pub use account::{Password, Role, Username};
 pub use activity::{ActivityState, Attendance, Coverage};
@@ -29,6 +31,8 @@ pub use person_field::{PERSON_FIELDS, PersonField, person_field};
 pub use schedule::{Recurrence, TimeZone};
 pub use sector_field::FieldKind;
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
+pub use workdays::{AMBER_WORKING_DAYS, DayMark, Deadline, WorkCalendar};
+pub use workflow::{CaseType, Effect, Party, Satisfaction, Workflow, WorkflowFault};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
