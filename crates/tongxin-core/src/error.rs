@@ -155,6 +155,14 @@ pub enum Reason {
     Unreachable {
         detail: String,
     },
+    /// A case workflow that would strand cases; `fault` is the message key
+    /// ([`crate::WorkflowFault::key`]) and `detail` the state or action it names.
+    Workflow {
+        fault: &'static str,
+        detail: String,
+    },
+    /// A due date before the record it is due for was submitted.
+    DueBeforeSubmission,
     /// An activity cannot be marked as held before it starts.
     NotStarted,
     /// A campaign's target population that holds nobody.
@@ -246,6 +254,8 @@ impl Reason {
             Reason::EmailFormat => "email_format",
             Reason::InternalTarget => "internal_target",
             Reason::Unreachable { .. } => "unreachable",
+            Reason::Workflow { fault, .. } => fault,
+            Reason::DueBeforeSubmission => "due_before_submission",
             Reason::NotStarted => "not_started",
             Reason::EmptyTarget => "empty_target",
             Reason::LinkExpired => "link_expired",
@@ -286,7 +296,7 @@ impl Reason {
     /// What a message says as `{detail}`: how a receiver refused.
     pub fn detail(&self) -> &str {
         match self {
-            Reason::Unreachable { detail } => detail,
+            Reason::Unreachable { detail } | Reason::Workflow { detail, .. } => detail,
             _ => "",
         }
     }

@@ -123,6 +123,48 @@ pub enum WorkflowFault {
     NeverEnds(String),
 }
 
+impl WorkflowFault {
+    /// The message key of this fault (`invalid.<key>`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            WorkflowFault::NoStates => "workflow_no_states",
+            WorkflowFault::RepeatedState(_) => "workflow_repeated_state",
+            WorkflowFault::UnknownStart(_) => "workflow_unknown_start",
+            WorkflowFault::UnknownState { .. } => "workflow_unknown_state",
+            WorkflowFault::NobodyMayTake(_) => "workflow_nobody_may_take",
+            WorkflowFault::RepeatedAction { .. } => "workflow_repeated_action",
+            WorkflowFault::NoEnd => "workflow_no_end",
+            WorkflowFault::Unreachable(_) => "workflow_unreachable",
+            WorkflowFault::NeverEnds(_) => "workflow_never_ends",
+        }
+    }
+
+    /// The state or action the fault names.
+    pub fn subject(&self) -> String {
+        match self {
+            WorkflowFault::NoStates | WorkflowFault::NoEnd => String::new(),
+            WorkflowFault::RepeatedState(s)
+            | WorkflowFault::UnknownStart(s)
+            | WorkflowFault::NobodyMayTake(s)
+            | WorkflowFault::Unreachable(s)
+            | WorkflowFault::NeverEnds(s) => s.clone(),
+            WorkflowFault::UnknownState { action, state } => format!("{action} → {state}"),
+            WorkflowFault::RepeatedAction { action, state } => format!("{state} → {action}"),
+        }
+    }
+
+    /// The refusal of a workflow with this fault.
+    pub fn invalid(&self) -> crate::Invalid {
+        crate::Invalid::new(
+            crate::Field::Named("workflow"),
+            crate::Reason::Workflow {
+                fault: self.key(),
+                detail: self.subject(),
+            },
+        )
+    }
+}
+
 impl Workflow {
     /// Checks the workflow can carry cases: every state named is defined, every state is
     /// reachable from the start, and from every state some end can be reached.
@@ -279,7 +321,7 @@ impl Satisfaction {
 }
 
 /// The kinds of case, each with its own default workflow and handling time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CaseType {
     /// 建言献策: a suggestion.
     Suggestion,

@@ -38,6 +38,10 @@ pub enum StoreError {
     Conflict {
         changes: Vec<tongxin_core::HistoryEntry>,
     },
+    /// The workflow does not let this actor take this step from the record's state now;
+    /// `allowed` are the steps it does allow them.
+    #[error("not allowed now; allowed: {allowed:?}")]
+    NotAllowedNow { allowed: Vec<String> },
     #[error(transparent)]
     Sealed(#[from] SealError),
     /// A stored value that this version cannot read (`what` says which).

@@ -13,6 +13,7 @@ mod attachments;
 mod audit;
 mod backup;
 mod campaigns;
+mod cases;
 mod channels;
 mod crypto;
 mod db;
@@ -50,6 +51,11 @@ pub use backup::{Manifest, restore};
 pub use campaigns::{
     CampaignInput, CampaignView, CoverageReport, UNREACHED_EXPORT_MAX, UnitCoverage,
     UnreachedBatch, UnreachedPerson,
+};
+pub use cases::{
+    CASE_CATEGORIES, CaseAction, CaseEventView, CaseInput, CaseQuery, CaseTypeView, CaseView,
+    DeadlineSweep, DepartmentView, ExtensionView, MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS,
+    MAX_DEFAULT_DAYS,
 };
 pub use channels::{
     CHANNEL_EVENTS, ChannelInput, ChannelKind, ChannelTarget, ChannelView, url_hint,

@@ -57,9 +57,16 @@ pub struct WebConfig {
     /// The address users reach (no trailing `/`), for links that leave the browser: QR codes,
     /// calendar feeds. Without it, links use the Host of the request.
     pub public_url: Option<String>,
+    /// The deployment's calendar day, for due dates counted in working days.
+    pub time_zone: tongxin_core::TimeZone,
 }
 
 impl WebConfig {
+    /// Today's date where the deployment is.
+    pub fn today(&self, now: tongxin_core::Timestamp) -> chrono::NaiveDate {
+        self.time_zone.date_of(now)
+    }
+
     /// The absolute address of `path` as users reach it.
     pub fn absolute(&self, headers: &axum::http::HeaderMap, path: &str) -> String {
         match &self.public_url {
@@ -84,6 +91,7 @@ impl Default for WebConfig {
             max_import_bytes: 50 * 1024 * 1024,
             trusted_proxies: Vec::new(),
             public_url: None,
+            time_zone: tongxin_core::TimeZone::SHANGHAI,
         }
     }
 }

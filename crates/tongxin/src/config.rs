@@ -342,6 +342,7 @@ impl Config {
                 .public_url
                 .as_deref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            time_zone: self.jobs.zone,
         }
     }
 

@@ -7,8 +7,9 @@ use tongxin_core::Role;
 use super::{Actor, Mode, allowed, nothing};
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
-    campaign_material, invitation, job, material, notification, organization, person,
-    person_access, person_proposal, saved_filter, sector, sector_field, unit, unit_channel, user,
+    campaign_material, case, case_cosubmitter, department, invitation, job, material, notification,
+    organization, person, person_access, person_proposal, saved_filter, sector, sector_field, unit,
+    unit_channel, user,
 };
 
 /// The kinds of business record.
@@ -34,6 +35,8 @@ pub enum Kind {
     Job,
     Notification,
     Channel,
+    Case,
+    Department,
 }
 
 /// Where the actor must stand for a grant to hold.
@@ -57,6 +60,9 @@ pub enum Reach {
     Attached,
     /// The record belongs to the actor's own account (an inbox, an import started).
     Own,
+    /// The unit handling the record (a case handed to it) lies in the actor's subtree, wherever
+    /// the record itself was filed.
+    Handling,
 }
 
 /// Some roles, granted a reach.
@@ -104,7 +110,7 @@ const SHARED: Declaration = Declaration {
 };
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Unit,
         Kind::Account,
         Kind::Sector,
@@ -125,12 +131,14 @@ impl Kind {
         Kind::Job,
         Kind::Notification,
         Kind::Channel,
+        Kind::Case,
+        Kind::Department,
     ];
 
     /// This kind's declaration: who may see it and who may change it.
     pub const fn declaration(self) -> Declaration {
         match self {
-            Kind::Sector | Kind::SectorField | Kind::ActivityKind => SHARED,
+            Kind::Sector | Kind::SectorField | Kind::ActivityKind | Kind::Department => SHARED,
             Kind::Unit => {
                 const {
                     Declaration {
@@ -282,6 +290,25 @@ impl Kind {
                     }
                 }
             }
+            // A case is seen by the receiving unit and those above it, by the handling unit and
+            // those above it (wherever that is in the tree), and by its submitters; what each
+            // may do to it beyond that is its workflow's to say (`cases::parties`).
+            Kind::Case => {
+                const {
+                    Declaration {
+                        see: &[
+                            grant(TREE, Reach::Subtree),
+                            grant(TREE, Reach::Handling),
+                            grant(MEMBERS, Reach::Linked),
+                        ],
+                        change: &[
+                            grant(EDITORS, Reach::Subtree),
+                            grant(EDITORS, Reach::Handling),
+                            grant(MEMBERS, Reach::Linked),
+                        ],
+                    }
+                }
+            }
             // An inbox is its account's alone.
             Kind::Notification => {
                 const {
@@ -320,6 +347,8 @@ pub struct Standing {
     pub at_top: bool,
     /// Whether the record is attached to a campaign or activity (materials).
     pub attached: bool,
+    /// Whether the unit handling the record lies in the actor's subtree (cases).
+    pub handling: bool,
 }
 
 impl Declaration {
@@ -353,6 +382,7 @@ fn holds(grants: &[Grant], standing: Standing, mode: Mode) -> bool {
                 Mode::Change => parent.declaration().may_change(standing),
             },
             Reach::Attached => standing.attached,
+            Reach::Handling => standing.handling,
         })
 }
 
@@ -487,7 +517,38 @@ macro_rules! shared {
     )*};
 }
 
-shared!(sector => Sector, sector_field => SectorField, activity_kind => ActivityKind);
+shared!(
+    sector => Sector,
+    sector_field => SectorField,
+    activity_kind => ActivityKind,
+    department => Department,
+);
+
+impl Guarded for case::Entity {
+    const KIND: Kind = Kind::Case;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => actor.subtree(case::Column::ReceivingUnitPath),
+            Reach::Handling => actor.subtree(case::Column::HandlingUnitPath),
+            Reach::Linked => match actor.person_id() {
+                Some(person_id) => Condition::any()
+                    .add(case::Column::SubmitterId.eq(person_id))
+                    .add(
+                        case::Column::Id.in_subquery(
+                            Query::select()
+                                .column(case_cosubmitter::Column::CaseId)
+                                .from(case_cosubmitter::Entity)
+                                .and_where(case_cosubmitter::Column::PersonId.eq(person_id))
+                                .to_owned(),
+                        ),
+                    ),
+                None => nothing(),
+            },
+            _ => nothing(),
+        }
+    }
+}
 
 impl Guarded for unit::Entity {
     const KIND: Kind = Kind::Unit;

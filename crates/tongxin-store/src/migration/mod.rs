@@ -21,6 +21,7 @@ mod m0016_people_name_birth;
 mod m0017_list_indexes;
 mod m0018_name_sort;
 mod m0019_jobs;
+mod m0020_cases;
 
 pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_list_indexes::Migration),
             Box::new(m0018_name_sort::Migration),
             Box::new(m0019_jobs::Migration),
+            Box::new(m0020_cases::Migration),
         ]
     }
 }
