@@ -18,7 +18,7 @@ use crate::kinds;
 const CATCH_UP_SECONDS: i64 = 24 * 3600;
 
 /// The recurring jobs: kind and when.
-pub const SCHEDULE: [(&str, Recurrence); 5] = [
+pub const SCHEDULE: [(&str, Recurrence); 6] = [
     (
         kinds::HOUSEKEEPING,
         Recurrence::Daily { hour: 3, minute: 0 },
@@ -34,6 +34,13 @@ pub const SCHEDULE: [(&str, Recurrence); 5] = [
     (
         kinds::ACTIVITY_REMINDERS,
         Recurrence::Daily { hour: 9, minute: 0 },
+    ),
+    (
+        kinds::CASE_DEADLINES,
+        Recurrence::Daily {
+            hour: 8,
+            minute: 30,
+        },
     ),
     (
         kinds::WEEKLY_COVERAGE,

@@ -51,6 +51,10 @@ pub enum AppError {
     TooManyAttempts { retry_after: u64 },
     #[error("changed meanwhile")]
     Conflict(Vec<tongxin_core::HistoryEntry>),
+    /// The workflow does not allow this step by this caller now; `allowed` are the steps it
+    /// does allow them (action codes).
+    #[error("not allowed now")]
+    NotAllowedNow { allowed: Vec<String> },
     #[error("duplicate person")]
     DuplicatePerson { existing: Option<i64> },
     /// A simultaneous request wrote the same thing first; `key` names the unique key.
@@ -100,6 +104,7 @@ impl AppError {
             AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_)
+            | AppError::NotAllowedNow { .. }
             | AppError::DuplicatePerson { .. }
             | AppError::Duplicate { .. }
             | AppError::ImportRunning => StatusCode::CONFLICT,
@@ -126,6 +131,7 @@ impl AppError {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::TooManyProbes => "too_many_probes",
             AppError::Conflict(_) => "conflict",
+            AppError::NotAllowedNow { .. } => "not_allowed_now",
             AppError::DuplicatePerson { .. } => "duplicate",
             AppError::Duplicate { .. } => "already_exists",
             AppError::Busy => "busy",
@@ -155,6 +161,17 @@ impl AppError {
                 catalog.format(lang, "error.too_many_attempts", &[("n", &minutes)])
             }
             AppError::Csrf => catalog.get(lang, "invalid.forged").to_owned(),
+            AppError::NotAllowedNow { allowed } if allowed.is_empty() => {
+                catalog.get(lang, "error.not_allowed_now_none").to_owned()
+            }
+            AppError::NotAllowedNow { allowed } => {
+                let names = allowed
+                    .iter()
+                    .map(|a| crate::cases::action_label(catalog, lang, a))
+                    .collect::<Vec<_>>()
+                    .join(catalog.get(lang, "common.list_separator"));
+                catalog.format(lang, "error.not_allowed_now", &[("allowed", &names)])
+            }
             other => catalog
                 .get(lang, &format!("error.{}", other.code()))
                 .to_owned(),
@@ -169,6 +186,7 @@ impl From<StoreError> for AppError {
             StoreError::Forbidden => AppError::Forbidden,
             StoreError::Invalid(i) => AppError::Invalid(vec![i]),
             StoreError::Conflict { changes } => AppError::Conflict(changes),
+            StoreError::NotAllowedNow { allowed } => AppError::NotAllowedNow { allowed },
             StoreError::DuplicatePerson { existing } => AppError::DuplicatePerson { existing },
             StoreError::Duplicate { key, .. } => AppError::Duplicate { key },
             StoreError::Busy => AppError::Busy,

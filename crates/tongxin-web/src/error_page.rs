@@ -111,6 +111,9 @@ fn respond(
                 body["error"]["field"] = json!("id_number");
                 body["error"]["existing_id"] = json!(existing);
             }
+            AppError::NotAllowedNow { allowed } => {
+                body["error"]["allowed"] = json!(allowed);
+            }
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();

@@ -10,6 +10,7 @@ mod activities;
 mod api;
 mod audit;
 mod campaigns;
+mod cases;
 mod channels;
 mod directory;
 mod error;

@@ -285,6 +285,22 @@ async fn attempt(
             r.channel,
         )),
         (Kind::Channel, Delete) => status(api.delete(&format!("/channels/{}", r.channel)).await),
+        (Kind::Case, List) => Some(holds(&api.get("/cases").await, "items", r.case)),
+        (Kind::Case, Show) => status(api.get(&format!("/cases/{}", r.case)).await),
+        // Staff write an internal note; the submitter adds to their own case.
+        (Kind::Case, Change) => status(
+            api.post_json(
+                &format!("/cases/{}/replies", r.case),
+                &json!({ "body": "补充一句", "internal": !owner }),
+            )
+            .await,
+        ),
+        (Kind::Department, List) => {
+            Some(holds(&api.get("/departments").await, "items", r.department))
+        }
+        (Kind::Department, Delete) => {
+            status(api.delete(&format!("/departments/{}", r.department)).await)
+        }
         (Kind::AuditEntry, List) => {
             let reply = api.get("/audit?action=organization.create").await;
             let targets: Vec<i64> = if reply.status == StatusCode::OK {
@@ -334,6 +350,7 @@ async fn restore(app: &TestApp, kind: Kind, admin: &Api, owner: &Api, r: &mut Re
         Kind::SavedFilter => r.saved_filter = save_filter(admin, r.unit).await,
         Kind::Channel => r.channel = common::records::add_channel(admin, r.unit).await,
         Kind::Proposal => r.proposal = propose(owner).await,
+        Kind::Department => r.department = common::records::add_department(admin).await,
         _ => {}
     }
 }
@@ -411,6 +428,8 @@ async fn every_kind_answers_as_declared_for_every_role_and_position(engine: Engi
                 position,
                 at_top: position == Position::Ancestor,
                 attached: false,
+                // The matrix's case is handled by the unit beside the one that received it.
+                handling: position == Position::Sibling,
             };
             actors.push((standing, app.api(&name).await, false));
         }
@@ -420,6 +439,7 @@ async fn every_kind_answers_as_declared_for_every_role_and_position(engine: Engi
         position: Position::Owner,
         at_top: false,
         attached: false,
+        handling: false,
     };
     actors.push((owner_standing, owner.clone(), true));
 

@@ -1,6 +1,7 @@
 //! What each kind of job does. A kind is a name in the queue and a function here; adding one
 //! is adding both (and, for a recurring one, a line in [`crate::schedules::SCHEDULE`]).
 
+mod case_deadlines;
 mod coverage;
 mod deliver;
 mod housekeeping;
@@ -14,6 +15,7 @@ use tongxin_store::{ClaimedJob, TakenBack};
 
 use crate::{JobError, Work};
 
+pub use case_deadlines::CASE_DEADLINES;
 pub use coverage::WEEKLY_COVERAGE;
 pub use deliver::DIGESTS;
 pub use housekeeping::HOUSEKEEPING;
@@ -32,6 +34,7 @@ pub async fn run(work: &Work, job: &ClaimedJob) -> Result<Option<serde_json::Val
         notify::KIND => notify::run(work, job).await,
         ACTIVITY_REMINDERS => reminders::run(work).await,
         WEEKLY_COVERAGE => coverage::run(work).await,
+        CASE_DEADLINES => case_deadlines::run(work).await,
         deliver::TO_CHANNEL => deliver::to_channel(work, job).await,
         deliver::BY_EMAIL => deliver::by_email(work, job).await,
         deliver::DIGESTS => deliver::digests(work, job).await,

@@ -153,7 +153,7 @@ impl Store {
                 events.push(notice(
                     "case.returned",
                     &row,
-                    format!("/my/cases/{id}"),
+                    format!("/my-submissions/{id}"),
                     Recipients::People(vec![row.submitter_id]),
                 ));
             }
@@ -239,7 +239,7 @@ impl Store {
                 events.push(notice(
                     "case.answered",
                     &row,
-                    format!("/my/cases/{id}"),
+                    format!("/my-submissions/{id}"),
                     Recipients::People(vec![row.submitter_id]),
                 ));
             }

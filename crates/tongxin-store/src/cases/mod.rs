@@ -210,32 +210,31 @@ impl Store {
                 .filter(case_cosubmitter::Column::CaseId.is_in(ids.iter().copied()))
                 .all(conn)
                 .await?;
+        let person_ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.submitter_id)
+            .chain(cosubmitters.iter().map(|c| c.person_id))
+            .collect();
         let people: HashMap<i64, String> = access::unguarded::<person::Entity>(Unguarded::Labels)
             .select_only()
             .column(person::Column::Id)
             .column(person::Column::Name)
-            .filter(
-                person::Column::Id.is_in(
-                    rows.iter()
-                        .map(|r| r.submitter_id)
-                        .chain(cosubmitters.iter().map(|c| c.person_id)),
-                ),
-            )
+            .filter(person::Column::Id.is_in(person_ids))
             .into_tuple()
             .all(conn)
             .await?
             .into_iter()
             .collect();
-        let units = unit_names(
-            conn,
-            rows.iter()
-                .flat_map(|r| [Some(r.receiving_unit_id), r.handling_unit_id])
-                .flatten(),
-        )
-        .await?;
+        let unit_ids: Vec<i64> = rows
+            .iter()
+            .flat_map(|r| [Some(r.receiving_unit_id), r.handling_unit_id])
+            .flatten()
+            .collect();
+        let units = unit_names(conn, unit_ids).await?;
+        let department_ids: Vec<i64> = rows.iter().filter_map(|r| r.department_id).collect();
         let departments: HashMap<i64, String> =
             access::unguarded::<department::Entity>(Unguarded::Labels)
-                .filter(department::Column::Id.is_in(rows.iter().filter_map(|r| r.department_id)))
+                .filter(department::Column::Id.is_in(department_ids))
                 .all(conn)
                 .await?
                 .into_iter()
@@ -243,11 +242,11 @@ impl Store {
                 .collect();
         let mut types = HashMap::new();
         if with_actions {
-            for case_type in rows
+            let used: BTreeSet<CaseType> = rows
                 .iter()
                 .filter_map(|r| CaseType::parse(&r.case_type))
-                .collect::<BTreeSet<_>>()
-            {
+                .collect();
+            for case_type in used {
                 types.insert(case_type, reference::load_type(conn, case_type).await?);
             }
         }

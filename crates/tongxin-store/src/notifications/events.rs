@@ -16,7 +16,7 @@ use crate::jobs::{NewJob, enqueue};
 pub const NOTIFY: &str = "notify";
 
 /// The kinds of event an account may be told of, each with its own preference.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 17] = [
     "activity.invited",
     "activity.changed",
     "activity.cancelled",
@@ -27,24 +27,38 @@ pub const KINDS: [&str; 10] = [
     "import.finished",
     "import.failed",
     "campaign.weekly",
+    "case.submitted",
+    "case.assigned",
+    "case.extension",
+    "case.due_soon",
+    "case.overdue",
+    "case.answered",
+    "case.returned",
 ];
 
 /// The kinds a member hears of: its invitations and its proposals' decisions.
-const MEMBER_KINDS: [&str; 6] = [
+const MEMBER_KINDS: [&str; 8] = [
     "activity.invited",
     "activity.changed",
     "activity.cancelled",
     "activity.reminder",
     "proposal.approved",
     "proposal.rejected",
+    "case.answered",
+    "case.returned",
 ];
 
 /// The kinds those who work in the tree hear of: the work of their units.
-const STAFF_KINDS: [&str; 4] = [
+const STAFF_KINDS: [&str; 9] = [
     "proposal.awaiting",
     "import.finished",
     "import.failed",
     "campaign.weekly",
+    "case.submitted",
+    "case.assigned",
+    "case.extension",
+    "case.due_soon",
+    "case.overdue",
 ];
 
 /// The kinds an account of `role` can be told of, for its preferences.

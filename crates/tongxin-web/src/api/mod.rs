@@ -8,6 +8,7 @@ pub(crate) use crate::accounts::api as accounts;
 pub(crate) use crate::accounts::auth_api as auth;
 pub(crate) use crate::activities::api as activities;
 pub(crate) use crate::campaigns::api as campaigns;
+pub(crate) use crate::cases::api as cases;
 pub(crate) use crate::channels::api as channels;
 pub(crate) use crate::directory::api::organizations;
 pub(crate) use crate::directory::api::people;
@@ -25,6 +26,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::AppState;
+
+/// Largest case file a request may carry: the file limit and room for the request around it.
+pub(crate) const CASE_FILE_BYTES: usize =
+    (tongxin_core::files::MAX_CASE_FILE_MIB as usize + 1) * 1024 * 1024;
 
 /// The API routes; imports accept files up to `max_import_bytes`.
 pub fn routes(max_import_bytes: usize) -> Router<AppState> {
@@ -63,6 +68,35 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/channels/{id}", axum::routing::delete(channels::delete))
         .route("/channels/{id}/test", post(channels::test))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/transitions", post(cases::transition))
+        .route("/cases/{id}/replies", post(cases::reply))
+        .route(
+            "/cases/{id}/files",
+            post(cases::add_file).layer(DefaultBodyLimit::max(CASE_FILE_BYTES)),
+        )
+        .route("/cases/{id}/files/{file}", get(cases::file))
+        .route("/cases/{id}/extensions", post(cases::request_extension))
+        .route(
+            "/cases/{id}/extensions/{request}",
+            post(cases::decide_extension),
+        )
+        .route("/cases/{id}/similar", get(cases::similar))
+        .route("/case-types", get(cases::types))
+        .route("/case-types/{code}", axum::routing::put(cases::update_type))
+        .route(
+            "/calendar/{year}",
+            get(cases::calendar).put(cases::set_calendar),
+        )
+        .route(
+            "/departments",
+            get(cases::departments).post(cases::add_department),
+        )
+        .route(
+            "/departments/{id}",
+            axum::routing::delete(cases::archive_department),
+        )
         .route("/jobs", get(jobs::list))
         .route("/jobs/{id}", get(jobs::show).delete(jobs::drop_job))
         .route("/jobs/{id}/retry", post(jobs::retry))

@@ -55,6 +55,31 @@ impl Ctx {
         self.catalog.get(self.lang, key)
     }
 
+    /// The name of a case workflow state (an administrator's own state shows its code).
+    pub fn case_state(&self, code: &str) -> String {
+        crate::cases::state_label(&self.catalog, self.lang, code)
+    }
+
+    /// The name of a case workflow step, as [`Ctx::case_state`].
+    pub fn case_action(&self, code: &str) -> String {
+        crate::cases::action_label(&self.catalog, self.lang, code)
+    }
+
+    /// The name of a case type.
+    pub fn case_type(&self, case_type: &tongxin_core::CaseType) -> &str {
+        self.t(&format!("case_type.{}", case_type.as_str()))
+    }
+
+    /// The name of a case category.
+    pub fn case_category(&self, category: &str) -> &str {
+        self.t(&format!("case_category.{category}"))
+    }
+
+    /// The name of a satisfaction rating (`satisfied`, …).
+    pub fn satisfaction(&self, code: &str) -> &str {
+        self.t(&format!("satisfaction.{code}"))
+    }
+
     /// The text for `key` with `{n}` replaced.
     pub fn tn(&self, key: &str, n: impl std::fmt::Display) -> String {
         self.catalog

@@ -260,7 +260,7 @@ async fn work(state: &AppState, actor: &Actor, now: Timestamp) -> Result<Work, A
 }
 
 /// Navigation areas that exist in the plan but not yet in the product.
-const PLANNED: [&str; 3] = ["cases", "tasks", "cockpit"];
+const PLANNED: [&str; 2] = ["tasks", "cockpit"];
 
 #[derive(Template)]
 #[template(path = "coming_soon.html")]

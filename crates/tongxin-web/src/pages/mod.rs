@@ -181,7 +181,42 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             get(activities::member_check_in_page).post(activities::member_check_in),
         )
         .route("/my-activities", get(activities::mine))
-        .route("/my-submissions", get(portal::my_submissions))
+        .route(
+            "/my-submissions",
+            get(crate::cases::portal::index)
+                .post(crate::cases::portal::create)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::CASE_FILE_BYTES,
+                )),
+        )
+        .route("/my-submissions/new", get(crate::cases::portal::new_page))
+        .route(
+            "/my-submissions/{id}",
+            get(crate::cases::portal::show).post(crate::cases::portal::act),
+        )
+        .route(
+            "/cases",
+            get(crate::cases::pages::index).post(crate::cases::pages::create),
+        )
+        .route("/cases/new", get(crate::cases::pages::new_page))
+        .route("/cases/{id}", get(crate::cases::pages::show))
+        .route("/cases/{id}/act", post(crate::cases::pages::act))
+        .route("/cases/{id}/write", post(crate::cases::pages::write))
+        .route(
+            "/cases/{id}/files",
+            post(crate::cases::pages::add_file).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::CASE_FILE_BYTES,
+            )),
+        )
+        .route("/cases/{id}/files/{file}", get(crate::cases::pages::file))
+        .route(
+            "/cases/{id}/extensions",
+            post(crate::cases::pages::request_extension),
+        )
+        .route(
+            "/cases/{id}/extensions/{request}",
+            post(crate::cases::pages::decide_extension),
+        )
         .route("/me", get(portal::me))
         .route("/my-activities/{id}", post(activities::answer))
         .route(

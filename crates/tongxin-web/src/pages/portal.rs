@@ -1,5 +1,5 @@
-//! The member portal's own pages: "me" (their record, calendar, password, sign-out in one
-//! place) and "my submissions", which the direct channel will fill.
+//! The member portal's own page "me": their record, calendar, password and sign-out in one
+//! place. Their submissions are the direct channel's (`crate::cases::portal`).
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -30,26 +30,6 @@ pub async fn me(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, Ap
         username: actor.username().to_owned(),
         unit_name: actor.unit_name().to_owned(),
         ctx: ctx.with_section("me"),
-    };
-    Ok(page.ctx.respond(StatusCode::OK, page.render()?))
-}
-
-#[derive(Template)]
-#[template(path = "portal/submissions.html")]
-struct SubmissionsPage {
-    ctx: Ctx,
-}
-
-/// `/my-submissions`: says what the direct channel will bring until it lands.
-pub async fn my_submissions(
-    ctx: Ctx,
-    CurrentUser(auth): CurrentUser,
-) -> Result<Response, AppError> {
-    if auth.actor.role() != Role::Member {
-        return Err(AppError::NotFound);
-    }
-    let page = SubmissionsPage {
-        ctx: ctx.with_section("my_submissions"),
     };
     Ok(page.ctx.respond(StatusCode::OK, page.render()?))
 }

@@ -32,6 +32,48 @@ pub struct Records {
     pub notification: i64,
     /// A webhook of the unit.
     pub channel: i64,
+    /// The owner's case, received by the unit and handed to its sibling 赛罕区 (150105).
+    pub case: i64,
+    /// An outside department cases can be handed to.
+    pub department: i64,
+}
+
+/// An outside department, added by the city administrator.
+pub async fn add_department(admin: &Api) -> i64 {
+    let count = admin.get("/departments").await.json()["total"]
+        .as_i64()
+        .unwrap_or(0);
+    let reply = admin
+        .post_json(
+            "/departments",
+            &json!({ "name": format!("市住建局{count}") }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
+}
+
+/// A suggestion the member `owner` submits, taken in by `admin` and assigned to `handler`.
+pub async fn handled_case(admin: &Api, owner: &Api, handler: i64) -> i64 {
+    let submitted = owner
+        .post_json(
+            "/cases",
+            &json!({ "type": "suggestion", "title": "关于改造老旧小区的建议", "category": "livelihood",
+                     "body": "建议加快老旧小区改造。" }),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::CREATED, "{}", submitted.body);
+    let id = submitted.json()["id"].as_i64().unwrap();
+    for step in [
+        json!({ "action": "accept" }),
+        json!({ "action": "assign", "unit_id": handler }),
+    ] {
+        let reply = admin
+            .post_json(&format!("/cases/{id}/transitions"), &step)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    id
 }
 
 /// A webhook of `unit`, to a public address given as a number (no name to look up).
@@ -237,6 +279,8 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         job: failed_job(app).await,
         notification: notify(app, &owner).await,
         channel: add_channel(admin, unit).await,
+        case: handled_case(admin, &owner, app.unit("150105").await.id).await,
+        department: add_department(admin).await,
     };
     (records, owner)
 }
