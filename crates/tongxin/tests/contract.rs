@@ -26,6 +26,7 @@ fn concrete(path: &str, r: &Records) -> Option<String> {
         "materials" => Some(r.material),
         "sectors" => Some(r.sector),
         "jobs" => Some(r.job),
+        "cases" => Some(r.case),
         _ => None,
     };
     if path.contains("{id}") && id.is_none() {
@@ -34,7 +35,8 @@ fn concrete(path: &str, r: &Records) -> Option<String> {
     let concrete = path
         .replace("{id}", &id.unwrap_or_default().to_string())
         .replace("{photo}", &r.photo.to_string())
-        .replace("{field_id}", &r.field.to_string());
+        .replace("{field_id}", &r.field.to_string())
+        .replace("{year}", "2026");
     (!concrete.contains('{')).then_some(concrete)
 }
 

@@ -282,5 +282,14 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         case: handled_case(admin, &owner, app.unit("150105").await.id).await,
         department: add_department(admin).await,
     };
+    // A second, alike suggestion: the first lists it among its similar open cases.
+    let alike = owner
+        .post_json(
+            "/cases",
+            &json!({ "type": "suggestion", "title": "关于改造老旧小区的建议（补充）",
+                     "category": "livelihood", "body": "补充几处小区。" }),
+        )
+        .await;
+    assert_eq!(alike.status, StatusCode::CREATED, "{}", alike.body);
     (records, owner)
 }
