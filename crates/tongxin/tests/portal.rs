@@ -107,7 +107,8 @@ async fn members_land_on_what_awaits_them(engine: Engine) {
     let submissions = browser.get("/my-submissions").await;
     assert_eq!(submissions.status, StatusCode::OK);
     assert!(
-        submissions.body.contains("建言献策"),
+        submissions.body.contains("建言献策")
+            && submissions.body.contains("href=\"/my-submissions/new\""),
         "{}",
         submissions.body
     );
