@@ -37,6 +37,8 @@ impl Store {
         let waiting = access::unguarded::<case::Entity>(Unguarded::System)
             .filter(case::Column::ClosedAt.is_null())
             .filter(case::Column::AnsweredAt.is_null())
+            // Marked once: an overdue case is not read again every morning.
+            .filter(case::Column::OverdueAt.is_null())
             .filter(case::Column::DueOn.lte(horizon.to_string()))
             .order_by_asc(case::Column::Id)
             .all(&self.db)
@@ -47,7 +49,7 @@ impl Store {
             let Some(due) = super::due_date(row.due_on.as_deref()) else {
                 continue;
             };
-            let overdue = due < today && row.overdue_at.is_none();
+            let overdue = due < today;
             let remind =
                 !overdue && due >= today && row.reminded_for.as_deref() != row.due_on.as_deref();
             if !overdue && !remind {

@@ -1,7 +1,7 @@
 //! Moving a case along its workflow, and the work beside the workflow: replies and internal
 //! notes, files, requests to extend the due date, similar open cases.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use sea_orm::{
@@ -39,6 +39,32 @@ pub struct CaseAction {
     pub satisfaction: Option<Satisfaction>,
 }
 
+/// A file brought to a case, before its bytes are checked.
+#[derive(Debug, Clone)]
+pub struct CaseUpload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl CaseUpload {
+    /// The file's media type, if its bytes are what its name says (and not too large).
+    pub(crate) fn media_type(&self) -> Result<&'static str> {
+        Ok(tongxin_core::files::case_file_media_type(
+            &self.file_name,
+            &self.bytes,
+        )?)
+    }
+}
+
+/// A file of a case, as listed.
+#[derive(Debug, Clone)]
+pub struct CaseFileView {
+    pub id: i64,
+    pub file_name: String,
+    pub size: i64,
+    pub internal: bool,
+}
+
 /// A request to move a case's due date.
 #[derive(Debug, Clone)]
 pub struct ExtensionView {
@@ -54,8 +80,16 @@ fn may_reopen(case: &case::Model) -> bool {
     case.reopened == 0 && case.satisfaction.as_deref() == Some(Satisfaction::NotSatisfied.as_str())
 }
 
-fn guard_holds(transition: &Transition, case: &case::Model) -> bool {
-    transition.effect != Effect::Reopen || may_reopen(case)
+/// The transitions the parties may take from the case's state now (a workflow that passed
+/// [`Workflow::check`] leaves a state by each action once).
+fn open_steps<'a>(
+    workflow: &'a Workflow,
+    case: &'a case::Model,
+    parties: &'a [Party],
+) -> impl Iterator<Item = &'a Transition> + 'a {
+    workflow
+        .open_to(&case.state, parties)
+        .filter(|t| t.effect != Effect::Reopen || may_reopen(case))
 }
 
 /// The actions the parties may take from the case's state now.
@@ -64,11 +98,7 @@ pub(crate) fn allowed_actions(
     case: &case::Model,
     parties: &[Party],
 ) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    workflow
-        .open_to(&case.state, parties)
-        .filter(|t| guard_holds(t, case))
-        .filter(|t| seen.insert(t.action.clone()))
+    open_steps(workflow, case, parties)
         .map(|t| t.action.clone())
         .collect()
 }
@@ -125,24 +155,19 @@ impl Store {
         })?;
         let kind = reference::load_type(&tx, case_type).await?;
         let parties = parties(actor, &row);
-        let allowed = allowed_actions(&kind.workflow, &row, &parties);
-        if !allowed.contains(&step.action) {
-            return Err(StoreError::NotAllowedNow { allowed });
-        }
-        let Some(transition) = kind
-            .workflow
-            .open_to(&row.state, &parties)
+        let Some(transition) = open_steps(&kind.workflow, &row, &parties)
             .find(|t| t.action == step.action)
             .cloned()
         else {
-            return Err(StoreError::NotAllowedNow { allowed });
+            return Err(StoreError::NotAllowedNow {
+                allowed: allowed_actions(&kind.workflow, &row, &parties),
+            });
         };
         let from = row.state.clone();
         let mut change: case::ActiveModel = row.clone().into();
         change.state = Set(transition.to.clone());
         change.updated_at = Set(now.micros());
-        let ends = kind.workflow.is_end(&transition.to);
-        change.closed_at = Set(ends.then_some(now.micros()));
+        change.closed_at = Set(kind.workflow.is_end(&transition.to).then_some(now.micros()));
         let mut detail = json!({});
         let body: Option<String>;
         let mut events = Vec::new();
@@ -369,71 +394,95 @@ impl Store {
         actor: &Actor,
         now: Timestamp,
         id: i64,
-        file_name: &str,
-        bytes: &[u8],
+        file: &CaseUpload,
         internal: bool,
     ) -> Result<i64> {
         if internal && !matches!(actor.role(), Role::Admin | Role::Staff) {
             return Err(StoreError::Forbidden);
         }
-        let media_type = tongxin_core::files::case_file_media_type(file_name, bytes)?;
+        let media_type = file.media_type()?;
         let tx = self.begin_write().await?;
         let row = access::find_to_change::<case::Entity, _>(&tx, actor, id).await?;
         if row.closed_at.is_some() {
             return Err(Invalid::new(Field::Named("file"), Reason::WrongState).into());
         }
-        let attachment_id = self.store_attachment(&tx, now, media_type, bytes).await?;
-        let name: String = file_name.chars().take(200).collect();
-        let file = case_file::ActiveModel {
-            case_id: Set(id),
+        let file_id = self
+            .attach(&tx, now, actor, &row, file, media_type, internal)
+            .await?;
+        tx.commit().await?;
+        Ok(file_id)
+    }
+
+    /// Stores `file` as one of the case's files and enters it in the timeline, in the
+    /// transaction `conn` of the change that brings it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn attach<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        now: Timestamp,
+        actor: &Actor,
+        row: &case::Model,
+        file: &CaseUpload,
+        media_type: &str,
+        internal: bool,
+    ) -> Result<i64> {
+        let attachment_id = self
+            .store_attachment(conn, now, media_type, &file.bytes)
+            .await?;
+        let name: String = file.file_name.chars().take(200).collect();
+        let stored = case_file::ActiveModel {
+            case_id: Set(row.id),
             attachment_id: Set(attachment_id),
             file_name: Set(name.clone()),
             internal: Set(internal),
             created_at: Set(now.micros()),
             ..Default::default()
         }
-        .insert(&tx)
+        .insert(conn)
         .await?;
-        let step = Step::new("file").detail(json!({ "file": name, "id": file.id }));
+        let step = Step::new("file").detail(json!({ "file": name, "id": stored.id }));
         timeline::record(
-            &tx,
+            conn,
             now,
             actor,
-            &row,
+            row,
             if internal { step.internal() } else { step },
         )
         .await?;
-        tx.commit().await?;
-        Ok(file.id)
+        Ok(stored.id)
     }
 
-    /// The files of a case the reader may open: (id, name, size, internal).
-    pub async fn case_files(
-        &self,
-        actor: &Actor,
-        id: i64,
-    ) -> Result<Vec<(i64, String, i64, bool)>> {
+    /// The files of a case the reader may open; members see no internal one.
+    pub async fn case_files(&self, actor: &Actor, id: i64) -> Result<Vec<CaseFileView>> {
         access::find::<case::Entity, _>(&self.db, actor, id).await?;
-        let files = access::unguarded::<case_file::Entity>(Unguarded::PartsOf)
-            .filter(case_file::Column::CaseId.eq(id))
+        let mut files = access::unguarded::<case_file::Entity>(Unguarded::PartsOf)
+            .filter(case_file::Column::CaseId.eq(id));
+        if actor.role() == Role::Member {
+            files = files.filter(case_file::Column::Internal.eq(false));
+        }
+        let files = files
             .order_by_asc(case_file::Column::Id)
             .all(&self.db)
             .await?;
-        let mut listed = Vec::new();
-        for f in files {
-            if f.internal && actor.role() == Role::Member {
-                continue;
-            }
-            let size: Option<i64> = access::unguarded::<attachment::Entity>(Unguarded::PartsOf)
-                .select_only()
-                .column(attachment::Column::Size)
-                .filter(attachment::Column::Id.eq(f.attachment_id))
-                .into_tuple()
-                .one(&self.db)
-                .await?;
-            listed.push((f.id, f.file_name, size.unwrap_or(0), f.internal));
-        }
-        Ok(listed)
+        let sizes: HashMap<i64, i64> = access::unguarded::<attachment::Entity>(Unguarded::PartsOf)
+            .select_only()
+            .column(attachment::Column::Id)
+            .column(attachment::Column::Size)
+            .filter(attachment::Column::Id.is_in(files.iter().map(|f| f.attachment_id)))
+            .into_tuple()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(files
+            .into_iter()
+            .map(|f| CaseFileView {
+                id: f.id,
+                size: sizes.get(&f.attachment_id).copied().unwrap_or(0),
+                file_name: f.file_name,
+                internal: f.internal,
+            })
+            .collect())
     }
 
     /// One file's name, media type and bytes.

@@ -12,7 +12,7 @@ mod reference;
 mod timeline;
 
 pub use deadlines::DeadlineSweep;
-pub use handling::{CaseAction, ExtensionView};
+pub use handling::{CaseAction, CaseFileView, CaseUpload, ExtensionView};
 pub use reference::{CaseTypeView, DepartmentView, MAX_DEFAULT_DAYS};
 pub use timeline::CaseEventView;
 
@@ -26,7 +26,7 @@ use sea_orm::{
 use serde_json::json;
 use tongxin_core::{
     CaseType, Deadline, Field, Invalid, Party, Reason, Role, Satisfaction, Timestamp, UnitPath,
-    WorkCalendar, parse_name, parse_optional_text,
+    WorkCalendar, Workflow, parse_name, parse_optional_text,
 };
 
 use crate::Store;
@@ -70,6 +70,8 @@ pub struct CaseInput {
     pub name_withheld: bool,
     /// The unit it goes to; by default the submitter's own.
     pub receiving_unit_id: Option<i64>,
+    /// A file sent with it, stored in the same transaction (a refused file refuses the case).
+    pub attachment: Option<CaseUpload>,
 }
 
 /// A case as its reader may see it.
@@ -202,7 +204,6 @@ impl Store {
         rows: Vec<case::Model>,
         calendar: &WorkCalendar,
         today: NaiveDate,
-        with_actions: bool,
     ) -> Result<Vec<CaseView>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let cosubmitters: Vec<case_cosubmitter::Model> =
@@ -240,28 +241,11 @@ impl Store {
                 .into_iter()
                 .map(|d| (d.id, d.name))
                 .collect();
-        let mut types = HashMap::new();
-        if with_actions {
-            let used: BTreeSet<CaseType> = rows
-                .iter()
-                .filter_map(|r| CaseType::parse(&r.case_type))
-                .collect();
-            for case_type in used {
-                types.insert(case_type, reference::load_type(conn, case_type).await?);
-            }
-        }
-        let mut ends: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for view in self.case_types(actor).await? {
-            ends.insert(
-                view.case_type.as_str().to_owned(),
-                view.workflow
-                    .states
-                    .iter()
-                    .filter(|s| s.end)
-                    .map(|s| s.code.clone())
-                    .collect(),
-            );
-        }
+        let workflows: HashMap<CaseType, Workflow> = reference::load_types(conn)
+            .await?
+            .into_iter()
+            .map(|t| (t.case_type, t.workflow))
+            .collect();
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(case_type) = CaseType::parse(&row.case_type) else {
@@ -271,9 +255,9 @@ impl Store {
             };
             let parties = parties(actor, &row);
             let withheld = row.name_withheld && hides_submitter(actor, &row, &parties);
-            let ended = ends
-                .get(&row.case_type)
-                .is_some_and(|e| e.contains(&row.state));
+            // Entering an end state sets `closed_at`: one answer to "is it finished", whatever
+            // an administrator has done to the workflow since.
+            let ended = row.closed_at.is_some();
             let due_on = due_date(row.due_on.as_deref());
             let deadline = match due_on {
                 Some(due) if !ended && row.answered_at.is_none() => {
@@ -281,8 +265,8 @@ impl Store {
                 }
                 _ => None,
             };
-            let actions = match types.get(&case_type) {
-                Some(view) => handling::allowed_actions(&view.workflow, &row, &parties),
+            let actions = match workflows.get(&case_type) {
+                Some(workflow) => handling::allowed_actions(workflow, &row, &parties),
                 None => Vec::new(),
             };
             views.push(CaseView {
@@ -350,7 +334,7 @@ impl Store {
     pub async fn case(&self, actor: &Actor, today: NaiveDate, id: i64) -> Result<CaseView> {
         let row = access::find::<case::Entity, _>(&self.db, actor, id).await?;
         let calendar = reference::load_calendar(&self.db).await?;
-        self.case_views(&self.db, actor, vec![row], &calendar, today, true)
+        self.case_views(&self.db, actor, vec![row], &calendar, today)
             .await?
             .pop()
             .ok_or(StoreError::NotFound)
@@ -426,7 +410,7 @@ impl Store {
             .await?;
         let calendar = reference::load_calendar(&self.db).await?;
         let views = self
-            .case_views(&self.db, actor, rows, &calendar, today, false)
+            .case_views(&self.db, actor, rows, &calendar, today)
             .await?;
         Ok(Page::new(views, total, page))
     }
@@ -445,6 +429,10 @@ impl Store {
         if !CASE_CATEGORIES.contains(&input.category.as_str()) {
             return Err(Invalid::new(Field::Named("category"), Reason::NotAChoice).into());
         }
+        let attachment = match &input.attachment {
+            Some(file) => Some((file, file.media_type()?)),
+            None => None,
+        };
         if input.cosubmitter_ids.len() > MAX_COSUBMITTERS {
             return Err(Invalid::new(
                 Field::Named("cosubmitters"),
@@ -569,6 +557,10 @@ impl Store {
                 .detail(json!({ "on_behalf": actor.role() != Role::Member })),
         )
         .await?;
+        if let Some((file, media_type)) = attachment {
+            self.attach(&tx, now, actor, &row, file, media_type, false)
+                .await?;
+        }
         audit::append(
             &tx,
             &self.keys,

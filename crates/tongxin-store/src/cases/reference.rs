@@ -67,6 +67,19 @@ pub(crate) async fn load_type<C: ConnectionTrait>(
     type_view(row)
 }
 
+/// Every case type, in the order of [`CaseType::ALL`].
+pub(crate) async fn load_types<C: ConnectionTrait>(conn: &C) -> Result<Vec<CaseTypeView>> {
+    let rows = access::unguarded::<case_type::Entity>(Unguarded::Reference)
+        .all(conn)
+        .await?;
+    let mut views = rows
+        .into_iter()
+        .map(type_view)
+        .collect::<Result<Vec<_>>>()?;
+    views.sort_by_key(|v| CaseType::ALL.iter().position(|t| *t == v.case_type));
+    Ok(views)
+}
+
 pub(crate) async fn load_calendar<C: ConnectionTrait>(conn: &C) -> Result<WorkCalendar> {
     let rows = access::unguarded::<work_day::Entity>(Unguarded::Reference)
         .all(conn)
@@ -80,18 +93,9 @@ pub(crate) async fn load_calendar<C: ConnectionTrait>(conn: &C) -> Result<WorkCa
 }
 
 impl Store {
-    /// Every case type with its workflow.
-    pub async fn case_types(&self, actor: &Actor) -> Result<Vec<CaseTypeView>> {
-        let _ = actor;
-        let rows = access::unguarded::<case_type::Entity>(Unguarded::Reference)
-            .all(&self.db)
-            .await?;
-        let mut views = rows
-            .into_iter()
-            .map(type_view)
-            .collect::<Result<Vec<_>>>()?;
-        views.sort_by_key(|v| CaseType::ALL.iter().position(|t| *t == v.case_type));
-        Ok(views)
+    /// Every case type with its workflow: reference data for whoever is signed in.
+    pub async fn case_types(&self) -> Result<Vec<CaseTypeView>> {
+        load_types(&self.db).await
     }
 
     pub async fn case_type(&self, case_type: CaseType) -> Result<CaseTypeView> {

@@ -3,12 +3,13 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use tongxin_core::{Role, Timestamp};
 
 use crate::Store;
 use crate::access::{self, Actor, Unguarded};
-use crate::entity::{case, case_event};
+use crate::entity::{case, case_event, user};
 use crate::error::Result;
 
 /// One step to record.
@@ -104,38 +105,46 @@ pub(crate) async fn record<C: ConnectionTrait>(
 }
 
 impl Store {
-    /// The timeline of a case the actor may see, oldest first. Members read no internal step; a reader from whom the submitter's name is kept reads none of the
-    /// submitter's own names.
+    /// The timeline of a case the actor may see, oldest first. Members read no internal step;
+    /// a reader from whom the submitter's name is kept does not read it on the steps the
+    /// submitter took (staff who entered a case on their behalf stay named).
     pub async fn case_timeline(&self, actor: &Actor, id: i64) -> Result<Vec<CaseEventView>> {
         let row = access::find::<case::Entity, _>(&self.db, actor, id).await?;
         let parties = super::parties(actor, &row);
-        // Whoever reaches a case from the tree works on or oversees it; only the submitter's
-        // side (members) is kept from internal steps.
-        let staff_side = actor.role() != Role::Member;
-        let withheld = row.name_withheld && super::hides_submitter(actor, &row, &parties);
-        let events = access::unguarded::<case_event::Entity>(Unguarded::PartsOf)
-            .filter(case_event::Column::CaseId.eq(id))
+        // The accounts whose names are kept: the submitter's own (member accounts linked to
+        // them), when they asked and the reader only handles the case.
+        let kept: Vec<i64> = if row.name_withheld && super::hides_submitter(actor, &row, &parties) {
+            access::unguarded::<user::Entity>(Unguarded::Labels)
+                .select_only()
+                .column(user::Column::Id)
+                .filter(user::Column::Role.eq(Role::Member.as_str()))
+                .filter(user::Column::PersonId.eq(row.submitter_id))
+                .into_tuple()
+                .all(&self.db)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let mut events = access::unguarded::<case_event::Entity>(Unguarded::PartsOf)
+            .filter(case_event::Column::CaseId.eq(id));
+        // Whoever reaches a case from the tree works on or oversees it; members are kept from
+        // internal steps.
+        if actor.role() == Role::Member {
+            events = events.filter(case_event::Column::Internal.eq(false));
+        }
+        let events = events
             .order_by_asc(case_event::Column::Id)
             .all(&self.db)
             .await?;
         Ok(events
             .into_iter()
-            .filter(|e| staff_side || !e.internal)
             .map(|e| {
-                let by_submitter_side = e.actor_id == Some(row.submitted_by);
+                let named = e.actor_id.is_some_and(|id| !kept.contains(&id));
                 CaseEventView {
                     id: e.id,
                     at: Timestamp::from_micros(e.at),
-                    actor: if (withheld && by_submitter_side) || e.actor_id.is_none() {
-                        None
-                    } else {
-                        Some(e.actor_name)
-                    },
-                    actor_unit: if withheld && by_submitter_side {
-                        String::new()
-                    } else {
-                        e.actor_unit
-                    },
+                    actor: named.then_some(e.actor_name),
+                    actor_unit: if named { e.actor_unit } else { String::new() },
                     action: e.action,
                     from_state: e.from_state,
                     to_state: e.to_state,

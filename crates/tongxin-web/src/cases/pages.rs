@@ -7,10 +7,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tongxin_core::{CaseType, Effect, Invalid, Satisfaction};
+use tongxin_core::{CaseType, Effect, Invalid, Party, Role, Satisfaction};
 use tongxin_store::{
-    Actor, CASE_CATEGORIES, CaseEventView, CaseInput, CaseView, DepartmentView, ExtensionView,
-    Page, PageRequest, StoreError,
+    Actor, CASE_CATEGORIES, CaseEventView, CaseFileView, CaseInput, CaseUpload, CaseView,
+    DepartmentView, ExtensionView, Page, PageRequest, StoreError,
 };
 
 use super::api::{ListQuery, TransitionBody};
@@ -85,10 +85,7 @@ pub async fn index(
     ];
     let pager = Pager::new(&results, "/cases", &params);
     let page = IndexPage {
-        can_submit: matches!(
-            auth.actor.role(),
-            tongxin_core::Role::Admin | tongxin_core::Role::Staff
-        ),
+        can_submit: matches!(auth.actor.role(), Role::Admin | Role::Staff),
         ctx: ctx.with_section("cases"),
         list,
         results,
@@ -105,15 +102,15 @@ struct ShowPage {
     ctx: Ctx,
     record: CaseView,
     timeline: Vec<CaseEventView>,
-    files: Vec<(i64, String, i64, bool)>,
+    files: Vec<CaseFileView>,
     extensions: Vec<ExtensionView>,
     similar: Vec<(i64, String, String, f64)>,
     departments: Vec<DepartmentView>,
     /// Each step the reader may take now, with what its effect asks for.
     steps: Vec<(String, Effect)>,
     satisfactions: [Satisfaction; 3],
+    /// Replies, internal notes and files: staff handling or overseeing an open case.
     may_write: bool,
-    may_note: bool,
     may_extend: bool,
     may_decide: bool,
     errors: FormErrors,
@@ -129,7 +126,7 @@ async fn render_show(
     let today = state.config.today(state.clock.now());
     let case = state.store.case(actor, today, id).await?;
     let kind = state.store.case_type(case.case_type).await?;
-    let steps = case
+    let steps: Vec<(String, Effect)> = case
         .actions
         .iter()
         .filter_map(|a| {
@@ -138,26 +135,25 @@ async fn render_show(
                 .map(|t| (a.clone(), t.effect))
         })
         .collect();
-    let editor = matches!(
-        actor.role(),
-        tongxin_core::Role::Admin | tongxin_core::Role::Staff
-    );
-    let staff = case.staff_side();
-    use tongxin_core::Party;
+    let assigns = steps.iter().any(|(_, effect)| *effect == Effect::Assign);
+    let staff_side = case.staff_side();
     let page = ShowPage {
         timeline: state.store.case_timeline(actor, id).await?,
         files: state.store.case_files(actor, id).await?,
         extensions: state.store.case_extensions(actor, id).await?,
-        similar: if staff && !case.ended {
+        similar: if staff_side && !case.ended {
             state.store.similar_cases(actor, id).await?
         } else {
             Vec::new()
         },
-        departments: state.store.departments(actor).await.unwrap_or_default(),
+        departments: if assigns {
+            state.store.departments(actor).await?
+        } else {
+            Vec::new()
+        },
         steps,
         satisfactions: Satisfaction::ALL,
-        may_write: editor && staff && !case.ended,
-        may_note: editor && staff && !case.ended,
+        may_write: matches!(actor.role(), Role::Admin | Role::Staff) && staff_side && !case.ended,
         may_extend: case.parties.contains(&Party::Handling)
             && !case.ended
             && case.answered_at.is_none()
@@ -178,7 +174,7 @@ pub async fn show(
     CurrentUser(auth): CurrentUser,
     IdPath(id): IdPath,
 ) -> Result<Response, AppError> {
-    if auth.actor.role() == tongxin_core::Role::Member {
+    if auth.actor.role() == Role::Member {
         return Ok(see_other(&format!("/my-submissions/{id}")));
     }
     render_show(&state, ctx, &auth.actor, id, &[]).await
@@ -285,16 +281,13 @@ pub async fn add_file(
     upload: CsrfUpload,
 ) -> Result<Response, AppError> {
     let internal = upload.fields.get("internal").is_some_and(|v| v == "1");
+    let file = CaseUpload {
+        file_name: upload.file_name,
+        bytes: upload.bytes.to_vec(),
+    };
     let result = state
         .store
-        .add_case_file(
-            &auth.actor,
-            state.clock.now(),
-            id,
-            &upload.file_name,
-            &upload.bytes,
-            internal,
-        )
+        .add_case_file(&auth.actor, state.clock.now(), id, &file, internal)
         .await;
     after(&state, ctx, &auth.actor, id, result, "case_file").await
 }
@@ -393,10 +386,7 @@ fn render_new(ctx: Ctx, invalid: &[Invalid], form: Pairs) -> Result<Response, Ap
 
 /// `/cases/new`: staff enter a case on a member's behalf.
 pub async fn new_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
-    if !matches!(
-        auth.actor.role(),
-        tongxin_core::Role::Admin | tongxin_core::Role::Staff
-    ) {
+    if !matches!(auth.actor.role(), Role::Admin | Role::Staff) {
         return Err(AppError::Forbidden);
     }
     render_new(ctx, &[], Pairs(Vec::new()))
@@ -433,6 +423,7 @@ pub(crate) fn input_of(pairs: &Pairs) -> Result<CaseInput, Vec<Invalid>> {
         cosubmitter_ids,
         name_withheld: pairs.get("name_withheld") == "1",
         receiving_unit_id: optional_id(pairs, "receiving_unit_id"),
+        attachment: None,
     })
 }
 

@@ -6,7 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use tongxin_core::{CaseType, Invalid, Role, Satisfaction};
-use tongxin_store::{Actor, CASE_CATEGORIES, CaseEventView, CaseQuery, CaseView, PageRequest};
+use tongxin_store::{
+    Actor, CASE_CATEGORIES, CaseEventView, CaseFileView, CaseQuery, CaseUpload, CaseView,
+    PageRequest,
+};
 
 use super::pages::{input_of, step_of};
 use crate::AppState;
@@ -101,7 +104,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     require_member(&auth.actor)?;
     let pairs = Pairs(upload.fields.into_iter().collect());
-    let input = match input_of(&pairs) {
+    let mut input = match input_of(&pairs) {
         Ok(input) if MEMBER_TYPES.contains(&input.case_type) => input,
         Ok(_) => {
             let invalid = [Invalid::new(
@@ -112,13 +115,11 @@ pub async fn create(
         }
         Err(invalid) => return render_new(ctx, &invalid, pairs),
     };
-    let file = (!upload.file_name.is_empty() && !upload.bytes.is_empty())
-        .then(|| (upload.file_name.clone(), upload.bytes.clone()));
-    if let Some((name, bytes)) = &file
-        && let Err(invalid) = tongxin_core::files::case_file_media_type(name, bytes)
-    {
-        return render_new(ctx, &[invalid], pairs);
-    }
+    input.attachment =
+        (!upload.file_name.is_empty() && !upload.bytes.is_empty()).then(|| CaseUpload {
+            file_name: upload.file_name,
+            bytes: upload.bytes.to_vec(),
+        });
     let now = state.clock.now();
     let case = match refused(
         state
@@ -129,12 +130,6 @@ pub async fn create(
         Ok(case) => case,
         Err(invalid) => return render_new(ctx, &invalid, pairs),
     };
-    if let Some((name, bytes)) = file {
-        state
-            .store
-            .add_case_file(&auth.actor, now, case.id, &name, &bytes, false)
-            .await?;
-    }
     Ok(done(
         &format!("/my-submissions/{}", case.id),
         "case_submitted",
@@ -147,7 +142,7 @@ struct ShowPage {
     ctx: Ctx,
     record: CaseView,
     timeline: Vec<CaseEventView>,
-    files: Vec<(i64, String, i64, bool)>,
+    files: Vec<CaseFileView>,
     satisfactions: [Satisfaction; 3],
     errors: FormErrors,
 }
