@@ -364,6 +364,280 @@ async fn deadlines_are_reminded_and_marked_as_the_days_pass(engine: Engine) {
     app.finish().await;
 }
 
+async fn members_and_staff_work_cases_from_their_pages(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    linked_member(&app).await;
+    let phone = app.login("xincheng.member").await;
+    let raw = app.db.raw().await;
+
+    // A file whose bytes are not what its name says refuses the whole submission.
+    let refused = phone
+        .upload(
+            "/my-submissions/new",
+            "/my-submissions",
+            "现场.pdf",
+            b"<html>not a pdf</html>".to_vec(),
+            &[
+                ("type", "opinion"),
+                ("category", "ecology"),
+                ("title", "河道有异味"),
+                ("body", "近一周河道有异味。"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("河道有异味"),
+        "the form keeps what was typed"
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM cases").await, 0);
+    // With a real PDF, the case and its file are stored together.
+    let sent = phone
+        .upload(
+            "/my-submissions/new",
+            "/my-submissions",
+            "现场.pdf",
+            b"%PDF-1.7 photo".to_vec(),
+            &[
+                ("type", "opinion"),
+                ("category", "ecology"),
+                ("title", "河道有异味"),
+                ("body", "近一周河道有异味。"),
+                ("name_withheld", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let mine = sent.location.clone().unwrap();
+    assert!(mine.starts_with("/my-submissions/"), "{mine}");
+    let id: i64 = mine
+        .trim_start_matches("/my-submissions/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(raw.count("SELECT COUNT(*) FROM case_files").await, 1);
+    let page = phone.get(&mine).await;
+    assert!(
+        page.body.contains("现场.pdf") && page.body.contains("已提交"),
+        "{}",
+        page.body
+    );
+    let list = phone.get("/my-submissions").await;
+    assert!(list.body.contains("河道有异味"), "{}", list.body);
+
+    // Staff accept and assign from the case page; the list shows the due date in words.
+    let desk = app.login("xincheng").await;
+    let case_page = format!("/cases/{id}");
+    let accepted = desk
+        .submit(
+            &case_page,
+            &format!("/cases/{id}/act"),
+            &[("action", "accept")],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let unit = app.unit("150102").await.id.to_string();
+    let assigned = desk
+        .submit(
+            &case_page,
+            &format!("/cases/{id}/act"),
+            &[
+                ("action", "assign"),
+                ("unit_id", &unit),
+                ("due_on", "2026-12-03"),
+            ],
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::SEE_OTHER, "{}", assigned.body);
+    let list = desk.get("/cases").await;
+    assert!(list.body.contains("2026-12-03 · 即将到期"), "{}", list.body);
+    // A step the workflow does not allow is refused on the page too, naming what is.
+    let wrong = desk
+        .submit(
+            &case_page,
+            &format!("/cases/{id}/act"),
+            &[("action", "accept")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT);
+    assert!(wrong.body.contains("答复"), "{}", wrong.body);
+    // An answer without text keeps the page with the message, nothing written.
+    let events = format!("SELECT COUNT(*) FROM case_events WHERE case_id = {id}");
+    let before = raw.count(&events).await;
+    let empty = desk
+        .submit(
+            &case_page,
+            &format!("/cases/{id}/act"),
+            &[("action", "answer")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(raw.count(&events).await, before);
+    let noted = desk
+        .submit(
+            &case_page,
+            &format!("/cases/{id}/write"),
+            &[("kind", "note"), ("body", "内部：已约环保部门")],
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::SEE_OTHER, "{}", noted.body);
+    let answered = desk
+        .submit(
+            &case_page,
+            &format!("/cases/{id}/act"),
+            &[("action", "answer"), ("body", "已安排清淤。")],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+
+    // The member reads the answer (never the note) and rates it from the phone.
+    let page = phone.get(&format!("/my-submissions/{id}")).await;
+    assert!(page.body.contains("已安排清淤"), "{}", page.body);
+    assert!(!page.body.contains("已约环保部门"));
+    let rated = phone
+        .submit(
+            &format!("/my-submissions/{id}"),
+            &format!("/my-submissions/{id}"),
+            &[("action", "rate"), ("satisfaction", "basically")],
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER, "{}", rated.body);
+    let page = desk.get(&case_page).await;
+    assert!(page.body.contains("基本满意"), "{}", page.body);
+    // Another member's page of it is not theirs to open.
+    assert_eq!(
+        app.login("saihan.staff").await.get(&case_page).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.finish().await;
+}
+
+async fn merges_departments_co_submitters_and_the_calendar(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let member_person = linked_member(&app).await;
+    let member = app.api("xincheng.member").await;
+    let staff = app.api("xincheng").await;
+    let admin = app.api("admin").await;
+
+    // Staff submit on behalf of another person, with the member as co-submitter: the member
+    // follows it too.
+    let other = staff
+        .post_json(
+            "/people",
+            &json!({ "unit_id": app.unit("150102").await.id, "name": "李华" }),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let joint = staff
+        .post_json(
+            "/cases",
+            &json!({ "type": "suggestion", "title": "关于老旧小区加装电梯的联名建议",
+                     "category": "livelihood", "body": "联名。", "submitter_id": other,
+                     "cosubmitter_ids": [member_person] }),
+        )
+        .await;
+    assert_eq!(joint.status, StatusCode::CREATED, "{}", joint.body);
+    let joint = joint.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        member.get(&format!("/cases/{joint}")).await.status,
+        StatusCode::OK
+    );
+    // Co-submitters follow but do not rate or withdraw: that is the submitter's.
+    assert_eq!(
+        member.get(&format!("/cases/{joint}")).await.json()["actions"],
+        json!([])
+    );
+
+    // A similar one is offered for merging, and merged: the target's timeline says so.
+    let single = submit(&member, "关于老旧小区加装电梯的建议").await["id"]
+        .as_i64()
+        .unwrap();
+    let similar = staff.get(&format!("/cases/{single}/similar")).await.json();
+    assert_eq!(similar["items"][0]["id"], joint, "{similar}");
+    let merged = step(
+        &staff,
+        single,
+        json!({ "action": "merge", "merge_into": joint }),
+    )
+    .await;
+    assert_eq!(merged.json()["state"], "merged", "{}", merged.body);
+    assert_eq!(merged.json()["merged_into"], joint);
+    assert_eq!(merged.json()["ended"], true);
+    let target = staff.get(&format!("/cases/{joint}")).await.json();
+    assert!(
+        target["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "merged_from" && e["detail"]["case"] == single),
+        "{target}"
+    );
+
+    // Handed to an outside department: the receiving unit answers on its behalf.
+    let department = admin
+        .post_json("/departments", &json!({ "name": "市住房和城乡建设局" }))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        admin
+            .post_json("/departments", &json!({ "name": "市住房和城乡建设局" }))
+            .await
+            .error_code(),
+        "taken"
+    );
+    step(&staff, joint, json!({ "action": "accept" })).await;
+    // The top administrator declares 1–3 December days off: 15 working days now end later.
+    let calendar = admin
+        .put_json(
+            "/calendar/2026",
+            &json!({ "items": [
+                { "day": "2026-12-01", "mark": "off" }, { "day": "2026-12-02", "mark": "off" },
+                { "day": "2026-12-03", "mark": "off" } ] }),
+        )
+        .await;
+    assert_eq!(calendar.status, StatusCode::OK, "{}", calendar.body);
+    assert_eq!(
+        staff
+            .put_json("/calendar/2026", &json!({ "items": [] }))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let assigned = step(
+        &staff,
+        joint,
+        json!({ "action": "assign", "department_id": department }),
+    )
+    .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+    assert_eq!(assigned.json()["due_on"], "2026-12-24");
+    assert_eq!(assigned.json()["department"]["name"], "市住房和城乡建设局");
+    assert!(
+        assigned.json()["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("answer")),
+        "{}",
+        assigned.body
+    );
+    // An archived department is not offered again.
+    assert_eq!(
+        admin
+            .delete(&format!("/departments/{department}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(admin.get("/departments").await.json()["total"], 0);
+    app.finish().await;
+}
+
 /// Every action a workflow names, for the random walk to try (allowed or not).
 const ACTIONS: [&str; 11] = [
     "accept", "return", "merge", "withdraw", "assign", "reassign", "escalate", "answer", "rate",
@@ -430,6 +704,8 @@ async fn random_steps_keep_every_case_in_a_defined_state(engine: Engine) {
 
 engine_tests!(
     a_suggestion_goes_from_submission_to_a_rated_answer,
+    members_and_staff_work_cases_from_their_pages,
+    merges_departments_co_submitters_and_the_calendar,
     steps_and_input_the_channel_refuses,
     deadlines_are_reminded_and_marked_as_the_days_pass,
     random_steps_keep_every_case_in_a_defined_state,
