@@ -60,10 +60,7 @@ fn invitation_json(i: &InvitationView) -> Value {
 
 pub async fn kinds(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, AppError> {
     let kinds = state.store.activity_kinds(&user.actor, true).await?;
-    Ok(Json(json!({
-        "items": kinds.iter().map(kind_json).collect::<Vec<_>>(),
-        "total": kinds.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(&kinds, kind_json)))
 }
 
 #[derive(Deserialize)]
@@ -372,10 +369,10 @@ pub async fn saved_filters(
     user: ApiUser,
 ) -> Result<Json<Value>, AppError> {
     let filters = state.store.saved_filters(&user.actor).await?;
-    Ok(Json(json!({
-        "items": filters.iter().map(saved_filter_json).collect::<Vec<_>>(),
-        "total": filters.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(
+        &filters,
+        saved_filter_json,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,14 @@
 use serde_json::{Value, json};
 use tongxin_store::Page;
 
+/// A whole, unpaged list (a unit's channels, the sectors) in the same envelope.
+pub(crate) fn whole<T, F: Fn(&T) -> Value>(items: &[T], item: F) -> Value {
+    json!({
+        "items": items.iter().map(item).collect::<Vec<_>>(),
+        "total": items.len(),
+    })
+}
+
 /// A page of results in the list envelope.
 pub(crate) fn list<T, F: Fn(&T) -> Value>(page: &Page<T>, item: F) -> Value {
     json!({

@@ -103,43 +103,20 @@ fn parse_date(field: &'static str, text: &str) -> Result<NaiveDate, AppError> {
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     #[serde(rename = "type")]
-    case_type: Option<String>,
-    state: Option<String>,
-    category: Option<String>,
-    unit_id: Option<i64>,
-    open: Option<bool>,
-    overdue: Option<bool>,
-    sort: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
+    pub(crate) case_type: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) unit_id: Option<i64>,
+    pub(crate) open: Option<bool>,
+    pub(crate) overdue: Option<bool>,
+    pub(crate) sort: Option<String>,
+    pub(crate) page: Option<u64>,
+    pub(crate) per_page: Option<u64>,
 }
 
 impl ListQuery {
-    /// The list page's filters, as the API would take them.
-    pub(crate) fn from_form(
-        q: &str,
-        case_type: &str,
-        category: &str,
-        open: bool,
-        overdue: bool,
-        sort: &str,
-    ) -> ListQuery {
-        ListQuery {
-            q: Some(q.to_owned()),
-            case_type: Some(case_type.to_owned()),
-            state: None,
-            category: Some(category.to_owned()),
-            unit_id: None,
-            open: Some(open),
-            overdue: Some(overdue),
-            sort: Some(sort.to_owned()),
-            page: None,
-            per_page: None,
-        }
-    }
-
     pub(crate) fn filter(&self) -> Result<CaseQuery, AppError> {
         let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         Ok(CaseQuery {
@@ -244,37 +221,16 @@ pub async fn show(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct TransitionBody {
-    action: String,
-    body: Option<String>,
-    unit_id: Option<i64>,
-    department_id: Option<i64>,
-    due_on: Option<String>,
-    merge_into: Option<i64>,
-    satisfaction: Option<String>,
+    pub(crate) action: String,
+    pub(crate) body: Option<String>,
+    pub(crate) unit_id: Option<i64>,
+    pub(crate) department_id: Option<i64>,
+    pub(crate) due_on: Option<String>,
+    pub(crate) merge_into: Option<i64>,
+    pub(crate) satisfaction: Option<String>,
 }
 
 impl TransitionBody {
-    /// A step as a page's form gives it.
-    pub(crate) fn from_form(
-        action: &str,
-        body: Option<String>,
-        unit_id: Option<i64>,
-        department_id: Option<i64>,
-        due_on: Option<String>,
-        merge_into: Option<i64>,
-        satisfaction: Option<String>,
-    ) -> TransitionBody {
-        TransitionBody {
-            action: action.to_owned(),
-            body,
-            unit_id,
-            department_id,
-            due_on,
-            merge_into,
-            satisfaction,
-        }
-    }
-
     pub(crate) fn into_action(self) -> Result<CaseAction, AppError> {
         Ok(CaseAction {
             due_on: match self.due_on.as_deref().map(str::trim) {
@@ -447,10 +403,7 @@ pub async fn similar(
 /// `GET /case-types`.
 pub async fn types(State(state): State<AppState>, _user: ApiUser) -> Result<Json<Value>, AppError> {
     let types = state.store.case_types().await?;
-    Ok(Json(json!({
-        "items": types.iter().map(type_json).collect::<Vec<_>>(),
-        "total": types.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(&types, type_json)))
 }
 
 #[derive(Deserialize)]
@@ -534,10 +487,10 @@ pub async fn departments(
     user: ApiUser,
 ) -> Result<Json<Value>, AppError> {
     let list = state.store.departments(&user.actor).await?;
-    Ok(Json(json!({
-        "items": list.iter().map(|d| json!({ "id": d.id, "name": d.name })).collect::<Vec<_>>(),
-        "total": list.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(
+        &list,
+        |d| json!({ "id": d.id, "name": d.name }),
+    )))
 }
 
 #[derive(Deserialize)]

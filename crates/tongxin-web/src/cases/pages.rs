@@ -17,7 +17,7 @@ use super::api::{ListQuery, TransitionBody};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs};
-use crate::pages::chrome::{Ctx, FormErrors, Pager, done, encode_query_value, refused, see_other};
+use crate::pages::chrome::{Ctx, FormErrors, Pager, done, refused, see_other};
 use crate::session::CurrentUser;
 
 /// The list's filters as the form holds them.
@@ -53,18 +53,26 @@ pub async fn index(
     CurrentUser(auth): CurrentUser,
     Query(list): Query<ListForm>,
 ) -> Result<Response, AppError> {
-    let query = ListQuery::from_form(
-        &list.q,
-        &list.case_type,
-        &list.category,
-        list.open == "1",
-        list.overdue == "1",
-        if list.sort.is_empty() {
-            "due"
-        } else {
-            &list.sort
-        },
-    );
+    let query = ListQuery {
+        q: Some(list.q.clone()),
+        case_type: Some(list.case_type.clone()),
+        state: None,
+        category: Some(list.category.clone()),
+        unit_id: None,
+        open: Some(list.open == "1"),
+        overdue: Some(list.overdue == "1"),
+        // Staff work by what is due first.
+        sort: Some(
+            if list.sort.is_empty() {
+                "due"
+            } else {
+                &list.sort
+            }
+            .to_owned(),
+        ),
+        page: None,
+        per_page: None,
+    };
     let today = state.config.today(state.clock.now());
     let results = state
         .store
@@ -190,10 +198,7 @@ async fn after<T>(
     what: &str,
 ) -> Result<Response, AppError> {
     match refused(result)? {
-        Ok(_) => Ok(see_other(&format!(
-            "/cases/{id}?done={}",
-            encode_query_value(what)
-        ))),
+        Ok(_) => Ok(done(&format!("/cases/{id}"), what)),
         Err(invalid) => render_show(state, ctx, actor, id, &invalid).await,
     }
 }
@@ -208,15 +213,15 @@ fn optional_id(pairs: &Pairs, name: &str) -> Option<i64> {
 
 /// The step a form asks for, as the API's body would.
 pub(crate) fn step_of(pairs: &Pairs) -> TransitionBody {
-    TransitionBody::from_form(
-        pairs.get("action"),
-        optional(pairs, "body"),
-        optional_id(pairs, "unit_id"),
-        optional_id(pairs, "department_id"),
-        optional(pairs, "due_on"),
-        optional_id(pairs, "merge_into"),
-        optional(pairs, "satisfaction"),
-    )
+    TransitionBody {
+        action: pairs.get("action").to_owned(),
+        body: optional(pairs, "body"),
+        unit_id: optional_id(pairs, "unit_id"),
+        department_id: optional_id(pairs, "department_id"),
+        due_on: optional(pairs, "due_on"),
+        merge_into: optional_id(pairs, "merge_into"),
+        satisfaction: optional(pairs, "satisfaction"),
+    }
 }
 
 pub async fn act(

@@ -33,10 +33,7 @@ pub async fn list(
     IdPath(unit): IdPath,
 ) -> Result<Json<Value>, AppError> {
     let channels = state.store.channels(&user.actor, unit).await?;
-    Ok(Json(json!({
-        "items": channels.iter().map(channel_json).collect::<Vec<_>>(),
-        "total": channels.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(&channels, channel_json)))
 }
 
 #[derive(Deserialize)]

@@ -285,10 +285,7 @@ pub async fn person_affiliations(
         .store
         .affiliations(&user.actor, AffiliationsOf::Person(person_id))
         .await?;
-    Ok(Json(json!({
-        "items": links.iter().map(affiliation_json).collect::<Vec<_>>(),
-        "total": links.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(&links, affiliation_json)))
 }
 
 /// `DELETE /affiliations/{id}`.

@@ -347,10 +347,7 @@ pub async fn duplicates(
     IdPath(id): IdPath,
 ) -> Result<Json<Value>, AppError> {
     let others = state.store.likely_duplicates(&user.actor, id).await?;
-    Ok(Json(json!({
-        "items": others.iter().map(summary_json).collect::<Vec<_>>(),
-        "total": others.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(&others, summary_json)))
 }
 
 pub async fn history(

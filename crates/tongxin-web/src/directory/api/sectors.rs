@@ -52,10 +52,7 @@ pub async fn list(
         .store
         .sectors(&user.actor, query.include_archived)
         .await?;
-    Ok(Json(json!({
-        "items": sectors.iter().map(sector_json).collect::<Vec<_>>(),
-        "total": sectors.len(),
-    })))
+    Ok(Json(crate::api::listing::whole(&sectors, sector_json)))
 }
 
 #[derive(Deserialize)]
