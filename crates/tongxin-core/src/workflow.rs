@@ -268,13 +268,6 @@ impl Workflow {
             t.from.iter().any(|f| f == state) && t.by.iter().any(|p| parties.contains(p))
         })
     }
-
-    /// The transition `action` from `state`, whoever may take it.
-    pub fn transition(&self, state: &str, action: &str) -> Option<&Transition> {
-        self.transitions
-            .iter()
-            .find(|t| t.action == action && t.from.iter().any(|f| f == state))
-    }
 }
 
 fn reach<'a>(

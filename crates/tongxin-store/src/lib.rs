@@ -53,9 +53,9 @@ pub use campaigns::{
     UnreachedBatch, UnreachedPerson,
 };
 pub use cases::{
-    CASE_CATEGORIES, CaseAction, CaseEventView, CaseFileView, CaseInput, CaseQuery, CaseTypeView,
-    CaseUpload, CaseView, DeadlineSweep, DepartmentView, ExtensionView, MAX_CASE_BODY_CHARS,
-    MAX_COSUBMITTERS, MAX_DEFAULT_DAYS,
+    CASE_CATEGORIES, CaseAction, CaseDetail, CaseEventView, CaseFileView, CaseInput, CaseQuery,
+    CaseTypeView, CaseUpload, CaseView, DeadlineSweep, DepartmentView, ExtensionView,
+    MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS, MAX_DEFAULT_DAYS,
 };
 pub use channels::{
     CHANNEL_EVENTS, ChannelInput, ChannelKind, ChannelTarget, ChannelView, url_hint,

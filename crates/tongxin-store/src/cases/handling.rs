@@ -92,14 +92,14 @@ fn open_steps<'a>(
         .filter(|t| t.effect != Effect::Reopen || may_reopen(case))
 }
 
-/// The actions the parties may take from the case's state now.
+/// The actions the parties may take from the case's state now, with their effects.
 pub(crate) fn allowed_actions(
     workflow: &Workflow,
     case: &case::Model,
     parties: &[Party],
-) -> Vec<String> {
+) -> Vec<(String, Effect)> {
     open_steps(workflow, case, parties)
-        .map(|t| t.action.clone())
+        .map(|t| (t.action.clone(), t.effect))
         .collect()
 }
 
@@ -160,7 +160,10 @@ impl Store {
             .cloned()
         else {
             return Err(StoreError::NotAllowedNow {
-                allowed: allowed_actions(&kind.workflow, &row, &parties),
+                allowed: allowed_actions(&kind.workflow, &row, &parties)
+                    .into_iter()
+                    .map(|(action, _)| action)
+                    .collect(),
             });
         };
         let from = row.state.clone();
@@ -452,9 +455,8 @@ impl Store {
         Ok(stored.id)
     }
 
-    /// The files of a case the reader may open; members see no internal one.
-    pub async fn case_files(&self, actor: &Actor, id: i64) -> Result<Vec<CaseFileView>> {
-        access::find::<case::Entity, _>(&self.db, actor, id).await?;
+    /// The files of a case the reader reached; members see no internal one.
+    pub(crate) async fn files_of(&self, actor: &Actor, id: i64) -> Result<Vec<CaseFileView>> {
         let mut files = access::unguarded::<case_file::Entity>(Unguarded::PartsOf)
             .filter(case_file::Column::CaseId.eq(id));
         if actor.role() == Role::Member {
@@ -647,9 +649,8 @@ impl Store {
         Ok(extension_view(decided))
     }
 
-    /// The requests to extend a case's due date, for the staff side.
-    pub async fn case_extensions(&self, actor: &Actor, id: i64) -> Result<Vec<ExtensionView>> {
-        access::find::<case::Entity, _>(&self.db, actor, id).await?;
+    /// The requests to extend the due date of a case the reader reached, for the staff side.
+    pub(crate) async fn extensions_of(&self, actor: &Actor, id: i64) -> Result<Vec<ExtensionView>> {
         if actor.role() == Role::Member {
             return Ok(Vec::new());
         }

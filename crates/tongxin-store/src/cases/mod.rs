@@ -25,8 +25,8 @@ use sea_orm::{
 };
 use serde_json::json;
 use tongxin_core::{
-    CaseType, Deadline, Field, Invalid, Party, Reason, Role, Satisfaction, Timestamp, UnitPath,
-    WorkCalendar, Workflow, parse_name, parse_optional_text,
+    CaseType, Deadline, Effect, Field, Invalid, Party, Reason, Role, Satisfaction, Timestamp,
+    UnitPath, WorkCalendar, Workflow, parse_name, parse_optional_text,
 };
 
 use crate::Store;
@@ -108,8 +108,8 @@ pub struct CaseView {
     pub ended: bool,
     /// The parties this reader stands as.
     pub parties: Vec<Party>,
-    /// The steps this reader may take now, by action code.
-    pub actions: Vec<String>,
+    /// The steps this reader may take now: action code, and what the step asks for.
+    pub actions: Vec<(String, Effect)>,
 }
 
 impl CaseView {
@@ -117,6 +117,16 @@ impl CaseView {
     pub fn staff_side(&self) -> bool {
         self.parties.iter().any(|p| *p != Party::Submitter)
     }
+}
+
+/// A case with everything its page shows, read for one reader.
+#[derive(Debug, Clone)]
+pub struct CaseDetail {
+    pub case: CaseView,
+    pub timeline: Vec<CaseEventView>,
+    pub files: Vec<CaseFileView>,
+    /// Requests to extend the due date; none for members.
+    pub extensions: Vec<ExtensionView>,
 }
 
 /// Filters of the case list.
@@ -338,6 +348,31 @@ impl Store {
             .await?
             .pop()
             .ok_or(StoreError::NotFound)
+    }
+
+    /// One case the actor may see with its timeline, files and extension requests.
+    pub async fn case_detail(
+        &self,
+        actor: &Actor,
+        today: NaiveDate,
+        id: i64,
+    ) -> Result<CaseDetail> {
+        let row = access::find::<case::Entity, _>(&self.db, actor, id).await?;
+        let timeline = self.timeline_of(actor, &row).await?;
+        let files = self.files_of(actor, id).await?;
+        let extensions = self.extensions_of(actor, id).await?;
+        let calendar = reference::load_calendar(&self.db).await?;
+        let case = self
+            .case_views(&self.db, actor, vec![row], &calendar, today)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        Ok(CaseDetail {
+            case,
+            timeline,
+            files,
+            extensions,
+        })
     }
 
     /// The cases the actor may see: newest first, or by due date.

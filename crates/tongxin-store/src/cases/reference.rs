@@ -98,10 +98,6 @@ impl Store {
         load_types(&self.db).await
     }
 
-    pub async fn case_type(&self, case_type: CaseType) -> Result<CaseTypeView> {
-        load_type(&self.db, case_type).await
-    }
-
     /// Replaces a type's workflow and handling time (top administrators). A workflow that
     /// strands cases is refused whole, naming the fault; so is one without a state that a case
     /// of this type is in now.
@@ -155,7 +151,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.case_type(case_type).await
+        load_type(&self.db, case_type).await
     }
 
     /// The official calendar's marks in `year`.

@@ -108,12 +108,16 @@ impl Store {
     /// The timeline of a case the actor may see, oldest first. Members read no internal step;
     /// a reader from whom the submitter's name is kept does not read it on the steps the
     /// submitter took (staff who entered a case on their behalf stay named).
-    pub async fn case_timeline(&self, actor: &Actor, id: i64) -> Result<Vec<CaseEventView>> {
-        let row = access::find::<case::Entity, _>(&self.db, actor, id).await?;
-        let parties = super::parties(actor, &row);
+    pub(crate) async fn timeline_of(
+        &self,
+        actor: &Actor,
+        row: &case::Model,
+    ) -> Result<Vec<CaseEventView>> {
+        let id = row.id;
+        let parties = super::parties(actor, row);
         // The accounts whose names are kept: the submitter's own (member accounts linked to
         // them), when they asked and the reader only handles the case.
-        let kept: Vec<i64> = if row.name_withheld && super::hides_submitter(actor, &row, &parties) {
+        let kept: Vec<i64> = if row.name_withheld && super::hides_submitter(actor, row, &parties) {
             access::unguarded::<user::Entity>(Unguarded::Labels)
                 .select_only()
                 .column(user::Column::Id)

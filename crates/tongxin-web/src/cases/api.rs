@@ -54,7 +54,7 @@ pub(crate) fn case_json(c: &CaseView) -> Value {
         "updated_at": c.updated_at.rfc3339(),
         "closed_at": c.closed_at.map(|t| t.rfc3339()),
         "parties": c.parties.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        "actions": c.actions,
+        "actions": c.actions.iter().map(|(action, _)| action).collect::<Vec<_>>(),
     })
 }
 
@@ -204,17 +204,15 @@ pub async fn show(
     IdPath(id): IdPath,
 ) -> Result<Json<Value>, AppError> {
     let today = state.config.today(state.clock.now());
-    let case = state.store.case(&user.actor, today, id).await?;
-    let timeline = state.store.case_timeline(&user.actor, id).await?;
-    let files = state.store.case_files(&user.actor, id).await?;
-    let extensions = state.store.case_extensions(&user.actor, id).await?;
-    let mut body = case_json(&case);
-    body["timeline"] = timeline.iter().map(event_json).collect();
-    body["files"] = files
+    let detail = state.store.case_detail(&user.actor, today, id).await?;
+    let mut body = case_json(&detail.case);
+    body["timeline"] = detail.timeline.iter().map(event_json).collect();
+    body["files"] = detail
+        .files
         .iter()
         .map(|f| json!({ "id": f.id, "file_name": f.file_name, "size": f.size, "internal": f.internal }))
         .collect();
-    body["extensions"] = extensions.iter().map(extension_json).collect();
+    body["extensions"] = detail.extensions.iter().map(extension_json).collect();
     Ok(Json(body))
 }
 

@@ -114,8 +114,6 @@ struct ShowPage {
     extensions: Vec<ExtensionView>,
     similar: Vec<(i64, String, String, f64)>,
     departments: Vec<DepartmentView>,
-    /// Each step the reader may take now, with what its effect asks for.
-    steps: Vec<(String, Effect)>,
     satisfactions: [Satisfaction; 3],
     /// Replies, internal notes and files: staff handling or overseeing an open case.
     may_write: bool,
@@ -132,23 +130,17 @@ async fn render_show(
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
     let today = state.config.today(state.clock.now());
-    let case = state.store.case(actor, today, id).await?;
-    let kind = state.store.case_type(case.case_type).await?;
-    let steps: Vec<(String, Effect)> = case
+    let detail = state.store.case_detail(actor, today, id).await?;
+    let case = detail.case;
+    let assigns = case
         .actions
         .iter()
-        .filter_map(|a| {
-            kind.workflow
-                .transition(&case.state, a)
-                .map(|t| (a.clone(), t.effect))
-        })
-        .collect();
-    let assigns = steps.iter().any(|(_, effect)| *effect == Effect::Assign);
+        .any(|(_, effect)| *effect == Effect::Assign);
     let staff_side = case.staff_side();
     let page = ShowPage {
-        timeline: state.store.case_timeline(actor, id).await?,
-        files: state.store.case_files(actor, id).await?,
-        extensions: state.store.case_extensions(actor, id).await?,
+        timeline: detail.timeline,
+        files: detail.files,
+        extensions: detail.extensions,
         similar: if staff_side && !case.ended {
             state.store.similar_cases(actor, id).await?
         } else {
@@ -159,7 +151,6 @@ async fn render_show(
         } else {
             Vec::new()
         },
-        steps,
         satisfactions: Satisfaction::ALL,
         may_write: matches!(actor.role(), Role::Admin | Role::Staff) && staff_side && !case.ended,
         may_extend: case.parties.contains(&Party::Handling)

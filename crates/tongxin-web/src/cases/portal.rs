@@ -155,10 +155,11 @@ async fn render_show(
     invalid: &[Invalid],
 ) -> Result<Response, AppError> {
     let today = state.config.today(state.clock.now());
+    let detail = state.store.case_detail(actor, today, id).await?;
     let page = ShowPage {
-        record: state.store.case(actor, today, id).await?,
-        timeline: state.store.case_timeline(actor, id).await?,
-        files: state.store.case_files(actor, id).await?,
+        record: detail.case,
+        timeline: detail.timeline,
+        files: detail.files,
         satisfactions: Satisfaction::ALL,
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("my_submissions"),
