@@ -35,7 +35,7 @@ fn proposal_json(p: &ProposalView) -> Value {
 }
 
 fn proposals_json(items: &[ProposalView]) -> Value {
-    crate::api::listing::whole(&items, proposal_json)
+    crate::api::listing::whole(items, proposal_json)
 }
 
 /// `GET /me/record`: the member's own record (protected values masked), without the fields
