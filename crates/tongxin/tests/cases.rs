@@ -463,6 +463,32 @@ async fn members_and_staff_work_cases_from_their_pages(engine: Engine) {
         .await;
     assert_eq!(wrong.status, StatusCode::CONFLICT);
     assert!(wrong.body.contains("答复"), "{}", wrong.body);
+    // Staff submit for a person from the person's page.
+    let person = raw.count("SELECT submitter_id FROM cases LIMIT 1").await;
+    let person_page = desk.get(&format!("/people/{person}")).await;
+    let entry = format!("/cases/new?submitter_id={person}");
+    assert!(person_page.body.contains(&entry), "{}", person_page.body);
+    let form = desk.get(&entry).await;
+    assert!(form.body.contains("周明"), "{}", form.body);
+    let submitted = desk
+        .submit(
+            &entry,
+            "/cases",
+            &[
+                ("submitter_id", &person.to_string()),
+                ("type", "direct"),
+                ("category", "governance"),
+                ("title", "请市领导关注河道治理"),
+                ("body", "详见附件。"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
     // An answer without text keeps the page with the message, nothing written.
     let events = format!("SELECT COUNT(*) FROM case_events WHERE case_id = {id}");
     let before = raw.count(&events).await;

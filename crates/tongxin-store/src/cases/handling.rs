@@ -105,14 +105,14 @@ pub(crate) fn allowed_actions(
 
 fn comment(text: Option<&str>) -> Result<Option<String>> {
     Ok(parse_optional_text(
-        Field::Body,
+        Field::Named("content"),
         text.unwrap_or_default(),
         MAX_CASE_BODY_CHARS,
     )?)
 }
 
 fn required(text: Option<&str>) -> Result<String> {
-    comment(text)?.ok_or_else(|| Invalid::new(Field::Body, Reason::Required).into())
+    comment(text)?.ok_or_else(|| Invalid::new(Field::Named("content"), Reason::Required).into())
 }
 
 /// The staff to tell of what happens to the handling of a case: the handling unit's, or the
@@ -373,7 +373,7 @@ impl Store {
         let tx = self.begin_write().await?;
         let row = access::find_to_change::<case::Entity, _>(&tx, actor, id).await?;
         if row.closed_at.is_some() {
-            return Err(Invalid::new(Field::Body, Reason::WrongState).into());
+            return Err(Invalid::new(Field::Named("content"), Reason::WrongState).into());
         }
         let step = Step::new(if internal { "note" } else { "reply" }).body(Some(body));
         let event = timeline::record(

@@ -459,8 +459,8 @@ impl Store {
         input: &CaseInput,
     ) -> Result<CaseView> {
         let title = parse_name(Field::Named("case_title"), &input.title)?;
-        let body = parse_optional_text(Field::Body, &input.body, MAX_CASE_BODY_CHARS)?
-            .ok_or_else(|| Invalid::new(Field::Body, Reason::Required))?;
+        let body = parse_optional_text(Field::Named("content"), &input.body, MAX_CASE_BODY_CHARS)?
+            .ok_or_else(|| Invalid::new(Field::Named("content"), Reason::Required))?;
         if !CASE_CATEGORIES.contains(&input.category.as_str()) {
             return Err(Invalid::new(Field::Named("category"), Reason::NotAChoice).into());
         }

@@ -15,6 +15,7 @@ use tongxin_store::{
 
 use super::api::{ListQuery, TransitionBody};
 use crate::AppState;
+use crate::activities::pages::unit_id_of;
 use crate::error::AppError;
 use crate::forms::{CsrfForm, CsrfUpload, IdPair, IdPath, Pairs};
 use crate::pages::chrome::{Ctx, FormErrors, Pager, done, refused, see_other};
@@ -223,13 +224,24 @@ pub async fn act(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let pairs = Pairs(pairs);
-    let action = match step_of(&pairs).into_action() {
+    let mut action = match step_of(&pairs).into_action() {
         Ok(action) => action,
         Err(AppError::Invalid(invalid)) => {
             return render_show(&state, ctx, &auth.actor, id, &invalid).await;
         }
         Err(other) => return Err(other),
     };
+    // The handling unit is picked by name or code, as every unit field is.
+    let unit_code = pairs.get("unit_code").trim();
+    if !unit_code.is_empty() {
+        match unit_id_of(&state, &auth.actor, unit_code).await? {
+            Ok(unit) => action.unit_id = Some(unit),
+            Err(reason) => {
+                let invalid = [Invalid::new(tongxin_core::Field::Unit, reason)];
+                return render_show(&state, ctx, &auth.actor, id, &invalid).await;
+            }
+        }
+    }
     let now = state.clock.now();
     let result = state
         .store
@@ -354,22 +366,37 @@ pub async fn decide_extension(
 #[template(path = "cases/new.html")]
 struct NewPage {
     ctx: Ctx,
+    /// The person it is submitted for (staff come from the person's page).
+    submitter: Option<(i64, String)>,
     types: [CaseType; 5],
     categories: [&'static str; 7],
     errors: FormErrors,
     form: Pairs,
 }
 
-fn render_new(ctx: Ctx, invalid: &[Invalid], form: Pairs) -> Result<Response, AppError> {
+async fn render_new(
+    state: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    invalid: &[Invalid],
+    form: Pairs,
+) -> Result<Response, AppError> {
+    let submitter = match form.get("submitter_id").trim().parse::<i64>() {
+        Ok(id) => {
+            let person = state.store.person(actor, id).await?;
+            Some((person.id, person.name))
+        }
+        Err(_) => None,
+    };
     let page = NewPage {
+        submitter,
         errors: ctx.errors(invalid).in_order(&[
             "submitter",
+            "cosubmitters",
             "type",
             "category",
             "case_title",
-            "body",
-            "cosubmitters",
-            "unit",
+            "content",
         ]),
         ctx: ctx.with_section("cases"),
         types: CaseType::ALL,
@@ -380,12 +407,27 @@ fn render_new(ctx: Ctx, invalid: &[Invalid], form: Pairs) -> Result<Response, Ap
     Ok(page.ctx.respond(status, page.render()?))
 }
 
-/// `/cases/new`: staff enter a case on a member's behalf.
-pub async fn new_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    submitter_id: Option<i64>,
+}
+
+/// `/cases/new?submitter_id=`: staff enter a case on a person's behalf, coming from the
+/// person's page.
+pub async fn new_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, AppError> {
     if !matches!(auth.actor.role(), Role::Admin | Role::Staff) {
         return Err(AppError::Forbidden);
     }
-    render_new(ctx, &[], Pairs(Vec::new()))
+    let form = query
+        .submitter_id
+        .map(|id| vec![("submitter_id".to_owned(), id.to_string())])
+        .unwrap_or_default();
+    render_new(&state, ctx, &auth.actor, &[], Pairs(form)).await
 }
 
 /// Reads a submission form (staff's or a member's) into the store's input.
@@ -432,15 +474,8 @@ pub async fn create(
     let pairs = Pairs(pairs);
     let input = match input_of(&pairs) {
         Ok(input) => input,
-        Err(invalid) => return render_new(ctx, &invalid, pairs),
+        Err(invalid) => return render_new(&state, ctx, &auth.actor, &invalid, pairs).await,
     };
-    if input.submitter_id.is_none() {
-        let invalid = [Invalid::new(
-            tongxin_core::Field::Named("submitter"),
-            tongxin_core::Reason::Required,
-        )];
-        return render_new(ctx, &invalid, pairs);
-    }
     let now = state.clock.now();
     match refused(
         state
@@ -449,6 +484,6 @@ pub async fn create(
             .await,
     )? {
         Ok(case) => Ok(done(&format!("/cases/{}", case.id), "case_submitted")),
-        Err(invalid) => render_new(ctx, &invalid, pairs),
+        Err(invalid) => render_new(&state, ctx, &auth.actor, &invalid, pairs).await,
     }
 }
