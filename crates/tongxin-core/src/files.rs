@@ -106,6 +106,13 @@ mod tests {
             case_file_media_type("a.exe", b"MZ").map_err(|e| e.reason),
             Err(Reason::UnknownFileKind)
         );
+        let too_large = vec![b'a'; (MAX_CASE_FILE_MIB as usize) * 1024 * 1024 + 1];
+        assert_eq!(
+            case_file_media_type("a.txt", &too_large).map_err(|e| e.reason),
+            Err(Reason::FileTooLarge {
+                max_mib: MAX_CASE_FILE_MIB
+            })
+        );
     }
 
     #[test]
