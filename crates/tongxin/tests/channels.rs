@@ -10,9 +10,9 @@ mod common;
 
 use common::activity::{plan, setup};
 use common::receivers::{Robots, SECRET, SmtpSink};
-use common::{Engine, TestApp, poll};
+use common::{Api, Engine, TestApp, poll};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const INTERNAL: (&str, &str) = ("TONGXIN_ALLOW_INTERNAL_TARGETS", "true");
 
@@ -116,6 +116,26 @@ async fn channels_are_sealed_tested_and_told_of_their_units_events(engine: Engin
     app.finish().await;
 }
 
+/// Adds `channel` to `unit`, sends it a test message and checks the refusal says `says`;
+/// returns the channel.
+async fn added_and_refused(admin: &Api, unit: i64, channel: Value, says: &str) -> i64 {
+    let added = admin
+        .post_json(&format!("/units/{unit}/channels"), &channel)
+        .await;
+    let id = added.json()["id"].as_i64().unwrap();
+    let refused = admin
+        .post_json(&format!("/channels/{id}/test"), &json!({}))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.error_message().contains(says), "{}", refused.body);
+    id
+}
+
 async fn test_messages_say_what_went_wrong_and_send_nothing(engine: Engine) {
     let robots = Robots::start().await;
     // Internal targets not allowed: the loopback receivers are refused.
@@ -174,54 +194,26 @@ async fn test_messages_say_what_went_wrong_and_send_nothing(engine: Engine) {
     // Allowed, but a wrong secret and a closed port are refused at the test, in words.
     let app = TestApp::with_fixture_and(engine, &[INTERNAL]).await;
     let admin = app.api("xincheng").await;
-    let wrong = admin
-        .post_json(
-            &format!("/units/{unit}/channels"),
-            &json!({ "kind": "dingtalk", "name": "钉钉", "events": [],
-                     "url": robots.url("/dingtalk?access_token=T"), "secret": "SECwrong" }),
-        )
-        .await;
-    let wrong = wrong.json()["id"].as_i64().unwrap();
-    let refused = admin
-        .post_json(&format!("/channels/{wrong}/test"), &json!({}))
-        .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.body
-    );
-    assert!(
-        refused.error_message().contains("sign not match"),
-        "{}",
-        refused.body
-    );
+    let wrong = added_and_refused(
+        &admin,
+        unit,
+        json!({ "kind": "dingtalk", "name": "钉钉", "events": [],
+                "url": robots.url("/dingtalk?access_token=T"), "secret": "SECwrong" }),
+        "sign not match",
+    )
+    .await;
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let nobody = admin
-        .post_json(
-            &format!("/units/{unit}/channels"),
-            &json!({ "kind": "webhook", "name": "无人", "events": [], "secret": "s",
-                     "url": format!("http://127.0.0.1:{closed}/hook") }),
-        )
-        .await;
-    let nobody = nobody.json()["id"].as_i64().unwrap();
-    let refused = admin
-        .post_json(&format!("/channels/{nobody}/test"), &json!({}))
-        .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.body
-    );
-    assert!(
-        refused.error_message().contains("cannot connect"),
-        "{}",
-        refused.body
-    );
+    added_and_refused(
+        &admin,
+        unit,
+        json!({ "kind": "webhook", "name": "无人", "events": [], "secret": "s",
+                "url": format!("http://127.0.0.1:{closed}/hook") }),
+        "cannot connect",
+    )
+    .await;
     // The page says so too.
     let browser = app.login("xincheng").await;
     let page = browser
