@@ -163,6 +163,11 @@ pub enum Reason {
     },
     /// A due date before the record it is due for was submitted.
     DueBeforeSubmission,
+    /// A rectification plan with steps not yet done (or, for the supervising side's
+    /// confirmation, not yet checked and accepted).
+    PlanUnfinished,
+    /// Past the deadline (a research topic no longer takes reports or teams).
+    PastDeadline,
     /// An activity cannot be marked as held before it starts.
     NotStarted,
     /// A campaign's target population that holds nobody.
@@ -256,6 +261,8 @@ impl Reason {
             Reason::Unreachable { .. } => "unreachable",
             Reason::Workflow { fault, .. } => fault,
             Reason::DueBeforeSubmission => "due_before_submission",
+            Reason::PlanUnfinished => "plan_unfinished",
+            Reason::PastDeadline => "past_deadline",
             Reason::NotStarted => "not_started",
             Reason::EmptyTarget => "empty_target",
             Reason::LinkExpired => "link_expired",

@@ -32,7 +32,9 @@ pub use schedule::{Recurrence, TimeZone};
 pub use sector_field::FieldKind;
 pub use unit::{SectorCode, UnitCode, UnitLevel, UnitName, UnitPath};
 pub use workdays::{AMBER_WORKING_DAYS, DayMark, Deadline, WorkCalendar};
-pub use workflow::{CaseType, Effect, Party, Satisfaction, Workflow, WorkflowFault};
+pub use workflow::{
+    CaseType, Effect, InstructionLevel, Outcome, Party, Satisfaction, Workflow, WorkflowFault,
+};
 
 /// Longest name (of a unit, a person's display name) accepted anywhere, in characters.
 pub const MAX_NAME_CHARS: usize = 100;

@@ -61,6 +61,11 @@ pub enum Effect {
     Rate,
     /// Handling starts again, once, after the submitter was not satisfied.
     Reopen,
+    /// The handler commits to a rectification plan: the case must have plan steps.
+    Plan,
+    /// The supervising side confirms the rectification: every plan step must be checked and
+    /// accepted.
+    Verify,
 }
 
 /// One state of a workflow.
@@ -313,6 +318,66 @@ impl Satisfaction {
     }
 }
 
+/// What became of a case beyond its answer: the endorsements counted per unit and sector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// 批示: a leader's written instruction on it, at some level.
+    Instruction,
+    /// 采纳: adopted into a policy or a decision.
+    Adoption,
+    /// 刊发: published in a bulletin.
+    Bulletin,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Instruction, Outcome::Adoption, Outcome::Bulletin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Instruction => "instruction",
+            Outcome::Adoption => "adoption",
+            Outcome::Bulletin => "bulletin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// The level of the leader who wrote an instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InstructionLevel {
+    County,
+    City,
+    Region,
+    National,
+}
+
+impl InstructionLevel {
+    pub const ALL: [InstructionLevel; 4] = [
+        InstructionLevel::County,
+        InstructionLevel::City,
+        InstructionLevel::Region,
+        InstructionLevel::National,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstructionLevel::County => "county",
+            InstructionLevel::City => "city",
+            InstructionLevel::Region => "region",
+            InstructionLevel::National => "national",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<InstructionLevel> {
+        InstructionLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == text)
+    }
+}
+
 /// The kinds of case, each with its own default workflow and handling time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CaseType {
@@ -512,7 +577,7 @@ fn supervision_workflow() -> Workflow {
                 &[Receiving, Above],
                 Effect::Return,
             ),
-            step("plan", &["assigned"], "planned", &[Handling], Effect::None),
+            step("plan", &["assigned"], "planned", &[Handling], Effect::Plan),
             step(
                 "complete",
                 &["planned"],
@@ -525,7 +590,7 @@ fn supervision_workflow() -> Workflow {
                 &["completed"],
                 "closed",
                 &[Receiving, Above],
-                Effect::None,
+                Effect::Verify,
             ),
             step(
                 "reject_completion",

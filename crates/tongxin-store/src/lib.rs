@@ -55,7 +55,8 @@ pub use campaigns::{
 pub use cases::{
     CASE_CATEGORIES, CaseAction, CaseDetail, CaseEventView, CaseFileView, CaseInput, CaseQuery,
     CaseTypeView, CaseUpload, CaseView, DeadlineSweep, DepartmentView, ExtensionView,
-    MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS, MAX_DEFAULT_DAYS,
+    MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS, MAX_DEFAULT_DAYS, OutcomeInput, OutcomeView,
+    PlanStepView,
 };
 pub use channels::{
     CHANNEL_EVENTS, ChannelInput, ChannelKind, ChannelTarget, ChannelView, url_hint,

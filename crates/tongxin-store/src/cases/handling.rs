@@ -14,6 +14,7 @@ use tongxin_core::{
     parse_optional_text, workflow::Transition,
 };
 
+use super::outcomes;
 use super::timeline::{self, Step};
 use super::{CaseView, MAX_CASE_BODY_CHARS, number, parties, reference};
 use crate::Store;
@@ -261,6 +262,7 @@ impl Store {
             }
             Effect::Answer => {
                 let answer = required(step.body.as_deref())?;
+                outcomes::require_plan_done(&tx, id, false).await?;
                 change.answer = Set(Some(answer.clone()));
                 change.answered_at = Set(Some(now.micros()));
                 body = Some(answer);
@@ -278,6 +280,14 @@ impl Store {
                 change.satisfaction = Set(Some(satisfaction.as_str().to_owned()));
                 body = comment(step.body.as_deref())?;
                 detail = json!({ "satisfaction": satisfaction.as_str() });
+            }
+            Effect::Plan => {
+                body = comment(step.body.as_deref())?;
+                outcomes::require_plan(&tx, id).await?;
+            }
+            Effect::Verify => {
+                body = comment(step.body.as_deref())?;
+                outcomes::require_plan_done(&tx, id, true).await?;
             }
             Effect::Reopen => {
                 body = comment(step.body.as_deref())?;

@@ -8,11 +8,13 @@
 
 mod deadlines;
 mod handling;
+mod outcomes;
 mod reference;
 mod timeline;
 
 pub use deadlines::DeadlineSweep;
 pub use handling::{CaseAction, CaseFileView, CaseUpload, ExtensionView};
+pub use outcomes::{OutcomeInput, OutcomeView, PlanStepView};
 pub use reference::{CaseTypeView, DepartmentView, MAX_DEFAULT_DAYS};
 pub use timeline::CaseEventView;
 
@@ -127,6 +129,10 @@ pub struct CaseDetail {
     pub files: Vec<CaseFileView>,
     /// Requests to extend the due date; none for members.
     pub extensions: Vec<ExtensionView>,
+    /// Instructions, adoption, publication.
+    pub outcomes: Vec<OutcomeView>,
+    /// The rectification plan of a supervision finding.
+    pub plan: Vec<PlanStepView>,
 }
 
 /// Filters of the case list.
@@ -361,6 +367,8 @@ impl Store {
         let timeline = self.timeline_of(actor, &row).await?;
         let files = self.files_of(actor, id).await?;
         let extensions = self.extensions_of(actor, id).await?;
+        let outcomes = self.outcomes_of(id).await?;
+        let plan = self.plan_steps_of(id).await?;
         let calendar = reference::load_calendar(&self.db).await?;
         let case = self
             .case_views(&self.db, actor, vec![row], &calendar, today)
@@ -372,6 +380,8 @@ impl Store {
             timeline,
             files,
             extensions,
+            outcomes,
+            plan,
         })
     }
 
@@ -568,6 +578,8 @@ impl Store {
             created_at: Set(now.micros()),
             updated_at: Set(now.micros()),
             closed_at: Set(None),
+            topic_id: Set(None),
+            team_id: Set(None),
             ..Default::default()
         }
         .insert(&tx)

@@ -32,6 +32,9 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    /// A research report's topic and team.
+    pub topic_id: Option<i64>,
+    pub team_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,8 @@ pub mod case_cosubmitter;
 pub mod case_event;
 pub mod case_extension;
 pub mod case_file;
+pub mod case_outcome;
+pub mod case_plan_step;
 pub mod case_type;
 pub mod department;
 pub mod invitation;

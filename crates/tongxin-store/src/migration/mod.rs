@@ -22,6 +22,7 @@ mod m0017_list_indexes;
 mod m0018_name_sort;
 mod m0019_jobs;
 mod m0020_cases;
+mod m0021_case_outcomes;
 
 pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_name_sort::Migration),
             Box::new(m0019_jobs::Migration),
             Box::new(m0020_cases::Migration),
+            Box::new(m0021_case_outcomes::Migration),
         ]
     }
 }

@@ -83,6 +83,22 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             post(cases::decide_extension),
         )
         .route("/cases/{id}/similar", get(cases::similar))
+        .route(
+            "/cases/{id}/outcomes",
+            post(crate::cases::follow_up::record_outcome),
+        )
+        .route(
+            "/cases/{id}/plan",
+            post(crate::cases::follow_up::add_plan_step),
+        )
+        .route(
+            "/cases/{id}/plan/{step}/done",
+            post(crate::cases::follow_up::complete_plan_step),
+        )
+        .route(
+            "/cases/{id}/plan/{step}/check",
+            post(crate::cases::follow_up::check_plan_step),
+        )
         .route("/case-types", get(cases::types))
         .route("/case-types/{code}", axum::routing::put(cases::update_type))
         .route(

@@ -197,7 +197,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(case_json(&created))))
 }
 
-/// `GET /cases/{id}`: the case with its timeline, files and (for staff) extension requests.
+/// `GET /cases/{id}`: the case with its timeline, files, (for staff) extension requests,
+/// outcomes and rectification plan.
 pub async fn show(
     State(state): State<AppState>,
     user: ApiUser,
@@ -213,6 +214,16 @@ pub async fn show(
         .map(|f| json!({ "id": f.id, "file_name": f.file_name, "size": f.size, "internal": f.internal }))
         .collect();
     body["extensions"] = detail.extensions.iter().map(extension_json).collect();
+    body["outcomes"] = detail
+        .outcomes
+        .iter()
+        .map(super::follow_up::outcome_json)
+        .collect();
+    body["plan"] = detail
+        .plan
+        .iter()
+        .map(super::follow_up::plan_step_json)
+        .collect();
     Ok(Json(body))
 }
 

@@ -1,6 +1,7 @@
 //! The direct channel's pages and API: cases from submission to the submitter's rating.
 
 pub(crate) mod api;
+pub(crate) mod follow_up;
 pub(crate) mod pages;
 pub(crate) mod portal;
 

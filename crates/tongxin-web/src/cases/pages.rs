@@ -7,10 +7,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tongxin_core::{CaseType, Effect, Invalid, Party, Role, Satisfaction};
+use tongxin_core::{
+    CaseType, Effect, InstructionLevel, Invalid, Outcome, Party, Role, Satisfaction,
+};
 use tongxin_store::{
     Actor, CASE_CATEGORIES, CaseEventView, CaseFileView, CaseInput, CaseUpload, CaseView,
-    DepartmentView, ExtensionView, Page, PageRequest, StoreError,
+    DepartmentView, ExtensionView, OutcomeView, Page, PageRequest, PlanStepView, StoreError,
 };
 
 use super::api::{ListQuery, TransitionBody};
@@ -113,6 +115,10 @@ struct ShowPage {
     timeline: Vec<CaseEventView>,
     files: Vec<CaseFileView>,
     extensions: Vec<ExtensionView>,
+    outcomes: Vec<OutcomeView>,
+    plan: Vec<PlanStepView>,
+    outcome_kinds: [Outcome; 3],
+    levels: [InstructionLevel; 4],
     similar: Vec<(i64, String, String, f64)>,
     departments: Vec<DepartmentView>,
     satisfactions: [Satisfaction; 3],
@@ -120,10 +126,14 @@ struct ShowPage {
     may_write: bool,
     may_extend: bool,
     may_decide: bool,
+    /// Adds steps to the rectification plan (the handling unit, before it reports completion).
+    may_plan: bool,
+    /// Reports a plan step done.
+    may_do_steps: bool,
     errors: FormErrors,
 }
 
-async fn render_show(
+pub(crate) async fn render_show(
     state: &AppState,
     ctx: Ctx,
     actor: &Actor,
@@ -142,6 +152,15 @@ async fn render_show(
         timeline: detail.timeline,
         files: detail.files,
         extensions: detail.extensions,
+        outcomes: detail.outcomes,
+        outcome_kinds: Outcome::ALL,
+        levels: InstructionLevel::ALL,
+        may_plan: case.case_type == CaseType::Supervision
+            && case.parties.contains(&Party::Handling)
+            && !case.ended
+            && case.answered_at.is_none(),
+        may_do_steps: case.parties.contains(&Party::Handling) && !case.ended,
+        plan: detail.plan,
         similar: if staff_side && !case.ended {
             state.store.similar_cases(actor, id).await?
         } else {
@@ -181,7 +200,7 @@ pub async fn show(
 }
 
 /// After a step: back to the case with what was done, or the case again with the refusal.
-async fn after<T>(
+pub(crate) async fn after<T>(
     state: &AppState,
     ctx: Ctx,
     actor: &Actor,

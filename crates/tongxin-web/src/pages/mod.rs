@@ -217,6 +217,22 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/cases/{id}/extensions/{request}",
             post(crate::cases::pages::decide_extension),
         )
+        .route(
+            "/cases/{id}/outcomes",
+            post(crate::cases::follow_up::record_outcome_form),
+        )
+        .route(
+            "/cases/{id}/plan",
+            post(crate::cases::follow_up::add_plan_step_form),
+        )
+        .route(
+            "/cases/{id}/plan/{step}/done",
+            post(crate::cases::follow_up::complete_plan_step_form),
+        )
+        .route(
+            "/cases/{id}/plan/{step}/check",
+            post(crate::cases::follow_up::check_plan_step_form),
+        )
         .route("/me", get(portal::me))
         .route("/my-activities/{id}", post(activities::answer))
         .route(

@@ -1,0 +1,467 @@
+//! What follows a case, over HTTP: leader instructions, adoption and publication recorded with
+//! evidence by the receiving side (and refused to the handler, members and leaders, or without
+//! evidence, level or a sensible date); and a supervision finding's rectification plan, whose
+//! steps the rectifying unit reports done with evidence and the supervising side checks before
+//! the finding can be reported complete and verified.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::activity::linked_member;
+use common::{Api, Engine, TestApp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn step(api: &Api, id: i64, body: Value) -> common::Reply {
+    api.post_json(&format!("/cases/{id}/transitions"), &body)
+        .await
+}
+
+async fn ok(reply: common::Reply) -> Value {
+    assert!(reply.status.is_success(), "{} {}", reply.status, reply.body);
+    reply.json()
+}
+
+/// The page a form's redirect leads to, where the done message shows.
+async fn followed(browser: &common::Browser, reply: common::Reply) -> common::Reply {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    browser.get(reply.location.as_deref().unwrap()).await
+}
+
+fn refused(reply: &common::Reply, code: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.error_code(), code, "{}", reply.body);
+}
+
+async fn outcomes_are_recorded_with_evidence_by_the_receiving_side(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    linked_member(&app).await;
+    let member = app.api("xincheng.member").await;
+    let staff = app.api("xincheng").await;
+    let saihan = app.api("saihan").await;
+    let case = ok(member
+        .post_json(
+            "/cases",
+            &json!({ "type": "opinion", "title": "关于农村客运班线的反映", "category": "livelihood",
+                     "body": "部分村庄班车停运。" }),
+        )
+        .await)
+    .await;
+    let id = case["id"].as_i64().unwrap();
+    ok(step(&staff, id, json!({ "action": "accept" })).await).await;
+    ok(step(
+        &app.api("admin").await,
+        id,
+        json!({ "action": "assign", "unit_id": app.unit("150105").await.id }),
+    )
+    .await)
+    .await;
+    ok(step(
+        &saihan,
+        id,
+        json!({ "action": "answer", "body": "已恢复两条班线。" }),
+    )
+    .await)
+    .await;
+
+    let path = format!("/cases/{id}/outcomes");
+    let instruction = json!({ "outcome": "instruction", "level": "city", "on": "2026-11-30",
+                              "summary": "请交通局研究落实", "reference": "呼政批〔2026〕12号" });
+    // Bad input, each refused with nothing written.
+    let raw = app.db.raw().await;
+    let count = format!("SELECT COUNT(*) FROM case_outcomes WHERE case_id = {id}");
+    let mut no_level = instruction.clone();
+    no_level["level"] = Value::Null;
+    refused(&staff.post_json(&path, &no_level).await, "required");
+    let mut adoption_with_level = instruction.clone();
+    adoption_with_level["outcome"] = json!("adoption");
+    refused(
+        &staff.post_json(&path, &adoption_with_level).await,
+        "not_a_choice",
+    );
+    let mut no_evidence = instruction.clone();
+    no_evidence["reference"] = Value::Null;
+    refused(&staff.post_json(&path, &no_evidence).await, "required");
+    let mut future = instruction.clone();
+    future["on"] = json!("2026-12-31");
+    refused(&staff.post_json(&path, &future).await, "out_of_range");
+    let mut early = instruction.clone();
+    early["on"] = json!("2026-11-01");
+    refused(
+        &staff.post_json(&path, &early).await,
+        "due_before_submission",
+    );
+    let mut bad_date = instruction.clone();
+    bad_date["on"] = json!("2026-13-01");
+    refused(&staff.post_json(&path, &bad_date).await, "date_format");
+    let mut unknown = instruction.clone();
+    unknown["outcome"] = json!("praise");
+    refused(&staff.post_json(&path, &unknown).await, "not_a_choice");
+    // The handler, the member and a leader do not record outcomes; a unit beside it does not
+    // even see the case.
+    assert_eq!(
+        saihan.post_json(&path, &instruction).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        member.post_json(&path, &instruction).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let leader = app.api("saihan.leader").await;
+    assert!(matches!(
+        leader.post_json(&path, &instruction).await.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    assert_eq!(raw.count(&count).await, 0);
+
+    // The receiving unit records the instruction; the city above it records the adoption,
+    // with a file of the case as its evidence.
+    let recorded = ok(staff.post_json(&path, &instruction).await).await;
+    assert_eq!(recorded["level"], "city");
+    let file = ok(staff
+        .post_bytes(
+            &format!("/cases/{id}/files?file_name=采纳通知.txt"),
+            "市交通局采纳通知".as_bytes().to_vec(),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let admin = app.api("admin").await;
+    let mut foreign_file = json!({ "outcome": "adoption", "on": "2026-11-30",
+                                   "summary": "纳入农村客运提升方案", "file_id": file + 1000 });
+    refused(&admin.post_json(&path, &foreign_file).await, "not_found");
+    foreign_file["file_id"] = json!(file);
+    ok(admin.post_json(&path, &foreign_file).await).await;
+    assert_eq!(raw.count(&count).await, 2);
+
+    // Everyone who reads the case reads its outcomes and the timeline explains them.
+    let seen = member.get(&format!("/cases/{id}")).await.json();
+    let outcomes: Vec<&str> = seen["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["instruction", "adoption"], "{seen}");
+    let actions: Vec<&str> = seen["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.ends_with(&["instruction", "file", "adoption"]),
+        "{actions:?}"
+    );
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM audit_log WHERE action = 'case.outcome'")
+            .await,
+        2
+    );
+
+    // From the case's page: a bulletin publication.
+    let browser = app.login("xincheng").await;
+    let page = browser.get(&format!("/cases/{id}")).await;
+    assert!(page.body.contains("呼政批〔2026〕12号"), "{}", page.body);
+    let form = browser
+        .submit(
+            &format!("/cases/{id}"),
+            &path,
+            &[
+                ("outcome", "bulletin"),
+                ("level", ""),
+                ("on", "2026-11-30"),
+                ("summary", "刊发于《社情民意》第 8 期"),
+                ("reference", "2026年第8期"),
+            ],
+        )
+        .await;
+    let form = followed(&browser, form).await;
+    assert!(form.body.contains("已登记"), "{}", form.body);
+    let wrong = browser
+        .submit(
+            &format!("/cases/{id}"),
+            &path,
+            &[
+                ("outcome", "instruction"),
+                ("on", "2026-11-30"),
+                ("summary", "缺少层级"),
+                ("reference", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("批示层级"), "{}", wrong.body);
+    assert_eq!(raw.count(&count).await, 3);
+    app.finish().await;
+}
+
+async fn a_finding_is_rectified_step_by_step_and_checked(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let person = linked_member(&app).await;
+    let staff = app.api("xincheng").await;
+    let saihan = app.api("saihan").await;
+    let finding = ok(staff
+        .post_json(
+            "/cases",
+            &json!({ "type": "supervision", "title": "公交站台无障碍设施缺失", "category": "livelihood",
+                     "body": "民主监督发现三处站台缺少盲道。", "submitter_id": person }),
+        )
+        .await)
+    .await;
+    let id = finding["id"].as_i64().unwrap();
+    ok(step(
+        &app.api("admin").await,
+        id,
+        json!({ "action": "assign", "unit_id": app.unit("150105").await.id }),
+    )
+    .await)
+    .await;
+    // No plan yet: the plan step is refused.
+    refused(
+        &step(&saihan, id, json!({ "action": "plan" })).await,
+        "required",
+    );
+    let plan = format!("/cases/{id}/plan");
+    refused(
+        &saihan
+            .post_json(
+                &plan,
+                &json!({ "title": "补设盲道", "due_on": "2026-11-01" }),
+            )
+            .await,
+        "due_before_submission",
+    );
+    refused(
+        &saihan
+            .post_json(&plan, &json!({ "title": " ", "due_on": "2026-12-20" }))
+            .await,
+        "required",
+    );
+    // The supervising side does not write the plan.
+    assert_eq!(
+        staff
+            .post_json(
+                &plan,
+                &json!({ "title": "补设盲道", "due_on": "2026-12-20" })
+            )
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let first = ok(saihan
+        .post_json(
+            &plan,
+            &json!({ "title": "补设盲道", "due_on": "2026-12-20" }),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let second = ok(saihan
+        .post_json(
+            &plan,
+            &json!({ "title": "设置语音提示", "due_on": "2026-12-31" }),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    ok(step(&saihan, id, json!({ "action": "plan", "body": "两项整改" })).await).await;
+    // Completion waits for every step.
+    let complete = json!({ "action": "complete", "body": "整改完成" });
+    refused(
+        &step(&saihan, id, complete.clone()).await,
+        "plan_unfinished",
+    );
+    let done = |s: i64| format!("/cases/{id}/plan/{s}/done");
+    let check = |s: i64| format!("/cases/{id}/plan/{s}/check");
+    refused(
+        &saihan.post_json(&done(first), &json!({})).await,
+        "required",
+    );
+    ok(saihan
+        .post_json(&done(first), &json!({ "evidence": "已补设盲道 120 米" }))
+        .await)
+    .await;
+    refused(
+        &saihan
+            .post_json(&done(first), &json!({ "evidence": "再次报告" }))
+            .await,
+        "already_decided",
+    );
+    ok(saihan
+        .post_json(&done(second), &json!({ "evidence": "已安装" }))
+        .await)
+    .await;
+    // The rectifying unit does not check its own work.
+    assert_eq!(
+        saihan
+            .post_json(&check(first), &json!({ "accept": true }))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    ok(staff
+        .post_json(&check(first), &json!({ "accept": true }))
+        .await)
+    .await;
+    refused(
+        &staff
+            .post_json(&check(second), &json!({ "accept": false }))
+            .await,
+        "required",
+    );
+    let sent_back = ok(staff
+        .post_json(
+            &check(second),
+            &json!({ "accept": false, "note": "仅安装一处，另两处未见" }),
+        )
+        .await)
+    .await;
+    assert_eq!(sent_back["checked"], "rejected");
+    assert_eq!(sent_back["done_at"], Value::Null);
+    refused(
+        &step(&saihan, id, complete.clone()).await,
+        "plan_unfinished",
+    );
+    ok(saihan
+        .post_json(&done(second), &json!({ "evidence": "三处均已安装" }))
+        .await)
+    .await;
+    ok(step(&saihan, id, complete).await).await;
+    // Verification waits for every step to be checked and accepted.
+    refused(
+        &step(&staff, id, json!({ "action": "verify" })).await,
+        "plan_unfinished",
+    );
+    ok(staff
+        .post_json(&check(second), &json!({ "accept": true }))
+        .await)
+    .await;
+    let closed = ok(step(&staff, id, json!({ "action": "verify" })).await).await;
+    assert_eq!(closed["state"], "closed");
+    assert!(closed["ended"].as_bool().unwrap());
+
+    let seen = staff.get(&format!("/cases/{id}")).await.json();
+    let checked: Vec<&str> = seen["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["checked"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["accepted", "accepted"]);
+    let actions: Vec<&str> = seen["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "submit",
+            "assign",
+            "plan_step",
+            "plan_step",
+            "plan",
+            "plan_step_done",
+            "plan_step_done",
+            "plan_step_accepted",
+            "plan_step_rejected",
+            "plan_step_done",
+            "complete",
+            "plan_step_accepted",
+            "verify"
+        ]
+    );
+    // Once closed, the plan is no longer changed.
+    assert_eq!(
+        saihan
+            .post_json(&plan, &json!({ "title": "追加", "due_on": "2026-12-31" }))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+
+    // The finding's page shows the plan and, to the handler, a form per open step.
+    let browser = app.login("saihan").await;
+    let page = browser.get(&format!("/cases/{id}")).await;
+    assert!(page.body.contains("设置语音提示"), "{}", page.body);
+    assert!(page.body.contains("核查通过"), "{}", page.body);
+    app.finish().await;
+}
+
+async fn a_plan_is_worked_from_the_finding_page(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let person = linked_member(&app).await;
+    let staff = app.api("xincheng").await;
+    let id = ok(staff
+        .post_json(
+            "/cases",
+            &json!({ "type": "supervision", "title": "社区食堂卫生问题", "category": "livelihood",
+                     "body": "后厨通风不足。", "submitter_id": person }),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    ok(step(
+        &app.api("admin").await,
+        id,
+        json!({ "action": "assign", "unit_id": app.unit("150105").await.id }),
+    )
+    .await)
+    .await;
+    let handler = app.login("saihan").await;
+    let page = format!("/cases/{id}");
+    let added = handler
+        .submit(
+            &page,
+            &format!("/cases/{id}/plan"),
+            &[("title", "加装排风设备"), ("due_on", "2026-12-15")],
+        )
+        .await;
+    let added = followed(&handler, added).await;
+    assert!(added.body.contains("已添加整改步骤"), "{}", added.body);
+    let bad = handler
+        .submit(
+            &page,
+            &format!("/cases/{id}/plan"),
+            &[("title", "加装排风设备"), ("due_on", "十二月")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let step_id = app
+        .db
+        .raw()
+        .await
+        .count(&format!(
+            "SELECT id FROM case_plan_steps WHERE case_id = {id}"
+        ))
+        .await;
+    let marked = handler
+        .submit(
+            &page,
+            &format!("/cases/{id}/plan/{step_id}/done"),
+            &[("evidence", "已安装两台排风扇")],
+        )
+        .await;
+    let marked = followed(&handler, marked).await;
+    assert!(marked.body.contains("已报告该步骤完成"), "{}", marked.body);
+    assert!(marked.body.contains("已安装两台排风扇"), "{}", marked.body);
+    app.finish().await;
+}
+
+engine_tests!(
+    outcomes_are_recorded_with_evidence_by_the_receiving_side,
+    a_finding_is_rectified_step_by_step_and_checked,
+    a_plan_is_worked_from_the_finding_page,
+);
