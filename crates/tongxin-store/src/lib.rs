@@ -54,9 +54,9 @@ pub use campaigns::{
 };
 pub use cases::{
     CASE_CATEGORIES, CaseAction, CaseDetail, CaseEventView, CaseFileView, CaseInput, CaseQuery,
-    CaseTypeView, CaseUpload, CaseView, DeadlineSweep, DepartmentView, ExtensionView,
-    MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS, MAX_DEFAULT_DAYS, OutcomeInput, OutcomeView,
-    PlanStepView,
+    CaseStatistics, CaseStatsQuery, CaseTypeView, CaseUpload, CaseView, DeadlineSweep,
+    DepartmentView, ExtensionView, MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS, MAX_DEFAULT_DAYS,
+    OutcomeCounts, OutcomeInput, OutcomeView, PlanStepView, Tally,
 };
 pub use channels::{
     CHANNEL_EVENTS, ChannelInput, ChannelKind, ChannelTarget, ChannelView, url_hint,

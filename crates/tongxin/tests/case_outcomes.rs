@@ -2,7 +2,8 @@
 //! evidence by the receiving side (and refused to the handler, members and leaders, or without
 //! evidence, level or a sensible date); and a supervision finding's rectification plan, whose
 //! steps the rectifying unit reports done with evidence and the supervising side checks before
-//! the finding can be reported complete and verified.
+//! the finding can be reported complete and verified; and the figures of the channel for a
+//! part of the tree, as JSON, as a page of charts and as XLSX.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -460,8 +461,163 @@ async fn a_plan_is_worked_from_the_finding_page(engine: Engine) {
     app.finish().await;
 }
 
+async fn figures_count_the_callers_part_of_the_tree(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    linked_member(&app).await;
+    let member = app.api("xincheng.member").await;
+    let staff = app.api("xincheng").await;
+    let saihan = app.api("saihan").await;
+    let admin = app.api("admin").await;
+    let answered = ok(member
+        .post_json(
+            "/cases",
+            &json!({ "type": "suggestion", "title": "关于增设公交线路的建议", "category": "livelihood",
+                     "body": "新建小区出行不便。" }),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    ok(member
+        .post_json(
+            "/cases",
+            &json!({ "type": "opinion", "title": "群众反映停车难", "category": "society",
+                     "body": "老旧小区停车位不足。" }),
+        )
+        .await)
+    .await;
+    ok(step(&staff, answered, json!({ "action": "accept" })).await).await;
+    ok(step(
+        &admin,
+        answered,
+        json!({ "action": "assign", "unit_id": app.unit("150105").await.id }),
+    )
+    .await)
+    .await;
+    ok(step(
+        &saihan,
+        answered,
+        json!({ "action": "answer", "body": "已开通新线路。" }),
+    )
+    .await)
+    .await;
+    ok(step(
+        &member,
+        answered,
+        json!({ "action": "rate", "satisfaction": "satisfied" }),
+    )
+    .await)
+    .await;
+    ok(staff
+        .post_json(
+            &format!("/cases/{answered}/outcomes"),
+            &json!({ "outcome": "instruction", "level": "city", "on": "2026-11-30",
+                     "summary": "请交通局落实", "reference": "批字12号" }),
+        )
+        .await)
+    .await;
+
+    // The district that received both: two cases, one answered on its due date's right side,
+    // one satisfied rating, one city-level instruction.
+    let figures = ok(staff.get("/cases/statistics").await).await;
+    assert_eq!(figures["total"], 2, "{figures}");
+    assert_eq!(figures["answered"], 1);
+    assert_eq!(figures["median_working_days"], 0.0);
+    assert_eq!(figures["on_time"]["rate"], 100.0);
+    assert_eq!(figures["satisfaction"]["rate"], 100.0);
+    assert_eq!(figures["outcomes"]["instructions"], 1);
+    let levels = &figures["outcomes"]["instructions_by_level"];
+    assert_eq!(
+        levels[1],
+        json!({ "key": "city", "label": "city", "count": 1 })
+    );
+    let types: Vec<(&str, u64)> = figures["by_type"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["key"].as_str().unwrap(), t["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("suggestion", 1),
+            ("opinion", 1),
+            ("research", 0),
+            ("direct", 0),
+            ("supervision", 0)
+        ]
+    );
+    let township = &figures["by_unit"][0];
+    assert_eq!(township["label"], app.unit("150102001").await.name);
+    assert_eq!(township["count"], 2);
+    // The city counts them under the district; the handling district received none; a
+    // period after they were submitted holds none.
+    let city = ok(admin.get("/cases/statistics").await).await;
+    assert_eq!(city["total"], 2);
+    assert_eq!(city["by_unit"][0]["label"], app.unit("150102").await.name);
+    assert_eq!(ok(saihan.get("/cases/statistics").await).await["total"], 0);
+    let later = ok(admin.get("/cases/statistics?from=2026-12-01").await).await;
+    assert_eq!(later["total"], 0);
+    let only = ok(admin.get("/cases/statistics?type=opinion").await).await;
+    assert_eq!(only["total"], 1);
+    // Leaders read figures; members do not; another subtree is refused by name.
+    assert_eq!(
+        app.api("saihan.leader")
+            .await
+            .get("/cases/statistics")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        member.get("/cases/statistics").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let outside = format!("/cases/statistics?unit_id={}", app.unit("150105").await.id);
+    refused(&staff.get(&outside).await, "not_found");
+    refused(
+        &staff.get("/cases/statistics?from=2026-13-01").await,
+        "date_format",
+    );
+    refused(
+        &staff
+            .get("/cases/statistics?from=2026-12-01&to=2026-11-01")
+            .await,
+        "ends_before_start",
+    );
+    refused(
+        &staff.get("/cases/statistics?type=praise").await,
+        "not_a_choice",
+    );
+
+    // The page draws the charts; the export is a workbook.
+    let browser = app.login("xincheng").await;
+    let page = browser.get("/cases/statistics").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg"), "{}", page.body);
+    assert!(page.body.contains("建言献策"), "{}", page.body);
+    assert!(page.body.contains("100.0%"), "{}", page.body);
+    let bad = browser.get("/cases/statistics?from=yesterday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let export = browser
+        .get("/cases/statistics/export?type=suggestion")
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(
+        export.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml"),
+        "{:?}",
+        export.headers
+    );
+    assert!(export.body.starts_with("PK"));
+    app.finish().await;
+}
+
 engine_tests!(
     outcomes_are_recorded_with_evidence_by_the_receiving_side,
     a_finding_is_rectified_step_by_step_and_checked,
     a_plan_is_worked_from_the_finding_page,
+    figures_count_the_callers_part_of_the_tree,
 );

@@ -10,12 +10,14 @@ mod deadlines;
 mod handling;
 mod outcomes;
 mod reference;
+mod statistics;
 mod timeline;
 
 pub use deadlines::DeadlineSweep;
 pub use handling::{CaseAction, CaseFileView, CaseUpload, ExtensionView};
 pub use outcomes::{OutcomeInput, OutcomeView, PlanStepView};
 pub use reference::{CaseTypeView, DepartmentView, MAX_DEFAULT_DAYS};
+pub use statistics::{CaseStatistics, CaseStatsQuery, OutcomeCounts, Tally};
 pub use timeline::CaseEventView;
 
 use std::collections::{BTreeSet, HashMap};

@@ -69,6 +69,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/channels/{id}", axum::routing::delete(channels::delete))
         .route("/channels/{id}/test", post(channels::test))
         .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/statistics", get(crate::cases::statistics::api))
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/transitions", post(cases::transition))
         .route("/cases/{id}/replies", post(cases::reply))

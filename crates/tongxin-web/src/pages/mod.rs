@@ -199,6 +199,11 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             get(crate::cases::pages::index).post(crate::cases::pages::create),
         )
         .route("/cases/new", get(crate::cases::pages::new_page))
+        .route("/cases/statistics", get(crate::cases::statistics::page))
+        .route(
+            "/cases/statistics/export",
+            get(crate::cases::statistics::export),
+        )
         .route("/cases/{id}", get(crate::cases::pages::show))
         .route("/cases/{id}/act", post(crate::cases::pages::act))
         .route("/cases/{id}/write", post(crate::cases::pages::write))
