@@ -56,7 +56,8 @@ pub use cases::{
     CASE_CATEGORIES, CaseAction, CaseDetail, CaseEventView, CaseFileView, CaseInput, CaseQuery,
     CaseStatistics, CaseStatsQuery, CaseTypeView, CaseUpload, CaseView, DeadlineSweep,
     DepartmentView, ExtensionView, MAX_CASE_BODY_CHARS, MAX_COSUBMITTERS, MAX_DEFAULT_DAYS,
-    OutcomeCounts, OutcomeInput, OutcomeView, PlanStepView, Tally,
+    MAX_TEAM_MEMBERS, OutcomeCounts, OutcomeInput, OutcomeView, PlanStepView, Tally, TeamView,
+    TopicDetail, TopicInput, TopicView,
 };
 pub use channels::{
     CHANNEL_EVENTS, ChannelInput, ChannelKind, ChannelTarget, ChannelView, url_hint,

@@ -301,6 +301,20 @@ async fn attempt(
         (Kind::Department, Delete) => {
             status(api.delete(&format!("/departments/{}", r.department)).await)
         }
+        (Kind::ResearchTopic, List) => {
+            Some(holds(&api.get("/research-topics").await, "items", r.topic))
+        }
+        (Kind::ResearchTopic, Show) => {
+            status(api.get(&format!("/research-topics/{}", r.topic)).await)
+        }
+        (Kind::ResearchTopic, Change) => status(
+            api.put_json(
+                &format!("/research-topics/{}", r.topic),
+                &json!({ "title": "城郊农村养老服务调研", "body": "了解农村互助养老现状。",
+                         "due_on": "2026-12-31" }),
+            )
+            .await,
+        ),
         (Kind::AuditEntry, List) => {
             let reply = api.get("/audit?action=organization.create").await;
             let targets: Vec<i64> = if reply.status == StatusCode::OK {

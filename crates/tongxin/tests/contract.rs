@@ -27,6 +27,7 @@ fn concrete(path: &str, r: &Records) -> Option<String> {
         "sectors" => Some(r.sector),
         "jobs" => Some(r.job),
         "cases" => Some(r.case),
+        "research-topics" => Some(r.topic),
         _ => None,
     };
     if path.contains("{id}") && id.is_none() {

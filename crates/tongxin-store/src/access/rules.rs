@@ -8,8 +8,8 @@ use super::{Actor, Mode, allowed, nothing};
 use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
     campaign_material, case, case_cosubmitter, department, invitation, job, material, notification,
-    organization, person, person_access, person_proposal, saved_filter, sector, sector_field, unit,
-    unit_channel, user,
+    organization, person, person_access, person_proposal, research_topic, saved_filter, sector,
+    sector_field, unit, unit_channel, user,
 };
 
 /// The kinds of business record.
@@ -37,6 +37,7 @@ pub enum Kind {
     Channel,
     Case,
     Department,
+    ResearchTopic,
 }
 
 /// Where the actor must stand for a grant to hold.
@@ -110,7 +111,7 @@ const SHARED: Declaration = Declaration {
 };
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::Unit,
         Kind::Account,
         Kind::Sector,
@@ -133,6 +134,7 @@ impl Kind {
         Kind::Channel,
         Kind::Case,
         Kind::Department,
+        Kind::ResearchTopic,
     ];
 
     /// This kind's declaration: who may see it and who may change it.
@@ -309,6 +311,16 @@ impl Kind {
                     }
                 }
             }
+            // A research topic is for the tree below the unit that published it (and read by
+            // those above it); members where it meets their unit sign up for it.
+            Kind::ResearchTopic => {
+                const {
+                    Declaration {
+                        see: &[grant(TREE, Reach::Target), grant(MEMBERS, Reach::Target)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
             // An inbox is its account's alone.
             Kind::Notification => {
                 const {
@@ -370,9 +382,10 @@ fn holds(grants: &[Grant], standing: Standing, mode: Mode) -> bool {
         .filter(|g| g.roles.contains(&standing.role))
         .any(|g| match g.reach {
             Reach::Subtree => matches!(standing.position, Position::Own | Position::Ancestor),
+            // A member linked to the record's person stands at its unit.
             Reach::Target => matches!(
                 standing.position,
-                Position::Own | Position::Ancestor | Position::Descendant
+                Position::Own | Position::Ancestor | Position::Descendant | Position::Owner
             ),
             Reach::Linked | Reach::Own => standing.position == Position::Owner,
             Reach::Anywhere => true,
@@ -684,6 +697,20 @@ impl Guarded for campaign::Entity {
             Reach::Target => Condition::any()
                 .add(actor.subtree(campaign::Column::TargetUnitPath))
                 .add(campaign::Column::TargetUnitPath.is_in(actor.unit_path().lineage())),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for research_topic::Entity {
+    const KIND: Kind = Kind::ResearchTopic;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => actor.subtree(research_topic::Column::UnitPath),
+            Reach::Target => Condition::any()
+                .add(actor.subtree(research_topic::Column::UnitPath))
+                .add(research_topic::Column::UnitPath.is_in(actor.unit_path().lineage())),
             _ => nothing(),
         }
     }

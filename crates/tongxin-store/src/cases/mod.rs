@@ -10,6 +10,7 @@ mod deadlines;
 mod handling;
 mod outcomes;
 mod reference;
+mod research;
 mod statistics;
 mod timeline;
 
@@ -17,6 +18,7 @@ pub use deadlines::DeadlineSweep;
 pub use handling::{CaseAction, CaseFileView, CaseUpload, ExtensionView};
 pub use outcomes::{OutcomeInput, OutcomeView, PlanStepView};
 pub use reference::{CaseTypeView, DepartmentView, MAX_DEFAULT_DAYS};
+pub use research::{MAX_TEAM_MEMBERS, TeamView, TopicDetail, TopicInput, TopicView};
 pub use statistics::{CaseStatistics, CaseStatsQuery, OutcomeCounts, Tally};
 pub use timeline::CaseEventView;
 
@@ -76,6 +78,8 @@ pub struct CaseInput {
     pub receiving_unit_id: Option<i64>,
     /// A file sent with it, stored in the same transaction (a refused file refuses the case).
     pub attachment: Option<CaseUpload>,
+    /// The research topic a report answers; its team's other members become co-submitters.
+    pub topic_id: Option<i64>,
 }
 
 /// A case as its reader may see it.
@@ -543,6 +547,16 @@ impl Store {
                 .into());
             }
         }
+        let (topic_id, team_id) = match input.topic_id {
+            Some(topic) => {
+                let (topic, team, mates) =
+                    research::report_link(&tx, actor, topic, input.case_type, submitter.id, today)
+                        .await?;
+                cosubmitters.extend(mates);
+                (Some(topic), team)
+            }
+            None => (None, None),
+        };
         let sector: Option<i64> = access::unguarded::<person_sector::Entity>(Unguarded::PartsOf)
             .select_only()
             .column(person_sector::Column::SectorId)
@@ -580,8 +594,8 @@ impl Store {
             created_at: Set(now.micros()),
             updated_at: Set(now.micros()),
             closed_at: Set(None),
-            topic_id: Set(None),
-            team_id: Set(None),
+            topic_id: Set(topic_id),
+            team_id: Set(team_id),
             ..Default::default()
         }
         .insert(&tx)

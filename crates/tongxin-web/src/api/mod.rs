@@ -100,6 +100,22 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/cases/{id}/plan/{step}/check",
             post(crate::cases::follow_up::check_plan_step),
         )
+        .route(
+            "/research-topics",
+            get(crate::cases::research::list).post(crate::cases::research::create),
+        )
+        .route(
+            "/research-topics/{id}",
+            get(crate::cases::research::show).put(crate::cases::research::update),
+        )
+        .route(
+            "/research-topics/{id}/teams",
+            post(crate::cases::research::form_team),
+        )
+        .route(
+            "/research-topics/{id}/teams/{team}/members",
+            post(crate::cases::research::join_team),
+        )
         .route("/case-types", get(cases::types))
         .route("/case-types/{code}", axum::routing::put(cases::update_type))
         .route(

@@ -170,6 +170,7 @@ pub struct CaseBody {
     cosubmitter_ids: Vec<i64>,
     name_withheld: bool,
     receiving_unit_id: Option<i64>,
+    topic_id: Option<i64>,
 }
 
 /// `POST /cases`: a member submits as themself; staff name the person they submit for.
@@ -188,6 +189,7 @@ pub async fn create(
         name_withheld: body.name_withheld,
         receiving_unit_id: body.receiving_unit_id,
         attachment: None,
+        topic_id: body.topic_id,
     };
     let now = state.clock.now();
     let created = state

@@ -481,6 +481,7 @@ pub(crate) fn input_of(pairs: &Pairs) -> Result<CaseInput, Vec<Invalid>> {
         name_withheld: pairs.get("name_withheld") == "1",
         receiving_unit_id: optional_id(pairs, "receiving_unit_id"),
         attachment: None,
+        topic_id: optional_id(pairs, "topic_id"),
     })
 }
 

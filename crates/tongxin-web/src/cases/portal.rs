@@ -78,9 +78,15 @@ const MEMBER_TYPES: [CaseType; 4] = [
 
 fn render_new(ctx: Ctx, invalid: &[Invalid], form: Pairs) -> Result<Response, AppError> {
     let page = NewPage {
-        errors: ctx
-            .errors(invalid)
-            .in_order(&["type", "category", "case_title", "body", "file"]),
+        errors: ctx.errors(invalid).in_order(&[
+            "topic",
+            "team",
+            "type",
+            "category",
+            "case_title",
+            "body",
+            "file",
+        ]),
         ctx: ctx.with_section("my_submissions"),
         types: MEMBER_TYPES,
         categories: CASE_CATEGORIES,
@@ -90,9 +96,29 @@ fn render_new(ctx: Ctx, invalid: &[Invalid], form: Pairs) -> Result<Response, Ap
     Ok(page.ctx.respond(status, page.render()?))
 }
 
-pub async fn new_page(ctx: Ctx, CurrentUser(auth): CurrentUser) -> Result<Response, AppError> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    /// A research topic the report answers: the form starts as a research report for it.
+    topic_id: Option<i64>,
+}
+
+pub async fn new_page(
+    ctx: Ctx,
+    CurrentUser(auth): CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<NewQuery>,
+) -> Result<Response, AppError> {
     require_member(&auth.actor)?;
-    render_new(ctx, &[], Pairs(Vec::new()))
+    let form = query
+        .topic_id
+        .map(|id| {
+            vec![
+                ("topic_id".to_owned(), id.to_string()),
+                ("type".to_owned(), CaseType::Research.as_str().to_owned()),
+            ]
+        })
+        .unwrap_or_default();
+    render_new(ctx, &[], Pairs(form))
 }
 
 /// Submits the form, with its file if one was chosen; a refused file leaves nothing written.

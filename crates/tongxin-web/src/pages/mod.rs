@@ -201,6 +201,13 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/cases/new", get(crate::cases::pages::new_page))
         .route("/cases/statistics", get(crate::cases::statistics::page))
         .route(
+            "/research-topics",
+            get(crate::cases::research::index).post(crate::cases::research::publish),
+        )
+        .route("/research-topics/{id}", get(crate::cases::research::page))
+        .route("/my-research", get(crate::cases::research::mine))
+        .route("/my-research/{id}", post(crate::cases::research::sign_up))
+        .route(
             "/cases/statistics/export",
             get(crate::cases::statistics::export),
         )

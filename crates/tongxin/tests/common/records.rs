@@ -36,6 +36,21 @@ pub struct Records {
     pub case: i64,
     /// An outside department cases can be handed to.
     pub department: i64,
+    /// A research topic the unit published.
+    pub topic: i64,
+}
+
+/// A research topic of `unit`, published by `admin`, open until the end of the year.
+pub async fn publish_topic(admin: &Api, unit: i64) -> i64 {
+    let reply = admin
+        .post_json(
+            "/research-topics",
+            &json!({ "unit_id": unit, "title": "城郊农村养老服务调研",
+                     "body": "了解农村互助养老现状。", "due_on": "2026-12-31" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
 }
 
 /// An outside department, added by the city administrator.
@@ -281,6 +296,7 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         channel: add_channel(admin, unit).await,
         case: handled_case(admin, &owner, app.unit("150105").await.id).await,
         department: add_department(admin).await,
+        topic: publish_topic(admin, unit).await,
     };
     // A second, alike suggestion: the first lists it among its similar open cases.
     let alike = owner

@@ -1,4 +1,5 @@
-//! What follows a case, over HTTP: leader instructions, adoption and publication recorded with
+//! The direct channel beyond handling, over HTTP: research topics that members sign up for in
+//! teams and report on; what follows a case: leader instructions, adoption and publication recorded with
 //! evidence by the receiving side (and refused to the handler, members and leaders, or without
 //! evidence, level or a sensible date); and a supervision finding's rectification plan, whose
 //! steps the rectifying unit reports done with evidence and the supervising side checks before
@@ -615,7 +616,166 @@ async fn figures_count_the_callers_part_of_the_tree(engine: Engine) {
     app.finish().await;
 }
 
+async fn members_sign_up_for_a_topic_in_teams_and_report(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    linked_member(&app).await;
+    let member = app.api("xincheng.member").await;
+    let staff = app.api("xincheng").await;
+    // A second member of the district, to share a team.
+    let village = app.unit("150102001001").await.id;
+    let mate_person = ok(staff
+        .post_json("/people", &json!({ "unit_id": village, "name": "吴桐" }))
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    common::records::account(&app, "xincheng.mate", "150102", tongxin_core::Role::Member).await;
+    ok(staff
+        .put_json(
+            &format!("/people/{mate_person}/member"),
+            &json!({ "username": "xincheng.mate" }),
+        )
+        .await)
+    .await;
+    let mate = app.api("xincheng.mate").await;
+
+    // Staff publish; bad input is refused; members cannot publish.
+    let topics = "/research-topics";
+    refused(
+        &staff
+            .post_json(
+                topics,
+                &json!({ "title": "课题", "body": "说明", "due_on": "2026-11-01" }),
+            )
+            .await,
+        "out_of_range",
+    );
+    refused(
+        &staff
+            .post_json(
+                topics,
+                &json!({ "title": "", "body": "说明", "due_on": "2026-12-31" }),
+            )
+            .await,
+        "required",
+    );
+    assert_eq!(
+        member
+            .post_json(
+                topics,
+                &json!({ "title": "课题", "body": "说明", "due_on": "2026-12-31" })
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let topic = ok(staff
+        .post_json(
+            topics,
+            &json!({ "title": "社区养老服务调研", "body": "围绕居家养老开展调研。", "due_on": "2026-12-04" }),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    // The unit beside the district does not see it; the member does.
+    assert_eq!(
+        app.api("saihan")
+            .await
+            .get(&format!("{topics}/{topic}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = ok(member.get(topics).await).await;
+    assert_eq!(listed["items"][0]["id"], topic, "{listed}");
+
+    // A report before joining a team is refused; so is a report of another type.
+    let report = json!({ "type": "research", "title": "社区养老服务调研报告", "category": "society",
+                         "body": "调研发现……", "topic_id": topic });
+    refused(&member.post_json("/cases", &report).await, "required");
+    let teams = format!("{topics}/{topic}/teams");
+    let team = ok(member
+        .post_json(&teams, &json!({ "name": "银龄小组" }))
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    refused(
+        &member
+            .post_json(&teams, &json!({ "name": "第二小组" }))
+            .await,
+        "repeated",
+    );
+    refused(
+        &mate.post_json(&teams, &json!({ "name": "银龄小组" })).await,
+        "taken",
+    );
+    assert_eq!(
+        staff
+            .post_json(&teams, &json!({ "name": "员工组" }))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let join = format!("{topics}/{topic}/teams/{team}/members");
+    assert_eq!(
+        mate.post_json(&join, &json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    refused(&mate.post_json(&join, &json!({})).await, "repeated");
+    let mut wrong_type = report.clone();
+    wrong_type["type"] = json!("suggestion");
+    refused(
+        &member.post_json("/cases", &wrong_type).await,
+        "not_a_choice",
+    );
+
+    // The report is a research case linked to the topic, the teammate its co-submitter.
+    let case = ok(member.post_json("/cases", &report).await).await;
+    assert_eq!(case["type"], "research");
+    assert_eq!(case["cosubmitters"][0]["name"], "吴桐", "{case}");
+    let detail = ok(staff.get(&format!("{topics}/{topic}")).await).await;
+    assert_eq!(detail["reports"][0]["id"], case["id"], "{detail}");
+    assert_eq!(detail["teams"][0]["members"], json!(["周明", "吴桐"]));
+
+    // From the portal: the member sees their team and the report link; past the deadline
+    // neither joining nor reporting is taken.
+    let phone = app.login("xincheng.member").await;
+    let page = phone.get("/my-research").await;
+    assert!(page.body.contains("银龄小组"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("/my-submissions/new?topic_id={topic}")),
+        "{}",
+        page.body
+    );
+    let form = phone
+        .get(&format!("/my-submissions/new?topic_id={topic}"))
+        .await;
+    assert!(form.body.contains("name=\"topic_id\""), "{}", form.body);
+    app.clock.advance_minutes(5 * 24 * 60);
+    let late = app.api("xincheng.member").await;
+    refused(&late.post_json("/cases", &report).await, "past_deadline");
+    refused(
+        &app.api("xincheng.mate")
+            .await
+            .post_json(&teams, &json!({ "name": "迟到组" }))
+            .await,
+        "past_deadline",
+    );
+    // The staff page lists the topic as closed with its team and report.
+    let desk = app.login("xincheng").await;
+    let list = desk.get(topics).await;
+    assert!(list.body.contains("社区养老服务调研"), "{}", list.body);
+    assert!(list.body.contains("已截止"), "{}", list.body);
+    let shown = desk.get(&format!("{topics}/{topic}")).await;
+    assert!(shown.body.contains("吴桐"), "{}", shown.body);
+    app.finish().await;
+}
+
 engine_tests!(
+    members_sign_up_for_a_topic_in_teams_and_report,
     outcomes_are_recorded_with_evidence_by_the_receiving_side,
     a_finding_is_rectified_step_by_step_and_checked,
     a_plan_is_worked_from_the_finding_page,
