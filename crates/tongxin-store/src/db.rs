@@ -213,7 +213,8 @@ impl Store {
 
     /// Empties the database again after a load into a fresh one failed part-way (the demo
     /// writes in several transactions): deletes every row of every table in one transaction and
-    /// restarts the audit chain at its genesis, leaving the database as the migrations left it.
+    /// restarts the audit chain at its genesis, leaving the database as the migrations left it
+    /// (the reference data they seeded, case types and the working calendar, stays).
     /// Refuses unless the database was empty before the load, which the caller asserts by
     /// passing what [`Store::is_empty`] said then.
     pub async fn discard_failed_load(&self, was_empty: bool) -> Result<()> {
@@ -226,11 +227,12 @@ impl Store {
         let catalogue = match self.engine {
             Engine::Sqlite => {
                 "SELECT name FROM sqlite_master WHERE type = 'table' \
-                 AND name NOT LIKE 'sqlite_%' AND name NOT IN ('seaql_migrations', 'audit_head')"
+                 AND name NOT LIKE 'sqlite_%' \
+                 AND name NOT IN ('seaql_migrations', 'audit_head', 'case_types', 'work_calendar')"
             }
             Engine::Postgres => {
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() \
-                 AND tablename NOT IN ('seaql_migrations', 'audit_head')"
+                 AND tablename NOT IN ('seaql_migrations', 'audit_head', 'case_types', 'work_calendar')"
             }
         };
         let tx = self.begin_write().await?;

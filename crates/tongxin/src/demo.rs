@@ -2,6 +2,7 @@
 //! township- and village-level units, deterministic for a given seed.
 
 mod activities;
+mod cases;
 mod organizations;
 
 use rand::seq::IndexedRandom;
@@ -681,6 +682,10 @@ pub struct DemoAccounts {
     pub security: DemoAccount,
     /// The auditor: the audit log.
     pub auditor: DemoAccount,
+    /// Staff of 新城区, who receive the demo's cases.
+    pub staff: DemoAccount,
+    /// A member of 新城区, who submits cases and reports from the portal.
+    pub member: DemoAccount,
 }
 
 /// The user names of the demo's accounts.
@@ -763,6 +768,7 @@ async fn fill(
     import.finish(false).await?;
     organizations::load(store, now).await?;
     activities::load(store, now, seed_value).await?;
+    let channel = cases::load(store, now).await?;
     let account = async |name: &str, role: Role| -> Result<DemoAccount, DemoError> {
         let password = tongxin_store::generate_password();
         store
@@ -783,6 +789,8 @@ async fn fill(
         admin: account(DEMO_ADMIN, Role::Admin).await?,
         security: account(DEMO_SECURITY, Role::Security).await?,
         auditor: account(DEMO_AUDITOR, Role::Auditor).await?,
+        staff: channel.staff,
+        member: channel.member,
     })
 }
 

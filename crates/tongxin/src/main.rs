@@ -615,10 +615,17 @@ fn print_demo_accounts(out: &mut impl Write, accounts: &demo::DemoAccounts) -> s
         ("System administrator  ", &accounts.admin),
         ("Security administrator", &accounts.security),
         ("Auditor               ", &accounts.auditor),
+        ("District staff        ", &accounts.staff),
+        ("Member                ", &accounts.member),
     ] {
         writeln!(out, "{duty}  user name: {}", account.username)?;
         writeln!(out, "{:22}  password:  {}", "", account.password)?;
     }
+    writeln!(
+        out,
+        "The district staff and the member belong to 新城区 (150102): its direct channel, \
+         from the desk and from the phone."
+    )?;
     writeln!(
         out,
         "The passwords are shown only now; change them after logging in."

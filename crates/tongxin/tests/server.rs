@@ -219,6 +219,8 @@ async fn a_failed_demo_leaves_the_database_empty(engine: Engine) {
         let left = raw.count(&format!("SELECT COUNT(*) FROM {table}")).await;
         assert_eq!(left, 0, "{table} after a failed demo");
     }
+    // What the migrations seeded stays.
+    assert_eq!(raw.count("SELECT COUNT(*) FROM case_types").await, 5);
     raw.execute(match engine {
         Engine::Sqlite => "DROP TRIGGER refuse_accounts",
         Engine::Postgres => "DROP TRIGGER refuse_accounts ON users",
