@@ -63,7 +63,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
+pub(crate) fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     (ms(at(0.5)), ms(at(0.99)), ms(times[times.len() - 1]))

@@ -6,9 +6,10 @@
 //! with their indexes, and against `.import` of the file into a bare table, in the same run. `search` times the store's people
 //! search (the server's work for `GET /api/v1/people?q=…`, without HTTP) on a loaded database,
 //! for name substrings of two and three characters, full pinyin and initials, each with a
-//! county subtree and a sector filter. `coverage` times campaign coverage at scale (see its
-//! module).
+//! county subtree and a sector filter. `coverage` times campaign coverage at scale, `cases` the
+//! direct channel's busiest pages at scale (see their modules).
 
+mod cases;
 mod coverage;
 mod http;
 mod jobs;
@@ -105,6 +106,17 @@ enum Bench {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+    /// A county's case list and the city's case statistics with synthetic cases on a loaded
+    /// demo database.
+    Cases {
+        #[arg(long, default_value = "tongxin-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        cases: i64,
+        /// Page views timed per measurement.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
     /// Campaign coverage with synthetic activities and attendance on a loaded demo database.
     Coverage {
         #[arg(long, default_value = "tongxin-data")]
@@ -182,6 +194,21 @@ async fn main() -> Result<(), Error> {
                 nginx,
                 only,
             })
+            .await
+        }
+        Bench::Cases {
+            data_dir,
+            cases,
+            queries,
+        } => {
+            let (store, config) = open_with_config(&data_dir).await?;
+            cases::cases(
+                &store,
+                &config.database_url,
+                config.database_schema.as_deref(),
+                cases,
+                queries,
+            )
             .await
         }
         Bench::Coverage {

@@ -110,6 +110,21 @@ impl WorkCalendar {
         }
         count
     }
+
+    /// What an answer counts for: the working days it took from submission, and whether it
+    /// came by the due date (`None` when there was none).
+    pub fn answer_figures(
+        &self,
+        submitted: NaiveDate,
+        answered: NaiveDate,
+        due: Option<NaiveDate>,
+    ) -> (i32, Option<bool>) {
+        let days = self.working_days_between(submitted, answered);
+        (
+            i32::try_from(days).unwrap_or(i32::MAX),
+            due.map(|due| answered <= due),
+        )
+    }
 }
 
 /// How close a case or task is to its due date, as lists colour it.

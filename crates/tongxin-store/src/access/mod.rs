@@ -168,6 +168,10 @@ pub(crate) enum Unguarded {
     Limits,
     /// Sizes that choose a query's plan (how many names hold a bigram) and are never shown.
     Planning,
+    /// Tallies over a subtree the actor was checked to reach with the subtree grant of the
+    /// records counted (a city's case figures): counts only, never the rows, read in the
+    /// one pass an index serves.
+    Figures,
 }
 
 /// All rows of `E`, for work that is not a caller's view: `why` says which.

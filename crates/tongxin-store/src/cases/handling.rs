@@ -263,8 +263,17 @@ impl Store {
             Effect::Answer => {
                 let answer = required(step.body.as_deref())?;
                 outcomes::require_plan_done(&tx, id, false).await?;
+                let submitted = tongxin_core::TimeZone::SHANGHAI
+                    .date_of(Timestamp::from_micros(row.created_at));
+                let (days, on_time) = reference::load_calendar(&tx).await?.answer_figures(
+                    submitted,
+                    today,
+                    super::due_date(row.due_on.as_deref()),
+                );
                 change.answer = Set(Some(answer.clone()));
                 change.answered_at = Set(Some(now.micros()));
+                change.answer_days = Set(Some(days));
+                change.answered_on_time = Set(on_time);
                 body = Some(answer);
                 events.push(notice(
                     "case.answered",
@@ -297,6 +306,8 @@ impl Store {
                     .ok_or_else(|| Invalid::new(Field::Named("due_on"), Reason::OutOfRange))?;
                 change.reopened = Set(row.reopened + 1);
                 change.answered_at = Set(None);
+                change.answer_days = Set(None);
+                change.answered_on_time = Set(None);
                 change.satisfaction = Set(None);
                 change.due_on = Set(Some(due.to_string()));
                 change.overdue_at = Set(None);

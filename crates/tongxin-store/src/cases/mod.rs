@@ -596,6 +596,8 @@ impl Store {
             closed_at: Set(None),
             topic_id: Set(topic_id),
             team_id: Set(team_id),
+            answer_days: Set(None),
+            answered_on_time: Set(None),
             ..Default::default()
         }
         .insert(&tx)

@@ -35,6 +35,9 @@ pub struct Model {
     /// A research report's topic and team.
     pub topic_id: Option<i64>,
     pub team_id: Option<i64>,
+    /// Working days from submission to the answer, and whether it came by the due date.
+    pub answer_days: Option<i32>,
+    pub answered_on_time: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

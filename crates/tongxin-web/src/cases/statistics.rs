@@ -186,9 +186,12 @@ fn labelled(ctx: &Ctx, s: &CaseStatistics) -> Vec<Dimension> {
     let plain = |list: &[Tally], label: &dyn Fn(&Tally) -> String| {
         list.iter().map(|t| (label(t), t.count)).collect::<Vec<_>>()
     };
+    let own = s.unit.0.to_string();
     let named = |t: &Tally| {
         if t.key == "none" {
             ctx.t("statistics.no_sector").to_owned()
+        } else if t.key == own {
+            format!("{}{}", t.label, ctx.t("statistics.own_level"))
         } else {
             t.label.clone()
         }
