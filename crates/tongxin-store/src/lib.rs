@@ -27,6 +27,7 @@ mod migration;
 mod notifications;
 mod page;
 mod sealing;
+mod surveys;
 mod units;
 
 pub use access::Actor;
@@ -96,4 +97,8 @@ pub use notifications::{
     NotificationView, Recipients, kinds_for,
 };
 pub use page::{COUNT_CAP, Page, PageRequest, Total};
+pub use surveys::{
+    AnswerValue, MAX_CHOICES, MAX_QUESTIONS, QuestionInput, QuestionKind, QuestionResult,
+    QuestionView, SurveyInput, SurveyResults, SurveyView,
+};
 pub use units::{NewUnit, UnitChange, UnitChoice, UnitQuery, UnitSeed, UnitSummary, UnitView};

@@ -22,6 +22,7 @@ mod materials;
 mod notifications;
 mod pages;
 mod session;
+mod surveys;
 mod units;
 mod uploads;
 

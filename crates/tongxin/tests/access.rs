@@ -315,6 +315,12 @@ async fn attempt(
             )
             .await,
         ),
+        (Kind::Survey, List) => Some(holds(&api.get("/surveys").await, "items", r.survey)),
+        (Kind::Survey, Show) => status(api.get(&format!("/surveys/{}", r.survey)).await),
+        (Kind::Survey, Change) => status(
+            api.post_json(&format!("/surveys/{}/close", r.survey), &json!({}))
+                .await,
+        ),
         (Kind::AuditEntry, List) => {
             let reply = api.get("/audit?action=organization.create").await;
             let targets: Vec<i64> = if reply.status == StatusCode::OK {
@@ -365,6 +371,10 @@ async fn restore(app: &TestApp, kind: Kind, admin: &Api, owner: &Api, r: &mut Re
         Kind::Channel => r.channel = common::records::add_channel(admin, r.unit).await,
         Kind::Proposal => r.proposal = propose(owner).await,
         Kind::Department => r.department = common::records::add_department(admin).await,
+        // A closed survey stays closed: the next probe gets a new one.
+        Kind::Survey => {
+            r.survey = common::records::publish_survey(admin, app.unit("150102").await.id).await;
+        }
         _ => {}
     }
 }

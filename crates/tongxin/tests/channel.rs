@@ -4,7 +4,8 @@
 //! evidence, level or a sensible date); and a supervision finding's rectification plan, whose
 //! steps the rectifying unit reports done with evidence and the supervising side checks before
 //! the finding can be reported complete and verified; and the figures of the channel for a
-//! part of the tree, as JSON, as a page of charts and as XLSX.
+//! part of the tree, as JSON, as a page of charts and as XLSX; and surveys a target population
+//! answers once, anonymously when the survey says so.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -774,7 +775,247 @@ async fn members_sign_up_for_a_topic_in_teams_and_report(engine: Engine) {
     app.finish().await;
 }
 
+async fn a_population_answers_a_survey_once_and_anonymously(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    linked_member(&app).await;
+    let member = app.api("xincheng.member").await;
+    let staff = app.api("xincheng").await;
+    let questions = json!([
+        { "kind": "single", "prompt": "您对社区养老服务满意吗？", "choices": ["满意", "一般", "不满意"], "required": true },
+        { "kind": "multiple", "prompt": "您最需要哪些服务？", "choices": ["助餐", "助医", "助浴"], "required": true },
+        { "kind": "text", "prompt": "其他建议", "required": false }
+    ]);
+    let survey = |anonymous: bool, extra: Value| {
+        let mut body = json!({ "title": "社区养老服务需求调查", "intro": "请如实填写。",
+            "anonymous": anonymous, "closes_on": "2026-12-10", "questions": questions.clone() });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        body
+    };
+    // Bad input, refused whole.
+    let raw = app.db.raw().await;
+    refused(
+        &staff
+            .post_json("/surveys", &survey(true, json!({ "questions": [] })))
+            .await,
+        "required",
+    );
+    refused(
+        &staff
+            .post_json(
+                "/surveys",
+                &survey(
+                    true,
+                    json!({ "questions": [
+                { "kind": "single", "prompt": "只有一个选项", "choices": ["是"] }] }),
+                ),
+            )
+            .await,
+        "too_short",
+    );
+    let text_with_choices = staff
+        .post_json(
+            "/surveys",
+            &survey(
+                true,
+                json!({ "questions": [
+            { "kind": "text", "prompt": "填空题", "choices": ["甲", "乙"] }] }),
+            ),
+        )
+        .await;
+    refused(&text_with_choices, "not_a_choice");
+    assert!(
+        text_with_choices.error_message().contains("填空题"),
+        "{}",
+        text_with_choices.body
+    );
+    refused(
+        &staff
+            .post_json(
+                "/surveys",
+                &survey(true, json!({ "closes_on": "2026-11-01" })),
+            )
+            .await,
+        "out_of_range",
+    );
+    assert_eq!(
+        member
+            .post_json("/surveys", &survey(true, json!({})))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM surveys").await, 0);
+
+    let anonymous = ok(staff.post_json("/surveys", &survey(true, json!({}))).await).await;
+    let id = anonymous["id"].as_i64().unwrap();
+    let q: Vec<i64> = anonymous["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_i64().unwrap())
+        .collect();
+    // The district beside does not see it; the member is asked.
+    assert_eq!(
+        app.api("saihan")
+            .await
+            .get(&format!("/surveys/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = ok(member.get("/surveys").await).await;
+    assert_eq!(listed["items"][0]["id"], id, "{listed}");
+    let answers = format!("/surveys/{id}/answers");
+    let answer = |a: Value, b: Value, c: Value| json!({ "answers": { q[0].to_string(): a, q[1].to_string(): b, q[2].to_string(): c } });
+    refused(
+        &member
+            .post_json(&answers, &answer(json!([]), json!([0]), json!("")))
+            .await,
+        "required",
+    );
+    refused(
+        &member
+            .post_json(&answers, &answer(json!([0, 1]), json!([0]), json!("")))
+            .await,
+        "not_a_choice",
+    );
+    refused(
+        &member
+            .post_json(&answers, &answer(json!([7]), json!([0]), json!("")))
+            .await,
+        "not_a_choice",
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM survey_takers").await, 0);
+    assert_eq!(
+        member
+            .post_json(
+                &answers,
+                &answer(json!([0]), json!([0, 2]), json!("希望增加上门服务"))
+            )
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    refused(
+        &member
+            .post_json(&answers, &answer(json!([1]), json!([1]), json!("")))
+            .await,
+        "already_decided",
+    );
+    assert_eq!(
+        staff
+            .post_json(&answers, &answer(json!([1]), json!([1]), json!("")))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let results = ok(staff.get(&format!("/surveys/{id}/results")).await).await;
+    assert_eq!(results["survey"]["respondents"], 1);
+    assert_eq!(results["questions"][0]["counts"], json!([1, 0, 0]));
+    assert_eq!(results["questions"][1]["counts"], json!([1, 0, 1]));
+    assert_eq!(
+        results["questions"][2]["texts"],
+        json!(["希望增加上门服务"])
+    );
+    // Anonymous: who answered is kept, never with what.
+    assert_eq!(raw.count("SELECT COUNT(*) FROM survey_takers").await, 1);
+    assert_eq!(raw.count("SELECT COUNT(*) FROM survey_responses").await, 0);
+    // A named survey keeps each person's answers.
+    let named = ok(staff.post_json("/surveys", &survey(false, json!({}))).await).await;
+    let named_q: Vec<i64> = named["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_i64().unwrap())
+        .collect();
+    let named_id = named["id"].as_i64().unwrap();
+    assert_eq!(
+        member
+            .post_json(
+                &format!("/surveys/{named_id}/answers"),
+                &json!({ "answers": { named_q[0].to_string(): [2], named_q[1].to_string(): [1] } }),
+            )
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM survey_responses").await, 1);
+    // A survey for a sector the member is not in does not reach them.
+    let sector = ok(app
+        .api("admin")
+        .await
+        .post_json("/sectors", &json!({ "code": "zongjiao", "name": "宗教界" }))
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let narrowed = ok(staff
+        .post_json("/surveys", &survey(true, json!({ "sector_ids": [sector] })))
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        member.get(&format!("/surveys/{narrowed}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Closed early, or past its day: no more answers.
+    assert_eq!(
+        staff
+            .post_json(&format!("/surveys/{narrowed}/close"), &json!({}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let later = ok(staff.post_json("/surveys", &survey(true, json!({}))).await).await;
+    let later_q = later["questions"][0]["id"].as_i64().unwrap();
+    let later_id = later["id"].as_i64().unwrap();
+
+    // From the pages: the member answers the last one on the phone; staff read the charts.
+    let phone = app.login("xincheng.member").await;
+    let list = phone.get("/my-surveys").await;
+    assert!(list.body.contains("社区养老服务需求调查"), "{}", list.body);
+    let form_page = format!("/my-surveys/{later_id}");
+    let missing = phone.submit(&form_page, &form_page, &[]).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing.body.contains("您对社区养老服务满意吗"),
+        "{}",
+        missing.body
+    );
+    let sent = phone
+        .submit(
+            &form_page,
+            &form_page,
+            &[
+                (&format!("q{later_q}"), "1"),
+                (&format!("q{}", later_q + 1), "0"),
+                (&format!("q{}", later_q + 1), "1"),
+            ],
+        )
+        .await;
+    let sent = followed(&phone, sent).await;
+    assert!(sent.body.contains("谢谢参与"), "{}", sent.body);
+    let desk = app.login("xincheng").await;
+    let shown = desk.get(&format!("/surveys/{later_id}")).await;
+    assert!(shown.body.contains("<svg"), "{}", shown.body);
+    let export = desk.get(&format!("/surveys/{later_id}/export")).await;
+    assert!(export.body.starts_with("PK"));
+    app.clock.advance_minutes(12 * 24 * 60);
+    refused(
+        &app.api("xincheng.member")
+            .await
+            .post_json(&answers, &answer(json!([1]), json!([1]), json!("")))
+            .await,
+        "past_deadline",
+    );
+    app.finish().await;
+}
+
 engine_tests!(
+    a_population_answers_a_survey_once_and_anonymously,
     members_sign_up_for_a_topic_in_teams_and_report,
     outcomes_are_recorded_with_evidence_by_the_receiving_side,
     a_finding_is_rectified_step_by_step_and_checked,

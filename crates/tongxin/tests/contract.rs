@@ -28,6 +28,7 @@ fn concrete(path: &str, r: &Records) -> Option<String> {
         "jobs" => Some(r.job),
         "cases" => Some(r.case),
         "research-topics" => Some(r.topic),
+        "surveys" => Some(r.survey),
         _ => None,
     };
     if path.contains("{id}") && id.is_none() {

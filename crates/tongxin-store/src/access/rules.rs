@@ -1,6 +1,6 @@
 //! The declarations: for each kind of record, who may see it and who may change it.
 
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoCondition, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use tongxin_core::Role;
 
@@ -9,7 +9,7 @@ use crate::entity::{
     activity, activity_kind, activity_material, activity_photo, affiliation, audit_entry, campaign,
     campaign_material, case, case_cosubmitter, department, invitation, job, material, notification,
     organization, person, person_access, person_proposal, research_topic, saved_filter, sector,
-    sector_field, unit, unit_channel, user,
+    sector_field, survey, unit, unit_channel, user,
 };
 
 /// The kinds of business record.
@@ -38,6 +38,7 @@ pub enum Kind {
     Case,
     Department,
     ResearchTopic,
+    Survey,
 }
 
 /// Where the actor must stand for a grant to hold.
@@ -111,7 +112,7 @@ const SHARED: Declaration = Declaration {
 };
 
 impl Kind {
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Unit,
         Kind::Account,
         Kind::Sector,
@@ -135,6 +136,7 @@ impl Kind {
         Kind::Case,
         Kind::Department,
         Kind::ResearchTopic,
+        Kind::Survey,
     ];
 
     /// This kind's declaration: who may see it and who may change it.
@@ -317,6 +319,21 @@ impl Kind {
                 const {
                     Declaration {
                         see: &[grant(TREE, Reach::Target), grant(MEMBERS, Reach::Target)],
+                        change: &[grant(EDITORS, Reach::Subtree)],
+                    }
+                }
+            }
+            // A survey is read by those working where its publisher or its target lies, and by
+            // the members it asks: those linked to a person under its target (the store then
+            // narrows to its sectors and tags).
+            Kind::Survey => {
+                const {
+                    Declaration {
+                        see: &[
+                            grant(TREE, Reach::Subtree),
+                            grant(TREE, Reach::Target),
+                            grant(MEMBERS, Reach::Linked),
+                        ],
                         change: &[grant(EDITORS, Reach::Subtree)],
                     }
                 }
@@ -711,6 +728,40 @@ impl Guarded for research_topic::Entity {
             Reach::Target => Condition::any()
                 .add(actor.subtree(research_topic::Column::UnitPath))
                 .add(research_topic::Column::UnitPath.is_in(actor.unit_path().lineage())),
+            _ => nothing(),
+        }
+    }
+}
+
+impl Guarded for survey::Entity {
+    const KIND: Kind = Kind::Survey;
+
+    fn reach(actor: &Actor, reach: Reach, _mode: Mode) -> Condition {
+        match reach {
+            Reach::Subtree => actor.subtree(survey::Column::UnitPath),
+            Reach::Target => Condition::any()
+                .add(actor.subtree(survey::Column::TargetUnitPath))
+                .add(survey::Column::TargetUnitPath.is_in(actor.unit_path().lineage())),
+            // The linked person's unit lies under the target: the target's path begins theirs.
+            Reach::Linked => match actor.person_id() {
+                Some(person_id) => {
+                    let target = Expr::col((survey::Entity, survey::Column::TargetUnitPath));
+                    let begins = Expr::expr(
+                        Func::cust("substr")
+                            .arg(Expr::col((person::Entity, person::Column::UnitPath)))
+                            .arg(1i32)
+                            .arg(Func::cust("length").arg(target.clone())),
+                    )
+                    .eq(target);
+                    let mut rows = Query::select();
+                    rows.expr(Expr::val(1))
+                        .from(person::Entity)
+                        .and_where(Expr::col((person::Entity, person::Column::Id)).eq(person_id))
+                        .and_where(begins);
+                    Expr::exists(rows).into_condition()
+                }
+                None => nothing(),
+            },
             _ => nothing(),
         }
     }

@@ -23,6 +23,7 @@ mod m0018_name_sort;
 mod m0019_jobs;
 mod m0020_cases;
 mod m0021_case_outcomes;
+mod m0022_surveys;
 
 pub(crate) use m0015_activity_tallies::FILL_TALLIES;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_jobs::Migration),
             Box::new(m0020_cases::Migration),
             Box::new(m0021_case_outcomes::Migration),
+            Box::new(m0022_surveys::Migration),
         ]
     }
 }

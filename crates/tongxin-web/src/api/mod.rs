@@ -116,6 +116,14 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
             "/research-topics/{id}/teams/{team}/members",
             post(crate::cases::research::join_team),
         )
+        .route(
+            "/surveys",
+            get(crate::surveys::list).post(crate::surveys::create),
+        )
+        .route("/surveys/{id}", get(crate::surveys::show))
+        .route("/surveys/{id}/results", get(crate::surveys::results))
+        .route("/surveys/{id}/answers", post(crate::surveys::answer))
+        .route("/surveys/{id}/close", post(crate::surveys::close))
         .route("/case-types", get(cases::types))
         .route("/case-types/{code}", axum::routing::put(cases::update_type))
         .route(

@@ -139,7 +139,7 @@ pub async fn api(
 }
 
 /// One bar of a chart, laid out in the SVG's own units.
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: String,
     pub count: u64,
     pub y: u32,
@@ -147,8 +147,8 @@ pub struct Bar {
 }
 
 /// A horizontal bar chart.
-pub struct Chart {
-    pub id: &'static str,
+pub(crate) struct Chart {
+    pub id: String,
     pub title: String,
     pub bars: Vec<Bar>,
     pub height: u32,
@@ -158,7 +158,7 @@ pub struct Chart {
 const BAR_SPAN: u64 = 220;
 const ROW_HEIGHT: u32 = 26;
 
-fn chart(id: &'static str, title: &str, rows: Vec<(String, u64)>) -> Chart {
+pub(crate) fn chart(id: &str, title: &str, rows: Vec<(String, u64)>) -> Chart {
     let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let bars: Vec<Bar> = rows
         .into_iter()
@@ -171,7 +171,7 @@ fn chart(id: &'static str, title: &str, rows: Vec<(String, u64)>) -> Chart {
         })
         .collect();
     Chart {
-        id,
+        id: id.to_owned(),
         title: title.to_owned(),
         height: u32::try_from(bars.len()).unwrap_or(0) * ROW_HEIGHT + 4,
         bars,

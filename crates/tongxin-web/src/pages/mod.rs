@@ -206,6 +206,18 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/research-topics/{id}", get(crate::cases::research::page))
         .route("/my-research", get(crate::cases::research::mine))
+        .route(
+            "/surveys",
+            get(crate::surveys::index).post(crate::surveys::publish),
+        )
+        .route("/surveys/{id}", get(crate::surveys::page))
+        .route("/surveys/{id}/close", post(crate::surveys::close_form))
+        .route("/surveys/{id}/export", get(crate::surveys::export))
+        .route("/my-surveys", get(crate::surveys::mine))
+        .route(
+            "/my-surveys/{id}",
+            get(crate::surveys::answer_page).post(crate::surveys::answer_form),
+        )
         .route("/my-research/{id}", post(crate::cases::research::sign_up))
         .route(
             "/cases/statistics/export",

@@ -38,6 +38,22 @@ pub struct Records {
     pub department: i64,
     /// A research topic the unit published.
     pub topic: i64,
+    /// A survey the unit published for its own subtree.
+    pub survey: i64,
+}
+
+/// A survey of `unit` for its subtree, published by `admin`.
+pub async fn publish_survey(admin: &Api, unit: i64) -> i64 {
+    let reply = admin
+        .post_json(
+            "/surveys",
+            &json!({ "unit_id": unit, "target_unit_id": unit, "title": "学习需求调查",
+                     "closes_on": "2026-12-31",
+                     "questions": [{ "kind": "text", "prompt": "您希望学习什么？" }] }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.json()["id"].as_i64().unwrap()
 }
 
 /// A research topic of `unit`, published by `admin`, open until the end of the year.
@@ -297,6 +313,7 @@ pub async fn file_records(app: &TestApp, admin: &Api) -> (Records, Api) {
         case: handled_case(admin, &owner, app.unit("150105").await.id).await,
         department: add_department(admin).await,
         topic: publish_topic(admin, unit).await,
+        survey: publish_survey(admin, unit).await,
     };
     // A second, alike suggestion: the first lists it among its similar open cases.
     let alike = owner
