@@ -1,7 +1,7 @@
 //! The demo city's direct channel: suggestions, opinion reports, research reports and messages
 //! to leadership in every state of their workflow, supervision findings at every step of
 //! rectification, leader instructions and adoptions, a pending extension, and a research topic
-//! with a team and its report. Entered by the district's staff (on behalf of its people), a
+//! with a team and its report, and an anonymous survey the member has answered. Entered by the district's staff (on behalf of its people), a
 //! member of the district, the neighbouring district that handles some, and the city.
 
 use chrono::NaiveDate;
@@ -9,8 +9,8 @@ use tongxin_core::{
     CaseType, InstructionLevel, Outcome, Password, Role, Satisfaction, Timestamp, Username,
 };
 use tongxin_store::{
-    Actor, CaseAction, CaseInput, OutcomeInput, PageRequest, PeopleQuery, Store, StoreError,
-    TopicInput,
+    Actor, AnswerValue, CaseAction, CaseInput, OutcomeInput, PageRequest, PeopleQuery,
+    QuestionInput, QuestionKind, Store, StoreError, SurveyInput, TopicInput,
 };
 
 use super::{DemoAccount, DemoError};
@@ -348,6 +348,7 @@ pub async fn load(store: &Store, now: Timestamp) -> Result<ChannelAccounts, Demo
         rectify(store, &desk, start, id, reached).await?;
     }
     research(store, &desk, now).await?;
+    survey(store, &desk, now).await?;
     Ok(ChannelAccounts { staff, member })
 }
 
@@ -580,6 +581,71 @@ async fn research(store: &Store, desk: &Desk, now: Timestamp) -> Result<(), Demo
             days_ago(now, 3),
             days_ago(now, 3).date(),
             &report,
+        )
+        .await?;
+    Ok(())
+}
+
+/// An anonymous survey of the district, answered by the member.
+async fn survey(store: &Store, desk: &Desk, now: Timestamp) -> Result<(), DemoError> {
+    let published = days_ago(now, 5);
+    let question = |kind, prompt: &str, choices: &[&str]| QuestionInput {
+        kind,
+        prompt: prompt.to_owned(),
+        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+        required: kind != QuestionKind::Text,
+    };
+    let survey = store
+        .publish_survey(
+            &desk.receiving,
+            published,
+            published.date(),
+            &SurveyInput {
+                unit_id: None,
+                title: "2026 年度学习活动需求调查".to_owned(),
+                intro: "为安排好明年的学习活动，请花两分钟填写。问卷匿名。".to_owned(),
+                anonymous: true,
+                target_unit_id: None,
+                sector_ids: Vec::new(),
+                tags: Vec::new(),
+                closes_on: now
+                    .date()
+                    .checked_add_days(chrono::Days::new(14))
+                    .unwrap_or(now.date()),
+                questions: vec![
+                    question(
+                        QuestionKind::Single,
+                        "您对今年的学习活动总体满意吗？",
+                        &["满意", "基本满意", "不满意"],
+                    ),
+                    question(
+                        QuestionKind::Multiple,
+                        "您希望增加哪些形式？",
+                        &["专题讲座", "读书会", "实地考察", "线上学习"],
+                    ),
+                    question(QuestionKind::Text, "其他意见和建议", &[]),
+                ],
+            },
+        )
+        .await?;
+    let ids: Vec<i64> = survey.questions.iter().map(|q| q.id).collect();
+    let answers = [
+        (ids[0], AnswerValue::Choices(vec![0])),
+        (ids[1], AnswerValue::Choices(vec![0, 2])),
+        (
+            ids[2],
+            AnswerValue::Text("希望多组织实地考察，时间安排在周末。".to_owned()),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    store
+        .answer_survey(
+            &desk.member,
+            days_ago(now, 2),
+            days_ago(now, 2).date(),
+            survey.id,
+            &answers,
         )
         .await?;
     Ok(())
