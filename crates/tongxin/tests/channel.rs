@@ -5,7 +5,8 @@
 //! steps the rectifying unit reports done with evidence and the supervising side checks before
 //! the finding can be reported complete and verified; and the figures of the channel for a
 //! part of the tree, as JSON, as a page of charts and as XLSX; and surveys a target population
-//! answers once, anonymously when the survey says so.
+//! answers once, anonymously when the survey says so; and the shared settings page (handling
+//! times, the working calendar, outside departments) kept by the top administrator.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -1014,7 +1015,130 @@ async fn a_population_answers_a_survey_once_and_anonymously(engine: Engine) {
     app.finish().await;
 }
 
+async fn the_top_administrator_keeps_the_channel_settings_from_a_page(engine: Engine) {
+    let app = TestApp::with_fixture(engine).await;
+    let admin = app.login("admin").await;
+    let page = "/cases/settings";
+    let shown = admin.get(page).await;
+    assert!(shown.body.contains("建言献策"), "{}", shown.body);
+    // Handling time: refused when not a number of days, saved otherwise (workflow kept).
+    let types = "/cases/settings/types";
+    let wrong = admin
+        .submit(
+            page,
+            types,
+            &[("type", "suggestion"), ("default_days", "十五")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let zero = admin
+        .submit(
+            page,
+            types,
+            &[("type", "suggestion"), ("default_days", "0")],
+        )
+        .await;
+    assert_eq!(zero.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let saved = admin
+        .submit(
+            page,
+            types,
+            &[("type", "suggestion"), ("default_days", "12")],
+        )
+        .await;
+    assert!(
+        followed(&admin, saved)
+            .await
+            .body
+            .contains("已保存办理时限")
+    );
+    let api = app.api("admin").await;
+    let kinds = ok(api.get("/case-types").await).await;
+    let suggestion = kinds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "suggestion")
+        .unwrap()
+        .clone();
+    assert_eq!(suggestion["default_days"], 12);
+    // The calendar, line by line; a wrong line is named and nothing is saved.
+    let calendar = "/cases/settings/calendar";
+    let bad = admin
+        .submit(
+            &format!("{page}?year=2027"),
+            calendar,
+            &[
+                ("year", "2027"),
+                ("marks", "2027-02-14 work\n2027-02-30 off"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("2027-02-30 off"), "{}", bad.body);
+    let good = admin
+        .submit(
+            &format!("{page}?year=2027"),
+            calendar,
+            &[
+                ("year", "2027"),
+                ("marks", "2027-02-14 work\n2027-02-16 off"),
+            ],
+        )
+        .await;
+    assert!(followed(&admin, good).await.body.contains("2027-02-16 off"));
+    let marks = ok(api.get("/calendar/2027").await).await;
+    assert_eq!(marks["items"].as_array().unwrap().len(), 2, "{marks}");
+    // Outside departments, added and retired.
+    let added = admin
+        .submit(
+            page,
+            "/cases/settings/departments",
+            &[("name", "市交通运输局")],
+        )
+        .await;
+    assert!(followed(&admin, added).await.body.contains("市交通运输局"));
+    let taken = admin
+        .submit(
+            page,
+            "/cases/settings/departments",
+            &[("name", "市交通运输局")],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let id = ok(api.get("/departments").await).await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let retired = admin
+        .submit(
+            page,
+            &format!("/cases/settings/departments/{id}/archive"),
+            &[],
+        )
+        .await;
+    assert!(
+        !followed(&admin, retired)
+            .await
+            .body
+            .contains("市交通运输局")
+    );
+    // Staff read the page; they keep nothing.
+    let desk = app.login("xincheng").await;
+    let read = desk.get(page).await;
+    assert!(read.body.contains("readonly"), "{}", read.body);
+    let refused_change = desk
+        .submit(
+            page,
+            types,
+            &[("type", "suggestion"), ("default_days", "5")],
+        )
+        .await;
+    assert_eq!(refused_change.status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}
+
 engine_tests!(
+    the_top_administrator_keeps_the_channel_settings_from_a_page,
     a_population_answers_a_survey_once_and_anonymously,
     members_sign_up_for_a_topic_in_teams_and_report,
     outcomes_are_recorded_with_evidence_by_the_receiving_side,

@@ -5,6 +5,7 @@ pub(crate) mod follow_up;
 pub(crate) mod pages;
 pub(crate) mod portal;
 pub(crate) mod research;
+pub(crate) mod settings;
 pub(crate) mod statistics;
 
 use tongxin_i18n::{Catalog, Lang};

@@ -618,7 +618,8 @@ pub fn can_edit(actor: &Actor) -> bool {
 
 /// Back to `path` after a change, saying what was done (`done.{what}` in the catalogue).
 pub fn done(path: &str, what: &str) -> Response {
-    see_other(&format!("{path}?done={what}"))
+    let joint = if path.contains('?') { '&' } else { '?' };
+    see_other(&format!("{path}{joint}done={what}"))
 }
 
 /// The status of a form page: 422 when it shows refused input, 200 otherwise.

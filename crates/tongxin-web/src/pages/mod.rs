@@ -200,6 +200,23 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/cases/new", get(crate::cases::pages::new_page))
         .route("/cases/statistics", get(crate::cases::statistics::page))
+        .route("/cases/settings", get(crate::cases::settings::page))
+        .route(
+            "/cases/settings/types",
+            post(crate::cases::settings::set_days),
+        )
+        .route(
+            "/cases/settings/calendar",
+            post(crate::cases::settings::set_calendar),
+        )
+        .route(
+            "/cases/settings/departments",
+            post(crate::cases::settings::add_department),
+        )
+        .route(
+            "/cases/settings/departments/{id}/archive",
+            post(crate::cases::settings::archive_department),
+        )
         .route(
             "/research-topics",
             get(crate::cases::research::index).post(crate::cases::research::publish),
