@@ -976,6 +976,12 @@ async fn a_population_answers_a_survey_once_and_anonymously(engine: Engine) {
 
     // From the pages: the member answers the last one on the phone; staff read the charts.
     let phone = app.login("xincheng.member").await;
+    let home = phone.get("/my-activities").await;
+    assert!(
+        home.body.contains(&format!("/my-surveys/{later_id}")),
+        "{}",
+        home.body
+    );
     let list = phone.get("/my-surveys").await;
     assert!(list.body.contains("社区养老服务需求调查"), "{}", list.body);
     let form_page = format!("/my-surveys/{later_id}");

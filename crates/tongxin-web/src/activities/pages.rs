@@ -968,6 +968,8 @@ struct MemberCheckInFailed {
 struct MinePage {
     ctx: Ctx,
     items: Vec<(ActivityView, Attendance)>,
+    /// Open surveys the member has not answered: they await the member too.
+    surveys: Vec<tongxin_store::SurveyView>,
     now: Timestamp,
     errors: FormErrors,
 }
@@ -1035,6 +1037,13 @@ async fn render_mine(
         errors: ctx.errors(invalid),
         ctx: ctx.with_section("my_activities"),
         items: state.store.my_activities(actor).await?,
+        surveys: state
+            .store
+            .surveys(actor, state.config.today(state.clock.now()))
+            .await?
+            .into_iter()
+            .filter(|s| s.open && !s.answered)
+            .collect(),
         now: state.clock.now(),
     };
     Ok(page.ctx.respond(status, page.render()?))
