@@ -14,7 +14,7 @@ use rand::RngExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use tongxin_core::{Field, Invalid, Reason, Role, Timestamp, UnitPath, parse_name};
@@ -748,13 +748,16 @@ impl Store {
                     }
                 }
                 AnswerValue::Text(text) => {
-                    let bucket = access::unguarded_by_id::<survey_text::Entity>(
+                    let mut bucket = access::unguarded_by_id::<survey_text::Entity>(
                         Unguarded::PartsOf,
                         question.id,
-                    )
-                    .one(&tx)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
+                    );
+                    // Two members answering at once must not both rewrite the list they read
+                    // (SQLite's writers are one at a time already).
+                    if self.engine() == crate::Engine::Postgres {
+                        bucket = bucket.lock_exclusive();
+                    }
+                    let bucket = bucket.one(&tx).await?.ok_or(StoreError::NotFound)?;
                     let mut texts: Vec<String> =
                         serde_json::from_str(&bucket.answers).unwrap_or_default();
                     // A random place: the list's order says nothing of who answered when.
