@@ -550,6 +550,12 @@ async fn figures_count_the_callers_part_of_the_tree(engine: Engine) {
             ("supervision", 0)
         ]
     );
+    // The member's person is in no sector: both cases count there, by sector and outcome.
+    assert_eq!(
+        figures["by_sector"],
+        json!([{ "key": "none", "label": "", "count": 2 }])
+    );
+    assert_eq!(figures["outcomes"]["by_sector"][0]["instructions"], 1);
     let township = &figures["by_unit"][0];
     assert_eq!(township["label"], app.unit("150102001").await.name);
     assert_eq!(township["count"], 2);

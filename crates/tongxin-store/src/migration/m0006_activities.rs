@@ -9,7 +9,8 @@ use super::m0001_foundation::path_column;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(
+/// A foreign key from `from` (table, column) to `to`'s `id`; later migrations use it too.
+pub(super) fn fk(
     name: &str,
     from: (&'static str, &'static str),
     to: &'static str,
@@ -31,7 +32,8 @@ fn cascade(
         .to_owned()
 }
 
-async fn index(
+/// An index of `table` on `cols`; later migrations use it too.
+pub(super) async fn index(
     manager: &SchemaManager<'_>,
     name: &str,
     table: &'static str,

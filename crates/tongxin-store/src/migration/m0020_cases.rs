@@ -11,34 +11,10 @@ use sea_orm_migration::{prelude::*, schema::*};
 use tongxin_core::{CaseType, WorkCalendar};
 
 use super::m0001_foundation::path_column;
+use super::m0006_activities::{fk, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: &'static str,
-    columns: &[&'static str],
-) -> Result<(), DbErr> {
-    let mut index = Index::create().name(name).table(table).to_owned();
-    for column in columns {
-        index.col(*column);
-    }
-    manager.create_index(index).await
-}
-
-fn fk(
-    name: &str,
-    from: (&'static str, &'static str),
-    to: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to, "id")
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -172,6 +148,7 @@ impl MigrationTrait for Migration {
             "idx_cases_receiving",
             "cases",
             &["receiving_unit_path"],
+            false,
         )
         .await?;
         index(
@@ -179,16 +156,32 @@ impl MigrationTrait for Migration {
             "idx_cases_handling",
             "cases",
             &["handling_unit_path"],
+            false,
         )
         .await?;
-        index(manager, "idx_cases_submitter", "cases", &["submitter_id"]).await?;
-        index(manager, "idx_cases_due", "cases", &["due_on", "id"]).await?;
-        index(manager, "idx_cases_created", "cases", &["created_at", "id"]).await?;
+        index(
+            manager,
+            "idx_cases_submitter",
+            "cases",
+            &["submitter_id"],
+            false,
+        )
+        .await?;
+        index(manager, "idx_cases_due", "cases", &["due_on", "id"], false).await?;
+        index(
+            manager,
+            "idx_cases_created",
+            "cases",
+            &["created_at", "id"],
+            false,
+        )
+        .await?;
         index(
             manager,
             "idx_cases_similar",
             "cases",
             &["category", "state"],
+            false,
         )
         .await?;
         manager
@@ -216,6 +209,7 @@ impl MigrationTrait for Migration {
             "idx_case_cosubmitters_person",
             "case_cosubmitters",
             &["person_id"],
+            false,
         )
         .await?;
         manager
@@ -250,6 +244,7 @@ impl MigrationTrait for Migration {
             "idx_case_events_case",
             "case_events",
             &["case_id", "id"],
+            false,
         )
         .await?;
         manager
@@ -276,7 +271,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_case_files_case", "case_files", &["case_id"]).await?;
+        index(
+            manager,
+            "idx_case_files_case",
+            "case_files",
+            &["case_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -304,6 +306,7 @@ impl MigrationTrait for Migration {
             "idx_case_extensions_case",
             "case_extensions",
             &["case_id", "state"],
+            false,
         )
         .await
     }

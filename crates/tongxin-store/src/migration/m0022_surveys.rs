@@ -9,21 +9,10 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use super::m0001_foundation::path_column;
+use super::m0006_activities::{fk, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(
-    name: &str,
-    from: (&'static str, &'static str),
-    to: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to, "id")
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -56,20 +45,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, column) in [
-            ("idx_surveys_unit_path", "unit_path"),
-            ("idx_surveys_target_path", "target_unit_path"),
-        ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table("surveys")
-                        .col(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        index(
+            manager,
+            "idx_surveys_unit_path",
+            "surveys",
+            &["unit_path"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_surveys_target_path",
+            "surveys",
+            &["target_unit_path"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -121,16 +112,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_survey_questions_survey")
-                    .table("survey_questions")
-                    .col("survey_id")
-                    .col("position")
-                    .to_owned(),
-            )
-            .await?;
+        index(
+            manager,
+            "idx_survey_questions_survey",
+            "survey_questions",
+            &["survey_id", "position"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
